@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: a real beets library and real synthesized audio files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from beets.library import Album, Item, Library
+
+from beetcrate import media
+
+SAMPLE_RATE = 44100
+
+
+def sine(seconds: float, freq: float = 440.0, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A stereo sine tone, shape (2, n), at -10 dBFS."""
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([tone, tone])
+
+
+@pytest.fixture
+def beets_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A BEETSDIR with a config.yaml pointing at a library inside tmp_path."""
+    home = tmp_path / "beets"
+    music = tmp_path / "music"
+    home.mkdir()
+    music.mkdir()
+    (home / "config.yaml").write_text(
+        f"directory: {music}\nlibrary: {home / 'library.db'}\nplugins: []\n"
+    )
+    monkeypatch.setenv("BEETSDIR", str(home))
+    return home
+
+
+@pytest.fixture
+def library(beets_home: Path, tmp_path: Path) -> Library:
+    lib = Library(str(beets_home / "library.db"), str(tmp_path / "music"))
+    yield lib
+    lib._close()
+
+
+@pytest.fixture
+def make_item(library: Library, tmp_path: Path) -> Callable[..., Item]:
+    """Write a real audio file, tag it through beets and add it to the library."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        suffix: str = "flac",
+        seconds: float = 2.0,
+        freq: float = 440.0,
+        album: Album | None = None,
+        **fields: object,
+    ) -> Item:
+        n = next(counter)
+        path = Path(library.directory.decode()) / f"track{n:04d}.{suffix}"
+        media.write_audio(path, sine(seconds, freq), SAMPLE_RATE)
+        item = Item.from_path(str(path))
+        item.update({"title": f"Track {n}", "artist": "Artist", "track": n, **fields})
+        item.write()
+        if album is not None:
+            item.album_id = album.id
+        library.add(item)
+        return item
+
+    return make
