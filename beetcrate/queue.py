@@ -1,0 +1,60 @@
+"""The one background queue: a Huey instance every beetcrate task registers on.
+
+Tasks (analysis, Opus encoding, duplicate scans) are declared at import time with
+``@huey.task()``; where they are stored is decided later by ``configure``, called by each
+entry point (a plugin's ``__init__``, ``beetcrate worker``) once the beets configuration is
+read. Until then the queue is in memory, so importing a task module has no side effects.
+
+Backends, from the ``beetcrate: queue:`` section of the beets config:
+
+- ``sqlite`` (default): SqliteHuey in a file beside the beets library (``path`` overrides it);
+- ``redis``: RedisHuey at ``redis_url``, for workers on other machines that see the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import confuse
+from huey import Huey
+from huey.storage import MemoryStorage, PriorityRedisStorage, SqliteStorage
+
+QUEUE_DEFAULTS = {
+    "backend": "sqlite",
+    "path": "",
+    "redis_url": "redis://127.0.0.1:6379/0",
+}
+
+huey = Huey("beetcrate", storage_class=MemoryStorage)
+
+
+def configure_queue(
+    backend: str = "sqlite", path: str | Path | None = None, redis_url: str | None = None
+) -> Huey:
+    """Point the shared Huey instance at its storage; returns it for convenience."""
+    if backend == "sqlite":
+        if not path:
+            raise ValueError("the sqlite queue needs a path")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": str(path)}
+    elif backend == "redis":
+        huey.storage_class = PriorityRedisStorage
+        huey.storage_kwargs = {"url": redis_url or QUEUE_DEFAULTS["redis_url"]}
+    else:
+        raise ValueError(f"unknown queue backend {backend!r} (use sqlite or redis)")
+    huey.storage = huey.create_storage()
+    return huey
+
+
+def configure_from_beets(config: confuse.ConfigView) -> Huey:
+    """Configure the queue from the beets configuration's ``beetcrate: queue:`` section."""
+    section = config["beetcrate"]["queue"]
+    section.add(QUEUE_DEFAULTS)
+    library = Path(config["library"].as_filename()).resolve()
+    path = section["path"].as_filename() if section["path"].get() else None
+    return configure_queue(
+        backend=section["backend"].as_choice(["sqlite", "redis"]),
+        path=path or library.parent / "beetcrate-queue.db",
+        redis_url=section["redis_url"].as_str(),
+    )
