@@ -1,0 +1,58 @@
+"""The sidecar SQLite database beside the beets library, with per-component migrations.
+
+beets' own database holds the music; everything beetcrate adds that does not fit beets' items
+(users and their credentials, stars and play queues, analysis arrays, duplicate groups, the Opus
+mirror's state) lives here. Each component owns its tables and declares an ordered list of
+migrations; ``migrate`` applies the ones not yet applied, each in its own transaction, and
+records them in ``_migrations``. Migrations are append-only: never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the sidecar in WAL mode so readers never wait for the one writer."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
+
+
+def migrate(db: sqlite_utils.Database, component: str, migrations: Sequence[Migration]) -> int:
+    """Apply ``component``'s pending migrations in order; returns the schema version reached."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+        " PRIMARY KEY (component, version))"
+    )
+    conn = db.conn
+    for version, step in enumerate(migrations, start=1):
+        # BEGIN IMMEDIATE serializes concurrent starters (gunicorn workers, a CLI) so a
+        # migration runs once; the check inside the transaction makes the loser skip it.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute(
+                "SELECT 1 FROM _migrations WHERE component = ? AND version = ?",
+                (component, version),
+            ).fetchone()
+            if not done:
+                step(db)
+                conn.execute(
+                    "INSERT INTO _migrations (component, version, name) VALUES (?, ?, ?)",
+                    (component, version, step.__name__),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(migrations)

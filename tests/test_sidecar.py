@@ -1,0 +1,40 @@
+"""Sidecar migrations apply once, in order, and a failing one leaves nothing behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from beetcrate import sidecar
+
+
+def create_things(db: sqlite_utils.Database) -> None:
+    db["things"].create({"id": int, "name": str}, pk="id")
+
+
+def add_colour(db: sqlite_utils.Database) -> None:
+    db["things"].add_column("colour", str)
+
+
+def test_migrations_apply_once_and_in_order(tmp_path: Path) -> None:
+    db = sidecar.connect(tmp_path / "side.db")
+    assert sidecar.migrate(db, "demo", [create_things]) == 1
+    assert sidecar.migrate(db, "demo", [create_things, add_colour]) == 2
+    assert sidecar.migrate(db, "demo", [create_things, add_colour]) == 2
+    assert set(db["things"].columns_dict) == {"id", "name", "colour"}
+    assert db.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 2
+
+
+def test_failed_migration_is_rolled_back_and_retried_next_time(tmp_path: Path) -> None:
+    db = sidecar.connect(tmp_path / "side.db")
+
+    def broken(db: sqlite_utils.Database) -> None:
+        db.execute("CREATE TABLE half (id INTEGER)")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        sidecar.migrate(db, "demo", [create_things, broken])
+    assert "half" not in db.table_names()
+    assert db.execute("SELECT version FROM _migrations").fetchall() == [(1,)]
