@@ -228,18 +228,18 @@ def bass_line(
     t = np.arange(note_length) / sample_rate
     envelope = np.minimum(1.0, t / 0.005) * np.exp(-t / 0.25)
     roots = chord_roots(key, mode, bars)
+    # A track uses a handful of distinct notes; synthesize each once.
+    notes: dict[int, np.ndarray] = {}
     for bar, playing in enumerate(_active_bars(bars, active)):
         if not playing:
             continue
         for step, interval in rhythm:
             # Roots between C2 and B2: low enough to be bass, high enough for small speakers.
-            freq = midi_to_hz(36 + roots[bar] + interval)
-            note = _tone(freq, note_length, sample_rate, harmonics=6) * envelope
-            _add(
-                out,
-                note.astype(np.float32),
-                _step_position(bpm, bar * STEPS_PER_BAR + step, sample_rate),
-            )
+            pitch = 36 + roots[bar] + interval
+            if pitch not in notes:
+                tone = _tone(midi_to_hz(pitch), note_length, sample_rate, harmonics=6)
+                notes[pitch] = (tone * envelope).astype(np.float32)
+            _add(out, notes[pitch], _step_position(bpm, bar * STEPS_PER_BAR + step, sample_rate))
     return out
 
 
@@ -253,15 +253,22 @@ def chord_pads(
     out = np.zeros((2, track_length(bpm, bars, sample_rate)), dtype=np.float32)
     _check_key(key, mode)
     progression = PROGRESSIONS[mode]
+    longest = int(np.ceil(bar_length(bpm, sample_rate))) + 1
+    # Each chord of the progression is synthesized once, a bar long, and cut to each bar.
+    chords: dict[int, np.ndarray] = {}
+    for degree in set(progression):
+        chord = np.zeros((2, longest), dtype=np.float32)
+        for note in triad(key, mode, degree):
+            for channel, detune in enumerate((-cents, cents)):
+                chord[channel] += _tone(midi_to_hz(note + detune / 100), longest, sample_rate, 3)
+        chords[degree] = chord
     for bar in range(bars):
         start = round(bar * bar_length(bpm, sample_rate))
         n = round((bar + 1) * bar_length(bpm, sample_rate)) - start
         t = np.arange(n) / sample_rate
+        # A soft attack and a short release at the bar line, so chord changes do not click.
         envelope = np.minimum(1.0, t / 0.08) * np.minimum(1.0, (n - 1 - np.arange(n)) / 2000)
-        for note in triad(key, mode, progression[bar % len(progression)]):
-            for channel, detune in enumerate((-cents, cents)):
-                freq = midi_to_hz(note + detune / 100)
-                _add(out[channel], (_tone(freq, n, sample_rate, 3) * envelope), start)
+        _add(out, chords[progression[bar % len(progression)]][:, :n] * envelope, start)
     return out
 
 
