@@ -117,11 +117,15 @@ CATALOG: tuple[Release, ...] = (
         compilation=True,
         tracks=(
             Track("Dune Grass", 98.0, "E", "major", "half_time", 27, "Oda Lind", "Downtempo"),
-            Track("Pier 9", 172.0, "G#", "minor", "breakbeat", 30, "Kiln", "Drum & Bass", "flac"),
+            Track("Pier 9", 172.0, "G#", "minor", "breakbeat", 30, "Kiln", "Drum & Bass",
+                  "flac"),
             Track("Brine", 132.0, "C#", "minor", "four_on_the_floor", 24, "Pale Circuit", "Techno"),
-            Track("Kelp Forest", 85.0, "A", "minor", "half_time", 28, "Juno Marsh", "Hip-Hop", "mp3"),
-            Track("Shoreline Radio", 110.0, "F", "minor", "breakbeat", 25, "Sable & Finch", "Breaks"),
-            Track("Last Ferry", 140.0, "D", "major", "four_on_the_floor", 22, "Mira Vance", "Trance", "mp3"),
+            Track("Kelp Forest", 85.0, "A", "minor", "half_time", 28, "Juno Marsh", "Hip-Hop",
+                  "mp3"),
+            Track("Shoreline Radio", 110.0, "F", "minor", "breakbeat", 25, "Sable & Finch",
+                  "Breaks"),
+            Track("Last Ferry", 140.0, "D", "major", "four_on_the_floor", 22, "Mira Vance",
+                  "Trance", "mp3"),
         ),
     ),
     Release(
@@ -137,7 +141,9 @@ CATALOG: tuple[Release, ...] = (
     ),
     Release(
         None, "Kiln", 2024, "Drum & Bass", "opus", embedded_art=True,
-        tracks=(Track("Resin", 174.0, "F", "minor", "breakbeat", 40, intro_bars=8, breakdown_bar=16),),
+        tracks=(
+            Track("Resin", 174.0, "F", "minor", "breakbeat", 40, intro_bars=8, breakdown_bar=16),
+        ),
     ),
     Release(
         None, "Oda Lind", 2012, "Ambient", "flac",
