@@ -100,12 +100,17 @@ def _band_noise(
     return out / np.max(np.abs(out))
 
 
-def kick(sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A bass drum: a sine sweeping from 150 Hz down to 45 Hz, decaying in a third of a second."""
+def kick(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A bass drum: a sine sweeping from 150 Hz down to 45 Hz, with a click of noise on top.
+
+    The click is the beater hitting the skin: it makes the attack audible on small speakers and
+    visible to onset detectors, which hear little of a low sine's start.
+    """
     t = np.arange(int(0.35 * sample_rate)) / sample_rate
     freq = 45 + 105 * np.exp(-t / 0.03)
     phase = 2 * np.pi * np.cumsum(freq) / sample_rate
-    return (np.sin(phase) * np.exp(-t / 0.09)).astype(np.float32)
+    click = _band_noise(rng, t.size, 2000, 10000, sample_rate) * np.exp(-t / 0.003)
+    return (np.sin(phase) * np.exp(-t / 0.09) + 0.3 * click).astype(np.float32)
 
 
 def snare(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -152,7 +157,7 @@ def drum_track(
         raise ValueError(f"unknown pattern {pattern!r}; use one of {', '.join(PATTERNS)}")
     rng = np.random.default_rng(seed)
     sounds = {
-        "kick": kick(sample_rate),
+        "kick": kick(rng, sample_rate),
         "snare": snare(rng, sample_rate),
         "ghost": snare(rng, sample_rate),
         "hat": hat(rng, sample_rate),
