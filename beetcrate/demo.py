@@ -201,8 +201,10 @@ def build_demo(root: Path, quiet: bool = False, catalog: tuple[Release, ...] = C
     truth = _render(catalog, staging, quiet)
     if not quiet:
         print("Importing into beets (as-is, offline)...")
-    _beet(root, "import", "-q", "-A", str(staging / "albums"))
-    _beet(root, "import", "-q", "-A", "-s", str(staging / "singles"))
+    # -A: as-is, no autotagger; -s: the singles folder holds singletons, not an album.
+    for folder, flags in (("albums", ()), ("singles", ("-s",))):
+        if (staging / folder).is_dir():
+            _beet(root, "import", "-q", "-A", *flags, str(staging / folder))
     _finish_library(root, catalog, staging, truth)
     shutil.rmtree(staging)
     (root / MARKER).write_text(json.dumps({"version": DEMO_VERSION, "complete": True}))
@@ -235,6 +237,7 @@ def _write_config(root: Path) -> None:
         f"library: {json.dumps(str(root / 'library.db'))}\n"
         "# No plugins: beets' default musicbrainz plugin would reach for the network.\n"
         "plugins: []\n"
+        f"statefile: {json.dumps(str(root / 'state.pickle'))}\n"
         "create_backup_before_migrations: no\n"
         "paths:\n"
         "  # Multi-disc albums: disc-track numbers keep each disc's files together.\n"
@@ -262,6 +265,8 @@ def _render(
         if release.folder_art and not (folder / "cover.jpg").exists():
             (folder / "cover.jpg").write_bytes(cover_art(release, 600))
         seed = len(truth)
+        if (track.artist or release.artist, track.title) in truth:
+            raise ValueError(f"two tracks named {track.title!r} by the same artist in the catalog")
         suffix = track.suffix or release.suffix
         path = folder / f"{track.disc}-{len(truth):02d}.{suffix}"
         samples = synth.render_track(
@@ -330,6 +335,10 @@ def _finish_library(
     """Give albums their folder art through beets and write the ground truth by library path."""
     lib = Library(str(root / "library.db"), str(root / "music"))
     try:
+        # A quiet import skips what it cannot import and still succeeds: count what arrived.
+        imported = len(lib.items())
+        if imported != len(truth):
+            raise DemoError(f"beet import took {imported} of {len(truth)} demo tracks")
         albums = {album.album: album for album in lib.albums()}
         for index, release in enumerate(catalog):
             if release.folder_art:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from beets.library import Item, Library
+from beets.library import Album, Item, Library
 from mediafile import MediaFile
 from PIL import Image
 
@@ -40,7 +40,7 @@ def demo_lib(demo_root: Path) -> Iterator[Library]:
     lib._close()
 
 
-def album_named(lib: Library, title: str):
+def album_named(lib: Library, title: str) -> Album:
     [album] = [album for album in lib.albums() if album.album == title]
     return album
 
