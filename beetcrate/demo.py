@@ -264,18 +264,19 @@ def _render(
         folder.mkdir(parents=True, exist_ok=True)
         if release.folder_art and not (folder / "cover.jpg").exists():
             (folder / "cover.jpg").write_bytes(cover_art(release, 600))
+        name = (track.artist or release.artist, track.title)
+        if name in truth:
+            raise ValueError(f"two tracks named {track.title!r} by {name[0]} in the catalog")
         seed = len(truth)
-        if (track.artist or release.artist, track.title) in truth:
-            raise ValueError(f"two tracks named {track.title!r} by the same artist in the catalog")
         suffix = track.suffix or release.suffix
-        path = folder / f"{track.disc}-{len(truth):02d}.{suffix}"
+        path = folder / f"{seed:02d}.{suffix}"
         samples = synth.render_track(
             track.bpm, track.key, track.mode, track.seconds, track.pattern, seed,
             intro_bars=track.intro_bars, breakdown_bar=track.breakdown_bar,
         )  # fmt: skip
         media.write_audio(path, samples, synth.SAMPLE_RATE, bit_rate=BIT_RATES[suffix])
         _tag(path, release, track)
-        truth[(track.artist or release.artist, track.title)] = {
+        truth[name] = {
             "bpm": track.bpm,
             "key": track.key,
             "mode": track.mode,

@@ -70,6 +70,7 @@ def pitch_class(key: str) -> int:
 
 
 def midi_to_hz(note: float) -> float:
+    """Equal temperament, A4 (MIDI 69) at 440 Hz."""
     return 440.0 * 2.0 ** ((note - 69) / 12)
 
 
@@ -124,9 +125,8 @@ def snare(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarra
 def hat(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A closed hi-hat: noise above 7 kHz, gone in a few tens of milliseconds."""
     t = np.arange(int(0.08 * sample_rate)) / sample_rate
-    return (_band_noise(rng, t.size, 7000, 16000, sample_rate) * np.exp(-t / 0.015)).astype(
-        np.float32
-    )
+    noise = _band_noise(rng, t.size, 7000, 16000, sample_rate)
+    return (noise * np.exp(-t / 0.015)).astype(np.float32)
 
 
 def _add(out: np.ndarray, sound: np.ndarray, at: int, gain: float = 1.0) -> None:
