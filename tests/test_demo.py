@@ -133,7 +133,8 @@ def test_ground_truth_names_every_file_and_nothing_leaks_into_beets(
         assert not item._values_flex, f"flexible attributes on {path}"
 
 
-def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path) -> None:
+def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path, demo_lib: Library) -> None:
+    assert all(path_of(item).is_relative_to(demo_root / "music") for item in demo_lib.items())
     config = yaml.safe_load((demo_root / "config.yaml").read_text())
     assert config["plugins"] == []
     assert config["import"]["autotag"] is False
