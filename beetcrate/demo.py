@@ -99,7 +99,7 @@ CATALOG: tuple[Release, ...] = (
         ),
     ),
     Release(
-        "Tidal Archive", "Mira Vance", 2021, "House", "mp3", folder_art=True,
+        "Tidal Archive", "Mira Vance", 2021, "House", "opus", folder_art=True,
         disc_titles=("Day", "Night"),
         tracks=(
             Track("Morning Tide", 120.0, "Bb", "major", "four_on_the_floor", 25),
@@ -129,7 +129,7 @@ CATALOG: tuple[Release, ...] = (
         ),
     ),
     Release(
-        "Half Light", "The Quiet Engines", 2015, "Hip-Hop", "opus", folder_art=True,
+        "Half Light", "The Quiet Engines", 2015, "Hip-Hop", "mp3", folder_art=True,
         embedded_art=True,
         tracks=(
             Track("Dust Motes", 88.0, "C", "minor", "half_time", 30),
