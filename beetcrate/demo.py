@@ -54,6 +54,8 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class Track:
+    """One track: what to synthesize (tempo, key, drum pattern, length, sections) and its tags."""
+
     title: str
     bpm: float
     key: str
@@ -333,7 +335,7 @@ def _beet(root: Path, *args: str) -> None:
 def _finish_library(
     root: Path, catalog: tuple[Release, ...], staging: Path, truth: dict[tuple[str, str], dict]
 ) -> None:
-    """Give albums their folder art through beets and write the ground truth by library path."""
+    """Check what beets imported, give albums their folder art, write the ground truth by path."""
     lib = Library(str(root / "library.db"), str(root / "music"))
     try:
         # A quiet import skips what it cannot import and still succeeds: count what arrived.
