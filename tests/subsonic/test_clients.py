@@ -22,6 +22,8 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -182,7 +184,10 @@ def test_pysonic_browses_folders_from_the_index_down_to_the_tracks(server: Runni
     zeta = next(a for i in indexes for a in i["artist"] if a["name"] == "Zeta Band")
     albums = client.getMusicDirectory(zeta["id"])["directory"]["child"]
     assert [(album["title"], album["isDir"]) for album in albums] == [("Double Trouble", True)]
-    tracks = client.getMusicDirectory(albums[0]["id"])["directory"]["child"]
+    album = client.getMusicDirectory(albums[0]["id"])["directory"]
+    # Folder clients walk back up through ``parent``.
+    assert album["parent"] == albums[0]["parent"] == zeta["id"]
+    tracks = album["child"]
     assert [track["title"] for track in tracks] == ALBUM_TRACKS["Double Trouble"]
     assert {track["isDir"] for track in tracks} == {False}
     assert [(t["discNumber"], t["track"]) for t in tracks] == [(1, 1), (1, 2), (2, 1), (2, 2)]
@@ -336,8 +341,15 @@ def test_knuckles_downloads_embedded_cover_art(
     assert close_to(dominant_colour(path.read_bytes()), RED_COVER)
 
 
-def test_knuckles_form_post_requests_work(server: RunningServer) -> None:
-    client = knuckles_client(server, request_method=knuckles.RequestMethod.POST)
+def test_knuckles_form_post_with_a_plain_non_ascii_password(server: RunningServer) -> None:
+    # The form body is UTF-8, percent-encoded: "ü" must arrive as "ü", not as two Latin-1 chars.
+    client = knuckles_client(
+        server,
+        LISTENER,
+        LISTENER_PASSWORD,
+        use_token=False,
+        request_method=knuckles.RequestMethod.POST,
+    )
     genres = client.browsing.get_genres()
     assert {genre.value: (genre.song_count, genre.album_count) for genre in genres} == GENRES
 
@@ -774,3 +786,42 @@ def test_credentials_never_reach_the_access_log(server: RunningServer, bob_api_k
     log = server.log()
     for value in [*secrets.values(), ADMIN_PASSWORD.replace(" ", "+"), salt, "apiKey="]:
         assert value not in log, value
+
+
+def beet(server: RunningServer, *args: str) -> None:
+    """Run a ``beet`` command on the served library, as its owner would while it is served."""
+    done = subprocess.run(
+        [sys.executable, "-m", "beets", "-c", str(server.config), *args],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_beet_modify_while_serving_reaches_every_gunicorn_worker(
+    server: RunningServer, http: HttpApi, song_ids: dict[str, str]
+) -> None:
+    # Only the database changes (-W: no tag writing), and only a field no other test reads.
+    beet(server, "modify", "--yes", "--nowrite", "bpm=137", "title:Blue Song 2")
+    song = song_ids["Blue Song 2"]
+
+    def bpm() -> int | None:
+        # A new connection each time (no keep-alive session): the kernel hands each one to
+        # whichever worker accepts first, so repeated calls reach both workers.
+        params = {**http.credentials(), "id": song, "f": "json"}
+        answer = requests.get(f"{server.url}/rest/getSong", params=params, timeout=30)
+        return answer.json()["subsonic-response"]["song"].get("bpm")
+
+    # Each worker process notices the change on its own; wait until one shows it, then until
+    # twenty fresh connections in a row all do.
+    deadline = time.monotonic() + 20
+    while bpm() != 137:
+        assert time.monotonic() < deadline, "the change never showed"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 20
+    while [bpm() for _ in range(20)] != [137] * 20:
+        assert time.monotonic() < deadline, "some worker keeps answering the old value"
+        time.sleep(0.2)
