@@ -745,9 +745,48 @@ def test_api_key_authenticates_as_its_user(http: HttpApi, bob_api_key: str) -> N
     assert http.error("getUser", auth=False, username=ADMIN, **key) == 50
 
 
-def test_api_key_with_a_username_is_error_43(http: HttpApi, bob_api_key: str) -> None:
-    params = {"apiKey": bob_api_key, "u": LISTENER, "v": "1.16.1", "c": "test"}
+CONFLICTS_43 = "beetcrate bug: apiKey with p, or with t and s, but no u is accepted"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"u": LISTENER}, id="u"),
+        pytest.param(
+            {"p": LISTENER_PASSWORD},
+            id="p",
+            marks=pytest.mark.xfail(strict=True, reason=CONFLICTS_43),
+        ),
+        pytest.param(
+            {"t": "0" * 32, "s": "abcdef"},
+            id="t and s",
+            marks=pytest.mark.xfail(strict=True, reason=CONFLICTS_43),
+        ),
+    ],
+)
+def test_api_key_with_other_credentials_is_error_43(
+    http: HttpApi, bob_api_key: str, other: dict[str, str]
+) -> None:
+    # apiKeyAuth.md: "passing in u must be treated as an error 43" and "If multiple
+    # conflicting authentication parameters are passed in, the server must return an error 43".
+    params = {"apiKey": bob_api_key, **other, "v": "1.16.1", "c": "test"}
     assert http.error("ping", auth=False, **params) == 43
+
+
+def test_a_new_api_key_revokes_the_previous_one(server: RunningServer, http: HttpApi) -> None:
+    # apiKeyAuth.md: servers must allow revoking keys; issuing a new one is how beetcrate does.
+    first = server.cli("user", "apikey", ADMIN).strip()
+    assert http.ok("ping", auth=False, apiKey=first, v="1.16.1", c="test")
+    second = server.cli("user", "apikey", ADMIN).strip()
+    assert second != first
+    assert http.error("ping", auth=False, apiKey=first, v="1.16.1", c="test") == 44
+    assert http.ok("ping", auth=False, apiKey=second, v="1.16.1", c="test")
+
+
+def test_extensions_answer_without_credentials(http: HttpApi) -> None:
+    # getopensubsonicextensions.md: must be publicly accessible; clients call it before login.
+    extensions = http.ok("getOpenSubsonicExtensions", auth=False)["openSubsonicExtensions"]
+    assert {"name": "apiKeyAuthentication", "versions": [1]} in extensions
 
 
 def test_unknown_api_key_is_error_44(http: HttpApi) -> None:
