@@ -520,6 +520,31 @@ def test_every_id_in_json_is_a_string(every_answer: list[dict]) -> None:
     assert [(path, value) for path, value in ids if not isinstance(value, str)] == []
 
 
+def test_every_artist_and_album_id_a_song_names_can_be_opened(
+    http: HttpApi, every_answer: list[dict]
+) -> None:
+    # Clients open a song's artist, album and folder straight from the song: a dangling id
+    # there is a dead link in the UI (e.g. the track artists of a compilation).
+    links: set[tuple[str, str]] = set()
+    for answer in every_answer:
+        for path, value in walk(answer):
+            if path[-1] == "artistId" or path[-2:] in {("artists", "id"), ("albumArtists", "id")}:
+                links.add(("getArtist", value))
+            elif path[-1] == "albumId":
+                links.add(("getAlbum", value))
+            elif path[-2:] == ("song", "parent"):
+                links.add(("getMusicDirectory", value))
+    album_artists = {
+        artist["id"]
+        for index in http.ok("getArtists")["artists"]["index"]
+        for artist in index["artist"]
+    }
+    track_artists = {link for method, link in links if method == "getArtist"} - album_artists
+    assert len(track_artists) == 2  # Singer One and Singer Two, of Summer Hits
+    for method, link in sorted(links):
+        http.ok(method, id=link)
+
+
 def xsd_long_attributes() -> set[str]:
     """Attributes the XSD types as xs:long (size, lastModified…): allowed beyond int32."""
     xsd = spec.XSD.read_text()
