@@ -223,6 +223,18 @@ def test_pysonic_lists_albums_alphabetically_and_genres_with_counts(server: Runn
     assert {g["value"]: (g["songCount"], g["albumCount"]) for g in genres} == GENRES
 
 
+def test_pysonic_folder_style_search2_and_album_list(server: RunningServer) -> None:
+    client = pysonic(server)
+    found = client.search2("trouble")["searchResult2"]
+    assert [(album["title"], album["isDir"]) for album in found["album"]] == [
+        ("Double Trouble", True)
+    ]
+    by_year = client.getAlbumList("byYear", size=50, fromYear=2000, toYear=2015)["albumList"]
+    assert [album["title"] for album in by_year["album"]] == ["Blue Album", "Double Trouble"]
+    electronic = client.getSongsByGenre("Electronic", count=50)["songsByGenre"]["song"]
+    assert sorted(song["title"] for song in electronic) == ALBUM_TRACKS["Double Trouble"]
+
+
 def test_pysonic_streams_the_original_file(server: RunningServer, song_ids: dict[str, str]) -> None:
     answer = pysonic(server).stream(song_ids["Blue Song 1"])
     assert answer.headers["Content-Type"] == "audio/flac"
@@ -411,6 +423,24 @@ def test_opensonic_api_key_login(server: RunningServer, bob_api_key: str) -> Non
     user = with_opensonic(server, scenario, api_key=bob_api_key)
     assert user.username == LISTENER
     assert user.admin_role is False
+
+
+def test_opensonic_start_scan_is_for_admins_and_reports_the_song_count(
+    server: RunningServer,
+) -> None:
+    async def scenario(client: libopensonic.AsyncConnection) -> Any:
+        started = await client.start_scan()
+        assert started.scanning is True
+        return await client.get_scan_status()
+
+    status = with_opensonic(server, scenario)
+    assert status.count == SONG_COUNT
+
+    async def listener_scan(client: libopensonic.AsyncConnection) -> Any:
+        return await client.start_scan()
+
+    with pytest.raises(libopensonic.errors.AuthError):
+        with_opensonic(server, listener_scan, username=LISTENER, password=LISTENER_PASSWORD)
 
 
 def test_opensonic_streams_the_file_and_resumes_with_range(
@@ -629,6 +659,22 @@ def test_stream_head_gives_the_length_without_a_body(
     assert int(head.headers["Content-Length"]) == len(song_file(server, "blue3"))
     assert head.headers["Content-Type"] == "audio/flac"
     assert head.content == b""
+
+
+def test_get_indexes_answers_no_index_when_nothing_changed_since(http: HttpApi) -> None:
+    # Folder clients (DSub…) cache the index and pass its lastModified back (milliseconds).
+    # Every catalog sync moves lastModified (a startScan above may still be finishing in a
+    # worker), so retry until two answers in a row agree on it.
+    for _ in range(10):
+        last_modified = http.ok("getIndexes")["indexes"]["lastModified"]
+        unchanged = http.ok("getIndexes", ifModifiedSince=last_modified)["indexes"]
+        if unchanged["lastModified"] == last_modified:
+            break
+        time.sleep(0.2)
+    assert unchanged["lastModified"] == last_modified
+    assert "index" not in unchanged
+    changed = http.ok("getIndexes", ifModifiedSince=last_modified - 1)["indexes"]
+    assert [index["name"] for index in changed["index"]] == ["B", "E", "T", "V", "Z"]
 
 
 @pytest.mark.parametrize(
