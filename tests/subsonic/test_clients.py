@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -706,6 +707,33 @@ def test_search3_empty_query_pages_return_every_song_once(
     assert beets_ids <= set(seen)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="beetcrate bug: covers.py writes a resized cover to '<key>.<pid>.part', a name the"
+    " threads of one gunicorn worker share; concurrent first requests for one size race on it"
+    " and some fail with FileNotFoundError (error 0 and a traceback)",
+)
+def test_concurrent_first_requests_for_a_cover_size_all_get_the_image(
+    server: RunningServer, http: HttpApi, album_ids: dict[str, str]
+) -> None:
+    # A client opening an album grid asks for the same new thumbnail size many times at once.
+    # Sixteen sizes nobody asked for before, each by eight threads at the same moment.
+    url = f"{server.url}/rest/getCoverArt"
+    cover = album_ids["Double Trouble"]
+
+    def fetch(size: int) -> tuple[int, str, bytes]:
+        params = {**http.credentials(), "id": cover, "size": size}
+        answer = requests.get(url, params=params, timeout=30)
+        return size, answer.headers["Content-Type"], answer.content
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, [size for size in range(200, 216) for _ in range(8)]))
+    failures = [(size, kind, body[:200]) for size, kind, body in answers if "image" not in kind]
+    assert failures == []
+    for size, _, body in answers:
+        assert Image.open(io.BytesIO(body)).size == (size, size)
+
+
 def assert_cors(response: requests.Response) -> None:
     assert response.headers.get("Access-Control-Allow-Origin") == "*", response.headers
 
@@ -941,9 +969,41 @@ def test_a_beet_modify_while_serving_reaches_every_gunicorn_worker(
         time.sleep(0.2)
 
 
+# Tracebacks the known beetcrate bugs (strict xfail above) leave in the log; drop an entry
+# when its bug is fixed.
+KNOWN_BUG_TRACEBACKS = [
+    # test_concurrent_first_requests_for_a_cover_size_all_get_the_image
+    re.compile(r"covers\.py.*partial\.replace\(cached\).*FileNotFoundError: .*\.part'", re.S),
+]
+
+
+def tracebacks(log: str) -> list[str]:
+    """Each Python traceback in a log: the header, its indented lines and the exception line."""
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            current = [line]
+            continue
+        if current is None:
+            continue
+        current.append(line)
+        # Frames are indented; chained exceptions continue with a note and a new traceback.
+        chained = not line or line.startswith(("During handling", "The above exception"))
+        if not line.startswith((" ", "\t")) and not chained:
+            found.append("\n".join(current))
+            current = None
+    return found
+
+
 def test_nothing_so_far_made_gunicorn_log_an_error(server: RunningServer) -> None:
     # Last in the file on purpose: every request above has been answered by now. A handler
     # that raised would have left a traceback here even if the client saw a tidy error.
     log = server.log()
-    assert "Traceback" not in log
+    unexpected = [
+        block
+        for block in tracebacks(log)
+        if not any(known.search(block) for known in KNOWN_BUG_TRACEBACKS)
+    ]
+    assert unexpected == []
     assert not re.search(r"\[(ERROR|CRITICAL)\]", log), log[-3000:]
