@@ -599,9 +599,7 @@ def test_every_integer_fits_in_int32_unless_the_xsd_says_long(every_answer: list
     assert [(p, v) for p, v in numbers if not -(2**31) <= v < 2**31] == []
 
 
-def test_album_children_of_an_artist_directory_are_dirs(
-    server: RunningServer, http: HttpApi
-) -> None:
+def test_album_children_of_an_artist_directory_are_dirs(http: HttpApi) -> None:
     for index in http.ok("getIndexes")["indexes"]["index"]:
         for artist in index["artist"]:
             directory = http.ok("getMusicDirectory", id=artist["id"])["directory"]
@@ -734,28 +732,27 @@ def test_concurrent_first_requests_for_a_cover_size_all_get_the_image(
         assert Image.open(io.BytesIO(body)).size == (size, size)
 
 
-def assert_cors(response: requests.Response) -> None:
-    assert response.headers.get("Access-Control-Allow-Origin") == "*", response.headers
-
-
 def test_cors_headers_on_success_and_on_every_kind_of_error(
     server: RunningServer, http: HttpApi, song_ids: dict[str, str]
 ) -> None:
     origin = {"Origin": "https://web-client.example"}
-    ok = requests.get(f"{server.url}/rest/ping", params=http.credentials(), headers=origin)
-    assert_cors(ok)
-    wrong = {**http.credentials(), "t": "0" * 32}
-    assert_cors(requests.get(f"{server.url}/rest/ping", params=wrong, headers=origin))
-    missing = requests.get(f"{server.url}/rest/getAlbum", params=http.credentials())
-    assert_cors(missing)
-    assert_cors(requests.get(f"{server.url}/rest/noSuchMethod", params=http.credentials()))
-    params = {**http.credentials(), "id": song_ids["Hit 1"]}
-    streamed = requests.get(
-        f"{server.url}/rest/stream", params=params, headers={**origin, "Range": "bytes=10-"}
-    )
+
+    def call(method: str, params: dict[str, Any], **headers: str) -> requests.Response:
+        url = f"{server.url}/rest/{method}"
+        answer = requests.get(url, params=params, headers={**origin, **headers}, timeout=30)
+        assert answer.headers.get("Access-Control-Allow-Origin") == "*", (method, answer.headers)
+        return answer
+
+    assert 'status="ok"' in call("ping", http.credentials()).text
+    wrong_token = {**http.credentials(), "t": "0" * 32}
+    assert '<error code="40"' in call("ping", wrong_token).text
+    assert '<error code="10"' in call("getAlbum", http.credentials()).text  # no id
+    assert '<error code="70"' in call("getAlbum", {**http.credentials(), "id": "al-9999"}).text
+    unknown = call("noSuchMethod", http.credentials())
+    assert 'status="failed"' in unknown.text
+    streamed = call("stream", {**http.credentials(), "id": song_ids["Hit 1"]}, Range="bytes=10-")
     assert streamed.status_code == 206
-    assert_cors(streamed)
-    # Browser clients read Content-Range only if it is exposed.
+    # Browser clients can read Content-Range only if it is exposed.
     assert "content-range" in streamed.headers["Access-Control-Expose-Headers"].lower()
 
 
@@ -771,7 +768,7 @@ def test_options_preflight_allows_form_posts(server: RunningServer, path: str) -
         timeout=30,
     )
     assert preflight.status_code in (200, 204)
-    assert_cors(preflight)
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     allowed_methods = preflight.headers["Access-Control-Allow-Methods"].upper()
     assert "POST" in allowed_methods
     allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
@@ -797,6 +794,7 @@ def test_jsonp_wraps_the_json_answer_in_the_callback(
 def test_jsonp_also_wraps_errors(server: RunningServer) -> None:
     wrong = HttpApi(server.url, ADMIN, "not the password")
     text = wrong.get("ping", f="jsonp", callback="cb").text
+    assert text.startswith("cb(")
     document = json.loads(text.strip()[len("cb(") : -len(");")])
     assert document["subsonic-response"]["error"]["code"] == 40
 
@@ -839,6 +837,23 @@ def test_wrong_credentials_are_error_40_with_http_200(
 ) -> None:
     http = HttpApi(server.url)
     assert http.error("ping", auth=False, v="1.16.1", c="test", **credentials) == 40
+    # Clients tell an OpenSubsonic server apart even from its failed answers.
+    body = http.get("ping", auth=False, v="1.16.1", c="test", f="json", **credentials).json()
+    envelope = body["subsonic-response"]
+    assert envelope["openSubsonic"] is True
+    assert envelope["type"] == "beetcrate"
+    assert envelope["version"] == "1.16.1"
+
+
+@pytest.mark.parametrize("method", ["stream", "download", "getCoverArt"])
+def test_binary_endpoints_answer_failures_as_subsonic_errors(
+    http: HttpApi, song_ids: dict[str, str], method: str
+) -> None:
+    # py-sonic and py-opensonic look at the Content-Type to tell an error from the media.
+    missing = "tr-999999"
+    assert http.error(method, id=missing) == 70
+    if method != "getCoverArt":
+        assert http.error(method, id=song_ids["Ghost Track"]) == 70
 
 
 def test_api_key_authenticates_as_its_user(http: HttpApi, bob_api_key: str) -> None:
