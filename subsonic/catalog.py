@@ -145,12 +145,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     )
     db["catalog_artists"].create_index(["name_key"])
     db["catalog_genres"].create({"name": str, "song_count": int, "album_count": int}, pk="name")
-    db.execute(
-        f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})"
-    )
-    db.execute(
-        f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})"
-    )
+    db.execute(f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})")
+    db.execute(f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})")
     db["catalog_meta"].create({"key": str, "value": str}, pk="key")
 
 
@@ -280,8 +276,10 @@ class Catalog:
                         beets_signature=signature,
                         scan_finished=time.time(),
                         song_count=counts["songs"],
-                        last_modified=int(time.time() * 1000),
                     )
+                    # Clients cache the index by lastModified: move it only on real changes.
+                    if changed or removed or self.meta("last_modified") is None:
+                        self._set_meta(last_modified=int(time.time() * 1000))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")

@@ -166,9 +166,13 @@ def test_pysonic_logs_in_with_a_salted_token_and_lists_the_artists(server: Runni
 
 
 def test_pysonic_logs_in_with_a_legacy_hex_encoded_password(server: RunningServer) -> None:
-    # legacyAuth sends p=enc:<hex>. (py-sonic hexes code points, not UTF-8 bytes, so this works
-    # only for ASCII passwords: a client bug, see the report; alice's password is ASCII.)
     client = pysonic(server, legacyAuth=True)
+    assert client.getLicense()["license"]["valid"] is True
+
+
+def test_pysonic_legacy_login_with_a_non_ascii_password(server: RunningServer) -> None:
+    # py-sonic hexes code points, not UTF-8 bytes (the spec's reading); the server accepts both.
+    client = pysonic(server, username=LISTENER, password=LISTENER_PASSWORD, legacyAuth=True)
     assert client.getLicense()["license"]["valid"] is True
 
 
@@ -267,11 +271,6 @@ def test_pysonic_gets_a_corrupt_cover_resized_as_not_found(
         pysonic(server).getCoverArt(album_ids["Broken Art"], size=100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="beetcrate bug: getCoverArt without size sends a corrupt cover's bytes as image/jpeg"
-    " (only the JPEG magic is checked) instead of error 70 (issue 2, item 8)",
-)
 def test_pysonic_gets_a_corrupt_cover_as_not_found(
     server: RunningServer, album_ids: dict[str, str]
 ) -> None:
@@ -705,12 +704,6 @@ def test_search3_empty_query_pages_return_every_song_once(
     assert beets_ids <= set(seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="beetcrate bug: covers.py writes a resized cover to '<key>.<pid>.part', a name the"
-    " threads of one gunicorn worker share; concurrent first requests for one size race on it"
-    " and some fail with FileNotFoundError (error 0 and a traceback)",
-)
 def test_concurrent_first_requests_for_a_cover_size_all_get_the_image(
     server: RunningServer, http: HttpApi, album_ids: dict[str, str]
 ) -> None:
@@ -863,9 +856,6 @@ def test_api_key_authenticates_as_its_user(http: HttpApi, bob_api_key: str) -> N
     assert http.error("getUser", auth=False, username=ADMIN, **key) == 50
 
 
-CONFLICTS_43 = "beetcrate bug: apiKey with p, or with t and s, but no u is accepted"
-
-
 @pytest.mark.parametrize(
     "other",
     [
@@ -873,12 +863,10 @@ CONFLICTS_43 = "beetcrate bug: apiKey with p, or with t and s, but no u is accep
         pytest.param(
             {"p": LISTENER_PASSWORD},
             id="p",
-            marks=pytest.mark.xfail(strict=True, reason=CONFLICTS_43),
         ),
         pytest.param(
             {"t": "0" * 32, "s": "abcdef"},
             id="t and s",
-            marks=pytest.mark.xfail(strict=True, reason=CONFLICTS_43),
         ),
     ],
 )
@@ -984,14 +972,6 @@ def test_a_beet_modify_while_serving_reaches_every_gunicorn_worker(
         time.sleep(0.2)
 
 
-# Tracebacks the known beetcrate bugs (strict xfail above) leave in the log; drop an entry
-# when its bug is fixed.
-KNOWN_BUG_TRACEBACKS = [
-    # test_concurrent_first_requests_for_a_cover_size_all_get_the_image
-    re.compile(r"covers\.py.*partial\.replace\(cached\).*FileNotFoundError: .*\.part'", re.S),
-]
-
-
 def tracebacks(log: str) -> list[str]:
     """Each Python traceback in a log: the header, its indented lines and the exception line."""
     found: list[str] = []
@@ -1015,10 +995,5 @@ def test_nothing_so_far_made_gunicorn_log_an_error(server: RunningServer) -> Non
     # Last in the file on purpose: every request above has been answered by now. A handler
     # that raised would have left a traceback here even if the client saw a tidy error.
     log = server.log()
-    unexpected = [
-        block
-        for block in tracebacks(log)
-        if not any(known.search(block) for known in KNOWN_BUG_TRACEBACKS)
-    ]
-    assert unexpected == []
+    assert tracebacks(log) == []
     assert not re.search(r"\[(ERROR|CRITICAL)\]", log), log[-3000:]
