@@ -1,0 +1,150 @@
+"""Hashing and fingerprinting items, skipping the ones whose files have not changed.
+
+``analyse`` reads one file and returns plain facts (it runs in worker processes and on the
+queue); ``Scanner`` decides which items need it and records the facts on the beets item
+(typed flexible attributes) and in the sidecar (one fingerprint per audio hash).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from beets.library import Item, Library
+from mediafile import MediaFile, UnreadableFileError
+
+from beetcrate import audiohash
+from beetcrate.media import MediaError
+from beetsplug.dupes import store
+from beetsplug.dupes.fingerprint import Fingerprint, fingerprint
+
+
+@dataclass(frozen=True)
+class Facts:
+    audio_hash: str
+    prescreen: str
+    mtime: float
+    size: int
+    has_art: bool
+    fingerprint: Fingerprint | None  # None when the sidecar already holds this audio's
+
+
+@dataclass
+class ScanReport:
+    scanned: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def analyse(path: str, db_path: str, fingerprints: bool = True) -> Facts:
+    """Hash ``path``, and fingerprint it unless its audio is already fingerprinted."""
+    try:
+        before = os.stat(path)
+    except OSError as exc:
+        raise MediaError(f"cannot read {path}: {exc.strerror}") from exc
+    audio_hash = audiohash.audio_hash(path)
+    known = store.fingerprint_encoded(store.open_store(db_path), audio_hash) is not None
+    try:
+        has_art = bool(MediaFile(path).images)
+    except (UnreadableFileError, OSError):
+        has_art = False
+    return Facts(
+        audio_hash=audio_hash,
+        prescreen=audiohash.prescreen(path),
+        mtime=before.st_mtime,
+        size=before.st_size,
+        has_art=has_art,
+        fingerprint=fingerprint(path) if fingerprints and not known else None,
+    )
+
+
+def _analyse_or_error(args: tuple[str, str, bool]) -> Facts | str:
+    """``analyse`` for worker processes: an unreadable file is a message, not a crash."""
+    try:
+        return analyse(*args)
+    except MediaError as exc:
+        return str(exc)
+    except Exception as exc:  # a decoder bug on one file must not end a library-wide scan
+        return f"cannot analyse {args[0]}: {type(exc).__name__}: {exc}"
+
+
+def is_current(item: Item) -> bool:
+    """Whether the item's stored hash still describes its file (same mtime and size)."""
+    if not item.get("audio_hash"):
+        return False
+    try:
+        stat = os.stat(item.path)
+    except OSError:
+        return False
+    # beets keeps flexible floats as text with ~15 significant digits: compare to the millisecond.
+    return (
+        abs(float(item.get("audio_hash_mtime", 0)) - stat.st_mtime) < 1e-3
+        and int(item.get("audio_hash_size", -1)) == stat.st_size
+    )
+
+
+def record(item: Item, facts: Facts, db_path: str) -> None:
+    """Store ``facts`` on the item (and its fingerprint, once per audio hash, in the sidecar)."""
+    db = store.open_store(db_path)
+    if facts.fingerprint is not None:
+        fp = facts.fingerprint
+        store.save_fingerprint(db, facts.audio_hash, fp.encoded, fp.values, fp.duration)
+    item["audio_hash"] = facts.audio_hash
+    item["audio_hash_mtime"] = facts.mtime
+    item["audio_hash_size"] = facts.size
+    item["audio_prescreen"] = facts.prescreen
+    item["dupes_art"] = facts.has_art
+    encoded = store.fingerprint_encoded(db, facts.audio_hash)
+    if encoded:
+        item.acoustid_fingerprint = encoded
+    item.store()
+
+
+class Scanner:
+    """Brings the stored hashes and fingerprints of some items up to date."""
+
+    def __init__(self, lib: Library, db_path: str, fingerprints: bool = True, jobs: int = 1):
+        self.lib = lib
+        self.db_path = db_path
+        self.fingerprints = fingerprints
+        self.jobs = max(1, jobs)
+
+    def run(
+        self, items: Iterable[Item], progress: Callable[[int], None] | None = None
+    ) -> ScanReport:
+        report = ScanReport()
+        todo = []
+        for item in items:
+            if is_current(item):
+                report.unchanged += 1
+                if progress:
+                    progress(1)
+            else:
+                todo.append(item)
+        jobs = [(os.fsdecode(item.path), self.db_path, self.fingerprints) for item in todo]
+        if self.jobs > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(self.jobs) as pool:
+                results = pool.map(_analyse_or_error, jobs, chunksize=4)
+                self._record_all(todo, results, report, progress)
+        else:
+            self._record_all(todo, map(_analyse_or_error, jobs), report, progress)
+        return report
+
+    def _record_all(
+        self,
+        items: list[Item],
+        results: Iterable[Facts | str],
+        report: ScanReport,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        # Results arrive in order and are written by this one process: one writer per database.
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, str):
+                report.errors.append(result)
+            else:
+                record(item, result, self.db_path)
+                report.scanned += 1
+            if progress:
+                progress(1)
