@@ -18,7 +18,6 @@ import numpy as np
 from beetcrate import media
 
 RATE = 11025  # Chromaprint's own working rate: decoding straight to it saves a resampling
-FRAME_SECONDS = 4096 / RATE / 3  # one sub-fingerprint per third of a 4096-sample window
 MAX_SECONDS = 120.0  # what fpcalc and AcoustID fingerprint by default
 SILENCE = 10 ** (-50 / 20)  # -50 dBFS: below it, a sample counts as silence
 

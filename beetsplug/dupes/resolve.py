@@ -16,6 +16,7 @@ back (otherwise). So a group is either resolved or untouched, and resolving agai
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -232,7 +233,8 @@ class Resolver:
     def _roll_back(self, action_id: int, plan: Plan, reason: str) -> None:
         for move in plan.moves:
             source, target = Path(move.source), Path(move.target)
-            target.with_name(target.name + ".partial").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                target.with_name(target.name + ".partial").unlink(missing_ok=True)
             if target.exists() and not source.exists():
                 move_file(target, source)
         self._save(action_id, plan, ROLLED_BACK, reason)
@@ -336,13 +338,17 @@ class Resolver:
             for album_id, values in plan.albums.items():
                 if self.lib.get_album(int(album_id)) is None:
                     tx.mutate("INSERT INTO albums (id) VALUES (?)", (int(album_id),))
-                    album = Album(self.lib, **values)
+                    album = Album(self.lib)
                     album.id = int(album_id)
+                    # update() marks the fields dirty, so store() writes them.
+                    album.update({k: v for k, v in values.items() if k != "id"})
                     album.store()
             for item_id, values in plan.items.items():
                 tx.mutate("INSERT INTO items (id) VALUES (?)", (int(item_id),))
-                item = Item(self.lib, **{**values, "path": os.fsencode(values["path"])})
+                item = Item(self.lib)
                 item.id = int(item_id)
+                item.update({k: v for k, v in values.items() if k != "id"})
+                item.path = os.fsencode(values["path"])
                 item.store()
             keep = self.lib.get_item(plan.keep_id)
             if keep is not None:

@@ -7,6 +7,7 @@ Two songs may share key and tempo and still differ, like two songs on one album.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,14 @@ def _bar(key: int, chord: int, melody: np.ndarray, drums: np.ndarray, beat: floa
     return bar / 1.6
 
 
+@functools.lru_cache(maxsize=64)
+def _cached(seed: int, bars: int, key: int, bpm: float) -> np.ndarray:
+    samples = Song(seed, key, bpm).bars(bars)
+    samples.flags.writeable = False  # shared between callers: nobody may change it
+    return samples
+
+
 def song(seed: int, seconds: float = 12.0, key: int = 57, bpm: float = 112.0) -> np.ndarray:
     """About ``seconds`` of the song ``seed`` (whole bars), stereo float32 at ``RATE``."""
     beat = 60.0 / bpm
-    return Song(seed, key, bpm).bars(max(1, round(seconds / (4 * beat))))
+    return _cached(seed, max(1, round(seconds / (4 * beat))), key, bpm)
