@@ -144,7 +144,8 @@ class Beet:
         self.settings["dupes"].update(dupes)
         text = (
             f"directory: {self.music}\nlibrary: {self.home / 'library.db'}\nplugins: [dupes]\n"
-            f"import: {{copy: no, write: no}}\n{yaml.safe_dump(self.settings)}"
+            "import: {copy: no, write: no, duplicate_action: keep}\n"
+            + yaml.safe_dump(self.settings)
         )
         (self.home / "config.yaml").write_text(text)
 
