@@ -7,11 +7,13 @@ queue); ``Scanner`` decides which items need it and records the facts on the bee
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import sqlite_utils
 from beets.library import Item, Library
 from mediafile import MediaFile, UnreadableFileError
 
@@ -38,6 +40,12 @@ class ScanReport:
     errors: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4)
+def _store(db_path: str, pid: int) -> sqlite_utils.Database:
+    """One sidecar connection per process (the pid keeps a forked worker off its parent's)."""
+    return store.open_store(db_path)
+
+
 def analyse(path: str, db_path: str, fingerprints: bool = True) -> Facts:
     """Hash ``path``, and fingerprint it unless its audio is already fingerprinted."""
     try:
@@ -45,7 +53,7 @@ def analyse(path: str, db_path: str, fingerprints: bool = True) -> Facts:
     except OSError as exc:
         raise MediaError(f"cannot read {path}: {exc.strerror}") from exc
     audio_hash = audiohash.audio_hash(path)
-    known = store.fingerprint_encoded(store.open_store(db_path), audio_hash) is not None
+    known = store.fingerprint_encoded(_store(db_path, os.getpid()), audio_hash) is not None
     try:
         has_art = bool(MediaFile(path).images)
     except (UnreadableFileError, OSError):
@@ -87,7 +95,7 @@ def is_current(item: Item) -> bool:
 
 def record(item: Item, facts: Facts, db_path: str) -> None:
     """Store ``facts`` on the item (and its fingerprint, once per audio hash, in the sidecar)."""
-    db = store.open_store(db_path)
+    db = _store(db_path, os.getpid())
     if facts.fingerprint is not None:
         fp = facts.fingerprint
         store.save_fingerprint(db, facts.audio_hash, fp.encoded, fp.values, fp.duration)

@@ -9,7 +9,8 @@ import pytest
 
 from beetcrate.audiohash import audio_hash, payload_size, prescreen, whole_file_hash
 from beetcrate.media import MediaError
-from tests.dupes.conftest import FORMATS, add_mp3_tag_containers, copy, retag
+from tests.dupes.conftest import copy
+from tests.dupes.tagging import FORMATS, add_mp3_tag_containers, retag
 
 Tone = Callable[..., Path]
 
