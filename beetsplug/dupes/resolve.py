@@ -60,15 +60,22 @@ class Plan:
     skipped: list[str] = field(default_factory=list)  # members left alone, and why
     items: dict[str, dict] = field(default_factory=dict)  # removed items' fields, for undo
     albums: dict[str, dict] = field(default_factory=dict)  # albums emptied by the removal
-    playlists: list[dict] = field(default_factory=list)  # repointed entries, for undo
+    playlists: list[dict] = field(default_factory=list)  # entries to repoint (and to restore)
 
     def describe(self) -> list[str]:
         lines = [f"keep {self.keep_path}"]
         lines += [
             f"fill {name}={new!r} from {source}" for name, (_, new, source) in self.fills.items()
         ]
+        for entry in self.playlists:
+            if "m3u" in entry:
+                lines.append(f"repoint {entry['m3u']} line {entry['line'] + 1} to {self.keep_path}")
+            else:
+                lines.append(
+                    f"repoint {entry['table']} row {entry['rowid']}: item {entry['old']}"
+                    f" -> {self.keep_id}"
+                )
         for move in self.moves:
-            lines.append(f"repoint playlists from {move.source} to {self.keep_path}")
             lines.append(f"move {move.source} -> {move.target}")
             lines.append(f"remove item {move.item_id} from beets")
         lines += [f"skip {reason}" for reason in self.skipped]
@@ -176,6 +183,7 @@ class Resolver:
             donor = next((o for o in others if o.get(name)), None)
             if donor is not None:
                 plan.fills[name] = [keep.get(name), donor.get(name), os.fsdecode(donor.path)]
+        plan.playlists = self._playlist_entries(plan)
         return plan
 
     # Applying -------------------------------------------------------------------------------
@@ -257,38 +265,50 @@ class Resolver:
 
     # Playlists ------------------------------------------------------------------------------
 
-    def _repoint(self, plan: Plan) -> list[dict]:
-        """Point playlist entries of removed items at the canonical; returns what changed."""
-        changed = []
-        by_path = {m.source: m for m in plan.moves}
+    def _playlist_entries(self, plan: Plan) -> list[dict]:
+        """The m3u lines and sidecar playlist rows that point at items about to be removed."""
+        entries = []
+        sources = {m.source for m in plan.moves}
         for directory in self.playlist_dirs:
             for playlist in sorted(Path(directory).glob("*.m3u*")):
-                lines = playlist.read_text(encoding="utf-8").splitlines(keepends=True)
-                hits = []
-                for number, line in enumerate(lines):
-                    if line.strip() in by_path:
-                        hits.append(number)
-                        lines[number] = line.replace(line.strip(), plan.keep_path)
-                        changed.append({"m3u": str(playlist), "line": number, "old": line.strip()})
-                if hits:
-                    playlist.write_text("".join(lines), encoding="utf-8")
+                lines = playlist.read_text(encoding="utf-8").splitlines()
+                entries += [
+                    {"m3u": str(playlist), "line": number, "old": line.strip()}
+                    for number, line in enumerate(lines)
+                    if line.strip() in sources
+                ]
         for table in self.playlist_tables:
             if not self.db[table].exists() or "item_id" not in self.db[table].columns_dict:
                 continue
             for move in plan.moves:
-                rowids = [
-                    r[0]
-                    for r in self.db.execute(
+                entries += [
+                    {"table": table, "rowid": rowid, "old": move.item_id}
+                    for (rowid,) in self.db.execute(
                         f"SELECT rowid FROM [{table}] WHERE item_id = ?", (move.item_id,)
                     )
                 ]
+        return entries
+
+    def _repoint(self, plan: Plan) -> list[dict]:
+        """Point playlist entries of removed items at the canonical; returns what changed."""
+        entries = self._playlist_entries(plan)
+        by_file: dict[str, list[dict]] = {}
+        for entry in entries:
+            if "m3u" in entry:
+                by_file.setdefault(entry["m3u"], []).append(entry)
+            else:
                 with self.db.conn:
-                    self.db.conn.executemany(
-                        f"UPDATE [{table}] SET item_id = ? WHERE rowid = ?",
-                        [(plan.keep_id, r) for r in rowids],
+                    self.db.execute(
+                        f"UPDATE [{entry['table']}] SET item_id = ? WHERE rowid = ?",
+                        (plan.keep_id, entry["rowid"]),
                     )
-                changed += [{"table": table, "rowid": r, "old": move.item_id} for r in rowids]
-        return changed
+        for name, hits in by_file.items():
+            playlist = Path(name)
+            lines = playlist.read_text(encoding="utf-8").splitlines(keepends=True)
+            for entry in hits:
+                lines[entry["line"]] = lines[entry["line"]].replace(entry["old"], plan.keep_path)
+            playlist.write_text("".join(lines), encoding="utf-8")
+        return entries
 
     def _unpoint(self, plan: Plan) -> None:
         for entry in plan.playlists:

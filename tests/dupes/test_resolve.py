@@ -66,6 +66,9 @@ def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
     db = store.open_store(beet.db_path)
     db["playlist_entries"].insert_all([{"playlist_id": 1, "item_id": extra.id}])
     beet.configure(playlist_dirs=[str(playlists)])
+    preview = beet("dupes", "resolve", "1")
+    assert f"repoint {m3u} line 2 to {os.fsdecode(keep.path)}" in preview
+    assert f"repoint playlist_entries row 1: item {extra.id} -> {keep.id}" in preview
     beet("dupes", "resolve", "1", "--apply")
     assert m3u.read_text().splitlines()[1] == os.fsdecode(keep.path)
     assert [r["item_id"] for r in db["playlist_entries"].rows] == [keep.id]
