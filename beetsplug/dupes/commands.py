@@ -97,7 +97,8 @@ def scan(ctx: Context, argv: Sequence[str]) -> None:
     parser.add_option("--queue", action="store_true", help="scan on the beetcrate queue")
     opts, args = parser.parse_args(list(argv))
     items = list(ctx.lib.items(args))
-    todo = [item for item in items if not is_current(item)]
+    fingerprints = ctx.plugin["fingerprint"].get(bool)
+    todo = [item for item in items if not is_current(item, need_hash=fingerprints)]
     threshold = ctx.plugin["queue_threshold"].get(int)
     if opts.queue or (opts.jobs is None and len(todo) > threshold):
         configure_from_beets(ctx.beets)
@@ -107,7 +108,7 @@ def scan(ctx: Context, argv: Sequence[str]) -> None:
             " and regroups after the last one"
         )
         return
-    scanner = Scanner(ctx.lib, ctx.db_path, ctx.plugin["fingerprint"].get(bool), opts.jobs or 1)
+    scanner = Scanner(ctx.lib, ctx.db_path, fingerprints, opts.jobs or 1)
     with tqdm(total=len(items), unit="file", desc="dupes scan", disable=None) as bar:
         report = scanner.run(items, progress=bar.update)
     for message in report.errors:

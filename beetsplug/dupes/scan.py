@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -46,29 +47,33 @@ def _store(db_path: str, pid: int) -> sqlite_utils.Database:
     return store.open_store(db_path)
 
 
-def analyse(path: str, db_path: str, fingerprints: bool = True) -> Facts:
-    """Hash ``path``, and fingerprint it unless its audio is already fingerprinted."""
+def analyse(path: str, db_path: str, fingerprints: bool = True, full: bool = True) -> Facts:
+    """Pre-screen ``path``; unless ``full`` is false, hash it in full and fingerprint it (if
+    ``fingerprints`` and its audio is not fingerprinted yet)."""
     try:
         before = os.stat(path)
     except OSError as exc:
         raise MediaError(f"cannot read {path}: {exc.strerror}") from exc
-    audio_hash = audiohash.audio_hash(path)
-    known = store.fingerprint_encoded(_store(db_path, os.getpid()), audio_hash) is not None
+    prescreen = audiohash.prescreen(path)
+    audio_hash = audiohash.audio_hash(path) if full else ""
+    known = bool(audio_hash) and (
+        store.fingerprint_encoded(_store(db_path, os.getpid()), audio_hash) is not None
+    )
     try:
         has_art = bool(MediaFile(path).images)
     except (UnreadableFileError, OSError):
         has_art = False
     return Facts(
         audio_hash=audio_hash,
-        prescreen=audiohash.prescreen(path),
+        prescreen=prescreen,
         mtime=before.st_mtime,
         size=before.st_size,
         has_art=has_art,
-        fingerprint=fingerprint(path) if fingerprints and not known else None,
+        fingerprint=fingerprint(path) if full and fingerprints and not known else None,
     )
 
 
-def _analyse_or_error(args: tuple[str, str, bool]) -> Facts | str:
+def _analyse_or_error(args: tuple[str, str, bool, bool]) -> Facts | str:
     """``analyse`` for worker processes: an unreadable file is a message, not a crash."""
     try:
         return analyse(*args)
@@ -78,9 +83,13 @@ def _analyse_or_error(args: tuple[str, str, bool]) -> Facts | str:
         return f"cannot analyse {args[0]}: {type(exc).__name__}: {exc}"
 
 
-def is_current(item: Item) -> bool:
-    """Whether the item's stored hash still describes its file (same mtime and size)."""
-    if not item.get("audio_hash"):
+def is_current(item: Item, need_hash: bool = True) -> bool:
+    """Whether the item's stored facts still describe its file (same mtime and size).
+
+    Without ``need_hash`` a pre-screen alone is enough (exact-only scans hash a file in full
+    only when another file shares its pre-screen key).
+    """
+    if not item.get("audio_hash") and (need_hash or not item.get("audio_prescreen")):
         return False
     try:
         stat = os.stat(item.path)
@@ -99,7 +108,10 @@ def record(item: Item, facts: Facts, db_path: str) -> None:
     if facts.fingerprint is not None:
         fp = facts.fingerprint
         store.save_fingerprint(db, facts.audio_hash, fp.encoded, fp.values, fp.duration)
-    item["audio_hash"] = facts.audio_hash
+    if facts.audio_hash:
+        item["audio_hash"] = facts.audio_hash
+    elif "audio_hash" in item:
+        del item["audio_hash"]  # the file changed and was only pre-screened
     item["audio_hash_mtime"] = facts.mtime
     item["audio_hash_size"] = facts.size
     item["audio_prescreen"] = facts.prescreen
@@ -125,20 +137,39 @@ class Scanner:
         report = ScanReport()
         todo = []
         for item in items:
-            if is_current(item):
+            if is_current(item, need_hash=self.fingerprints):
                 report.unchanged += 1
                 if progress:
                     progress(1)
             else:
                 todo.append(item)
-        jobs = [(os.fsdecode(item.path), self.db_path, self.fingerprints) for item in todo]
-        if self.jobs > 1 and len(todo) > 1:
+        # Fingerprints are stored per audio hash, so with them every file is hashed in full;
+        # without them, the pre-screen decides which files need a full hash at all.
+        self._analyse(todo, report, progress, full=self.fingerprints)
+        if not self.fingerprints:
+            self._analyse(self._prescreen_collisions(), ScanReport(), None, full=True)
+        return report
+
+    def _prescreen_collisions(self) -> list[Item]:
+        """Items lacking a full hash whose pre-screen key another item shares."""
+        items = [item for item in self.lib.items() if item.get("audio_prescreen")]
+        keys = Counter(item["audio_prescreen"] for item in items)
+        return [i for i in items if keys[i["audio_prescreen"]] > 1 and not i.get("audio_hash")]
+
+    def _analyse(
+        self,
+        items: list[Item],
+        report: ScanReport,
+        progress: Callable[[int], None] | None,
+        full: bool,
+    ) -> None:
+        jobs = [(os.fsdecode(item.path), self.db_path, self.fingerprints, full) for item in items]
+        if self.jobs > 1 and len(items) > 1:
             with ProcessPoolExecutor(self.jobs) as pool:
                 results = pool.map(_analyse_or_error, jobs, chunksize=4)
-                self._record_all(todo, results, report, progress)
+                self._record_all(items, results, report, progress)
         else:
-            self._record_all(todo, map(_analyse_or_error, jobs), report, progress)
-        return report
+            self._record_all(items, map(_analyse_or_error, jobs), report, progress)
 
     def _record_all(
         self,

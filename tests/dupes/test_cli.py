@@ -124,3 +124,20 @@ def test_hidden_item_ids_are_the_non_canonical_exact_copies(beet: Beet) -> None:
     hidden = store.hidden_item_ids(db)
     assert len(hidden) == 1
     assert hidden <= {a.id, b.id}
+
+
+def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet: Beet) -> None:
+    beet.configure(fingerprint=False)
+    x = song(1, 6)
+    a = beet.add("a.flac", x)
+    unique = beet.add("unique.flac", song(2, 6))
+    beet("dupes", "scan")
+    assert not beet.lib.get_item(a.id).get("audio_hash")
+    assert beet.lib.get_item(unique.id)["audio_prescreen"]
+    assert "scanned 0, unchanged 2" in beet("dupes", "scan")
+
+    b = beet.add("b.flac", x, title="Retagged copy")
+    beet("dupes", "scan")
+    assert beet.lib.get_item(a.id)["audio_hash"] == beet.lib.get_item(b.id)["audio_hash"]
+    assert not beet.lib.get_item(unique.id).get("audio_hash")
+    assert [g["kind"] for g in beet.groups()] == ["exact-audio"]
