@@ -85,10 +85,13 @@ def build_groups(
         for h, members in sorted(by_hash.items())
         if len(members) > 1
     ]
-    for component in _components(set(by_hash), edges):
-        similarity = min(
-            sim for a, b, rel, sim in edges if rel == SAME and a in component and b in component
-        )
+    components = _components(set(by_hash), edges)
+    index = {h: n for n, component in enumerate(components) for h in component}
+    lowest = [1.0] * len(components)
+    for a, b, relation, similarity in edges:
+        if relation == SAME and a in index and b in index:
+            lowest[index[a]] = min(lowest[index[a]], similarity)
+    for component, similarity in zip(components, lowest, strict=True):
         members = [item for h in sorted(component) for item in by_hash[h]]
         key = f"{store.SAME_RECORDING}:{min(component)}"
         groups.append(_group(store.SAME_RECORDING, key, members, similarity, ranking))
