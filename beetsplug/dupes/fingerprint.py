@@ -39,7 +39,7 @@ class Fingerprint:
 @dataclass(frozen=True)
 class Match:
     similarity: float  # 1 - bit error rate over the matching frames
-    offset: int  # frames to shift b by to line it up with a
+    offset: int  # a's frame i lines up with b's frame i + offset
     coverage_a: float  # share of a's frames that match b
     coverage_b: float
 
@@ -57,19 +57,20 @@ def fingerprint(path: str | os.PathLike, max_seconds: float = MAX_SECONDS) -> Fi
         samples = block[0]
         loud = np.flatnonzero(np.abs(samples) > SILENCE)
         if loud.size:
+            begin = 0
             if first is None:
                 first = position + loud[0]
-                samples = samples[loud[0] :]
-            kept.extend(silent_tail)
-            silent_tail = []
+                begin = loud[0]
+            kept += silent_tail
+            kept.append(samples[begin : loud[-1] + 1])
+            silent_tail = [samples[loud[-1] + 1 :]]
             last = position + loud[-1] + 1
-            kept.append(samples[: loud[-1] + 1])
-            silent_tail.append(samples[loud[-1] + 1 :])
         elif first is not None:
             silent_tail.append(samples)
-        position += block.shape[1]
-        kept, budget = _cap(kept, budget)
-        silent_tail, _ = _cap(silent_tail, budget)
+        position += samples.size
+        # The whole file is decoded (its audible duration counts), but memory stays bounded.
+        kept = _cap(kept, budget)
+        silent_tail = _cap(silent_tail, budget)
     if first is None or last is None:
         raise media.MediaError(f"no audible audio in {os.fspath(path)}")
     audio = np.concatenate(kept) if kept else np.zeros(0, np.float32)
@@ -79,16 +80,15 @@ def fingerprint(path: str | os.PathLike, max_seconds: float = MAX_SECONDS) -> Fi
     return Fingerprint(encoded=encoded, duration=(last - first) / RATE)
 
 
-def _cap(blocks: list[np.ndarray], budget: int) -> tuple[list[np.ndarray], int]:
-    """Keep at most ``budget`` samples of ``blocks`` in total (memory stays bounded)."""
-    total = sum(b.size for b in blocks)
-    if total <= budget:
-        return blocks, budget
+def _cap(blocks: list[np.ndarray], budget: int) -> list[np.ndarray]:
+    """The first ``budget`` samples of ``blocks``."""
+    if sum(b.size for b in blocks) <= budget:
+        return blocks
     out, left = [], budget
     for b in blocks:
         out.append(b[:left])
         left -= out[-1].size
-    return out, budget
+    return out
 
 
 def decode_fingerprint(encoded: str) -> np.ndarray:

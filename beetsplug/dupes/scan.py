@@ -8,6 +8,7 @@ queue); ``Scanner`` decides which items need it and records the facts on the bee
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from beetcrate import audiohash
 from beetcrate.media import MediaError
 from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import Fingerprint, fingerprint
+
+BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,16 @@ class Scanner:
         report: ScanReport,
         progress: Callable[[int], None] | None,
     ) -> None:
-        # Results arrive in order and are written by this one process: one writer per database.
-        for item, result in zip(items, results, strict=True):
-            if isinstance(result, str):
-                report.errors.append(result)
-            else:
-                record(item, result, self.db_path)
-                report.scanned += 1
-            if progress:
-                progress(1)
+        # Results arrive in order and are written by this one process: one writer per database,
+        # committing to beets every BATCH items rather than once per item.
+        pairs = zip(items, results, strict=True)
+        while batch := list(itertools.islice(pairs, BATCH)):
+            with self.lib.transaction():
+                for item, result in batch:
+                    if isinstance(result, str):
+                        report.errors.append(result)
+                    else:
+                        record(item, result, self.db_path)
+                        report.scanned += 1
+                    if progress:
+                        progress(1)
