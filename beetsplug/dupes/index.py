@@ -2,9 +2,11 @@
 
 An inverted index over sub-fingerprint values: two copies of one recording share many exact
 32-bit sub-fingerprints, unrelated recordings almost none. Only values whose two low bits are
-zero are indexed — a choice made by content, so both copies keep the same quarter — and values
-shared by too many tracks (silence, steady tones) are ignored like stop-words. Everything is
-numpy over flat arrays: 100k fingerprints are a few tens of millions of entries.
+zero are indexed — a choice made by content, so both copies keep the same quarter — except in
+short fingerprints (under ``SHORT`` values, about 25 s), whose values are all indexed so a jingle
+still leaves enough to vote with; its copies are short too, since a duplicate has the same
+duration. Values shared by too many tracks (silence, steady tones) are ignored like stop-words.
+Everything is numpy over flat arrays: 100k fingerprints are a few tens of millions of entries.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 SAMPLE_MASK = 0x3
+SHORT = 200
 STOP_RUN = 32  # a value shared by more tracks than this says nothing about any of them
 MIN_VOTES = 2
 
@@ -62,7 +65,8 @@ def _entries(fingerprints: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     keys: list[np.ndarray] = []
     tracks: list[np.ndarray] = []
     for track, values in enumerate(fingerprints):
-        sampled = np.unique(values[(values & SAMPLE_MASK) == 0])
+        kept = values if values.size < SHORT else values[(values & SAMPLE_MASK) == 0]
+        sampled = np.unique(kept)
         keys.append(sampled)
         tracks.append(np.full(sampled.size, track, dtype=np.int32))
     if not keys:

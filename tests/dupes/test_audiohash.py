@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from beetcrate.audiohash import audio_hash, payload_size, prescreen, whole_file_hash
+from beetcrate.audiohash import (
+    _payload_spans,
+    audio_hash,
+    payload_size,
+    prescreen,
+    whole_file_hash,
+)
 from beetcrate.media import MediaError
 from tests.dupes.conftest import copy
 from tests.dupes.tagging import FORMATS, add_mp3_tag_containers, retag
@@ -95,3 +102,21 @@ def test_truncated_file_raises_media_error(tone: Tone, suffix: str) -> None:
 def test_missing_file_raises_media_error(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="cannot open"):
         audio_hash(tmp_path / "gone.flac")
+
+
+@pytest.mark.parametrize("suffix", ["mp3", "ogg"])
+def test_hashing_a_large_file_keeps_memory_constant(tone: Tone, suffix: str) -> None:
+    path = tone(suffix, seconds=4.0)
+    with path.open("rb") as f:
+        start = next(iter(_payload_spans(f, path)))[0]
+    data = path.read_bytes()
+    if suffix == "ogg":
+        start = data.rfind(b"OggS", 0, start)  # repeat whole pages: the parser walks them
+    big = path.with_name(f"big.{suffix}")
+    big.write_bytes(data[:start] + data[start:] * ((40 << 20) // len(data)))
+    tracemalloc.start()
+    audio_hash(big)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert big.stat().st_size > 30 << 20
+    assert peak < 4 << 20

@@ -141,3 +141,16 @@ def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet:
     assert beet.lib.get_item(a.id)["audio_hash"] == beet.lib.get_item(b.id)["audio_hash"]
     assert not beet.lib.get_item(unique.id).get("audio_hash")
     assert [g["kind"] for g in beet.groups()] == ["exact-audio"]
+
+
+def test_list_query_keeps_groups_with_a_matching_member_and_reads_well(beet: Beet) -> None:
+    beet.add("a.flac", song(1, 6), artist="Alpha")
+    beet.add("a.mp3", song(1, 6), bit_rate=128_000, artist="Alpha")
+    beet.add("b.flac", song(2, 6), artist="Beta")
+    beet.add("b.ogg", song(2, 6), artist="Beta")
+    beet("dupes", "scan")
+    assert len(beet.groups()) == 2
+    out = beet("dupes", "list", "artist:Beta")
+    assert "1 groups" in out
+    assert "b.flac" in out and "a.flac" not in out
+    assert out.splitlines()[1].startswith("  * ") and out.splitlines()[1].endswith("b.flac")

@@ -98,3 +98,11 @@ def test_index_finds_noisy_shifted_copies_among_many_without_all_pairs() -> None
     assert match.offset == -5  # a[i] lines up with b[i + offset]
     assert match.coverage_b == 1.0
     assert candidate_pairs(fingerprints, new=[3]) == []
+
+
+def test_index_finds_copies_of_short_tracks_whatever_their_values() -> None:
+    rng = np.random.default_rng(5)
+    # A jingle whose values all have low bits set: content sampling alone would index none.
+    jingle = rng.integers(0, 2**30, 40, dtype=np.uint64).astype(np.uint32) << 2 | 1
+    others = [rng.integers(0, 2**32, 40, dtype=np.uint64).astype(np.uint32) for _ in range(50)]
+    assert candidate_pairs([jingle, *others, jingle.copy()]) == [(0, 51)]
