@@ -3,7 +3,7 @@
 An inverted index over sub-fingerprint values: two copies of one recording share many exact
 32-bit sub-fingerprints, unrelated recordings almost none. Only values whose two low bits are
 zero are indexed — a choice made by content, so both copies keep the same quarter — except in
-short fingerprints (under ``SHORT`` values, about 25 s), whose values are all indexed so a jingle
+short fingerprints (under ``SHORT`` values, about 13 s), whose values are all indexed so a jingle
 still leaves enough to vote with; its copies are short too, since a duplicate has the same
 duration. Values shared by too many tracks (silence, steady tones) are ignored like stop-words.
 Everything is numpy over flat arrays: 100k fingerprints are a few tens of millions of entries.
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 SAMPLE_MASK = 0x3
-SHORT = 200
+SHORT = 100
 STOP_RUN = 32  # a value shared by more tracks than this says nothing about any of them
 MIN_VOTES = 2
 
