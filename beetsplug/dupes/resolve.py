@@ -183,6 +183,11 @@ class Resolver:
             donor = next((o for o in others if o.get(name)), None)
             if donor is not None:
                 plan.fills[name] = [keep.get(name), donor.get(name), os.fsdecode(donor.path)]
+        for item in others:
+            album = item.get_album()
+            # beets drops an album with its last item: keep what undo needs to recreate it.
+            if album is not None and all(str(i.id) in plan.items for i in album.items()):
+                plan.albums[str(album.id)] = _snapshot(album)
         plan.playlists = self._playlist_entries(plan)
         return plan
 
@@ -226,9 +231,6 @@ class Resolver:
             keep.store()
             for move in plan.moves:
                 item = self.lib.get_item(move.item_id)
-                album = item.get_album()
-                if album is not None and all(str(i.id) in plan.items for i in album.items()):
-                    plan.albums[str(album.id)] = _snapshot(album)
                 item.remove(delete=False, with_album=True)
 
     def _finish(self, action_id: int, plan: Plan) -> None:
@@ -236,7 +238,12 @@ class Resolver:
         if plan.fills and keep is not None:
             keep.try_write()
         plan.playlists = self._repoint(plan)
-        self._save(action_id, plan, APPLIED, "applied")
+        summary = (
+            f"applied: kept {plan.keep_path}; filled {', '.join(plan.fills) or 'nothing'};"
+            f" repointed {len(plan.playlists)} playlist entries;"
+            f" removed items {', '.join(str(m.item_id) for m in plan.moves)} from beets"
+        )
+        self._save(action_id, plan, APPLIED, summary)
 
     def _roll_back(self, action_id: int, plan: Plan, reason: str) -> None:
         for move in plan.moves:

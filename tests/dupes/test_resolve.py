@@ -53,6 +53,7 @@ def test_apply_keeps_canonical_fills_tags_trashes_others_keeping_relative_paths(
     log = db.execute("SELECT state, log FROM dupes_actions").fetchone()
     assert log[0] == "applied"
     assert "moved" in log[1]
+    assert f"removed items {extra.id} from beets" in log[1]
 
 
 def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
@@ -214,3 +215,20 @@ def test_crash_after_beets_commit_is_finished_by_the_next_run_and_can_be_undone(
     beet("dupes", "undo", str(action_id))
     assert os.path.exists(plan.moves[0].source)
     assert beet.lib.get_item(plan.moves[0].item_id) is not None
+
+
+def test_undo_recreates_an_album_emptied_by_the_resolution(beet: Beet) -> None:
+    x = song(1, 6)
+    beet.add("keep.flac", x)
+    copy = beet.add("Copies/copy.mp3", x, bit_rate=128_000)
+    album = beet.lib.add_album([copy])
+    album.album = "Copies of everything"
+    album.store()
+    beet("dupes", "scan")
+    beet("dupes", "resolve", "--all", "--apply")
+    assert beet.lib.get_album(album.id) is None
+    beet("dupes", "undo")
+    restored = beet.lib.get_album(album.id)
+    assert restored is not None
+    assert restored.album == "Copies of everything"
+    assert [i.id for i in restored.items()] == [copy.id]
