@@ -15,6 +15,9 @@ What counts as payload, per container (recognised by its magic bytes, not by the
   move when tags grow).
 - WAV and AIFF: the ``data`` / ``SSND`` chunk.
 
+ID3v2 tags in front of and ID3v1/APEv2/Lyrics3 tags behind FLAC and Ogg files (some taggers put
+them there too) are cut as in MPEG streams.
+
 Files are read in 1 MiB slices whatever their length. The pre-screen (``prescreen``: payload
 size and a hash of its first 64 KiB) reads almost nothing and tells most different files apart
 before a full hash is needed.
@@ -109,9 +112,9 @@ def _payload_spans(f: BinaryIO, path: str | os.PathLike) -> Iterator[Span]:
     f.seek(start)
     magic = f.read(12)
     if magic.startswith(b"fLaC"):
-        spans = _flac_spans(f, start, size)
+        spans = _flac_spans(f, start, _strip_trailing_tags(f, start, size))
     elif magic.startswith(b"OggS"):
-        spans = _ogg_spans(f, size)
+        spans = _ogg_spans(f, start, _strip_trailing_tags(f, start, size))
     elif magic[4:8] == b"ftyp":
         spans = _box_spans(f, size)
     elif magic.startswith(b"RIFF") and magic[8:12] == b"WAVE":
@@ -245,14 +248,14 @@ def _header_packets(first_packet: bytes, name: str) -> int:
     raise MediaError(f"unsupported Ogg codec in {name}")
 
 
-def _ogg_spans(f: BinaryIO, size: int) -> Iterator[Span]:
+def _ogg_spans(f: BinaryIO, start: int, size: int) -> Iterator[Span]:
     """Segment data of the audio packets of an Ogg file's logical stream(s), page by page.
 
     Header packets are counted from the lacing values (a value below 255 ends a packet), so a
     comment header spread over any number of pages is skipped. Chained streams follow one
     another; pages of streams multiplexed beside the first are ignored.
     """
-    offset = 0
+    offset = start
     serial = None
     headers_left = 0
     ended = False

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mutagen.apev2 import APEv2
 
 from beetcrate.audiohash import (
     _payload_spans,
@@ -120,3 +121,17 @@ def test_hashing_a_large_file_keeps_memory_constant(tone: Tone, suffix: str) -> 
     tracemalloc.stop()
     assert big.stat().st_size > 30 << 20
     assert peak < 4 << 20
+
+
+@pytest.mark.parametrize("suffix", ["flac", "ogg", "opus"])
+def test_id3_and_ape_tags_wrapped_around_flac_and_ogg_are_skipped(tone: Tone, suffix: str) -> None:
+    plain = tone(suffix)
+    wrapped = copy(plain, "wrapped")
+    id3v2 = b"ID3\x03\x00\x00\x00\x00\x00\x10" + b"TIT2\x00\x00\x00\x06\x00\x00\x00Song\x00\x00"
+    wrapped.write_bytes(id3v2 + plain.read_bytes())
+    ape = APEv2()
+    ape["Title"] = "Song in APE"
+    ape.save(str(wrapped))
+    with wrapped.open("ab") as f:
+        f.write(b"TAG" + b"Song".ljust(125, b"\0"))
+    assert audio_hash(wrapped) == audio_hash(plain)
