@@ -9,6 +9,7 @@ from beets.library import Item
 
 from beetcrate import media
 from beetcrate.queue import configure_queue, huey
+from beetsplug.dupes import store
 from tests.dupes.conftest import Beet
 from tests.dupes.music import RATE, song
 
@@ -77,3 +78,16 @@ def test_audio_hash_is_a_typed_attribute_queryable_from_beets(beet: Beet) -> Non
     out = beet("ls", "-f", "$title $audio_hash_size", f"audio_hash:{audio_hash}")
     assert out.strip() == f"a {Path(item.path.decode()).stat().st_size}"
     assert isinstance(Item._types["audio_hash_size"].null, int)
+
+
+def test_sidecar_follows_the_beetcrate_db_setting(beet: Beet, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "state" / "crate.db"
+    text = (beet.home / "config.yaml").read_text()
+    (beet.home / "config.yaml").write_text(text + f"beetcrate:\n  db: {elsewhere}\n")
+    x = song(1, 6)
+    beet.add("a.flac", x)
+    beet.add("b.flac", x)
+    beet("dupes", "scan")
+    assert elsewhere.exists()
+    assert not beet.db_path.exists()
+    assert len(store.hidden_item_ids(store.open_store(elsewhere))) == 1
