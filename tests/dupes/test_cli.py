@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+import pytest
 from beets.library import Item
+from beets.ui import UserError
 
 from beetsplug.dupes import store
 from tests.dupes.conftest import Beet
@@ -93,8 +96,6 @@ def test_show_reports_an_extended_version_as_related_not_duplicate(beet: Beet) -
     x = song(1, 8)
     beet.add("radio.flac", x)
     beet.add("radio.mp3", x, bit_rate=192_000)
-    import numpy as np
-
     beet.add("extended.flac", np.concatenate([song(7, 8), x, song(8, 8)], axis=1))
     beet("dupes", "scan")
     groups = beet.groups()
@@ -104,9 +105,6 @@ def test_show_reports_an_extended_version_as_related_not_duplicate(beet: Beet) -
 
 
 def test_unknown_action_and_group_are_one_line_user_errors(beet: Beet) -> None:
-    import pytest
-    from beets.ui import UserError
-
     with pytest.raises(UserError, match="choose an action"):
         beet("dupes", "frobnicate")
     beet("dupes", "scan")

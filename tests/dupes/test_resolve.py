@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -131,8 +132,6 @@ def test_trash_on_another_filesystem_copies_then_removes(beet: Beet, trio: dict)
         beet("dupes", "undo")
         assert os.path.exists(trio["extra"].path)
     finally:
-        import shutil
-
         shutil.rmtree(trash, ignore_errors=True)
 
 
