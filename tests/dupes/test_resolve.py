@@ -55,6 +55,8 @@ def test_apply_keeps_canonical_fills_tags_trashes_others_keeping_relative_paths(
     assert log[0] == "applied"
     assert "moved" in log[1]
     assert f"removed items {extra.id} from beets" in log[1]
+    listed = beet("dupes", "undo", "--list")
+    assert f"kept {os.fsdecode(keep.path)}, trashed 1" in listed
 
 
 def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
