@@ -28,7 +28,7 @@ from beets.library import Item, Library  # noqa: E402
 
 from beetcrate import audiohash, media  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
-from beetsplug.dupes.fingerprint import decode_fingerprint  # noqa: E402
+from beetsplug.dupes.fingerprint import decode_fingerprint, essentia_algorithms  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402
 from beetsplug.dupes.scan import Scanner  # noqa: E402
@@ -97,9 +97,7 @@ def beetcrate_groups(
 
 def plain_chromaprint(paths: list[str], max_ber: float = 0.35) -> Pairs:
     """The naive peer: fpcalc-style fingerprint of the raw file, bit error rate at offset 0."""
-    import essentia.standard as es
-
-    printer = es.Chromaprinter(sampleRate=11025, maxLength=0)
+    printer = essentia_algorithms().Chromaprinter(sampleRate=11025, maxLength=0)
     values = {}
     for path in paths:
         samples, _ = media.decode(path, sample_rate=11025, mono=True)

@@ -227,13 +227,15 @@ def resolve(ctx: Context, argv: Sequence[str]) -> None:
     )
     resolver = ctx.resolver()
     failed = 0
+    next_id = resolver.next_action_id()
     for group in groups:
         try:
-            plan = resolver.apply(group) if opts.apply else resolver.plan(group)
+            plan = resolver.apply(group) if opts.apply else resolver.plan(group, next_id)
         except ResolveError as exc:
             ui.print_(f"error: {exc}")
             failed += 1
             continue
+        next_id += 1
         ui.print_(f"group {group['id']} ({group['kind']}):")
         for line in plan.describe():
             ui.print_(f"  {line}")

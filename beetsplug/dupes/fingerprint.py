@@ -10,8 +10,10 @@ absorbed by ``compare``, which searches the offsets where equal sub-fingerprints
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -46,7 +48,7 @@ class Match:
 
 def fingerprint(path: str | os.PathLike, max_seconds: float = MAX_SECONDS) -> Fingerprint:
     """Decode ``path`` once, trim its silence and fingerprint up to ``max_seconds`` of it."""
-    import essentia.standard as es
+    es = essentia_algorithms()
 
     kept: list[np.ndarray] = []  # audible audio, up to max_seconds
     silent_tail: list[np.ndarray] = []  # silence that may turn out to be inside the song
@@ -78,6 +80,17 @@ def fingerprint(path: str | os.PathLike, max_seconds: float = MAX_SECONDS) -> Fi
         raise media.MediaError(f"less than a second of audio in {os.fspath(path)}")
     encoded = es.Chromaprinter(sampleRate=RATE, maxLength=0)(audio.astype(np.float32))
     return Fingerprint(encoded=encoded, duration=(last - first) / RATE)
+
+
+@functools.cache
+def essentia_algorithms() -> ModuleType:
+    """essentia's algorithms, imported on first use (a second's work) without its info chatter."""
+    import essentia
+
+    essentia.log.infoActive = False
+    import essentia.standard
+
+    return essentia.standard
 
 
 def _cap(blocks: list[np.ndarray], budget: int) -> list[np.ndarray]:

@@ -157,7 +157,7 @@ class Resolver:
                 " run `beet dupes scan` first"
             )
         plan = Plan(group["id"], keep.id, os.fsdecode(keep.path))
-        folder = self.trash / (str(action_id) if action_id else "<action>")
+        folder = self.trash / str(action_id or self.next_action_id())
         others = []
         for member in group["members"]:
             if member["item_id"] == keep.id:
@@ -190,6 +190,10 @@ class Resolver:
                 plan.albums[str(album.id)] = _snapshot(album)
         plan.playlists = self._playlist_entries(plan)
         return plan
+
+    def next_action_id(self) -> int:
+        """The id the next resolution will get, so a dry run can name its trash folder."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM dupes_actions").fetchone()[0]
 
     # Applying -------------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ def trio(beet: Beet) -> dict:
 def test_dry_run_prints_the_plan_and_changes_nothing(beet: Beet, trio: dict) -> None:
     extra = trio["extra"]
     out = beet("dupes", "resolve", "1")
-    assert f"move {os.fsdecode(extra.path)} -> " in out
+    trash = beet.music / ".dupes-trash" / "1" / "Other" / "song.mp3"
+    assert f"move {os.fsdecode(extra.path)} -> {trash}" in out
     assert "fill album='The Album'" in out
     assert "dry run: nothing changed" in out
     assert os.path.exists(extra.path)
