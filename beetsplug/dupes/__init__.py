@@ -8,12 +8,12 @@ The plugin class only declares configuration, typed attributes and events; the c
 from __future__ import annotations
 
 from beets import config
-from beets.dbcore import types
 from beets.library import Album, Item, Library
 from beets.plugins import BeetsPlugin
 
 from beetsplug.dupes import commands
 from beetsplug.dupes.rank import DEFAULT_RANKING
+from beetsplug.dupes.scan import ITEM_TYPES
 
 DEFAULT_FILL = [
     "title",
@@ -37,13 +37,7 @@ DEFAULT_FILL = [
 
 
 class DupesPlugin(BeetsPlugin):
-    item_types = {
-        "audio_hash": types.STRING,
-        "audio_hash_mtime": types.FLOAT,
-        "audio_hash_size": types.INTEGER,
-        "audio_prescreen": types.STRING,
-        "dupes_art": types.BOOLEAN,
-    }
+    item_types = ITEM_TYPES
 
     def __init__(self) -> None:
         super().__init__("dupes")

@@ -1,8 +1,9 @@
 """The duplicate finder's work on the shared Huey queue, for libraries too large to scan inline.
 
-A scan is split into batches of items; the batch that brings the job's remaining count to zero
-regroups, so the groups are recomputed once, after the last file is analysed, whichever worker
-runs it.
+A worker runs these once it has imported this module (``beetcrate worker`` must import
+``beetsplug.dupes.tasks``). A scan is split into batches of items; the batch that brings the
+job's remaining count to zero regroups, so the groups are recomputed once, after the last file
+is analysed, whichever worker runs it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from beets.library import Library
+from beets.library import Item, Library
 
 from beetcrate.queue import huey
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.rank import Ranking
-from beetsplug.dupes.scan import Scanner
+from beetsplug.dupes.scan import ITEM_TYPES, Scanner
 
 BATCH = 50
 
@@ -52,6 +53,8 @@ def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
 def scan_batch(job: dict, item_ids: list[int], job_id: int) -> list[str]:
     """Analyse a batch; the last batch of a job regroups. Returns the batch's error messages."""
     settings = Job(**job)
+    # A worker loads no beets plugins: declare the attribute types the CLI would have.
+    Item._types.update(ITEM_TYPES)
     lib = Library(settings.library, settings.directory)
     try:
         items = [item for item in map(lib.get_item, item_ids) if item is not None]
