@@ -10,6 +10,8 @@ Everything it writes goes to benchmarks/.work/dupes/ (ignored by git).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import itertools
 import shutil
 import subprocess
@@ -73,7 +75,8 @@ def beetcrate_groups(
     db_path = WORK / "beetcrate.db"
     for path in (lib_path, db_path):
         path.unlink(missing_ok=True)
-    lib = Library(str(lib_path), str(WORK / "corpus"))
+    with contextlib.redirect_stdout(io.StringIO()):  # beets' notes on its schema migrations
+        lib = Library(str(lib_path), str(WORK / "corpus"))
     for f in files:
         lib.add(Item.from_path(str(f.path)))
     started = time.perf_counter()
