@@ -46,7 +46,9 @@ def _musicbrainz(item: Item, _: Sequence[str]) -> float:
 
 
 def _art(item: Item, _: Sequence[str]) -> float:
-    return 1.0 if item.get("dupes_art") else 0.0
+    """Embedded art (found by the scan) or album art that beets knows about."""
+    album = item.get_album()
+    return 1.0 if item.get("dupes_art") or (album is not None and album.artpath) else 0.0
 
 
 def _directory(item: Item, preferred: Sequence[str]) -> float:

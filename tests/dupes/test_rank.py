@@ -45,3 +45,11 @@ def test_earliest_added_wins_among_identical_copies() -> None:
 def test_unknown_criterion_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown ranking criteria loudness"):
         Ranking(["loudness"])
+
+
+def test_cover_art_breaks_a_tie_between_equal_copies() -> None:
+    plain = _item(1, format="MP3", bitrate=320_000)
+    with_art = _item(2, format="MP3", bitrate=320_000, dupes_art=True)
+    ranking = Ranking(DEFAULT_RANKING)
+    assert ranking.sort([plain, with_art])[0] is with_art
+    assert ranking.explain(with_art, [plain]) == ["over /music/1.x: art: cover art vs no cover art"]
