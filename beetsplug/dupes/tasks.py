@@ -1,0 +1,74 @@
+"""The duplicate finder's work on the shared Huey queue, for libraries too large to scan inline.
+
+A worker runs these once it has imported this module (``beetcrate worker`` must import
+``beetsplug.dupes.tasks``). A scan is split into batches of items; the batch that brings the
+job's remaining count to zero regroups, so the groups are recomputed once, after the last file
+is analysed, whichever worker runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from beets.library import Item, Library
+
+from beetcrate.queue import huey
+from beetsplug.dupes import store
+from beetsplug.dupes.group import regroup
+from beetsplug.dupes.rank import Ranking
+from beetsplug.dupes.scan import ITEM_TYPES, Scanner
+
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to redo a scan without reading the beets configuration."""
+
+    library: str
+    directory: str
+    db: str
+    fingerprints: bool
+    ranking: Sequence[str]
+    preferred_directories: Sequence[str]
+
+
+def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
+    """Queue ``item_ids`` in batches; returns the number of batches."""
+    batches = [list(item_ids[i : i + BATCH]) for i in range(0, len(item_ids), BATCH)]
+    if not batches:
+        return 0
+    db = store.open_store(job.db)
+    with db.conn:
+        job_id = db.execute(
+            "INSERT INTO dupes_jobs (remaining) VALUES (?)", (len(batches),)
+        ).lastrowid
+    for batch in batches:
+        scan_batch(asdict(job), batch, job_id)
+    return len(batches)
+
+
+@huey.task()
+def scan_batch(job: dict, item_ids: list[int], job_id: int) -> list[str]:
+    """Analyse a batch; the last batch of a job regroups. Returns the batch's error messages."""
+    settings = Job(**job)
+    # A worker loads no beets plugins: declare the attribute types the CLI would have.
+    Item._types.update(ITEM_TYPES)
+    lib = Library(settings.library, settings.directory)
+    try:
+        items = [item for item in map(lib.get_item, item_ids) if item is not None]
+        report = Scanner(lib, settings.db, settings.fingerprints).run(items)
+        db = store.open_store(settings.db)
+        with db.conn:
+            db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
+            (remaining,) = db.execute(
+                "SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if remaining == 0:
+            regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
+            with db.conn:
+                db.execute("DELETE FROM dupes_jobs WHERE id = ?", (job_id,))
+        return report.errors
+    finally:
+        lib._close()

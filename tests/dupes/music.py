@@ -1,0 +1,81 @@
+"""Synthetic songs for the duplicate finder's tests and benchmark.
+
+Pure tones fingerprint poorly (Chromaprint listens to chroma changes), so a "song" here has what
+a fingerprint needs: a chord progression, a melody, a bass line and drums, all decided by a seed.
+Two songs may share key and tempo and still differ, like two songs on one album.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE = 44100
+MAJOR = [0, 2, 4, 5, 7, 9, 11]
+
+
+@dataclass(frozen=True)
+class Song:
+    seed: int
+    key: int = 57  # MIDI note of the tonic (A3)
+    bpm: float = 112.0
+
+    def bars(self, count: int) -> np.ndarray:
+        """``count`` bars of 4 beats, stereo float32 at ``RATE``."""
+        rng = np.random.default_rng(self.seed)
+        progression = rng.choice(7, size=4, replace=True)
+        melody = rng.choice(7, size=(count, 8)) + 7 * rng.integers(1, 3, size=(count, 8))
+        drum_pattern = rng.random(8) < 0.5
+        beat = 60.0 / self.bpm
+        out = [
+            _bar(self.key, int(progression[i % 4]), melody[i], drum_pattern, beat)
+            for i in range(count)
+        ]
+        mono = np.concatenate(out)
+        return np.stack([mono, np.roll(mono, 30)]).astype(np.float32)
+
+
+def _note(midi: float, seconds: float, harmonics: int = 4, decay: float = 3.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    freq = 440.0 * 2 ** ((midi - 69) / 12)
+    wave = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, harmonics + 1))
+    return wave * np.exp(-decay * t)
+
+
+def _degree(key: int, degree: int) -> int:
+    return key + MAJOR[degree % 7] + 12 * (degree // 7)
+
+
+def _bar(key: int, chord: int, melody: np.ndarray, drums: np.ndarray, beat: float) -> np.ndarray:
+    length = int(4 * beat * RATE)
+    bar = np.zeros(length)
+    for degree in (chord, chord + 2, chord + 4):
+        bar += 0.12 * _note(_degree(key, degree), 4 * beat, decay=0.6)[:length]
+    bar[: int(4 * beat * RATE)] += 0.2 * _note(_degree(key - 12, chord), 4 * beat, 2, 1.0)[:length]
+    step = int(beat / 2 * RATE)
+    rng = np.random.default_rng(int(melody.sum()))
+    for i, degree in enumerate(melody):
+        note = 0.18 * _note(_degree(key + 12, int(degree)), beat / 2, decay=5.0)
+        bar[i * step : i * step + note.size] += note[: length - i * step]
+        if drums[i]:
+            hit = rng.standard_normal(step // 4) * np.exp(-np.arange(step // 4) / 400) * 0.1
+            bar[i * step : i * step + hit.size] += hit
+        if i % 2 == 0:
+            kick = _note(33, beat / 4, 1, 25.0) * 0.4
+            bar[i * step : i * step + kick.size] += kick
+    return bar / 1.6
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(seed: int, bars: int, key: int, bpm: float) -> np.ndarray:
+    samples = Song(seed, key, bpm).bars(bars)
+    samples.flags.writeable = False  # shared between callers: nobody may change it
+    return samples
+
+
+def song(seed: int, seconds: float = 12.0, key: int = 57, bpm: float = 112.0) -> np.ndarray:
+    """About ``seconds`` of the song ``seed`` (whole bars), stereo float32 at ``RATE``."""
+    beat = 60.0 / bpm
+    return _cached(seed, max(1, round(seconds / (4 * beat))), key, bpm)

@@ -1,0 +1,154 @@
+"""``beet dupes`` end to end on a real beets library with real files."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from beets.library import Item
+from beets.ui import UserError
+
+from beetsplug.dupes import store
+from tests.dupes.conftest import Beet
+from tests.dupes.music import song
+
+
+def test_scan_list_json_groups_retagged_and_reencoded_copies(beet: Beet) -> None:
+    x = song(1, 8)
+    flac = beet.add("a/Song.flac", x)
+    retagged = beet.add("b/Other title.flac", x, title="Totally different")
+    mp3 = beet.add("c/song.mp3", x, bit_rate=128_000)
+    beet.add("d/unrelated.flac", song(2, 8))
+    out = beet("dupes", "scan")
+    assert "scanned 4" in out
+    groups = beet.groups()
+    by_kind = {g["kind"]: g for g in groups}
+    assert set(by_kind) == {"exact-audio", "same-recording"}
+    exact = by_kind["exact-audio"]
+    assert exact["similarity"] == 1.0
+    assert sorted(exact["members"]) == sorted([os.fsdecode(flac.path), os.fsdecode(retagged.path)])
+    same = by_kind["same-recording"]
+    assert set(same["members"]) == {os.fsdecode(i.path) for i in (flac, retagged, mp3)}
+    assert same["canonical"] != os.fsdecode(mp3.path)
+    assert all(os.path.isabs(p) for p in same["members"])
+    assert set(groups[0]) == {"kind", "similarity", "canonical", "members"}
+
+
+def test_scan_stores_typed_attributes_and_acoustid_fingerprint(beet: Beet) -> None:
+    item = beet.add("song.flac", song(1, 6))
+    beet("dupes", "scan")
+    item = beet.lib.get_item(item.id)
+    assert len(item["audio_hash"]) == 32
+    assert isinstance(item["audio_hash_mtime"], float)
+    assert item["audio_hash_size"] == os.path.getsize(item.path)
+    assert item.acoustid_fingerprint.startswith("AQAA")
+
+
+def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: Beet) -> None:
+    item = beet.add("song.flac", song(1, 6))
+    beet("dupes", "scan")
+    first_hash = beet.lib.get_item(item.id)["audio_hash"]
+    assert "scanned 0, unchanged 1" in beet("dupes", "scan")
+    item = beet.lib.get_item(item.id)
+    item.title = "Retagged"
+    item.write()
+    assert "scanned 1, unchanged 0" in beet("dupes", "scan")
+    assert beet.lib.get_item(item.id)["audio_hash"] == first_hash
+
+
+def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: Beet) -> None:
+    good = beet.add("good.flac", song(1, 6))
+    broken = []
+    for name, content in [("empty.mp3", b""), ("junk.flac", b"fLaC" + b"\xff" * 40)]:
+        path = beet.music / name
+        path.write_bytes(content)
+        broken.append(path)
+    truncated = beet.add("truncated.ogg", song(3, 6))
+    data = truncated.path
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+    for path in broken:
+        beet.lib.add(Item(path=os.fsencode(path), title=path.stem))
+    vanished = beet.add("vanished.flac", song(4, 6))
+    os.unlink(vanished.path)
+    out = beet("dupes", "scan")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 4
+    assert any("empty file" in e for e in errors)
+    assert any("truncated" in e for e in errors)
+    assert any("vanished.flac" in e for e in errors)
+    assert "scanned 1" in out
+    assert beet.lib.get_item(good.id)["audio_hash"]
+
+
+def test_show_explains_the_canonical_pick(beet: Beet) -> None:
+    x = song(1, 8)
+    beet.add("song.mp3", x, bit_rate=128_000)
+    beet.add("song.flac", x)
+    beet("dupes", "scan")
+    out = beet("dupes", "show", "1")
+    assert "same-recording" in out
+    assert "lossless: FLAC (lossless) vs MP3 (lossy)" in out
+
+
+def test_show_reports_an_extended_version_as_related_not_duplicate(beet: Beet) -> None:
+    x = song(1, 8)
+    beet.add("radio.flac", x)
+    beet.add("radio.mp3", x, bit_rate=192_000)
+    beet.add("extended.flac", np.concatenate([song(7, 8), x, song(8, 8)], axis=1))
+    beet("dupes", "scan")
+    groups = beet.groups()
+    assert len(groups) == 1
+    assert not any(p.endswith("extended.flac") for p in groups[0]["members"])
+    assert "related (not a duplicate)" in beet("dupes", "show", "1")
+
+
+def test_unknown_action_and_group_are_one_line_user_errors(beet: Beet) -> None:
+    with pytest.raises(UserError, match="choose an action"):
+        beet("dupes", "frobnicate")
+    beet("dupes", "scan")
+    with pytest.raises(UserError, match="no group 42"):
+        beet("dupes", "show", "42")
+
+
+def test_hidden_item_ids_are_the_non_canonical_exact_copies(beet: Beet) -> None:
+    x = song(1, 6)
+    a = beet.add("a.flac", x)
+    b = beet.add("b.flac", x)
+    beet.add("c.mp3", x, bit_rate=128_000)
+    beet("dupes", "scan")
+    db = store.open_store(beet.db_path)
+    hidden = store.hidden_item_ids(db)
+    assert len(hidden) == 1
+    assert hidden <= {a.id, b.id}
+
+
+def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet: Beet) -> None:
+    beet.configure(fingerprint=False)
+    x = song(1, 6)
+    a = beet.add("a.flac", x)
+    unique = beet.add("unique.flac", song(2, 6))
+    beet("dupes", "scan")
+    assert not beet.lib.get_item(a.id).get("audio_hash")
+    assert beet.lib.get_item(unique.id)["audio_prescreen"]
+    assert "scanned 0, unchanged 2" in beet("dupes", "scan")
+
+    b = beet.add("b.flac", x, title="Retagged copy")
+    beet("dupes", "scan")
+    assert beet.lib.get_item(a.id)["audio_hash"] == beet.lib.get_item(b.id)["audio_hash"]
+    assert not beet.lib.get_item(unique.id).get("audio_hash")
+    assert [g["kind"] for g in beet.groups()] == ["exact-audio"]
+
+
+def test_list_query_keeps_groups_with_a_matching_member_and_reads_well(beet: Beet) -> None:
+    beet.add("a.flac", song(1, 6), artist="Alpha")
+    beet.add("a.mp3", song(1, 6), bit_rate=128_000, artist="Alpha")
+    beet.add("b.flac", song(2, 6), artist="Beta")
+    beet.add("b.ogg", song(2, 6), artist="Beta")
+    beet("dupes", "scan")
+    assert len(beet.groups()) == 2
+    out = beet("dupes", "list", "artist:Beta")
+    assert "1 groups" in out
+    assert "b.flac" in out and "a.flac" not in out
+    assert out.splitlines()[1].startswith("  * ") and out.splitlines()[1].endswith("b.flac")
