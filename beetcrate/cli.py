@@ -40,7 +40,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> None:
     from subsonic.catalog import Catalog
 
-    catalog = Catalog(settings.db, settings.beets_library, settings.music_directory)
+    catalog = Catalog.from_settings(settings)
     report = catalog.sync(force=args.force)
     if report is None:
         print("catalog already up to date with the beets database")

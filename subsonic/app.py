@@ -27,7 +27,7 @@ class Services:
 
 
 def create_services(settings: Settings) -> Services:
-    catalog = Catalog(settings.db, settings.beets_library, settings.music_directory)
+    catalog = Catalog.from_settings(settings)
     # The first request must see the library, so a stale catalog is brought up to date now.
     catalog.sync()
     library = Library(settings.db)

@@ -28,6 +28,8 @@ import sqlite_utils
 import xxhash
 
 from beetcrate import sidecar
+from beetcrate.settings import Settings
+from beetsplug.dupes.store import hidden_item_ids
 
 IGNORED_ARTICLES = ("The", "El", "La", "Los", "Las", "Le", "Les", "A", "An")
 UNKNOWN_ARTIST = "[Unknown Artist]"
@@ -218,11 +220,14 @@ def _first(value: str | None) -> str | None:
 class Catalog:
     """Keeps the sidecar's catalog tables in step with one beets library."""
 
-    def __init__(self, db_path: Path, beets_db: Path, music_dir: Path) -> None:
+    def __init__(
+        self, db_path: Path, beets_db: Path, music_dir: Path, hide_duplicates: bool = False
+    ) -> None:
         # A connection of its own: the sync's long transaction must not mix with requests.
         self.db = sidecar.connect(db_path)
         self.beets_db = beets_db
         self.music_dir = music_dir
+        self.hide_duplicates = hide_duplicates
         self._lock = threading.Lock()
         sidecar.migrate(self.db, "catalog", MIGRATIONS)
         conn = self.db.conn
@@ -248,14 +253,29 @@ class Catalog:
             [(key, str(value)) for key, value in values.items()],
         )
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Catalog:
+        return cls(
+            settings.db, settings.beets_library, settings.music_directory, settings.hide_duplicates
+        )
+
+    def _hidden(self) -> set[int]:
+        """Items left out of the catalog: copies of exact-audio duplicates, when asked to."""
+        return hidden_item_ids(self.db) if self.hide_duplicates else set()
+
+    def signature(self) -> str:
+        """What the catalog was built from: beets' database, and the hidden duplicates."""
+        hidden = ",".join(map(str, sorted(self._hidden())))
+        return beets_signature(self.beets_db) + "#" + xxhash.xxh3_64_hexdigest(hidden.encode())
+
     def is_stale(self) -> bool:
-        return beets_signature(self.beets_db) != self.meta("beets_signature")
+        return self.signature() != self.meta("beets_signature")
 
     def sync(self, force: bool = False) -> SyncReport | None:
         """Bring the catalog in step with beets; ``None`` when it already was."""
         with self._lock:
             started = time.perf_counter()
-            signature = beets_signature(self.beets_db)
+            signature = self.signature()
             if not force and signature == self.meta("beets_signature"):
                 return None
             if not self.beets_db.exists():
@@ -363,6 +383,9 @@ class Catalog:
             f"CREATE TEMP TABLE src AS SELECT {select}"
             " FROM beets.items i LEFT JOIN beets.albums a ON a.id = i.album_id"
         )
+        hidden = self._hidden()
+        if hidden:
+            conn.executemany("DELETE FROM temp.src WHERE item_id = ?", [(i,) for i in hidden])
         removed = conn.execute(
             "DELETE FROM catalog_songs WHERE item_id NOT IN (SELECT item_id FROM temp.src)"
         ).rowcount

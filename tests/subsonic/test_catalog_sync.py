@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from beets.library import Library
+from beets.library import Item, Library
 
+from beetcrate import sidecar
+from beetsplug.dupes.store import hidden_item_ids
 from subsonic.app import create_app
 from tests.subsonic.conftest import Api, MusicLibrary, build_library
 
@@ -30,6 +35,11 @@ def _wait_for(api: Api, predicate, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the server did not pick up the change")
+
+
+def _song_ids(api: Api) -> set[str]:
+    songs = api.ok("search3", query="", songCount=500)["searchResult3"]["song"]
+    return {song["id"] for song in songs}
 
 
 def _song_titles(api: Api) -> set[str]:
@@ -111,3 +121,39 @@ def test_last_modified_moves_only_when_the_catalog_changed(own_library: MusicLib
     catalog.sync()
     assert api.ok("getIndexes")["indexes"]["lastModified"] > first
     lib._close()
+
+
+def test_hide_duplicates_leaves_exact_copies_out_of_browsing_and_search(
+    own_library: MusicLibrary,
+) -> None:
+    settings = own_library.settings
+    original = Path(own_library.items["blue1"].path.decode())
+    copy = original.with_name("copy of blue 1.flac")
+    shutil.copyfile(original, copy)
+    lib = _beets(own_library)
+    duplicate = Item.from_path(str(copy))
+    duplicate.title = "Retagged Copy"
+    duplicate.write()
+    lib.add(duplicate)
+    lib._close()
+    config = own_library.root / "config.yaml"
+    config.write_text(
+        f"directory: {settings.music_directory}\nlibrary: {settings.beets_library}\n"
+        f"plugins: [dupes]\ndupes: {{fingerprint: no}}\nbeetcrate: {{db: {settings.db}}}\n"
+    )
+    scan = subprocess.run(
+        [sys.executable, "-m", "beets", "-c", str(config), "dupes", "scan"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert scan.returncode == 0, scan.stderr
+
+    shown = Api(create_app(settings).test_client())
+    assert {"Blue Song 1", "Retagged Copy"} <= _song_titles(shown)
+    hidden = Api(create_app(replace(settings, hide_duplicates=True)).test_client())
+    assert len({"Blue Song 1", "Retagged Copy"} & _song_titles(hidden)) == 1
+    # The two discs of "Double Trouble" repeat the same tones: exact duplicates too.
+    left_out = hidden_item_ids(sidecar.connect(settings.db))
+    assert len(left_out) == 3
+    assert len(_song_ids(hidden)) == len(_song_ids(shown)) - len(left_out)
