@@ -1,0 +1,72 @@
+"""Fixtures for the Opus tests: short real audio files, a broken one, and a long one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from beetcrate import media
+from tests.conftest import SAMPLE_RATE, sine
+
+
+def music(seconds: float, seed: int = 0) -> np.ndarray:
+    """Stereo chords with a little noise: dense enough that VBR encoders use their bitrate."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = sum(0.1 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6, 1760.0))
+    left = tone + 0.05 * rng.standard_normal(t.size)
+    right = tone + 0.05 * rng.standard_normal(t.size)
+    return np.stack([left, right]).astype(np.float32)
+
+
+def decoded(data_or_path: bytes | Path, tmp_path: Path, suffix: str = "opus") -> dict:
+    """Decode a whole stream with PyAV: codec, rate, channels, duration, bitrate."""
+    path = data_or_path
+    if isinstance(data_or_path, bytes):
+        path = tmp_path / f"decoded-{len(data_or_path)}.{suffix}"
+        path.write_bytes(data_or_path)
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        rate = stream.codec_context.sample_rate
+        size = Path(path).stat().st_size
+        return {
+            "codec": stream.codec_context.name,
+            "format": container.format.name,
+            "sample_rate": rate,
+            "channels": stream.codec_context.channels,
+            "decoded_seconds": samples / rate,
+            "container_seconds": media.probe(path).duration,
+            "kbps": size * 8 / (samples / rate) / 1000,
+        }
+
+
+@pytest.fixture
+def flac(tmp_path: Path) -> Path:
+    path = tmp_path / "source.flac"
+    media.write_audio(path, music(6.0), SAMPLE_RATE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def long_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Five minutes that decode fast (8 kHz mono) but take seconds to encode to Opus."""
+    path = tmp_path_factory.mktemp("long") / "long.mp3"
+    media.write_audio(path, sine(300.0, rate=8000)[:1], 8000, bit_rate=16000)
+    return path
+
+
+@pytest.fixture
+def truncated(flac: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "truncated.flac"
+    path.write_bytes(flac.read_bytes()[: flac.stat().st_size // 3])
+    return path
+
+
+BROKEN = {
+    "empty": b"",
+    "garbage": b"this is not audio" * 500,
+}
