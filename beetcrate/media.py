@@ -320,11 +320,11 @@ def _trim_head(frame: av.AudioFrame, skip: int, layout: str, rate: int) -> av.Au
 def encode_file(
     source: str | Path,
     dest: str | Path,
+    suffix: str = "opus",
     bit_rate: int = 128_000,
     start: float = 0.0,
 ) -> None:
-    """Transcode ``source`` into ``dest`` (encoding picked by its suffix), written as it goes."""
-    suffix = Path(dest).suffix.lstrip(".").lower()
+    """Transcode ``source`` into ``dest`` as ``suffix`` (opus or mp3), written as it goes."""
     with open(dest, "wb") as out:
         for chunk in encode_stream(source, suffix, bit_rate=bit_rate, start=start):
             out.write(chunk)

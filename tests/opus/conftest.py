@@ -70,3 +70,46 @@ BROKEN = {
     "empty": b"",
     "garbage": b"this is not audio" * 500,
 }
+
+
+@pytest.fixture
+def mirror_dir(tmp_path: Path) -> Path:
+    return tmp_path / "mirror"
+
+
+@pytest.fixture
+def beet(library, mirror_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Run ``beet opus …`` on the test library with the plugin loaded; returns the output.
+
+    The configuration is set in memory, as beets' own plugin tests do: the global ``config``
+    may have been read before this test's BEETSDIR existed.
+    """
+    import beets
+    import beets.plugins
+
+    from beetsplug.opus import OpusPlugin
+
+    beets.config.clear()
+    beets.config.read(user=False, defaults=True)
+    beets.config.set(
+        {
+            "library": str(library.path),
+            "directory": library.directory.decode(),
+            "opus": {"directory": str(mirror_dir), "bitrate": 96},
+            "beetcrate": {"queue": {"path": str(tmp_path / "queue.db")}},
+        }
+    )
+    command = OpusPlugin().commands()[0]
+
+    def run(name: str, *args: str) -> str:
+        assert name == "opus"
+        capsys.readouterr()
+        options, rest = command.parser.parse_args(list(args))
+        command.func(library, options, rest)
+        return capsys.readouterr().out
+
+    yield run
+    beets.plugins.BeetsPlugin.listeners.clear()
+    beets.plugins.BeetsPlugin._raw_listeners.clear()
+    beets.config.clear()
+    beets.config.read(user=False, defaults=True)

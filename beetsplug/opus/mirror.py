@@ -1,0 +1,460 @@
+"""The Opus mirror: a copy of the library in Opus at one fixed bitrate, kept in sync.
+
+A sync is a plan, then its steps. ``plan`` compares each library item with what the mirror
+recorded about it in the sidecar database (``opus_mirror``) and decides one ``Action``:
+
+- ``ENCODE`` when there is no mirror file yet, or the source's *audio* changed. The audio hash
+  is only recomputed when the source file's size or mtime moved, so a no-change re-sync costs a
+  ``stat`` and a tag comparison per item.
+- ``RETAG`` when only tags (or cover art, or the path they produce) changed: the mirror file is
+  copied, retagged and renamed into its (possibly new) place; no audio is re-encoded.
+- ``DELETE`` for mirror files whose items left the library (full syncs only).
+
+Every file reaches its final name by an atomic rename of a finished temporary file beside it,
+and the state row is written after the rename, so an interrupted sync leaves whole files and a
+state that the next sync resumes from. Encoding (``encode_item``) is a plain function that both
+the Huey task and the inline ``--jobs`` runner call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import confuse
+import sqlite_utils
+from beets import util
+from beets.library import Album, FileOperationError, Item, Library
+from beets.util.pathformats import get_path_formats
+from mediafile import Image, MediaFile, UnreadableFileError
+
+from beetcrate import media, sidecar
+from beetcrate.audiohash import audio_hash
+
+MIRROR_DEFAULTS: dict[str, object] = {
+    "directory": "",
+    "bitrate": 128,
+    "auto": False,
+    # Attempts at a failing source before a sync stops trying it (until the file changes).
+    "retries": 3,
+    "paths": {
+        "default": "$albumartist/$album ($year)/$track - $title",
+        "singleton": "$artist/singles/$title",
+    },
+}
+
+TEMP_MARK = ".beetcrate-tmp"
+# Temporary files older than this are leftovers of a killed sync, not a running worker's.
+STALE_TEMP_SECONDS = 3600
+# Item fields that change without changing what is written into the mirror file.
+_UNTAGGED_FIELDS = {"id", "path", "mtime", "added", "album_id"}
+
+
+class MirrorError(Exception):
+    """The mirror cannot be used as configured; the message says what to do."""
+
+
+class Action(enum.Enum):
+    ENCODE = "encode"
+    RETAG = "retag"
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+    GIVEN_UP = "given up"
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    root: Path
+    bitrate: int  # kbps
+    library: Path
+    music_directory: Path
+    db: Path
+    retries: int = 3
+    paths: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_beets(cls, config: confuse.ConfigView) -> MirrorConfig:
+        section = config["opus"]
+        section.add(MIRROR_DEFAULTS)
+        library = Path(config["library"].as_filename()).resolve()
+        if not section["directory"].get():
+            raise MirrorError("set opus.directory in the beets config to the mirror's folder")
+        config["beetcrate"].add({"db": ""})  # the sidecar, beside the library unless set
+        db = config["beetcrate"]["db"].get()
+        return cls(
+            root=Path(section["directory"].as_filename()).resolve(),
+            bitrate=section["bitrate"].get(int),
+            library=library,
+            music_directory=Path(config["directory"].as_filename()).resolve(),
+            db=Path(os.path.expanduser(db)).resolve() if db else library.parent / "beetcrate.db",
+            retries=section["retries"].get(int),
+            paths=tuple(get_path_formats(section["paths"])),
+        )
+
+
+@dataclass
+class Record:
+    """What the mirror holds for one item, as stored in ``opus_mirror``."""
+
+    item_id: int
+    path: str | None = None  # relative to the mirror root
+    source_mtime: int = 0  # ns
+    source_size: int = 0
+    audio_hash: str | None = None
+    tags_key: str | None = None
+    bitrate: int = 0
+    status: str = "ok"  # ok | failed
+    error: str | None = None
+    attempts: int = 0
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    db["opus_mirror"].create(
+        {
+            "item_id": int,
+            "path": str,
+            "source_mtime": int,
+            "source_size": int,
+            "audio_hash": str,
+            "tags_key": str,
+            "bitrate": int,
+            "status": str,
+            "error": str,
+            "attempts": int,
+        },
+        pk="item_id",
+    )
+    db["opus_meta"].create({"key": str, "value": str}, pk="key")
+
+
+MIGRATIONS = [_create_tables]
+
+
+class MirrorState:
+    """The ``opus_`` tables of the sidecar: one record per item, and the mirror's bitrate."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sidecar.connect(path)
+        sidecar.migrate(self.db, "opus", MIGRATIONS)
+        # One connection shared by the --jobs threads: writes take turns.
+        self._lock = threading.Lock()
+
+    def records(self) -> dict[int, Record]:
+        return {row["item_id"]: Record(**row) for row in self.db["opus_mirror"].rows}
+
+    def get(self, item_id: int) -> Record | None:
+        with self._lock:
+            rows = list(self.db["opus_mirror"].rows_where("item_id = ?", [item_id]))
+        return Record(**rows[0]) if rows else None
+
+    def save(self, record: Record) -> None:
+        with self._lock:
+            self.db["opus_mirror"].upsert(record.__dict__, pk="item_id")
+
+    def delete(self, item_id: int) -> None:
+        with self._lock:
+            self.db["opus_mirror"].delete_where("item_id = ?", [item_id])
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            rows = list(self.db["opus_meta"].rows_where("key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self.db["opus_meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def check_bitrate(self, bitrate: int, rebuild: bool) -> None:
+        """Fix the bitrate on first use; refuse a different one unless rebuilding."""
+        stored = self.meta("bitrate")
+        if stored is not None and int(stored) != bitrate and not rebuild:
+            raise MirrorError(
+                f"the mirror is encoded at {stored} kbps but opus.bitrate is {bitrate}; "
+                f"run `beet opus sync --rebuild` to re-encode it all at {bitrate} kbps, "
+                f"or set opus.bitrate back to {stored}"
+            )
+        self.set_meta("bitrate", str(bitrate))
+
+
+@dataclass
+class Step:
+    action: Action
+    item_id: int
+    dest: str | None = None  # new relative path (ENCODE, RETAG)
+    reason: str = ""
+
+
+def tags_key(item: Item, album_key: str, config: MirrorConfig) -> str:
+    """Changes whenever anything written into the mirror file, or its path, would change."""
+    fields = sorted((k, str(v)) for k, v in item.items() if k not in _UNTAGGED_FIELDS)
+    raw = repr((fields, album_key, config.paths))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def album_key(album: Album | None) -> str:
+    """An album's fields and its cover file's identity (path and mtime), as one string."""
+    if album is None:
+        return ""
+    art = album.artpath
+    art_mtime = os.stat(art).st_mtime_ns if art and os.path.exists(art) else 0
+    # Album.items() lists the album's tracks; its stored fields are keys(computed=False).
+    fields = sorted((k, str(album.get(k))) for k in album.keys(computed=False) if k != "id")
+    return repr((fields, art_mtime))
+
+
+def destination(item: Item, config: MirrorConfig) -> str:
+    """The item's path under the mirror root, from the mirror's path formats."""
+    relative = item.destination(
+        relative_to_libdir=True, path_formats=list(config.paths), extension="opus"
+    )
+    return os.fsdecode(relative)
+
+
+def plan(
+    lib: Library,
+    config: MirrorConfig,
+    state: MirrorState,
+    query: str | list[str] = "",
+    rebuild: bool = False,
+    items: Iterable[Item] | None = None,
+) -> list[Step]:
+    """Decide what a sync does for each item matched by ``query`` (or given as ``items``).
+
+    Only a sync of the whole library (no query, no items) deletes mirror files of items that
+    are gone: a partial sync cannot tell "gone" from "not asked about".
+    """
+    state.check_bitrate(config.bitrate, rebuild)
+    state.set_meta("directory", str(config.root))
+    records = state.records()
+    albums = {album.id: album_key(album) for album in lib.albums()}
+    steps: list[Step] = []
+    seen: set[int] = set()
+    for item in lib.items(query) if items is None else items:
+        seen.add(item.id)
+        record = records.get(item.id)
+        key = tags_key(item, albums.get(item.album_id, ""), config)
+        steps.append(_decide(item, record, key, config))
+    if not query and items is None:
+        steps.extend(Step(Action.DELETE, item_id) for item_id in records if item_id not in seen)
+    return steps
+
+
+def _decide(item: Item, record: Record | None, key: str, config: MirrorConfig) -> Step:
+    try:
+        stat = os.stat(item.path)
+        current = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        current = (0, 0)  # vanished: as recorded by a failure, so it is not retried forever
+    stat_changed = record is None or current != (record.source_mtime, record.source_size)
+    failed = record is not None and record.status == "failed"
+    if failed and not stat_changed and record.attempts >= config.retries:
+        return Step(Action.GIVEN_UP, item.id, reason=record.error or "")
+    if record is None or failed or record.bitrate != config.bitrate:
+        return Step(Action.ENCODE, item.id, destination(item, config))
+    if not record.path or not (config.root / record.path).exists():
+        return Step(Action.ENCODE, item.id, destination(item, config), "mirror file missing")
+    if stat_changed:
+        # The file itself was rewritten: its audio, or only its tags? The audio hash tells.
+        try:
+            same_audio = audio_hash(item.filepath) == record.audio_hash
+        except media.MediaError:
+            same_audio = False
+        if not same_audio:
+            return Step(Action.ENCODE, item.id, destination(item, config), "audio changed")
+        return Step(Action.RETAG, item.id, destination(item, config), "file retagged")
+    if key != record.tags_key:
+        return Step(Action.RETAG, item.id, destination(item, config), "tags changed")
+    return Step(Action.UNCHANGED, item.id)
+
+
+# --- Doing the steps -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item_id: int
+    result: str  # encoded | retagged | moved | deleted | failed | unchanged | given up
+    detail: str = ""
+
+
+def _temp_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_MARK}")
+
+
+def _cover(item: Item) -> list[Image]:
+    """The album's cover file if it has one, else the art embedded in the source."""
+    album = item.get_album()
+    if album is not None and album.artpath and os.path.exists(album.artpath):
+        with open(album.artpath, "rb") as f:
+            return [Image(data=f.read())]
+    return list(MediaFile(os.fsdecode(item.path)).images or [])
+
+
+def _finish(temp: Path, item: Item, target: Path) -> None:
+    """Tag the finished temporary file and rename it into place."""
+    item.write(path=util.bytestring_path(str(temp)), tags={"images": _cover(item)})
+    os.replace(temp, target)
+
+
+def _forget_old_file(config: MirrorConfig, old: str | None, new: str) -> None:
+    if old and old != new:
+        old_path = config.root / old
+        old_path.unlink(missing_ok=True)
+        util.prune_dirs(str(old_path.parent), str(config.root))
+
+
+def _ok_record(item: Item, config: MirrorConfig, dest: str, audio: str) -> Record:
+    stat = os.stat(item.path)
+    return Record(
+        item_id=item.id,
+        path=dest,
+        source_mtime=stat.st_mtime_ns,
+        source_size=stat.st_size,
+        audio_hash=audio,
+        tags_key=tags_key(item, album_key(item.get_album()), config),
+        bitrate=config.bitrate,
+    )
+
+
+def _failed(state: MirrorState, item: Item, error: str) -> Outcome:
+    """Record the failure with the source's stat, so a later sync knows if the file changed."""
+    record = state.get(item.id) or Record(item.id)
+    try:
+        stat = os.stat(item.path)
+        record.source_mtime, record.source_size = stat.st_mtime_ns, stat.st_size
+    except OSError:
+        record.source_mtime = record.source_size = 0
+    record.status, record.error, record.attempts = "failed", error, record.attempts + 1
+    state.save(record)
+    return Outcome(item.id, "failed", error)
+
+
+def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    """Encode one item into the mirror: hash, encode to a temporary file, tag, rename."""
+    item = lib.get_item(step.item_id)
+    if item is None:
+        return Outcome(step.item_id, "unchanged", "item left the library")
+    target = config.root / step.dest
+    temp = _temp_beside(target)
+    try:
+        audio = audio_hash(item.filepath)
+        media.encode_file(item.filepath, temp, "opus", bit_rate=config.bitrate * 1000)
+        _finish(temp, item, target)
+    except (media.MediaError, FileOperationError, UnreadableFileError, OSError) as exc:
+        temp.unlink(missing_ok=True)
+        return _failed(state, item, _one_line(exc))
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    old = state.get(item.id)
+    _forget_old_file(config, old.path if old else None, step.dest)
+    state.save(_ok_record(item, config, step.dest, audio))
+    return Outcome(item.id, "encoded", step.reason)
+
+
+def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    """Rewrite the mirror file's tags (and move it if its path changed); no re-encoding."""
+    item = lib.get_item(step.item_id)
+    record = state.get(step.item_id)
+    if item is None or record is None or not record.path:
+        return Outcome(step.item_id, "unchanged", "nothing to retag")
+    target = config.root / step.dest
+    temp = _temp_beside(target)
+    try:
+        shutil.copyfile(config.root / record.path, temp)
+        _finish(temp, item, target)
+    except (FileOperationError, UnreadableFileError, OSError) as exc:
+        temp.unlink(missing_ok=True)
+        return _failed(state, item, _one_line(exc))
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _forget_old_file(config, record.path, step.dest)
+    state.save(_ok_record(item, config, step.dest, record.audio_hash or ""))
+    return Outcome(item.id, "moved" if record.path != step.dest else "retagged", step.reason)
+
+
+def delete_item(config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    record = state.get(step.item_id)
+    if record is not None and record.path:
+        _forget_old_file(config, record.path, "")
+    state.delete(step.item_id)
+    return Outcome(step.item_id, "deleted")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def remove_stale_temps(root: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete temporary files left by a killed sync; a running worker's are younger."""
+    if not root.exists():
+        return 0
+    removed = 0
+    cutoff = time.time() - older_than
+    for directory, _, files in os.walk(root):
+        for name in files:
+            path = Path(directory, name)
+            if name.endswith(TEMP_MARK) and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+@dataclass(frozen=True)
+class Coverage:
+    items: int
+    mirrored: int
+    failed: list[tuple[int, str]]
+    bytes: int
+    bitrate: int | None
+
+
+def coverage(lib: Library, state: MirrorState, config: MirrorConfig) -> Coverage:
+    """How much of the library the mirror holds, from the records alone (no file reads)."""
+    ids = {item.id for item in lib.items()}
+    records = [r for r in state.records().values() if r.item_id in ids]
+    mirrored = [r for r in records if r.status == "ok"]
+    size = 0
+    for record in mirrored:
+        with contextlib.suppress(OSError):
+            size += (config.root / record.path).stat().st_size
+    stored = state.meta("bitrate")
+    return Coverage(
+        items=len(ids),
+        mirrored=len(mirrored),
+        failed=[(r.item_id, r.error or "") for r in records if r.status == "failed"],
+        bytes=size,
+        bitrate=int(stored) if stored else None,
+    )
+
+
+def servable(state: MirrorState, item_id: int, source: Path) -> tuple[Path, int] | None:
+    """The mirror's file for an item and its bitrate, if complete and made from this source.
+
+    A source whose size or mtime moved since it was mirrored is not trusted until the next
+    sync has looked at it; the stream is then transcoded on the fly instead.
+    """
+    record = state.get(item_id)
+    root = state.meta("directory")
+    if record is None or record.status != "ok" or not record.path or not root:
+        return None
+    try:
+        stat = source.stat()
+    except OSError:
+        return None
+    if (stat.st_mtime_ns, stat.st_size) != (record.source_mtime, record.source_size):
+        return None
+    path = Path(root) / record.path
+    return (path, record.bitrate) if path.is_file() else None
