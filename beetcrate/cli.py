@@ -1,0 +1,192 @@
+"""The ``beetcrate`` command: serve, demo, user management, scan and the queue worker.
+
+Every command reads the beets configuration the way ``beet`` does (``-c/--config FILE``, then
+``$BEETSDIR``, then the default location) and beetcrate's settings from its ``beetcrate:``
+section. Errors are one line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from beetcrate import sidecar
+from beetcrate.settings import Settings, SettingsError, load_settings
+
+DEMO_USER = "demo"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _users(settings: Settings):
+    from subsonic.store import Users, load_key
+
+    return Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    from beetcrate.server import serve
+
+    serve(settings)
+
+
+def cmd_scan(settings: Settings, args: argparse.Namespace) -> None:
+    from subsonic.catalog import Catalog
+
+    catalog = Catalog(settings.db, settings.beets_library, settings.music_directory)
+    report = catalog.sync(force=args.force)
+    if report is None:
+        print("catalog already up to date with the beets database")
+    else:
+        print(
+            f"{report.songs} songs, {report.albums} albums, {report.artists} artists"
+            f" ({report.changed} changed, {report.removed} removed) in {report.seconds:.2f}s"
+        )
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password:
+        return args.password
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise CliError("the passwords do not match")
+    return first
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> None:
+    users = _users(settings)
+    if args.user_command == "add":
+        user = users.add(args.name, _password(args), admin=args.admin)
+        print(f"added user {user.name}{' (admin)' if user.admin else ''}")
+    elif args.user_command == "passwd":
+        users.set_password(args.name, _password(args))
+        print(f"password of {args.name} changed")
+    elif args.user_command == "apikey":
+        print(users.new_api_key(args.name))
+    elif args.user_command == "remove":
+        users.remove(args.name)
+        print(f"removed user {args.name}")
+    else:
+        for user in users.list():
+            print(f"{user.name}{'  admin' if user.admin else ''}")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from beets import config, plugins
+
+    from beetcrate.queue import configure_from_beets
+
+    # Loading the configured plugins imports their task modules, registering their tasks.
+    plugins.load_plugins()
+    huey = configure_from_beets(config)
+    print(f"beetcrate worker: {args.workers} workers on the {huey.storage.__class__.__name__}")
+    huey.create_consumer(workers=args.workers, worker_type="thread").run()
+
+
+def cmd_demo(settings: Settings | None, args: argparse.Namespace) -> None:
+    from beetcrate.demo import build_demo
+    from beetcrate.server import serve
+
+    root = Path(args.dir).resolve()
+    config_file = build_demo(root)
+    demo_settings = load_settings(config_file)
+    if args.bind:
+        demo_settings = _with_bind(demo_settings, args.bind)
+    users = _users(demo_settings)
+    password_file = root / "demo-password.txt"
+    if users.get(DEMO_USER) is None:
+        password = secrets.token_urlsafe(9)
+        users.add(DEMO_USER, password, admin=True)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    host, _, port = demo_settings.bind.rpartition(":")
+    print(f"\nbeetcrate demo library: {root / 'music'}")
+    print(f"Subsonic server: http://{host}:{port}/  user: {DEMO_USER}  password: {password}\n")
+    if not args.no_serve:
+        serve(demo_settings)
+
+
+def _with_bind(settings: Settings, bind: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, bind=bind)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beetcrate",
+        description="A Subsonic/OpenSubsonic music server for beets libraries.",
+    )
+    parser.add_argument("-c", "--config", help="beets configuration file (as for beet -c)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the Subsonic server (gunicorn)")
+    serve.add_argument("--bind", help="HOST:PORT to listen on (default 127.0.0.1:4533)")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="build an offline demo library and serve it",
+        description=("Synthesize a small royalty-free library, import it with beets and serve it."),
+    )
+    demo.add_argument("--dir", default="demo", help="where to build it (default ./demo)")
+    demo.add_argument("--bind", help="HOST:PORT to listen on (default 127.0.0.1:4533)")
+    demo.add_argument("--no-serve", action="store_true", help="build the library only")
+    demo.set_defaults(func=cmd_demo, needs_settings=False)
+
+    scan = commands.add_parser("scan", help="bring the server's catalog in step with beets now")
+    scan.add_argument("--force", action="store_true", help="recompare every item")
+    scan.set_defaults(func=cmd_scan)
+
+    worker = commands.add_parser("worker", help="run background tasks from the Huey queue")
+    worker.add_argument("-w", "--workers", type=int, default=2, help="worker threads")
+    worker.set_defaults(func=cmd_worker)
+
+    user = commands.add_parser("user", help="manage the server's users")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--password", help="the password (asked for when left out)")
+    add.add_argument("--admin", action="store_true", help="give the user admin rights")
+    passwd = user_commands.add_parser("passwd", help="change a user's password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password", help="the new password (asked for when left out)")
+    apikey = user_commands.add_parser("apikey", help="issue a new API key and print it")
+    apikey.add_argument("name")
+    remove = user_commands.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    user_commands.add_parser("list", help="list users")
+    user.set_defaults(func=cmd_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from subsonic.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    func: Callable[[Settings | None, argparse.Namespace], None] = args.func
+    try:
+        settings = load_settings(args.config) if getattr(args, "needs_settings", True) else None
+        if settings is not None and args.command == "serve" and args.bind:
+            settings = _with_bind(settings, args.bind)
+        func(settings, args)
+    except (CliError, SettingsError, StoreError, FileNotFoundError, sqlite3.Error) as exc:
+        print(f"beetcrate: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The one list of endpoints, and the dispatcher every request goes through.
+
+Every method answers at ``/rest/<method>`` and ``/rest/<method>.view``, by GET or by form POST
+(OpenSubsonic ``formPost``: the form is folded into the query parameters here, once). The
+dispatcher checks the required parameters, authenticates (except the spec's public methods),
+calls the handler with an ``ApiRequest`` and serializes what it returns in the format asked
+for. A handler returns a payload dict or, for binary answers, a Flask ``Response``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+from subsonic import (
+    album_lists,
+    browsing,
+    library_scanning,
+    media_retrieval,
+    searching,
+    system,
+    users,
+)
+from subsonic.auth import authenticate
+from subsonic.responses import (
+    GENERIC,
+    MISSING_PARAMETER,
+    ApiError,
+    Payload,
+    envelope,
+    error_node,
+    render,
+)
+
+if TYPE_CHECKING:
+    from subsonic.app import Services
+    from subsonic.store import User
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["ApiRequest"], "Payload | Response"]
+
+# Answer without credentials, as OpenSubsonic specifies.
+PUBLIC: dict[str, Handler] = {
+    "getOpenSubsonicExtensions": system.get_open_subsonic_extensions,
+}
+
+PROTECTED: dict[str, Handler] = {
+    # System
+    "ping": system.ping,
+    "getLicense": system.get_license,
+    # Browsing
+    "getMusicFolders": browsing.get_music_folders,
+    "getIndexes": browsing.get_indexes,
+    "getMusicDirectory": browsing.get_music_directory,
+    "getGenres": browsing.get_genres,
+    "getArtists": browsing.get_artists,
+    "getArtist": browsing.get_artist,
+    "getAlbum": browsing.get_album,
+    "getSong": browsing.get_song,
+    # Album and song lists
+    "getAlbumList": album_lists.get_album_list,
+    "getAlbumList2": album_lists.get_album_list2,
+    "getRandomSongs": album_lists.get_random_songs,
+    "getSongsByGenre": album_lists.get_songs_by_genre,
+    # Searching
+    "search2": searching.search2,
+    "search3": searching.search3,
+    # Media retrieval
+    "stream": media_retrieval.stream,
+    "download": media_retrieval.download,
+    "getCoverArt": media_retrieval.get_cover_art,
+    # User management
+    "getUser": users.get_user,
+    "getUsers": users.get_users,
+    # Library scanning
+    "getScanStatus": library_scanning.get_scan_status,
+    "startScan": library_scanning.start_scan,
+}
+
+blueprint = Blueprint("subsonic", __name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Range, Authorization",
+    "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@dataclass
+class ApiRequest:
+    """A request's parameters with typed accessors that fail with the spec's error codes."""
+
+    params: MultiDict
+    services: Services
+    user: User | None = None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.params.get(name, default)
+
+    def require(self, name: str) -> str:
+        value = self.params.get(name)
+        if value is None or value == "":
+            raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {name}")
+        return value
+
+    def get_list(self, name: str) -> list[str]:
+        return self.params.getlist(name)
+
+    def get_int(
+        self,
+        name: str,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
+        raw = self.params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ApiError(GENERIC, f"Parameter {name} must be an integer, not {raw!r}") from exc
+        if minimum is not None and value < minimum:
+            raise ApiError(GENERIC, f"Parameter {name} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            value = maximum
+        return value
+
+    def get_bool(self, name: str, default: bool = False) -> bool:
+        raw = self.params.get(name)
+        return default if raw is None else raw.lower() in {"true", "1", "yes"}
+
+
+def _answer(result: Any, fmt: str, callback: str | None) -> Response:
+    if isinstance(result, Response):
+        return result
+    return render(envelope(result), fmt, callback)
+
+
+@blueprint.route("/rest/<string:method>", methods=["GET", "POST", "HEAD"])
+def dispatch(method: str) -> Response:
+    name = method.removesuffix(".view")
+    params = CombinedMultiDict([request.args, request.form])
+    fmt = params.get("f", "xml")
+    callback = params.get("callback")
+    services: Services = current_app.extensions["beetcrate"]
+    services.watcher.poll()
+    handler = PUBLIC.get(name) or PROTECTED.get(name)
+    if handler is None:
+        error = ApiError(GENERIC, f"Unknown API method: {name}")
+        response = render(error_node(error), fmt, callback)
+        response.status_code = 404
+        return response
+    try:
+        api_request = ApiRequest(params=params, services=services)
+        if name not in PUBLIC:
+            for required in ("v", "c"):
+                api_request.require(required)
+            api_request.user = authenticate(params, services.users)
+        return _answer(handler(api_request), fmt, callback)
+    except ApiError as error:
+        return render(error_node(error), fmt, callback)
+
+
+@blueprint.after_app_request
+def add_cors_headers(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+@blueprint.app_errorhandler(Exception)
+def unexpected_error(exc: Exception) -> Response:
+    """Any bug becomes a Subsonic error for the client and a traceback in the server's log."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc.get_response()
+    log.exception("unexpected error serving %s", request.path)
+    fmt = request.values.get("f", "xml")
+    error = ApiError(GENERIC, "Internal server error; see the server log")
+    return render(error_node(error), fmt, request.values.get("callback"))

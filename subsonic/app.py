@@ -1,0 +1,52 @@
+"""The Flask app factory: settings in, a ready Subsonic server out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from beetcrate import sidecar
+from beetcrate.settings import Settings
+from subsonic.catalog import BeetsWatcher, Catalog
+from subsonic.covers import CoverArt
+from subsonic.library import Library
+from subsonic.store import Users, load_key
+
+
+@dataclass
+class Services:
+    """What the endpoints work with; one per process, shared by its threads."""
+
+    settings: Settings
+    catalog: Catalog
+    watcher: BeetsWatcher
+    library: Library
+    users: Users
+    covers: CoverArt
+
+
+def create_services(settings: Settings) -> Services:
+    catalog = Catalog(settings.db, settings.beets_library, settings.music_directory)
+    # The first request must see the library, so a stale catalog is brought up to date now.
+    catalog.sync()
+    library = Library(settings.db)
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        watcher=BeetsWatcher(catalog, settings.refresh_interval),
+        library=library,
+        users=Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)),
+        covers=CoverArt(
+            library, settings.cache_dir, settings.cover_cache_mb, settings.max_cover_size
+        ),
+    )
+
+
+def create_app(settings: Settings) -> Flask:
+    from subsonic.api import blueprint
+
+    app = Flask(__name__)
+    app.extensions["beetcrate"] = create_services(settings)
+    app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,52 @@
+"""Subsonic authentication: password (plain or ``enc:``), token + salt, or OpenSubsonic apiKey."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from subsonic.responses import (
+    CONFLICTING_AUTH,
+    INVALID_API_KEY,
+    MISSING_PARAMETER,
+    WRONG_CREDENTIALS,
+    ApiError,
+)
+from subsonic.store import User, Users
+
+
+def _decode_password(raw: str) -> str:
+    """``enc:`` passwords are hex-encoded UTF-8, as the Subsonic API defines."""
+    if not raw.startswith("enc:"):
+        return raw
+    try:
+        return bytes.fromhex(raw[4:]).decode("utf-8")
+    except ValueError as exc:
+        raise ApiError(WRONG_CREDENTIALS, "Wrong username or password") from exc
+
+
+def authenticate(params: Mapping[str, str], users: Users) -> User:
+    """The user the request's credentials name, or an ApiError with the spec's code."""
+    api_key = params.get("apiKey")
+    username = params.get("u")
+    if api_key is not None:
+        if username is not None:
+            raise ApiError(CONFLICTING_AUTH, "Multiple conflicting authentication mechanisms")
+        user = users.check_api_key(api_key)
+        if user is None:
+            raise ApiError(INVALID_API_KEY, "Invalid API key")
+        return user
+    if not username:
+        raise ApiError(MISSING_PARAMETER, "Required parameter is missing: u")
+    if params.get("t") is not None or params.get("s") is not None:
+        token, salt = params.get("t"), params.get("s")
+        if not token or not salt:
+            missing = "t" if not token else "s"
+            raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {missing}")
+        user = users.check_token(username, token, salt)
+    elif params.get("p") is not None:
+        user = users.check_password(username, _decode_password(params["p"]))
+    else:
+        raise ApiError(MISSING_PARAMETER, "Required parameter is missing: p, or t and s")
+    if user is None:
+        raise ApiError(WRONG_CREDENTIALS, "Wrong username or password")
+    return user

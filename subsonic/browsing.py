@@ -1,0 +1,122 @@
+"""Browsing: by folders (getIndexes, getMusicDirectory) and by tags (getArtists, getAlbum…).
+
+beets organizes by tags, so the folder view is the tag view in folder clothes: the index lists
+album artists, an artist's directory holds its albums, an album's directory its songs.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from subsonic import ids, nodes
+from subsonic.catalog import IGNORED_ARTICLES
+from subsonic.responses import NOT_FOUND, ApiError, Payload
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Row
+
+IGNORED = " ".join(IGNORED_ARTICLES)
+
+
+def _indexed(rows: list[Row], node) -> list[Payload]:
+    return [
+        {"name": letter, "artist": [node(row) for row in group]}
+        for letter, group in groupby(rows, key=lambda row: row["index_letter"])
+    ]
+
+
+def _sorted_by_letter(rows: list[Row]) -> list[Row]:
+    # Names sort inside a letter by their key; "#" (digits, symbols) goes last, as clients show.
+    return sorted(rows, key=lambda row: (row["index_letter"] == "#", row["index_letter"]))
+
+
+def get_music_folders(request: ApiRequest) -> Payload:
+    name = request.services.settings.music_directory.name or "Music"
+    return {"musicFolders": {"musicFolder": [{"id": ids.MUSIC_FOLDER_ID, "name": name}]}}
+
+
+def get_indexes(request: ApiRequest) -> Payload:
+    library = request.services.library
+    last_modified = int(library.meta("last_modified") or 0)
+    if_modified_since = request.get_int("ifModifiedSince", 0, minimum=0)
+    indexes: Payload = {"lastModified": last_modified, "ignoredArticles": IGNORED}
+    if if_modified_since < last_modified or not if_modified_since:
+        rows = _sorted_by_letter(library.index_artists())
+        indexes["index"] = _indexed(rows, nodes.index_artist)
+    return {"indexes": indexes}
+
+
+def get_music_directory(request: ApiRequest) -> Payload:
+    directory_id = request.require("id")
+    kind, _ = ids.parse(directory_id, "ar", "al")
+    library = request.services.library
+    if kind == "ar":
+        artist = library.artist(directory_id)
+        if artist is None:
+            raise ApiError(NOT_FOUND, f"Artist not found: {directory_id}")
+        albums = library.artist_albums(directory_id)
+        return {
+            "directory": {
+                "id": directory_id,
+                "name": artist["name"],
+                "child": [nodes.album_directory_child(row) for row in albums],
+            }
+        }
+    album = library.album(directory_id)
+    if album is None:
+        raise ApiError(NOT_FOUND, f"Album not found: {directory_id}")
+    music_dir = request.services.settings.music_directory
+    return {
+        "directory": {
+            "id": directory_id,
+            "parent": album["artist_id"],
+            "name": album["name"],
+            "child": [nodes.song(row, music_dir) for row in library.album_songs(directory_id)],
+        }
+    }
+
+
+def get_genres(request: ApiRequest) -> Payload:
+    genres = [
+        {"songCount": row["song_count"], "albumCount": row["album_count"], "value": row["name"]}
+        for row in request.services.library.genres()
+    ]
+    return {"genres": {"genre": genres}}
+
+
+def get_artists(request: ApiRequest) -> Payload:
+    rows = _sorted_by_letter(request.services.library.index_artists())
+    return {"artists": {"ignoredArticles": IGNORED, "index": _indexed(rows, nodes.artist)}}
+
+
+def get_artist(request: ApiRequest) -> Payload:
+    artist_id = request.require("id")
+    ids.parse(artist_id, "ar")
+    library = request.services.library
+    artist = library.artist(artist_id)
+    if artist is None:
+        raise ApiError(NOT_FOUND, f"Artist not found: {artist_id}")
+    albums = [nodes.album(row) for row in library.artist_albums(artist_id)]
+    return {"artist": {**nodes.artist(artist), "album": albums}}
+
+
+def get_album(request: ApiRequest) -> Payload:
+    album_id = request.require("id")
+    ids.parse(album_id, "al")
+    library = request.services.library
+    album = library.album(album_id)
+    if album is None:
+        raise ApiError(NOT_FOUND, f"Album not found: {album_id}")
+    music_dir = request.services.settings.music_directory
+    songs = [nodes.song(row, music_dir) for row in library.album_songs(album_id)]
+    return {"album": {**nodes.album(album), "song": songs}}
+
+
+def get_song(request: ApiRequest) -> Payload:
+    song_id = request.require("id")
+    row = request.services.library.song(ids.parse_song(song_id))
+    if row is None:
+        raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+    return {"song": nodes.song(row, request.services.settings.music_directory)}

@@ -1,0 +1,193 @@
+"""Cover art: found in beets' ``artpath``, in the files' tags or beside them; resized and cached.
+
+Only art that belongs to a library item is ever read: the album's beets ``artpath``, a picture
+embedded in one of its files, or an image in the folder of one of its files.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import mutagen
+import xxhash
+from mutagen.flac import Picture
+from PIL import Image, UnidentifiedImageError
+
+from subsonic import ids
+from subsonic.library import Library
+
+FOLDER_ART_NAMES = ("cover", "folder", "front", "album", "albumart")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+
+
+# (kind, path): "file" an image file, "embedded" an audio file's tags, "folder" a directory.
+Source = tuple[str, str]
+
+
+class CoverError(Exception):
+    """No usable art for the id asked for; the message says why."""
+
+
+@dataclass(frozen=True)
+class Cover:
+    data: bytes
+    mimetype: str
+
+
+def embedded_art(path: str) -> bytes | None:
+    """The front cover (or first picture) embedded in an audio file's tags."""
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    if audio is None:
+        return None
+    pictures = getattr(audio, "pictures", None)
+    if pictures:
+        return pictures[0].data
+    tags = audio.tags
+    if tags is None:
+        return None
+    if hasattr(tags, "getall"):  # ID3
+        frames = tags.getall("APIC")
+        return frames[0].data if frames else None
+    if "covr" in tags:  # MP4
+        return bytes(tags["covr"][0])
+    for block in tags.get("metadata_block_picture", []):  # Ogg Vorbis / Opus
+        try:
+            return Picture(base64.b64decode(block)).data
+        except (ValueError, mutagen.MutagenError):
+            continue
+    return None
+
+
+def folder_art(directory: Path) -> Path | None:
+    try:
+        images = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    except OSError:
+        return None
+    for name in FOLDER_ART_NAMES:
+        for image in images:
+            if image.stem.lower() == name:
+                return image
+    return images[0] if images else None
+
+
+def _mimetype(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:3] == b"GIF":
+        return "image/gif"
+    raise CoverError("the cover art is not an image")
+
+
+def resize(data: bytes, size: int) -> bytes:
+    """Fit within size x size, keeping the aspect ratio; JPEG out (PNG when transparent)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            if image.mode in ("RGBA", "LA", "P") and "transparency" in image.info:
+                image.save(out, "PNG", optimize=True)
+            else:
+                image.convert("RGB").save(out, "JPEG", quality=88)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise CoverError(f"the cover art is not a readable image ({exc})") from exc
+
+
+class CoverArt:
+    """Finds, resizes and caches cover art for album, song and artist ids."""
+
+    def __init__(self, library: Library, cache_dir: Path, cache_mb: int, max_size: int) -> None:
+        self.library = library
+        self.cache_dir = cache_dir / "covers"
+        self.cache_bytes = cache_mb * 1024 * 1024
+        self.max_size = max_size
+        self._writes = 0
+
+    def _album_sources(self, album_id: str) -> list[Source]:
+        album = self.library.album(album_id)
+        if album is None:
+            return []
+        sources = [("file", album["artpath"])] if album["artpath"] else []
+        first = self.library.song(album["first_item_id"])
+        if first is not None:
+            sources += [("embedded", first["path"]), ("folder", str(Path(first["path"]).parent))]
+        return sources
+
+    def _sources(self, cover_id: str) -> list[Source]:
+        kind, _ = ids.parse(cover_id)
+        if kind == "al":
+            return self._album_sources(cover_id)
+        if kind == "ar":
+            artist = self.library.artist(cover_id)
+            cover = artist["cover_album_id"] if artist else None
+            return self._album_sources(cover) if cover else []
+        song = self.library.song(ids.parse_song(cover_id))
+        if song is None:
+            return []
+        own = [("embedded", song["path"]), ("folder", str(Path(song["path"]).parent))]
+        return own + self._album_sources(song["album_id"])
+
+    def _read(self, source: Source) -> tuple[bytes, str] | None:
+        """The image bytes of a source and a key that changes when the image does."""
+        kind, where = source
+        if kind == "embedded":
+            data = embedded_art(where)
+            return (data, f"{where}:{os.path.getmtime(where)}") if data else None
+        if kind == "folder":
+            image = folder_art(Path(where))
+            if image is None:
+                return None
+            where = str(image)
+        try:
+            return Path(where).read_bytes(), f"{where}:{os.path.getmtime(where)}"
+        except OSError:
+            return None
+
+    def get(self, cover_id: str, size: int | None) -> Cover:
+        for source in self._sources(cover_id):
+            found = self._read(source)
+            if found is None:
+                continue
+            data, identity = found
+            if not size:
+                return Cover(data, _mimetype(data))
+            return self._resized(data, identity, min(size, self.max_size))
+        raise CoverError(f"no cover art for {cover_id}")
+
+    def _resized(self, data: bytes, identity: str, size: int) -> Cover:
+        key = xxhash.xxh3_64_hexdigest(f"{identity}:{size}".encode())
+        cached = self.cache_dir / key[:2] / key
+        if cached.exists():
+            body = cached.read_bytes()
+            return Cover(body, _mimetype(body))
+        body = resize(data, size)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(body)
+        partial.replace(cached)
+        self._writes += 1
+        if self._writes % 100 == 0:
+            self.prune()
+        return Cover(body, _mimetype(body))
+
+    def prune(self) -> None:
+        """Drop the least recently written covers until the cache fits its budget."""
+        files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.cache_dir.rglob("*")]
+        files = sorted(entry for entry in files if entry[2].is_file())
+        total = sum(size for _, size, _ in files)
+        for _, size, path in files:
+            if total <= self.cache_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size

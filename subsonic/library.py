@@ -1,0 +1,212 @@
+"""The read layer: every query the endpoints make, over the catalog tables (see catalog.py).
+
+Each query is indexed SQL paged in SQL (``LIMIT``/``OFFSET`` on an index, FTS5 for words), so
+a request touches only the rows it returns, whatever the library's size. Rows come back as
+``sqlite3.Row``; turning them into Subsonic nodes is nodes.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+Row = sqlite3.Row
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Catalog songs carry their album id; albums their artist id. These ORDER BYs are the browse
+# orders every client expects (discs, then tracks).
+SONG_ORDER = "disc, track, title_key, item_id"
+ALBUM_LIST_ORDERS = {
+    "random": "random()",
+    "newest": "added DESC, id",
+    "alphabeticalByName": "name_key, id",
+    "alphabeticalByArtist": "artist_key, year, name_key, id",
+    "byYear": "year, name_key, id",
+    "byGenre": "name_key, id",
+}
+# Lists that rank by per-user data (stars, plays, ratings); empty until that data exists.
+USER_DATA_LISTS = {"highest", "frequent", "recent", "starred"}
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what a user typed into an FTS5 query: every word, each as a prefix.
+
+    ``None`` means "match everything" (an empty query, or the literal ``""`` that some clients
+    send to sync the whole library).
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " AND ".join(f'"{word}"*' for word in words)
+
+
+class Library:
+    """Queries over the catalog; one read-only SQLite connection per thread."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._local = threading.local()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                f"{self.db_path.as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    # Artists
+
+    def index_artists(self) -> list[Row]:
+        """Album artists, in index order (the ID3 and folder indexes)."""
+        return self._all(
+            "SELECT * FROM catalog_artists WHERE album_count > 0 ORDER BY name_key, id"
+        )
+
+    def artist(self, artist_id: str) -> Row | None:
+        return self._one("SELECT * FROM catalog_artists WHERE id = ?", [artist_id])
+
+    def artist_albums(self, artist_id: str) -> list[Row]:
+        return self._all(
+            "SELECT * FROM catalog_albums WHERE artist_id = ? ORDER BY year, name_key, id",
+            [artist_id],
+        )
+
+    # Albums
+
+    def album(self, album_id: str) -> Row | None:
+        return self._one("SELECT * FROM catalog_albums WHERE id = ?", [album_id])
+
+    def album_songs(self, album_id: str) -> list[Row]:
+        return self._all(
+            f"SELECT * FROM catalog_songs WHERE album_id = ? ORDER BY {SONG_ORDER}", [album_id]
+        )
+
+    def album_list(
+        self,
+        list_type: str,
+        size: int,
+        offset: int,
+        from_year: int | None = None,
+        to_year: int | None = None,
+        genre: str | None = None,
+    ) -> list[Row]:
+        if list_type in USER_DATA_LISTS:
+            return []
+        where, params = "1", []
+        order = ALBUM_LIST_ORDERS[list_type]
+        if list_type == "byYear":
+            low, high = sorted((from_year or 0, to_year or 9999))
+            where, params = "year BETWEEN ? AND ?", [low, high]
+            if (from_year or 0) > (to_year or 9999):
+                order = "year DESC, name_key, id"
+        elif list_type == "byGenre":
+            where = (
+                "id IN (SELECT s.album_id FROM catalog_song_genres g"
+                " JOIN catalog_songs s ON s.item_id = g.item_id WHERE g.genre = ?)"
+            )
+            params = [genre]
+        return self._all(
+            f"SELECT * FROM catalog_albums WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, size, offset],
+        )
+
+    # Songs
+
+    def song(self, item_id: int) -> Row | None:
+        return self._one("SELECT * FROM catalog_songs WHERE item_id = ?", [item_id])
+
+    def random_songs(
+        self,
+        size: int,
+        genre: str | None = None,
+        from_year: int | None = None,
+        to_year: int | None = None,
+    ) -> list[Row]:
+        clauses, params = [], []
+        if genre:
+            clauses.append("item_id IN (SELECT item_id FROM catalog_song_genres WHERE genre = ?)")
+            params.append(genre)
+        if from_year is not None:
+            clauses.append("year >= ?")
+            params.append(from_year)
+        if to_year is not None:
+            clauses.append("year <= ?")
+            params.append(to_year)
+        where = " AND ".join(clauses) or "1"
+        # Shuffle only the integer keys, then fetch the chosen rows whole.
+        return self._all(
+            "SELECT * FROM catalog_songs WHERE item_id IN ("
+            f" SELECT item_id FROM catalog_songs WHERE {where} ORDER BY random() LIMIT ?)"
+            " ORDER BY random()",
+            [*params, size],
+        )
+
+    def songs_by_genre(self, genre: str, size: int, offset: int) -> list[Row]:
+        return self._all(
+            "SELECT s.* FROM catalog_song_genres g JOIN catalog_songs s"
+            " ON s.item_id = g.item_id WHERE g.genre = ? ORDER BY g.item_id LIMIT ? OFFSET ?",
+            [genre, size, offset],
+        )
+
+    def genres(self) -> list[Row]:
+        return self._all("SELECT * FROM catalog_genres ORDER BY name COLLATE NOCASE")
+
+    # Search: FTS5 for words, stable primary-key order so that paging never skips or repeats.
+
+    def search_artists(self, query: str, size: int, offset: int) -> list[Row]:
+        match = fts_query(query)
+        if match is None:
+            return self._all(
+                "SELECT * FROM catalog_artists WHERE album_count > 0"
+                " ORDER BY name_key, id LIMIT ? OFFSET ?",
+                [size, offset],
+            )
+        return self._all(
+            "SELECT a.* FROM catalog_artists_fts f JOIN catalog_artists a ON a.rowid = f.rowid"
+            " WHERE catalog_artists_fts MATCH ? ORDER BY a.rowid LIMIT ? OFFSET ?",
+            [match, size, offset],
+        )
+
+    def search_albums(self, query: str, size: int, offset: int) -> list[Row]:
+        match = fts_query(query)
+        if match is None:
+            return self._all(
+                "SELECT * FROM catalog_albums ORDER BY name_key, id LIMIT ? OFFSET ?",
+                [size, offset],
+            )
+        return self._all(
+            "SELECT a.* FROM catalog_albums_fts f JOIN catalog_albums a ON a.rowid = f.rowid"
+            " WHERE catalog_albums_fts MATCH ? ORDER BY a.rowid LIMIT ? OFFSET ?",
+            [match, size, offset],
+        )
+
+    def search_songs(self, query: str, size: int, offset: int) -> list[Row]:
+        match = fts_query(query)
+        if match is None:
+            return self._all(
+                "SELECT * FROM catalog_songs ORDER BY item_id LIMIT ? OFFSET ?", [size, offset]
+            )
+        return self._all(
+            "SELECT s.* FROM catalog_songs_fts f JOIN catalog_songs s ON s.item_id = f.rowid"
+            " WHERE catalog_songs_fts MATCH ? ORDER BY f.rowid LIMIT ? OFFSET ?",
+            [match, size, offset],
+        )
+
+    # Status
+
+    def meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM catalog_meta WHERE key = ?", [key])
+        return row[0] if row else None

@@ -1,0 +1,65 @@
+"""Media retrieval: stream and download the original files, and cover art.
+
+Files are sent with Flask's ``send_file``: HTTP Range (206), HEAD, conditional requests and
+``sendfile`` where the server supports it. A song id is the only way to name a file, so nothing
+outside the library can be served.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from flask import Response, send_file
+
+from subsonic import ids, nodes
+from subsonic.covers import CoverError
+from subsonic.responses import NOT_FOUND, ApiError
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Row
+
+
+def _song_row(request: ApiRequest) -> Row:
+    song_id = request.require("id")
+    row = request.services.library.song(ids.parse_song(song_id))
+    if row is None:
+        raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+    if not os.path.isfile(row["path"]):
+        raise ApiError(NOT_FOUND, f"The file of song {song_id} is missing from the library")
+    return row
+
+
+def _send_original(row: Row, as_attachment: bool) -> Response:
+    suffix = nodes.suffix_of(row["path"])
+    response = send_file(
+        row["path"],
+        mimetype=nodes.content_type(suffix),
+        as_attachment=as_attachment,
+        conditional=True,
+        etag=True,
+        max_age=0,
+    )
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
+
+
+def stream(request: ApiRequest) -> Response:
+    return _send_original(_song_row(request), as_attachment=False)
+
+
+def download(request: ApiRequest) -> Response:
+    return _send_original(_song_row(request), as_attachment=True)
+
+
+def get_cover_art(request: ApiRequest) -> Response:
+    cover_id = request.require("id")
+    size = request.get_int("size", None, minimum=1)
+    try:
+        cover = request.services.covers.get(cover_id, size)
+    except CoverError as exc:
+        raise ApiError(NOT_FOUND, f"Cover art not found for {cover_id}: {exc}") from exc
+    response = Response(cover.data, mimetype=cover.mimetype)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

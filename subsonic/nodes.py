@@ -1,0 +1,208 @@
+"""Catalog rows to Subsonic nodes (songs, albums, artists), with OpenSubsonic fields.
+
+Fields the XSD knows are written as attributes; OpenSubsonic additions (``genres``,
+``replayGain``, ``artists``…) follow the OpenSubsonic schemas. Values that beets does not have
+are left out rather than sent empty, and every integer fits in the type the XSD declares.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from subsonic.catalog import SINGLES_ALBUM, short_hash, split_list
+from subsonic.ids import song_id
+from subsonic.library import Row
+from subsonic.responses import Payload
+
+CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/ogg",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "aac": "audio/aac",
+    "alac": "audio/mp4",
+    "wav": "audio/wav",
+    "aiff": "audio/aiff",
+    "aif": "audio/aiff",
+    "wma": "audio/x-ms-wma",
+    "ape": "audio/x-ape",
+    "wv": "audio/x-wavpack",
+    "mpc": "audio/x-musepack",
+}
+INT32_MAX = 2**31 - 1
+
+
+def iso_time(epoch: float | None) -> str:
+    """xs:dateTime in UTC, as every client parses it."""
+    moment = datetime.fromtimestamp(epoch or 0, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def suffix_of(path: str) -> str:
+    return Path(path).suffix.lstrip(".").lower()
+
+
+def content_type(suffix: str) -> str:
+    return CONTENT_TYPES.get(suffix, "application/octet-stream")
+
+
+def _int32(value: float | None) -> int | None:
+    if value is None:
+        return None
+    return max(0, min(round(value), INT32_MAX))
+
+
+def _cover_id(row: Row) -> str:
+    """Songs show their album's art; singletons (no real album) their own embedded art."""
+    return song_id(row["item_id"]) if row["beets_album_id"] is None else row["album_id"]
+
+
+def _replay_gain(row: Row) -> Payload | None:
+    # R128 gains are relative to -23 LUFS; ReplayGain's reference is 5 dB louder.
+    track = row["rg_track_gain"]
+    if track is None and row["r128_track_gain"] is not None:
+        track = row["r128_track_gain"] + 5.0
+    album = row["rg_album_gain"]
+    if album is None and row["r128_album_gain"] is not None:
+        album = row["r128_album_gain"] + 5.0
+    gain = {
+        "trackGain": track,
+        "albumGain": album,
+        "trackPeak": row["rg_track_peak"],
+        "albumPeak": row["rg_album_peak"],
+    }
+    return {k: v for k, v in gain.items() if v is not None} or None
+
+
+def song(row: Row, music_dir: Path) -> Payload:
+    """A song as a Subsonic ``Child`` (getSong, getAlbum, search3, lists…)."""
+    suffix = suffix_of(row["path"])
+    genres = split_list(row["genres"])
+    try:
+        relative = os.path.relpath(row["path"], music_dir)
+    except ValueError:
+        relative = Path(row["path"]).name
+    return {
+        "id": song_id(row["item_id"]),
+        "parent": row["album_id"],
+        "isDir": False,
+        "title": row["title"],
+        "album": row["album"],
+        "artist": row["artist"],
+        "track": _int32(row["track"]),
+        "year": _int32(row["year"]),
+        "genre": genres[0] if genres else None,
+        "coverArt": _cover_id(row),
+        "size": row["size"],
+        "contentType": content_type(suffix),
+        "suffix": suffix,
+        "duration": _int32(row["length"]),
+        "bitRate": _int32((row["bitrate"] or 0) / 1000) or None,
+        "path": relative,
+        "isVideo": False,
+        "discNumber": _int32(row["disc"]),
+        "created": iso_time(row["added"]),
+        "albumId": row["album_id"],
+        "artistId": row["artist_id"],
+        "type": "music",
+        # OpenSubsonic
+        "mediaType": "song",
+        "bitDepth": _int32(row["bitdepth"]),
+        "samplingRate": _int32(row["samplerate"]),
+        "channelCount": _int32(row["channels"]),
+        "bpm": _int32(row["bpm"]),
+        "comment": row["comments"],
+        "musicBrainzId": row["mb_trackid"],
+        "isrc": [row["isrc"]] if row["isrc"] else None,
+        "genres": [{"name": genre} for genre in genres],
+        "artists": [{"id": row["artist_id"], "name": row["artist"]}],
+        "displayArtist": row["artist"],
+        "albumArtists": [{"id": _album_artist_id(row), "name": row["albumartist"]}],
+        "displayAlbumArtist": row["albumartist"],
+        "displayComposer": ", ".join(split_list(row["composers"])) or None,
+        "replayGain": _replay_gain(row),
+    }
+
+
+def _album_artist_id(row: Row) -> str:
+    return f"ar-{short_hash(row['albumartist'])}"
+
+
+def _disc_titles(raw: str | None) -> list[Payload]:
+    titles = []
+    for entry in (raw or "").split("\x1e"):
+        disc, _, title = entry.partition("\x1f")
+        if disc.isdigit() and title:
+            titles.append({"disc": int(disc), "title": title})
+    return titles
+
+
+def album(row: Row) -> Payload:
+    """An album as ``AlbumID3`` (getAlbum, getArtist, getAlbumList2, search3)."""
+    genre = row["genre"]
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "artist": row["artist"],
+        "artistId": row["artist_id"],
+        "coverArt": row["id"],
+        "songCount": row["song_count"],
+        "duration": _int32(row["duration"]) or 0,
+        "created": iso_time(row["added"]),
+        "year": _int32(row["year"]),
+        "genre": genre,
+        # OpenSubsonic
+        "sortName": row["name_key"],
+        "musicBrainzId": row["mb_albumid"],
+        "isCompilation": bool(row["comp"]),
+        "genres": [{"name": genre}] if genre else [],
+        "artists": [{"id": row["artist_id"], "name": row["artist"]}],
+        "displayArtist": row["artist"],
+        "releaseTypes": ["Single"] if row["name"] == SINGLES_ALBUM else [],
+        "discTitles": _disc_titles(row["disc_titles"]),
+    }
+
+
+def album_directory_child(row: Row) -> Payload:
+    """An album as a folder ``Child`` (getMusicDirectory of an artist, getAlbumList)."""
+    return {
+        "id": row["id"],
+        "parent": row["artist_id"],
+        "isDir": True,
+        "title": row["name"],
+        "album": row["name"],
+        "artist": row["artist"],
+        "year": _int32(row["year"]),
+        "genre": row["genre"],
+        "coverArt": row["id"],
+        "duration": _int32(row["duration"]),
+        "created": iso_time(row["added"]),
+        "albumId": row["id"],
+        "artistId": row["artist_id"],
+        # OpenSubsonic
+        "mediaType": "album",
+        "isCompilation": bool(row["comp"]),
+    }
+
+
+def artist(row: Row) -> Payload:
+    """An artist as ``ArtistID3``."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "coverArt": row["id"],
+        "albumCount": row["album_count"],
+        # OpenSubsonic
+        "musicBrainzId": row["mbid"],
+        "sortName": row["name_key"],
+    }
+
+
+def index_artist(row: Row) -> Payload:
+    """An artist in a folder index (``Artist``: no album count)."""
+    return {"id": row["id"], "name": row["name"]}

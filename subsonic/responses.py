@@ -1,0 +1,136 @@
+"""The one response model, serialized to Subsonic XML, JSON and JSONP.
+
+A response payload is a plain dict built in the order the XSD's sequences expect:
+
+- a scalar value (str, int, float, bool) is an XML attribute and a JSON property;
+- a dict is one child element / a JSON object;
+- a list is repeated child elements / a JSON array (of objects, or of plain values);
+- the key ``value`` holds an element's text content (``<genre>Rock</genre>`` is
+  ``{"value": "Rock"}`` in JSON, as OpenSubsonic specifies);
+- ``None`` is left out.
+
+Errors are values of the same model (``ApiError`` turns into a ``failed`` response), always
+with HTTP 200 as the Subsonic API requires.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from flask import Response
+
+API_VERSION = "1.16.1"
+SERVER_TYPE = "beetcrate"
+XML_NAMESPACE = "http://subsonic.org/restapi"
+
+Payload = dict[str, Any]
+
+# Subsonic and OpenSubsonic error codes.
+GENERIC = 0
+MISSING_PARAMETER = 10
+CLIENT_TOO_OLD = 20
+SERVER_TOO_OLD = 30
+WRONG_CREDENTIALS = 40
+TOKEN_AUTH_NOT_SUPPORTED = 41
+AUTH_MECHANISM_NOT_SUPPORTED = 42
+CONFLICTING_AUTH = 43
+INVALID_API_KEY = 44
+NOT_AUTHORIZED = 50
+NOT_FOUND = 70
+
+_JSONP_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,127}$")
+
+
+class ApiError(Exception):
+    """An error the client is told about as a Subsonic ``failed`` response."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _xml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return str(value)
+
+
+def _xml_element(name: str, node: Any) -> Iterator[str]:
+    if not isinstance(node, dict):
+        yield f"<{name}>{escape(_xml_value(node))}</{name}>"
+        return
+    attributes = []
+    children = []
+    text = None
+    for key, value in node.items():
+        if value is None:
+            continue
+        if key == "value" and not isinstance(value, dict | list):
+            text = _xml_value(value)
+        elif isinstance(value, dict | list):
+            children.append((key, value))
+        else:
+            attributes.append(f" {key}={quoteattr(_xml_value(value))}")
+    yield f"<{name}{''.join(attributes)}"
+    if not children and text is None:
+        yield "/>"
+        return
+    yield ">"
+    if text is not None:
+        yield escape(text)
+    for key, value in children:
+        for child in value if isinstance(value, list) else [value]:
+            yield from _xml_element(key, child)
+    yield f"</{name}>"
+
+
+def envelope(payload: Payload | None = None, status: str = "ok") -> Payload:
+    """The ``subsonic-response`` node every answer is wrapped in."""
+    from subsonic import __version__
+
+    return {
+        "status": status,
+        "version": API_VERSION,
+        "type": SERVER_TYPE,
+        "serverVersion": __version__,
+        "openSubsonic": True,
+        **(payload or {}),
+    }
+
+
+def to_xml(node: Payload) -> str:
+    body = "".join(_xml_element("subsonic-response", {"xmlns": XML_NAMESPACE, **node}))
+    return '<?xml version="1.0" encoding="UTF-8"?>' + body
+
+
+def _without_none(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _without_none(value) for key, value in node.items() if value is not None}
+    if isinstance(node, list):
+        return [_without_none(value) for value in node]
+    return node
+
+
+def to_json(node: Payload) -> str:
+    document = {"subsonic-response": _without_none(node)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def render(node: Payload, fmt: str, callback: str | None = None) -> Response:
+    """Serialize a wrapped response in the format the client asked for (``f=``)."""
+    if fmt == "json":
+        return Response(to_json(node), mimetype="application/json")
+    if fmt == "jsonp" and callback and _JSONP_CALLBACK.match(callback):
+        return Response(f"{callback}({to_json(node)});", mimetype="application/javascript")
+    return Response(to_xml(node), mimetype="text/xml")
+
+
+def error_node(error: ApiError) -> Payload:
+    return envelope({"error": {"code": error.code, "message": error.message}}, status="failed")

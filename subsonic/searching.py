@@ -1,0 +1,61 @@
+"""Searching: search2 (folder-style results) and search3 (ID3 results).
+
+An empty query, or the literal ``""``, matches everything in a stable order, so that clients
+that sync the whole library by paging search3 get every song exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from subsonic import nodes
+from subsonic.responses import Payload
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Row
+
+
+def _query(request: ApiRequest) -> str:
+    return (request.get("query") or "").strip().strip('"').strip()
+
+
+def _page(request: ApiRequest, kind: str) -> tuple[int, int]:
+    return (
+        request.get_int(f"{kind}Count", 20, minimum=0),
+        request.get_int(f"{kind}Offset", 0, minimum=0),
+    )
+
+
+def _results(request: ApiRequest) -> tuple[list[Row], list[Row], list[Row]]:
+    library = request.services.library
+    query = _query(request)
+    return (
+        library.search_artists(query, *_page(request, "artist")),
+        library.search_albums(query, *_page(request, "album")),
+        library.search_songs(query, *_page(request, "song")),
+    )
+
+
+def search3(request: ApiRequest) -> Payload:
+    artists, albums, songs = _results(request)
+    music_dir = request.services.settings.music_directory
+    return {
+        "searchResult3": {
+            "artist": [nodes.artist(row) for row in artists],
+            "album": [nodes.album(row) for row in albums],
+            "song": [nodes.song(row, music_dir) for row in songs],
+        }
+    }
+
+
+def search2(request: ApiRequest) -> Payload:
+    artists, albums, songs = _results(request)
+    music_dir = request.services.settings.music_directory
+    return {
+        "searchResult2": {
+            "artist": [nodes.index_artist(row) for row in artists],
+            "album": [nodes.album_directory_child(row) for row in albums],
+            "song": [nodes.song(row, music_dir) for row in songs],
+        }
+    }

@@ -1,0 +1,244 @@
+"""A real beets library served by the real Flask app, and an API client that checks the spec.
+
+The library is built once per session through the beets API from synthesized audio: an album
+with folder art, a two-disc album with embedded art, a compilation, singletons, a name with
+accents, an album whose cover is corrupt and a song whose file has vanished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from beets.library import Item, Library
+from mutagen.id3 import APIC, ID3
+from PIL import Image
+
+from beetcrate import media, sidecar
+from beetcrate.settings import Settings
+from subsonic.app import create_app
+from subsonic.store import Users, load_key
+from tests.conftest import SAMPLE_RATE, sine
+from tests.subsonic import spec
+
+ADMIN, ADMIN_PASSWORD = "alice", "open sesame"
+LISTENER, LISTENER_PASSWORD = "bob", "hunter2 ünïcode"
+
+
+def png_bytes(colour: tuple[int, int, int], size: int = 600) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+@dataclass
+class MusicLibrary:
+    root: Path
+    settings: Settings
+    items: dict[str, Item]
+    albums: dict[str, int]
+
+
+def _add(lib: Library, folder: Path, name: str, suffix: str, freq: float, **fields) -> Item:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.{suffix}"
+    media.write_audio(path, sine(1.0, freq), SAMPLE_RATE)
+    item = Item.from_path(str(path))
+    item.update(fields)
+    item.write()
+    return item
+
+
+def build_library(root: Path) -> MusicLibrary:
+    music = root / "music"
+    lib = Library(str(root / "library.db"), str(music))
+    items: dict[str, Item] = {}
+    albums: dict[str, int] = {}
+
+    blue = music / "The Testers" / "Blue Album (2001)"
+    tracks = [
+        _add(
+            lib,
+            blue,
+            f"0{n} - Blue {n}",
+            "flac",
+            220.0 * n,
+            title=f"Blue Song {n}",
+            artist="The Testers",
+            albumartist="The Testers",
+            album="Blue Album",
+            track=n,
+            year=2001,
+            genres=["Rock"],
+        )
+        for n in (1, 2, 3)
+    ]
+    (blue / "cover.png").write_bytes(png_bytes((20, 40, 200)))
+    album = lib.add_album(tracks)
+    albums["blue"] = album.id
+    items.update({f"blue{n}": item for n, item in enumerate(tracks, start=1)})
+
+    double = music / "Zeta Band" / "Double Trouble (2010)"
+    tracks = []
+    for disc in (1, 2):
+        for track in (1, 2):
+            tracks.append(
+                _add(
+                    lib,
+                    double,
+                    f"{disc}-0{track}",
+                    "mp3",
+                    300.0 + 50 * track,
+                    title=f"Disc {disc} Track {track}",
+                    artist="Zeta Band",
+                    albumartist="Zeta Band",
+                    album="Double Trouble",
+                    track=track,
+                    disc=disc,
+                    disctotal=2,
+                    disctitle=f"Part {disc}",
+                    year=2010,
+                    genres=["Electronic", "Ambient"],
+                )
+            )
+    tags = ID3(tracks[0].path.decode())
+    tags.add(APIC(mime="image/png", type=3, desc="front", data=png_bytes((200, 30, 30))))
+    tags.save()
+    albums["double"] = lib.add_album(tracks).id
+    items["double1"] = tracks[0]
+
+    hits = music / "Compilations" / "Summer Hits"
+    tracks = [
+        _add(
+            lib,
+            hits,
+            f"0{n}",
+            "opus",
+            500.0 + n,
+            title=f"Hit {n}",
+            artist=artist,
+            album="Summer Hits",
+            albumartist="Various Artists",
+            comp=True,
+            track=n,
+            year=2020,
+            genres=["Pop", "Dance"],
+        )
+        for n, artist in ((1, "Singer One"), (2, "Singer Two"))
+    ]
+    albums["hits"] = lib.add_album(tracks).id
+
+    broken = music / "Broken" / "Broken Art"
+    tracks = [
+        _add(
+            lib,
+            broken,
+            "01",
+            "flac",
+            640.0,
+            title="Cracked",
+            artist="Broken",
+            albumartist="Broken",
+            album="Broken Art",
+            track=1,
+        )
+    ]
+    (broken / "cover.jpg").write_bytes(b"\xff\xd8\xff this is not really a jpeg")
+    albums["broken"] = lib.add_album(tracks).id
+
+    singles = music / "Élodie"
+    for n in (1, 2):
+        item = _add(
+            lib,
+            singles,
+            f"single {n}",
+            "ogg",
+            700.0 + n,
+            title=f"Chanson {n}",
+            artist="Élodie",
+            year=1999,
+            genres=["Jazz"],
+        )
+        lib.add(item)
+        items[f"single{n}"] = item
+    ghost = _add(lib, singles, "ghost", "ogg", 800.0, title="Ghost Track", artist="Élodie")
+    lib.add(ghost)
+    Path(ghost.path.decode()).unlink()
+    items["ghost"] = ghost
+    lib._close()
+
+    settings = Settings(
+        beets_library=root / "library.db",
+        music_directory=music,
+        db=root / "beetcrate.db",
+        secret_key_file=root / "beetcrate.key",
+        cache_dir=root / "cache",
+        refresh_interval=0.0,
+    )
+    users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+    users.add(ADMIN, ADMIN_PASSWORD, admin=True)
+    users.add(LISTENER, LISTENER_PASSWORD)
+    return MusicLibrary(root=root, settings=settings, items=items, albums=albums)
+
+
+@pytest.fixture(scope="session")
+def music_library(tmp_path_factory: pytest.TempPathFactory) -> MusicLibrary:
+    return build_library(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="session")
+def app(music_library: MusicLibrary):
+    return create_app(music_library.settings)
+
+
+class Api:
+    """Calls the API as a client would, checking every answer against the spec."""
+
+    def __init__(self, client, user: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
+        self.client = client
+        self.user = user
+        self.password = password
+
+    def credentials(self) -> dict[str, str]:
+        salt = "c0ffee"
+        token = hashlib.md5((self.password + salt).encode()).hexdigest()
+        return {"u": self.user, "t": token, "s": salt, "v": "1.16.1", "c": "pytest"}
+
+    def get(self, method: str, auth: bool = True, **params):
+        query = {**(self.credentials() if auth else {}), **params}
+        return self.client.get(f"/rest/{method}", query_string=query)
+
+    def _both(self, method: str, auth: bool, params: dict) -> dict:
+        xml = self.get(method, auth=auth, **params)
+        assert xml.status_code == 200 and xml.mimetype == "text/xml", xml.data[:300]
+        spec.validate_xml(xml.data)
+        response = self.get(method, auth=auth, f="json", **params)
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        document = json.loads(response.data)
+        spec.validate_json(method, document)
+        return document["subsonic-response"]
+
+    def ok(self, method: str, auth: bool = True, **params) -> dict:
+        body = self._both(method, auth, params)
+        assert body["status"] == "ok", body
+        return body
+
+    def error(self, method: str, auth: bool = True, **params) -> int:
+        body = self._both(method, auth, params)
+        assert body["status"] == "failed", body
+        assert body["error"]["message"]
+        return body["error"]["code"]
+
+
+@pytest.fixture
+def api(app) -> Api:
+    return Api(app.test_client())
+
+
+@pytest.fixture
+def listener_api(app) -> Api:
+    return Api(app.test_client(), LISTENER, LISTENER_PASSWORD)
