@@ -129,9 +129,13 @@ class TranscodeConfig:
     def default_profile(self) -> Profile:
         return self.profiles[self.default]
 
-    def cap(self, max_bit_rate: int = 0, user: str | None = None) -> int:
-        """The lowest of the request's, the user's and the server's caps (0: none)."""
-        caps = [max_bit_rate, self.user_max_bit_rate.get(user or "", 0), self.max_bit_rate]
+    def cap(self, max_bit_rate: int = 0, user: str | None = None, user_max: int = 0) -> int:
+        """The lowest of the request's, the user's (config or account) and the server's caps.
+
+        0 means no cap.
+        """
+        caps = [max_bit_rate, user_max, self.user_max_bit_rate.get(user or "", 0)]
+        caps.append(self.max_bit_rate)
         positive = [c for c in caps if c and c > 0]
         return min(positive) if positive else 0
 
@@ -142,6 +146,7 @@ class TranscodeConfig:
         format: str | None = None,
         max_bit_rate: int = 0,
         user: str | None = None,
+        user_max: int = 0,
     ) -> Choice:
         """Pick the original or a profile for a request; bitrates in kbps.
 
@@ -151,11 +156,11 @@ class TranscodeConfig:
         - A profile's name: the original when it already is that format and within the cap
           (the client accepts it), else that profile. Unknown names mean the default profile.
         """
-        cap = self.cap(max_bit_rate, user)
+        cap = self.cap(max_bit_rate, user, user_max)
         within = not cap or 0 < source_bit_rate <= cap
         source_suffix = source_suffix.lower()
         if format == "raw":
-            hard_cap = self.cap(0, user)
+            hard_cap = self.cap(0, user, user_max)
             if not hard_cap or 0 < source_bit_rate <= hard_cap:
                 return Choice(None)
             profile = self.default_profile

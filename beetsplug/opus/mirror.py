@@ -33,7 +33,7 @@ from pathlib import Path
 import confuse
 import sqlite_utils
 from beets import util
-from beets.library import Album, FileOperationError, Item, Library
+from beets.library import FileOperationError, Item, Library
 from beets.util.pathformats import get_path_formats
 from mediafile import Image, MediaFile, UnreadableFileError
 
@@ -193,22 +193,72 @@ class Step:
     reason: str = ""
 
 
-def tags_key(item: Item, album_key: str, config: MirrorConfig) -> str:
-    """Changes whenever anything written into the mirror file, or its path, would change."""
-    fields = sorted((k, str(v)) for k, v in item.items() if k not in _UNTAGGED_FIELDS)
-    raw = repr((fields, album_key, config.paths))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+@dataclass(frozen=True)
+class Source:
+    """An item as the planner sees it: where its file is, and a key of what gets tagged."""
+
+    item_id: int
+    path: str
+    tags_key: str
 
 
-def album_key(album: Album | None) -> str:
-    """An album's fields and its cover file's identity (path and mtime), as one string."""
-    if album is None:
-        return ""
-    art = album.artpath
-    art_mtime = os.stat(art).st_mtime_ns if art and os.path.exists(art) else 0
-    # Album.items() lists the album's tracks; its stored fields are keys(computed=False).
-    fields = sorted((k, str(album.get(k))) for k in album.keys(computed=False) if k != "id")
-    return repr((fields, art_mtime))
+def sources(lib: Library, config: MirrorConfig, ids: Iterable[int] | None = None) -> list[Source]:
+    """The items (all, or those in ``ids``) read straight from beets' tables.
+
+    Building beets ``Item`` objects converts every field of every item (about 1.5 ms each);
+    reading the rows keeps a no-change re-sync of 10k items within seconds. The key covers
+    every stored field of the item and of its album, the album's cover file, and the mirror's
+    path formats: whatever is written into a mirror file or decides its path.
+    """
+    items_sql, item_flex_sql = "SELECT * FROM items", "SELECT * FROM item_attributes"
+    albums_sql, album_flex_sql = "SELECT * FROM albums", "SELECT * FROM album_attributes"
+    if ids is not None:
+        chosen = f"({','.join(str(int(i)) for i in ids)})"
+        their_albums = f"(SELECT album_id FROM items WHERE id IN {chosen})"
+        items_sql += f" WHERE id IN {chosen}"
+        item_flex_sql += f" WHERE entity_id IN {chosen}"
+        albums_sql += f" WHERE id IN {their_albums}"
+        album_flex_sql += f" WHERE entity_id IN {their_albums}"
+    with lib.transaction() as tx:
+        items = tx.query(items_sql)
+        item_flex = _flex(tx.query(item_flex_sql))
+        albums = tx.query(albums_sql)
+        album_flex = _flex(tx.query(album_flex_sql))
+    directory = os.fsdecode(lib.directory)
+    album_keys = {}
+    for row in albums:
+        fields = dict(row)
+        art = _absolute(directory, fields.get("artpath"))
+        art_mtime = os.stat(art).st_mtime_ns if art and os.path.exists(art) else 0
+        album_keys[fields["id"]] = (_fields(fields, album_flex.get(fields["id"])), art_mtime)
+    result = []
+    for row in items:
+        fields = dict(row)
+        album = album_keys.get(fields["album_id"])
+        raw = repr((_fields(fields, item_flex.get(fields["id"])), album, config.paths))
+        key = hashlib.sha256(raw.encode()).hexdigest()[:32]
+        result.append(Source(fields["id"], _absolute(directory, fields["path"]) or "", key))
+    return result
+
+
+def _flex(rows: list) -> dict[int, list[tuple[str, str]]]:
+    flex: dict[int, list[tuple[str, str]]] = {}
+    for row in rows:
+        flex.setdefault(row["entity_id"], []).append((row["key"], row["value"]))
+    return flex
+
+
+def _fields(fields: dict, flex: list[tuple[str, str]] | None) -> tuple:
+    fixed = sorted((k, v) for k, v in fields.items() if k not in _UNTAGGED_FIELDS)
+    return (fixed, sorted(flex or []))
+
+
+def _absolute(directory: str, path: bytes | str | None) -> str | None:
+    """beets stores paths inside the music directory relative to it."""
+    if not path:
+        return None
+    path = os.fsdecode(path)
+    return path if os.path.isabs(path) else os.path.join(directory, path)
 
 
 def destination(item: Item, config: MirrorConfig) -> str:
@@ -235,45 +285,51 @@ def plan(
     state.check_bitrate(config.bitrate, rebuild)
     state.set_meta("directory", str(config.root))
     records = state.records()
-    albums = {album.id: album_key(album) for album in lib.albums()}
-    steps: list[Step] = []
-    seen: set[int] = set()
-    for item in lib.items(query) if items is None else items:
-        seen.add(item.id)
-        record = records.get(item.id)
-        key = tags_key(item, albums.get(item.album_id, ""), config)
-        steps.append(_decide(item, record, key, config))
-    if not query and items is None:
+    whole = not query and items is None
+    if whole:
+        selected = sources(lib, config)
+    else:
+        chosen = lib.items(query) if items is None else items
+        selected = sources(lib, config, [item.id for item in chosen])
+    steps = [_decide(lib, source, records.get(source.item_id), config) for source in selected]
+    if whole:
+        seen = {source.item_id for source in selected}
         steps.extend(Step(Action.DELETE, item_id) for item_id in records if item_id not in seen)
     return steps
 
 
-def _decide(item: Item, record: Record | None, key: str, config: MirrorConfig) -> Step:
+def _decide(lib: Library, source: Source, record: Record | None, config: MirrorConfig) -> Step:
+    item_id = source.item_id
+
+    def step(action: Action, reason: str = "") -> Step:
+        # Only steps that write a file need the beets Item (for its destination path).
+        return Step(action, item_id, destination(lib.get_item(item_id), config), reason)
+
     try:
-        stat = os.stat(item.path)
+        stat = os.stat(source.path)
         current = (stat.st_mtime_ns, stat.st_size)
     except OSError:
         current = (0, 0)  # vanished: as recorded by a failure, so it is not retried forever
     stat_changed = record is None or current != (record.source_mtime, record.source_size)
     failed = record is not None and record.status == "failed"
     if failed and not stat_changed and record.attempts >= config.retries:
-        return Step(Action.GIVEN_UP, item.id, reason=record.error or "")
+        return Step(Action.GIVEN_UP, item_id, reason=record.error or "")
     if record is None or failed or record.bitrate != config.bitrate:
-        return Step(Action.ENCODE, item.id, destination(item, config))
+        return step(Action.ENCODE)
     if not record.path or not (config.root / record.path).exists():
-        return Step(Action.ENCODE, item.id, destination(item, config), "mirror file missing")
+        return step(Action.ENCODE, "mirror file missing")
     if stat_changed:
         # The file itself was rewritten: its audio, or only its tags? The audio hash tells.
         try:
-            same_audio = audio_hash(item.filepath) == record.audio_hash
+            same_audio = audio_hash(source.path) == record.audio_hash
         except media.MediaError:
             same_audio = False
         if not same_audio:
-            return Step(Action.ENCODE, item.id, destination(item, config), "audio changed")
-        return Step(Action.RETAG, item.id, destination(item, config), "file retagged")
-    if key != record.tags_key:
-        return Step(Action.RETAG, item.id, destination(item, config), "tags changed")
-    return Step(Action.UNCHANGED, item.id)
+            return step(Action.ENCODE, "audio changed")
+        return step(Action.RETAG, "file retagged")
+    if source.tags_key != record.tags_key:
+        return step(Action.RETAG, "tags changed")
+    return Step(Action.UNCHANGED, item_id)
 
 
 # --- Doing the steps -------------------------------------------------------------------------
@@ -313,7 +369,7 @@ def _forget_old_file(config: MirrorConfig, old: str | None, new: str) -> None:
         util.prune_dirs(str(old_path.parent), str(config.root))
 
 
-def _ok_record(item: Item, config: MirrorConfig, dest: str, audio: str) -> Record:
+def _ok_record(lib: Library, item: Item, config: MirrorConfig, dest: str, audio: str) -> Record:
     stat = os.stat(item.path)
     return Record(
         item_id=item.id,
@@ -321,7 +377,7 @@ def _ok_record(item: Item, config: MirrorConfig, dest: str, audio: str) -> Recor
         source_mtime=stat.st_mtime_ns,
         source_size=stat.st_size,
         audio_hash=audio,
-        tags_key=tags_key(item, album_key(item.get_album()), config),
+        tags_key=sources(lib, config, [item.id])[0].tags_key,
         bitrate=config.bitrate,
     )
 
@@ -358,7 +414,7 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
         raise
     old = state.get(item.id)
     _forget_old_file(config, old.path if old else None, step.dest)
-    state.save(_ok_record(item, config, step.dest, audio))
+    state.save(_ok_record(lib, item, config, step.dest, audio))
     return Outcome(item.id, "encoded", step.reason)
 
 
@@ -380,7 +436,7 @@ def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Ste
         temp.unlink(missing_ok=True)
         raise
     _forget_old_file(config, record.path, step.dest)
-    state.save(_ok_record(item, config, step.dest, record.audio_hash or ""))
+    state.save(_ok_record(lib, item, config, step.dest, record.audio_hash or ""))
     return Outcome(item.id, "moved" if record.path != step.dest else "retagged", step.reason)
 
 

@@ -113,3 +113,61 @@ def beet(library, mirror_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     beets.plugins.BeetsPlugin._raw_listeners.clear()
     beets.config.clear()
     beets.config.read(user=False, defaults=True)
+
+
+@pytest.fixture(scope="session")
+def served_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("served-audio")
+    media.write_audio(folder / "song.flac", music(6.0), SAMPLE_RATE)
+    media.write_audio(folder / "lossy.mp3", music(4.0), SAMPLE_RATE, bit_rate=128_000)
+    return folder
+
+
+@pytest.fixture
+def served(tmp_path: Path, served_audio: Path, long_source: Path):
+    """A beets library served by the real Flask app: a 6 s FLAC, a 128k MP3, a broken file and
+    a five-minute track. Returns (app, items by name, settings)."""
+    import shutil
+
+    import beets
+    from beets.library import Item, Library
+
+    from beetcrate import sidecar
+    from beetcrate.settings import Settings
+    from subsonic.app import create_app
+    from subsonic.store import Users, load_key
+
+    music_dir = tmp_path / "music"
+    music_dir.mkdir()
+    lib = Library(str(tmp_path / "library.db"), str(music_dir))
+    items = {}
+    for name in ("song.flac", "lossy.mp3"):
+        shutil.copyfile(served_audio / name, music_dir / name)
+        items[Path(name).stem] = Item.from_path(str(music_dir / name))
+    broken = music_dir / "broken.flac"
+    broken.write_bytes(b"fLaC" + b"\0" * 4000)
+    items["broken"] = Item(path=str(broken), title="broken", length=5.0, bitrate=900_000)
+    shutil.copyfile(long_source, music_dir / "long.mp3")
+    items["long"] = Item.from_path(str(music_dir / "long.mp3"))
+    for name, item in items.items():
+        item.update({"title": name, "artist": "Artist", "album": "Album"})
+        lib.add(item)
+    lib._close()
+
+    beets.config.clear()
+    beets.config.read(user=False, defaults=True)
+    beets.config["opus"]["stream"].set({"max_encoders": 4, "max_encoders_per_user": 2})
+    settings = Settings(
+        beets_library=tmp_path / "library.db",
+        music_directory=music_dir,
+        db=tmp_path / "beetcrate.db",
+        secret_key_file=tmp_path / "beetcrate.key",
+        cache_dir=tmp_path / "cache",
+        refresh_interval=0.0,
+    )
+    Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)).add(
+        "alice", "open sesame", admin=True
+    )
+    yield create_app(settings), items, settings
+    beets.config.clear()
+    beets.config.read(user=False, defaults=True)
