@@ -37,6 +37,9 @@ VARIOUS_ARTISTS = "Various Artists"
 # beets >= 2.x joins multi-valued fields with this in the database; older ones used "; ".
 BEETS_LIST_SEPARATORS = ("\\␀", "; ", ";", " / ")
 
+# Accents and case never matter; prefix indexes make search-as-you-type ("be", "bea") fast.
+FTS_OPTIONS = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
+
 SONG_COLUMNS = {
     "item_id": int,
     "album_id": str,
@@ -87,7 +90,7 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE VIRTUAL TABLE catalog_songs_fts USING fts5(title, artist, album, albumartist,"
         " content='catalog_songs', content_rowid='item_id',"
-        " tokenize='unicode61 remove_diacritics 2')"
+        f" {FTS_OPTIONS})"
     )
     db.executescript(
         """
@@ -143,12 +146,10 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db["catalog_artists"].create_index(["name_key"])
     db["catalog_genres"].create({"name": str, "song_count": int, "album_count": int}, pk="name")
     db.execute(
-        "CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist,"
-        " tokenize='unicode61 remove_diacritics 2')"
+        f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})"
     )
     db.execute(
-        "CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name,"
-        " tokenize='unicode61 remove_diacritics 2')"
+        f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})"
     )
     db["catalog_meta"].create({"key": str, "value": str}, pk="key")
 

@@ -89,6 +89,15 @@ def _mimetype(data: bytes) -> str:
     raise CoverError("the cover art is not an image")
 
 
+def verify(data: bytes) -> None:
+    """Check that the bytes are a whole, decodable image without decoding all of it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise CoverError(f"the cover art is not a readable image ({exc})") from exc
+
+
 def resize(data: bytes, size: int) -> bytes:
     """Fit within size x size, keeping the aspect ratio; JPEG out (PNG when transparent)."""
     try:
@@ -155,15 +164,21 @@ class CoverArt:
             return None
 
     def get(self, cover_id: str, size: int | None) -> Cover:
+        """The first readable art among the id's sources; an unreadable one is skipped."""
+        problem = CoverError(f"no cover art for {cover_id}")
         for source in self._sources(cover_id):
             found = self._read(source)
             if found is None:
                 continue
             data, identity = found
-            if not size:
-                return Cover(data, _mimetype(data))
-            return self._resized(data, identity, min(size, self.max_size))
-        raise CoverError(f"no cover art for {cover_id}")
+            try:
+                if not size:
+                    verify(data)
+                    return Cover(data, _mimetype(data))
+                return self._resized(data, identity, min(size, self.max_size))
+            except CoverError as exc:
+                problem = exc
+        raise problem
 
     def _resized(self, data: bytes, identity: str, size: int) -> Cover:
         key = xxhash.xxh3_64_hexdigest(f"{identity}:{size}".encode())

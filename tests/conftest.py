@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from beets import config as beets_config
 from beets.library import Album, Item, Library
 
 from beetcrate import media
@@ -19,6 +20,14 @@ def sine(seconds: float, freq: float = 440.0, rate: int = SAMPLE_RATE) -> np.nda
     t = np.arange(int(seconds * rate)) / rate
     tone = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     return np.stack([tone, tone])
+
+
+@pytest.fixture(autouse=True)
+def fresh_beets_config():
+    """beets' configuration is process-global: forget what a test loaded into it."""
+    yield
+    beets_config.clear()
+    beets_config._materialized = False
 
 
 @pytest.fixture

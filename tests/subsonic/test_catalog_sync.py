@@ -1,0 +1,96 @@
+"""The server follows changes that beets makes to its database, without a restart."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from beets.library import Library
+
+from subsonic.app import create_app
+from tests.subsonic.conftest import Api, MusicLibrary, build_library
+
+
+@pytest.fixture
+def own_library(tmp_path: Path) -> MusicLibrary:
+    return build_library(tmp_path)
+
+
+def _beets(music_library: MusicLibrary) -> Library:
+    settings = music_library.settings
+    return Library(str(settings.beets_library), str(settings.music_directory))
+
+
+def _wait_for(api: Api, predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server did not pick up the change")
+
+
+def _song_titles(api: Api) -> set[str]:
+    songs = api.ok("search3", query="", songCount=500)["searchResult3"]["song"]
+    return {song["title"] for song in songs}
+
+
+def test_retag_add_and_remove_in_beets_show_up_while_serving(own_library: MusicLibrary) -> None:
+    api = Api(create_app(own_library.settings).test_client())
+    lib = _beets(own_library)
+    item = lib.get_item(own_library.items["blue1"].id)
+    item.title = "Retitled In Beets"
+    item.store()
+    _wait_for(api, lambda: "Retitled In Beets" in _song_titles(api))
+    lib.get_item(own_library.items["single2"].id).remove()
+    _wait_for(api, lambda: "Chanson 2" not in _song_titles(api))
+    assert api.ok("search3", query="retitled")["searchResult3"]["song"][0]["title"] == (
+        "Retitled In Beets"
+    )
+    assert api.ok("search3", query="chanson")["searchResult3"]["song"][0]["title"] == "Chanson 1"
+    lib._close()
+
+
+def test_start_scan_reports_counts(own_library: MusicLibrary) -> None:
+    app = create_app(own_library.settings)
+    api = Api(app.test_client())
+    body = api.ok("startScan")
+    assert body["scanStatus"]["scanning"] is True
+    app.extensions["beetcrate"].watcher.wait(10)
+    status = api.ok("getScanStatus")["scanStatus"]
+    assert status == {"scanning": False, "count": 13}
+
+
+def test_ids_are_stable_across_rescans_and_restarts(own_library: MusicLibrary) -> None:
+    first = Api(create_app(own_library.settings).test_client())
+    before = first.ok("search3", query="", songCount=500, albumCount=500, artistCount=500)
+    services = create_app(own_library.settings).extensions["beetcrate"]
+    report = services.catalog.sync(force=True)
+    assert report is not None and report.changed == 0
+    again = Api(create_app(own_library.settings).test_client())
+    after = again.ok("search3", query="", songCount=500, albumCount=500, artistCount=500)
+    assert before["searchResult3"] == after["searchResult3"]
+
+
+def test_a_failed_sync_leaves_the_previous_catalog_intact(own_library: MusicLibrary) -> None:
+    # No automatic refresh: this test drives the sync itself.
+    app = create_app(replace(own_library.settings, refresh_interval=3600))
+    services = app.extensions["beetcrate"]
+    api = Api(app.test_client())
+    titles = _song_titles(api)
+    catalog = services.catalog
+    original = catalog._rebuild_aggregates
+    catalog._rebuild_aggregates = lambda: (_ for _ in ()).throw(RuntimeError("disk full"))
+    lib = _beets(own_library)
+    item = lib.get_item(own_library.items["blue2"].id)
+    item.title = "Half Written"
+    item.store()
+    with pytest.raises(RuntimeError):
+        catalog.sync()
+    assert _song_titles(api) == titles
+    catalog._rebuild_aggregates = original
+    assert catalog.sync() is not None
+    assert "Half Written" in _song_titles(api)
+    lib._close()

@@ -1,0 +1,106 @@
+"""The beetcrate command: user management, settings from the beets config, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from beetcrate import sidecar
+from beetcrate.cli import main
+from beetcrate.settings import load_settings
+from subsonic.store import Users, load_key
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"directory: {tmp_path / 'music'}\n"
+        f"library: {tmp_path / 'library.db'}\n"
+        "beetcrate:\n"
+        f"  db: {tmp_path / 'state' / 'server.db'}\n"
+        f"  secret_key_file: {tmp_path / 'secrets' / 'server.key'}\n"
+        "  bind: 127.0.0.1:4999\n"
+    )
+    return config
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "beetcrate.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_user_lifecycle(config: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["-c", str(config), "user", "add", "ann", "--password", "pw1", "--admin"]) == 0
+    assert main(["-c", str(config), "user", "add", "ben", "--password", "pw2"]) == 0
+    assert main(["-c", str(config), "user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["ann  admin", "ben"]
+    assert main(["-c", str(config), "user", "apikey", "ben"]) == 0
+    assert len(capsys.readouterr().out.strip()) >= 40
+    assert main(["-c", str(config), "user", "remove", "ben"]) == 0
+    assert main(["-c", str(config), "user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ann  admin"
+
+
+def test_passwords_are_encrypted_at_rest_with_a_separate_key(config: Path, tmp_path: Path) -> None:
+    assert main(["-c", str(config), "user", "add", "ann", "--password", "correct horse"]) == 0
+    database = (tmp_path / "state" / "server.db").read_bytes()
+    key_file = tmp_path / "secrets" / "server.key"
+    assert b"correct horse" not in database
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert key_file.read_bytes().strip() not in database
+
+
+def test_passwd_reads_the_new_password_from_stdin(config: Path) -> None:
+    assert run("-c", str(config), "user", "add", "ann", "--password", "old").returncode == 0
+    assert run("-c", str(config), "user", "passwd", "ann", stdin="new\n").returncode == 0
+    settings = load_settings(config)
+    users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+    assert users.check_password("ann", "new") and not users.check_password("ann", "old")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["user", "remove", "nobody"], "no user named 'nobody'"),
+        (["user", "passwd", "nobody", "--password", "x"], "no user named 'nobody'"),
+    ],
+)
+def test_user_errors_are_one_line(config: Path, args: list[str], message: str) -> None:
+    result = run("-c", str(config), *args)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"beetcrate: {message}"
+
+
+def test_adding_a_user_twice_is_refused(config: Path) -> None:
+    run("-c", str(config), "user", "add", "ann", "--password", "x")
+    result = run("-c", str(config), "user", "add", "ann", "--password", "y")
+    assert result.returncode == 1 and "already exists" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_come_from_the_beetcrate_section_and_the_environment(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEETCRATE_THREADS", "7")
+    result = run("-c", str(config), "user", "list")
+    assert result.returncode == 0
+    settings = load_settings(config)
+    assert settings.bind == "127.0.0.1:4999"
+    assert settings.threads == 7
+    assert settings.db == config.parent / "state" / "server.db"
+    assert settings.cache_dir == config.parent / "beetcrate-cache"
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    for command in ("serve", "demo", "scan", "worker", "user"):
+        assert command in result.stdout
