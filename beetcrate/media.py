@@ -317,6 +317,44 @@ def _trim_head(frame: av.AudioFrame, skip: int, layout: str, rate: int) -> av.Au
     return trimmed
 
 
+def remux_stream(path: str | Path, start: float = 0.0) -> Iterator[bytes]:
+    """Yield an Ogg Opus file from ``start`` on as a new Ogg stream, copying packets (no coding).
+
+    Serving a pre-encoded file from a time offset costs no CPU this way; the cut falls on the
+    first 20 ms packet at or after ``start``.
+    """
+    source = _open(path)
+    sink = _Sink()
+    try:
+        in_stream = source.streams.audio[0]
+        output = av.open(sink, "w", format="ogg")
+        try:
+            out_stream = output.add_stream_from_template(in_stream)
+            source.seek(int(start / in_stream.time_base), stream=in_stream)
+            first: int | None = None
+            for packet in source.demux(in_stream):
+                if packet.pts is None or packet.pts * in_stream.time_base < start:
+                    continue  # the demuxer's final empty packet, or before the cut
+                if first is None:
+                    first = packet.pts
+                packet.pts -= first
+                packet.dts -= first
+                packet.stream = out_stream
+                output.mux(packet)
+                chunk = sink.take()
+                if chunk:
+                    yield chunk
+        finally:
+            output.close()
+        chunk = sink.take()
+        if chunk:
+            yield chunk
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot remux {path}: {exc}") from exc
+    finally:
+        source.close()
+
+
 def encode_file(
     source: str | Path,
     dest: str | Path,

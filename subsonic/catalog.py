@@ -145,12 +145,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     )
     db["catalog_artists"].create_index(["name_key"])
     db["catalog_genres"].create({"name": str, "song_count": int, "album_count": int}, pk="name")
-    db.execute(
-        f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})"
-    )
-    db.execute(
-        f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})"
-    )
+    db.execute(f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})")
+    db.execute(f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})")
     db["catalog_meta"].create({"key": str, "value": str}, pk="key")
 
 

@@ -3,7 +3,8 @@
 ``media_retrieval.stream`` asks ``stream`` here first; ``None`` means "send the original file".
 Otherwise, in order of cost:
 
-1. the mirror's Opus file, when the request wants Opus within its bitrate cap and no offset;
+1. the mirror's Opus file, when the request wants Opus within its bitrate cap (from an offset,
+   its packets are copied into a new stream from there: no encoding either);
 2. a finished transcode from the cache;
 3. a new (or an already running, shared) encoder, streamed as it encodes.
 
@@ -100,12 +101,16 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     if choice.raw:
         return None  # timeOffset only applies to transcodes, as in the Subsonic API
     profile = choice.profile
-    if profile.name == "opus" and not offset:
+    estimate = request.get_bool("estimateContentLength")
+    if profile.name == "opus" and not (offset and estimate):
         mirrored = servable(services.mirror, row["item_id"], source)
         cap = services.config.cap(max_bit_rate, user and user.name, user and user.max_bit_rate)
         if mirrored is not None and (not cap or mirrored[1] <= cap):
-            return _send_file(mirrored[0], profile.content_type)
-    estimate = request.get_bool("estimateContentLength")
+            if not offset:
+                return _send_file(mirrored[0], profile.content_type)
+            # From an offset the mirror's packets are copied into a new stream: no encoding.
+            remux = media.remux_stream(mirrored[0], float(offset))
+            return Response(_guarded(remux, remux), mimetype=profile.content_type)
     job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset))
     cached = services.transcoder.cached(job)
     if cached is None and estimate:

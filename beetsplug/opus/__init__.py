@@ -1,4 +1,4 @@
-"""The ``opus`` beets plugin: ``beet opus sync|status|worker`` and the import hook.
+"""The ``opus`` beets plugin: ``beet opus sync|status`` and the import hook.
 
 Enable it with ``plugins: opus``. The commands are thin: the mirror's logic is in
 ``beetsplug.opus.mirror`` (plan and steps) and ``beetsplug.opus.sync`` (running them); the
@@ -15,7 +15,7 @@ from beets import ui
 from beets.library import Album, Item, Library
 from beets.plugins import BeetsPlugin
 
-from beetcrate.queue import configure_from_beets, huey
+from beetcrate.queue import configure_from_beets
 from beetcrate.transcode import STREAM_DEFAULTS
 from beetsplug.opus import sync
 from beetsplug.opus.mirror import (
@@ -29,8 +29,7 @@ from beetsplug.opus.mirror import (
 )
 
 USAGE = """%prog sync [--wait] [--jobs N] [--rebuild] [QUERY]
-       %prog status
-       %prog worker [--jobs N]"""
+       %prog status"""
 
 
 class OpusPlugin(BeetsPlugin):
@@ -59,7 +58,7 @@ class OpusPlugin(BeetsPlugin):
         return [command]
 
     def _dispatch(self, lib: Library, opts: Values, args: list[str]) -> None:
-        actions = {"sync": self._sync, "status": self._status, "worker": self._worker}
+        actions = {"sync": self._sync, "status": self._status}
         if not args or args[0] not in actions:
             raise ui.UserError(f"usage: beet opus {{{'|'.join(actions)}}} (see beet opus -h)")
         try:
@@ -79,7 +78,7 @@ class OpusPlugin(BeetsPlugin):
         for failure in summary.failures:
             ui.print_(f"  {_describe(lib, failure.item_id)}: {failure.result}: {failure.detail}")
         if summary.counts["queued"]:
-            ui.print_("  a worker encodes the queued tracks: `beet opus worker`")
+            ui.print_("  a worker encodes the queued tracks: `beetcrate worker`")
 
     def _status(self, lib: Library, opts: Values, args: list[str]) -> None:
         config = MirrorConfig.from_beets(beets_config)
@@ -96,10 +95,6 @@ class OpusPlugin(BeetsPlugin):
             ui.print_(f"  {missing} not mirrored yet (run `beet opus sync`)")
         for item_id, error in report.failed:
             ui.print_(f"  failed: {_describe(lib, item_id)}: {error}")
-
-    def _worker(self, lib: Library, opts: Values, args: list[str]) -> None:
-        configure_from_beets(beets_config)
-        huey.create_consumer(workers=max(opts.jobs, 1), worker_type="thread").run()
 
     # The import hook: queue the new items once the import session ends.
 

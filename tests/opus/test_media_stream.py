@@ -68,3 +68,13 @@ def test_truncated_source_raises_media_error(truncated: Path) -> None:
 def test_vanished_source_raises_media_error(tmp_path: Path) -> None:
     with pytest.raises(media.MediaError, match="cannot open"):
         b"".join(media.encode_stream(tmp_path / "gone.flac"))
+
+
+def test_remux_cuts_an_opus_file_at_an_offset_without_coding(flac: Path, tmp_path: Path) -> None:
+    opus = tmp_path / "whole.opus"
+    media.encode_file(flac, opus, "opus")
+    data = b"".join(media.remux_stream(opus, start=2.0))
+    info = decoded(data, tmp_path)
+    assert (info["codec"], info["sample_rate"]) == ("opus", 48000)
+    assert info["container_seconds"] == pytest.approx(4.0, abs=0.03)
+    assert info["decoded_seconds"] == pytest.approx(4.0, abs=0.03)

@@ -194,7 +194,7 @@ def test_interrupted_sync_leaves_whole_files_and_resumes(
 
 def test_sync_queues_encodes_for_a_worker(beet, album_and_single, tmp_path: Path) -> None:
     out = beet("opus", "sync")
-    assert "3 queued" in out and "beet opus worker" in out
+    assert "3 queued" in out and "beetcrate worker" in out
     assert huey.pending_count() == 3
     assert "0 of 3 items mirrored" in beet("opus", "status")
 

@@ -140,6 +140,9 @@ def test_the_mirror_is_streamed_when_it_satisfies_the_request(served, tmp_path: 
     )
     assert part.status_code == 206 and part.data == mirror_file[:100]
     assert transcoder(app).active_encoders() == 0 and not transcoder(app).cache.entries()
+    later = get(app, items["song"], format="opus", timeOffset="2")
+    assert decoded(later.data, tmp_path)["container_seconds"] == pytest.approx(4.0, abs=0.03)
+    assert not transcoder(app).cache.entries()  # copied from the mirror, not encoded
     smaller = get(app, items["song"], format="opus", maxBitRate="64")
     assert smaller.data != mirror_file  # the mirror is above the cap: transcoded instead
 
