@@ -125,8 +125,8 @@ def served_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def served(tmp_path: Path, served_audio: Path, long_source: Path):
-    """A beets library served by the real Flask app: a 6 s FLAC, a 128k MP3, a broken file and
-    a five-minute track. Returns (app, items by name, settings)."""
+    """A beets library served by the real Flask app: a 6 s FLAC, a 128k MP3, a broken file, a
+    truncated one and a five-minute track. Returns (app, items by name, settings)."""
     import shutil
 
     import beets
@@ -147,6 +147,9 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
     broken = music_dir / "broken.flac"
     broken.write_bytes(b"fLaC" + b"\0" * 4000)
     items["broken"] = Item(path=str(broken), title="broken", length=5.0, bitrate=900_000)
+    whole = (served_audio / "song.flac").read_bytes()
+    (music_dir / "truncated.flac").write_bytes(whole[: len(whole) // 2])
+    items["truncated"] = Item.from_path(str(music_dir / "truncated.flac"))
     shutil.copyfile(long_source, music_dir / "long.mp3")
     items["long"] = Item.from_path(str(music_dir / "long.mp3"))
     for name, item in items.items():

@@ -156,6 +156,15 @@ def test_broken_source_is_a_subsonic_error_and_leaves_no_cache_entry(served) -> 
     assert not transcoder(app).cache.entries()
 
 
+def test_truncated_source_ends_the_stream_early_and_is_not_cached(served) -> None:
+    app, items, _ = served
+    response = get(app, items["truncated"], format="opus", estimateContentLength="true")
+    assert response.status_code == 200
+    assert len(response.data) < int(response.headers["Content-Length"])  # ended, not padded
+    wait_for(lambda: transcoder(app).active_encoders() == 0)
+    assert not transcoder(app).cache.entries()
+
+
 def test_client_hanging_up_stops_the_encoder(served) -> None:
     app, items, _ = served
     threads_before = threading.active_count()
