@@ -20,6 +20,7 @@ from beetcrate.transcode import STREAM_DEFAULTS
 from beetsplug.opus import sync
 from beetsplug.opus.mirror import (
     MIRROR_DEFAULTS,
+    Action,
     MirrorConfig,
     MirrorError,
     MirrorState,
@@ -73,6 +74,9 @@ class OpusPlugin(BeetsPlugin):
         steps = plan(lib, config, state, query, rebuild=opts.rebuild)
         if not opts.jobs:
             configure_from_beets(beets_config)
+            encodes = sum(step.action is Action.ENCODE for step in steps)
+            if opts.wait and encodes:
+                ui.print_(f"waiting for `beetcrate worker` to encode {encodes} tracks…")
         summary = sync.run(lib, config, state, steps, jobs=opts.jobs, wait=opts.wait)
         ui.print_(f"opus mirror: {summary.line()}")
         for failure in summary.failures:
@@ -108,10 +112,15 @@ class OpusPlugin(BeetsPlugin):
         items, self._imported = self._imported, []
         if not self.config["auto"].get(bool) or not items:
             return
-        config = MirrorConfig.from_beets(beets_config)
-        state = MirrorState(config.db)
+        try:
+            config = MirrorConfig.from_beets(beets_config)
+            state = MirrorState(config.db)
+            steps = plan(lib, config, state, items=items)
+        except MirrorError as exc:
+            # The import itself went fine; the mirror can catch up with `beet opus sync`.
+            self._log.warning("not queueing imported items for the Opus mirror: {}", exc)
+            return
         configure_from_beets(beets_config)
-        steps = plan(lib, config, state, items=items)
         summary = sync.run(lib, config, state, steps, progress=False)
         self._log.info("queued {} new tracks for the Opus mirror", summary.counts["queued"])
 

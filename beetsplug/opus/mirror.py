@@ -400,6 +400,9 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
     item = lib.get_item(step.item_id)
     if item is None:
         return Outcome(step.item_id, "unchanged", "item left the library")
+    if _up_to_date(state.get(item.id), item, config, step.dest):
+        # Queued twice (an import hook, then a sync with --jobs): the first one did it.
+        return Outcome(item.id, "unchanged", "already mirrored")
     target = config.root / step.dest
     temp = _temp_beside(target)
     try:
@@ -416,6 +419,17 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
     _forget_old_file(config, old.path if old else None, step.dest)
     state.save(_ok_record(lib, item, config, step.dest, audio))
     return Outcome(item.id, "encoded", step.reason)
+
+
+def _up_to_date(record: Record | None, item: Item, config: MirrorConfig, dest: str) -> bool:
+    if record is None or record.status != "ok" or record.bitrate != config.bitrate:
+        return False
+    try:
+        stat = os.stat(item.path)
+    except OSError:
+        return False
+    same_source = (stat.st_mtime_ns, stat.st_size) == (record.source_mtime, record.source_size)
+    return same_source and record.path == dest and (config.root / dest).exists()
 
 
 def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:

@@ -227,6 +227,10 @@ def test_import_hook_queues_new_items_when_auto(
     beets.plugins.send("item_imported", lib=library, item=item)
     beets.plugins.send("import", lib=library, paths=[item.path])
     assert huey.pending_count() == 1
+    assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
+    queued = huey.dequeue()
+    huey.execute(queued)  # the queued encode finds the work done
+    assert huey.result(queued.id).result == "unchanged"
 
 
 def test_servable_only_while_the_source_is_unchanged(
