@@ -310,9 +310,10 @@ class _Encoding:
                     with self.changed:
                         self.size += len(chunk)
                         self.changed.notify_all()
-        except (media.MediaError, OSError) as exc:
+        except Exception as exc:
+            # Whatever went wrong, a partial transcode must not reach the cache.
             self.error = exc
-            log.warning("transcode failed: %s", exc)
+            log.warning("transcode of %s failed: %s", self.job.source, exc)
         finally:
             stream.close()
             self._on_done(self)

@@ -87,7 +87,8 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     """The response for a ``stream`` request, or ``None`` for the original file."""
     services = request.services.transcoding
     source = Path(row["path"])
-    user = request.user
+    user = request.user.name if request.user else None
+    user_max = request.user.max_bit_rate if request.user else 0
     offset = request.get_int("timeOffset", 0, minimum=0) or 0
     max_bit_rate = request.get_int("maxBitRate", 0, minimum=0) or 0
     choice = services.config.choose(
@@ -95,8 +96,8 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         round((row["bitrate"] or 0) / 1000),
         request.get("format"),
         max_bit_rate,
-        user.name if user else None,
-        user.max_bit_rate if user else 0,
+        user,
+        user_max,
     )
     if choice.raw:
         return None  # timeOffset only applies to transcodes, as in the Subsonic API
@@ -104,7 +105,7 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     estimate = request.get_bool("estimateContentLength")
     if profile.name == "opus" and not (offset and estimate):
         mirrored = servable(services.mirror, row["item_id"], source)
-        cap = services.config.cap(max_bit_rate, user and user.name, user and user.max_bit_rate)
+        cap = services.config.cap(max_bit_rate, user, user_max)
         if mirrored is not None and (not cap or mirrored[1] <= cap):
             if not offset:
                 return _send_file(mirrored[0], profile.content_type)
@@ -125,7 +126,7 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
             response.headers["Content-Length"] = str(length)
         return response
     try:
-        chunks = services.transcoder.stream(job, user.name if user else None)
+        chunks = services.transcoder.stream(job, user)
         first = next(chunks, b"")
     except TooBusy as exc:
         raise ApiError(GENERIC, str(exc)) from exc

@@ -106,15 +106,18 @@ def _run_inline(
 
 
 def _wait(results: list, steps: list[Step], done: Callable[[Outcome], None]) -> None:
-    pending = dict(zip(results, steps, strict=True))
+    """Collect the workers' outcomes. The queue is first in, first out, so results are asked
+    for in order, stopping at the first one not ready: one query per finished task, not one
+    per pending task per poll (which would keep SQLite busy under the workers' feet)."""
+    pending = list(zip(results, steps, strict=True))
     while pending:
-        for result, step in list(pending.items()):
-            try:
-                outcome = result.get()
-            except TaskException as exc:
-                outcome = Outcome(step.item_id, "failed", str(exc.metadata.get("error", exc)))
-            if outcome is not None:
-                del pending[result]
-                done(outcome)
-        if pending:
+        result, step = pending[0]
+        try:
+            outcome = result.get()
+        except TaskException as exc:
+            outcome = Outcome(step.item_id, "failed", str(exc.metadata.get("error", exc)))
+        if outcome is None:
             time.sleep(POLL_INTERVAL)
+            continue
+        pending.pop(0)
+        done(outcome)
