@@ -16,3 +16,5 @@ accesslog = "-"
 # %(U)s is the path without the query string: Subsonic credentials travel in the query, and
 # they must never be written to a log.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss'
+# gunicorn's control socket is one per user (~/.gunicorn); two servers would fight over it.
+control_socket_disable = True

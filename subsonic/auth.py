@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 from subsonic.responses import (
@@ -14,14 +15,22 @@ from subsonic.responses import (
 from subsonic.store import User, Users
 
 
-def _decode_password(raw: str) -> str:
-    """``enc:`` passwords are hex-encoded UTF-8, as the Subsonic API defines."""
+def _decode_password(raw: str) -> list[str]:
+    """The passwords an ``enc:`` value may stand for.
+
+    The API defines hex-encoded UTF-8; py-sonic and py-opensonic hex-encode code points
+    instead, which is Latin-1 for the characters they can send. Both readings are tried.
+    """
     if not raw.startswith("enc:"):
-        return raw
+        return [raw]
     try:
-        return bytes.fromhex(raw[4:]).decode("utf-8")
+        data = bytes.fromhex(raw[4:])
     except ValueError as exc:
         raise ApiError(WRONG_CREDENTIALS, "Wrong username or password") from exc
+    readings = [data.decode("latin-1")]
+    with contextlib.suppress(UnicodeDecodeError):
+        readings.insert(0, data.decode("utf-8"))
+    return readings
 
 
 def authenticate(params: Mapping[str, str], users: Users) -> User:
@@ -29,7 +38,7 @@ def authenticate(params: Mapping[str, str], users: Users) -> User:
     api_key = params.get("apiKey")
     username = params.get("u")
     if api_key is not None:
-        if username is not None:
+        if any(params.get(name) is not None for name in ("u", "p", "t", "s")):
             raise ApiError(CONFLICTING_AUTH, "Multiple conflicting authentication mechanisms")
         user = users.check_api_key(api_key)
         if user is None:
@@ -44,7 +53,10 @@ def authenticate(params: Mapping[str, str], users: Users) -> User:
             raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {missing}")
         user = users.check_token(username, token, salt)
     elif params.get("p") is not None:
-        user = users.check_password(username, _decode_password(params["p"]))
+        candidates = _decode_password(params["p"])
+        user = next(
+            (u for u in (users.check_password(username, pw) for pw in candidates) if u), None
+        )
     else:
         raise ApiError(MISSING_PARAMETER, "Required parameter is missing: p, or t and s")
     if user is None:

@@ -53,9 +53,7 @@ def get_music_directory(request: ApiRequest) -> Payload:
     kind, _ = ids.parse(directory_id, "ar", "al")
     library = request.services.library
     if kind == "ar":
-        artist = library.artist(directory_id)
-        if artist is None:
-            raise ApiError(NOT_FOUND, f"Artist not found: {directory_id}")
+        artist = _found(library.artist(directory_id), "Artist", directory_id)
         albums = library.artist_albums(directory_id)
         return {
             "directory": {
@@ -64,9 +62,7 @@ def get_music_directory(request: ApiRequest) -> Payload:
                 "child": [nodes.album_directory_child(row) for row in albums],
             }
         }
-    album = library.album(directory_id)
-    if album is None:
-        raise ApiError(NOT_FOUND, f"Album not found: {directory_id}")
+    album = _found(library.album(directory_id), "Album", directory_id)
     music_dir = request.services.settings.music_directory
     return {
         "directory": {
@@ -91,13 +87,17 @@ def get_artists(request: ApiRequest) -> Payload:
     return {"artists": {"ignoredArticles": IGNORED, "index": _indexed(rows, nodes.artist)}}
 
 
+def _found(row: Row | None, what: str, item_id: str) -> Row:
+    if row is None:
+        raise ApiError(NOT_FOUND, f"{what} not found: {item_id}")
+    return row
+
+
 def get_artist(request: ApiRequest) -> Payload:
     artist_id = request.require("id")
     ids.parse(artist_id, "ar")
     library = request.services.library
-    artist = library.artist(artist_id)
-    if artist is None:
-        raise ApiError(NOT_FOUND, f"Artist not found: {artist_id}")
+    artist = _found(library.artist(artist_id), "Artist", artist_id)
     albums = [nodes.album(row) for row in library.artist_albums(artist_id)]
     return {"artist": {**nodes.artist(artist), "album": albums}}
 
@@ -106,9 +106,7 @@ def get_album(request: ApiRequest) -> Payload:
     album_id = request.require("id")
     ids.parse(album_id, "al")
     library = request.services.library
-    album = library.album(album_id)
-    if album is None:
-        raise ApiError(NOT_FOUND, f"Album not found: {album_id}")
+    album = _found(library.album(album_id), "Album", album_id)
     music_dir = request.services.settings.music_directory
     songs = [nodes.song(row, music_dir) for row in library.album_songs(album_id)]
     return {"album": {**nodes.album(album), "song": songs}}
@@ -116,7 +114,5 @@ def get_album(request: ApiRequest) -> Payload:
 
 def get_song(request: ApiRequest) -> Payload:
     song_id = request.require("id")
-    row = request.services.library.song(ids.parse_song(song_id))
-    if row is None:
-        raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+    row = _found(request.services.library.song(ids.parse_song(song_id)), "Song", song_id)
     return {"song": nodes.song(row, request.services.settings.music_directory)}

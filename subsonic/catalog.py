@@ -276,8 +276,10 @@ class Catalog:
                         beets_signature=signature,
                         scan_finished=time.time(),
                         song_count=counts["songs"],
-                        last_modified=int(time.time() * 1000),
                     )
+                    # Clients cache the index by lastModified: move it only on real changes.
+                    if changed or removed or self.meta("last_modified") is None:
+                        self._set_meta(last_modified=int(time.time() * 1000))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")

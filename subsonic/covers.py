@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,9 +189,12 @@ class CoverArt:
             return Cover(body, _mimetype(body))
         body = resize(data, size)
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(body)
-        partial.replace(cached)
+        # A temporary file of its own per request: concurrent first requests for one size
+        # (threads of a worker, other workers) each write theirs and the last rename wins.
+        fd, partial = tempfile.mkstemp(dir=cached.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+        os.replace(partial, cached)
         self._writes += 1
         if self._writes % 100 == 0:
             self.prune()

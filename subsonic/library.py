@@ -166,32 +166,27 @@ class Library:
 
     # Search: FTS5 for words, stable primary-key order so that paging never skips or repeats.
 
-    def search_artists(self, query: str, size: int, offset: int) -> list[Row]:
+    def _search_named(self, table: str, query: str, size: int, offset: int) -> list[Row]:
+        """Artists or albums: FTS5 for words, name order when the query is empty."""
         match = fts_query(query)
         if match is None:
+            listed = "album_count > 0" if table == "artists" else "1"
             return self._all(
-                "SELECT * FROM catalog_artists WHERE album_count > 0"
+                f"SELECT * FROM catalog_{table} WHERE {listed}"
                 " ORDER BY name_key, id LIMIT ? OFFSET ?",
                 [size, offset],
             )
         return self._all(
-            "SELECT a.* FROM catalog_artists_fts f JOIN catalog_artists a ON a.rowid = f.rowid"
-            " WHERE catalog_artists_fts MATCH ? ORDER BY a.rowid LIMIT ? OFFSET ?",
+            f"SELECT t.* FROM catalog_{table}_fts f JOIN catalog_{table} t ON t.rowid = f.rowid"
+            f" WHERE catalog_{table}_fts MATCH ? ORDER BY t.rowid LIMIT ? OFFSET ?",
             [match, size, offset],
         )
 
+    def search_artists(self, query: str, size: int, offset: int) -> list[Row]:
+        return self._search_named("artists", query, size, offset)
+
     def search_albums(self, query: str, size: int, offset: int) -> list[Row]:
-        match = fts_query(query)
-        if match is None:
-            return self._all(
-                "SELECT * FROM catalog_albums ORDER BY name_key, id LIMIT ? OFFSET ?",
-                [size, offset],
-            )
-        return self._all(
-            "SELECT a.* FROM catalog_albums_fts f JOIN catalog_albums a ON a.rowid = f.rowid"
-            " WHERE catalog_albums_fts MATCH ? ORDER BY a.rowid LIMIT ? OFFSET ?",
-            [match, size, offset],
-        )
+        return self._search_named("albums", query, size, offset)
 
     def search_songs(self, query: str, size: int, offset: int) -> list[Row]:
         match = fts_query(query)

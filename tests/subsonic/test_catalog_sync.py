@@ -94,3 +94,20 @@ def test_a_failed_sync_leaves_the_previous_catalog_intact(own_library: MusicLibr
     assert catalog.sync() is not None
     assert "Half Written" in _song_titles(api)
     lib._close()
+
+
+def test_last_modified_moves_only_when_the_catalog_changed(own_library: MusicLibrary) -> None:
+    app = create_app(replace(own_library.settings, refresh_interval=3600))
+    api = Api(app.test_client())
+    catalog = app.extensions["beetcrate"].catalog
+    first = api.ok("getIndexes")["indexes"]["lastModified"]
+    catalog.sync(force=True)
+    assert api.ok("getIndexes")["indexes"]["lastModified"] == first
+    lib = _beets(own_library)
+    item = lib.get_item(own_library.items["blue3"].id)
+    item.title = "Changed"
+    item.store()
+    time.sleep(0.01)
+    catalog.sync()
+    assert api.ok("getIndexes")["indexes"]["lastModified"] > first
+    lib._close()
