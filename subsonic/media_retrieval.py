@@ -47,7 +47,8 @@ def _send_original(row: Row, as_attachment: bool) -> Response:
 
 def stream(request: ApiRequest) -> Response:
     row = _song_row(request)
-    return transcoding.stream(request, row) or _send_original(row, as_attachment=False)
+    transcoded = transcoding.stream(request, row)  # None: the client gets the original
+    return transcoded if transcoded is not None else _send_original(row, as_attachment=False)
 
 
 def download(request: ApiRequest) -> Response:

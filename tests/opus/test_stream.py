@@ -16,10 +16,10 @@ from tests.opus.conftest import decoded
 AUTH = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "pytest"}
 
 
-def get(app, item, method: str = "GET", buffered: bool = True, **params):
+def get(app, item, method: str = "GET", buffered: bool = True, headers=None, **params):
     query = {**AUTH, "id": f"tr-{item.id}", **params}
     return app.test_client().open(
-        "/rest/stream", method=method, query_string=query, buffered=buffered
+        "/rest/stream", method=method, query_string=query, buffered=buffered, headers=headers
     )
 
 
@@ -104,12 +104,8 @@ def test_a_finished_transcode_is_served_from_the_cache_with_range(served) -> Non
     again = get(app, items["song"], format="opus", maxBitRate="96")
     assert again.data == first.data
     assert int(again.headers["Content-Length"]) == len(first.data)
-    part = get(app, items["song"], format="opus", maxBitRate="96", headers=None)
-    part = app.test_client().get(
-        "/rest/stream",
-        query_string={**AUTH, "id": f"tr-{items['song'].id}", "format": "opus", "maxBitRate": 96},
-        headers={"Range": "bytes=100-1099"},
-    )
+    wanted = {"Range": "bytes=100-1099"}
+    part = get(app, items["song"], headers=wanted, format="opus", maxBitRate="96")
     assert part.status_code == 206 and part.data == first.data[100:1100]
 
 
@@ -133,11 +129,7 @@ def test_the_mirror_is_streamed_when_it_satisfies_the_request(served, tmp_path: 
     response = get(app, items["song"], format="opus", maxBitRate="128")
     assert response.data == mirror_file
     assert int(response.headers["Content-Length"]) == len(mirror_file)
-    part = app.test_client().get(
-        "/rest/stream",
-        query_string={**AUTH, "id": f"tr-{items['song'].id}", "format": "opus"},
-        headers={"Range": "bytes=0-99"},
-    )
+    part = get(app, items["song"], headers={"Range": "bytes=0-99"}, format="opus")
     assert part.status_code == 206 and part.data == mirror_file[:100]
     assert transcoder(app).active_encoders() == 0 and not transcoder(app).cache.entries()
     later = get(app, items["song"], format="opus", timeOffset="2")
