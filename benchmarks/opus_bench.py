@@ -225,7 +225,8 @@ def mirror_throughput(sources: list[Path], tracks: int, workers: int) -> Speed:
     """Tracks per minute (wall clock, and per CPU minute) for a first sync of ``tracks`` through
     the Huey queue and a consumer with ``workers`` worker threads."""
     from beetsplug.opus import sync
-    from beetsplug.opus.mirror import MirrorState, plan
+    from beetsplug.opus.mirror import plan
+    from beetsplug.opus.state import MirrorState
 
     folder = WORK / f"sync-{workers}"
     lib = _library(folder, sources, tracks, link=False)
@@ -257,7 +258,8 @@ def resync_cost(sources: list[Path], tracks: int) -> tuple[float, float]:
     writes (the same ``_ok_record``). The re-sync then has to find all of them unchanged.
     """
     from beetsplug.opus import sync
-    from beetsplug.opus.mirror import MirrorState, _ok_record, plan
+    from beetsplug.opus.mirror import _ok_record, plan
+    from beetsplug.opus.state import MirrorState
 
     folder = WORK / "resync"
     lib = _library(folder, sources, tracks, link=True)

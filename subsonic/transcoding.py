@@ -39,7 +39,7 @@ from beetcrate.transcode import (
     estimate_length,
     fit_to_length,
 )
-from beetsplug.opus.mirror import MirrorState, servable
+from beetsplug.opus.state import MirrorState, servable
 from subsonic.responses import GENERIC, ApiError, Payload
 
 if TYPE_CHECKING:

@@ -22,12 +22,11 @@ from beetsplug.opus.mirror import (
     MIRROR_DEFAULTS,
     Action,
     MirrorConfig,
-    MirrorError,
-    MirrorState,
     coverage,
     plan,
     remove_stale_temps,
 )
+from beetsplug.opus.state import MirrorError, MirrorState
 
 USAGE = """%prog sync [--wait] [--jobs N] [--rebuild] [QUERY]
        %prog status"""

@@ -15,12 +15,12 @@ from tqdm import tqdm
 from beetsplug.opus.mirror import (
     Action,
     MirrorConfig,
-    MirrorState,
     Outcome,
     Step,
     delete_item,
     retag_item,
 )
+from beetsplug.opus.state import MirrorState
 from beetsplug.opus.tasks import encode_task, run_step
 
 # How often --wait asks the queue's result store about unfinished encodes (seconds).

@@ -7,7 +7,8 @@ import threading
 from beets.library import Library
 
 from beetcrate.queue import huey
-from beetsplug.opus.mirror import MirrorConfig, MirrorState, Outcome, Step, encode_item
+from beetsplug.opus.mirror import MirrorConfig, Outcome, Step, encode_item
+from beetsplug.opus.state import MirrorState
 
 # A worker keeps one library and one sidecar connection per configuration, not one per task.
 _opened: dict[MirrorConfig, tuple[Library, MirrorState]] = {}

@@ -15,7 +15,7 @@ from mediafile import MediaFile
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import configure_queue, huey
-from beetsplug.opus.mirror import MirrorState, servable
+from beetsplug.opus.state import MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
 

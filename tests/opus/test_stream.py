@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from beetsplug.opus import sync
-from beetsplug.opus.mirror import MirrorConfig, MirrorState, plan
+from beetsplug.opus.mirror import MirrorConfig, plan
+from beetsplug.opus.state import MirrorState
 from tests.opus.conftest import decoded
 
 AUTH = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "pytest"}
@@ -48,6 +49,17 @@ def test_opus_at_the_requested_bitrate(served, tmp_path: Path) -> None:
     assert (info["codec"], info["sample_rate"], info["channels"]) == ("opus", 48000, 2)
     assert info["container_seconds"] == pytest.approx(6.0, abs=0.03)
     assert info["kbps"] == pytest.approx(96, rel=0.3)
+
+
+def test_the_users_own_max_bit_rate_caps_the_transcode(served, tmp_path: Path) -> None:
+    from beetcrate import sidecar
+
+    app, items, settings = served
+    sidecar.connect(settings.db)["users"].update("alice", {"max_bit_rate": 48})
+    response = get(app, items["song"], format="opus", maxBitRate="320")
+    assert decoded(response.data, tmp_path)["kbps"] == pytest.approx(48, rel=0.3)
+    raw = get(app, items["song"], format="raw")  # a cap is a cap, even for raw
+    assert decoded(raw.data, tmp_path)["codec"] == "opus"
 
 
 def test_mp3_when_asked_and_opus_for_unknown_formats(served, tmp_path: Path) -> None:
