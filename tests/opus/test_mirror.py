@@ -245,3 +245,25 @@ def test_servable_only_while_the_source_is_unchanged(
     source.write_bytes(source.read_bytes())
     os.utime(source, ns=(1, 1))
     assert servable(state, first.id, source) is None
+
+
+def test_a_mirror_needs_a_directory(beet) -> None:
+    beets.config["opus"]["directory"] = ""
+    with pytest.raises(ui.UserError, match=r"set opus\.directory"):
+        beet("opus", "sync")
+
+
+def test_leftovers_of_a_killed_sync_are_removed_once_stale(tmp_path: Path) -> None:
+    from beetsplug.opus.mirror import TEMP_MARK, remove_stale_temps
+
+    folder = tmp_path / "mirror" / "Artist"
+    folder.mkdir(parents=True)
+    stale = folder / f".01 - One.opus.1234abcd{TEMP_MARK}"
+    fresh = folder / f".02 - Two.opus.5678abcd{TEMP_MARK}"
+    finished = folder / "03 - Three.opus"
+    for path in (stale, fresh, finished):
+        path.write_bytes(b"OggS")
+    os.utime(stale, (0, 0))
+    os.utime(finished, (0, 0))
+    assert remove_stale_temps(tmp_path / "mirror") == 1
+    assert not stale.exists() and fresh.exists() and finished.exists()
