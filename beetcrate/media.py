@@ -217,7 +217,6 @@ def encode_stream(
     bit_rate: int = 128_000,
     start: float = 0.0,
     channels: int = 2,
-    metadata: dict[str, str] | None = None,
     constant_bit_rate: bool = False,
 ) -> Iterator[bytes]:
     """Transcode ``path`` and yield the container's bytes as the muxer produces them.
@@ -246,8 +245,6 @@ def encode_stream(
             options = {"vbr": "off"} if constant_bit_rate and codec == "libopus" else {}
             out_stream = output.add_stream(codec, rate=rate, layout=layout, options=options)
             out_stream.bit_rate = bit_rate
-            for key, value in (metadata or {}).items():
-                output.metadata[key] = value
             # Opening now fixes the codec's frame size (libopus takes exactly 20 ms frames).
             out_stream.codec_context.open(strict=False)
             # Stage one converts to float at the output rate so the start can be trimmed to the
@@ -263,12 +260,13 @@ def encode_stream(
                 source.seek(int(start / in_stream.time_base), stream=in_stream)
             position: float | None = None  # source time (s) of the next float sample
             written = 0
+            time_base = Fraction(1, rate)
 
             def encode(frames: list[av.AudioFrame]) -> None:
                 nonlocal written
                 for frame in frames:
                     frame.pts = written
-                    frame.time_base = Fraction(1, rate)
+                    frame.time_base = time_base
                     written += frame.samples
                     for packet in out_stream.encode(frame):
                         output.mux(packet)
