@@ -203,10 +203,24 @@ def plan(
         chosen = lib.items(query) if items is None else items
         selected = sources(lib, config, [item.id for item in chosen])
     steps = [_decide(lib, source, records.get(source.item_id), config) for source in selected]
+    _keep_paths_apart(steps, records)
     if whole:
         seen = {source.item_id for source in selected}
         steps.extend(Step(Action.DELETE, item_id) for item_id in records if item_id not in seen)
     return steps
+
+
+def _keep_paths_apart(steps: list[Step], records: dict[int, Record]) -> None:
+    """Items whose path formats give the same file (duplicates, say) get a file each: the
+    later one's name carries its item id, so no item overwrites or deletes another's file."""
+    owners = {record.path: record.item_id for record in records.values() if record.path}
+    for step in steps:
+        if step.dest is None:
+            continue
+        if owners.get(step.dest, step.item_id) != step.item_id:
+            path = Path(step.dest)
+            step.dest = str(path.with_name(f"{path.stem} [{step.item_id}]{path.suffix}"))
+        owners[step.dest] = step.item_id
 
 
 def _decide(lib: Library, source: Source, record: Record | None, config: MirrorConfig) -> Step:

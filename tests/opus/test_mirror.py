@@ -125,6 +125,18 @@ def test_items_gone_from_the_library_leave_the_mirror(
     assert len(mirrored(mirror_dir)) == 2
 
 
+def test_duplicates_get_a_mirror_file_each(beet, make_item, mirror_dir: Path) -> None:
+    first = make_item(title="Same", artist="Twins")
+    second = make_item(title="Same", artist="Twins")
+    assert "2 encoded" in beet("opus", "sync", "--jobs", "1")
+    assert mirrored(mirror_dir) == ["Twins/singles/Same [2].opus", "Twins/singles/Same.opus"]
+    assert "2 unchanged" in beet("opus", "sync", "--jobs", "1")
+    first.remove()
+    assert "1 deleted" in beet("opus", "sync", "--jobs", "1")
+    assert mirrored(mirror_dir) == ["Twins/singles/Same [2].opus"]
+    assert second.id == 2
+
+
 def test_partial_sync_by_query_deletes_nothing(beet, album_and_single, mirror_dir: Path) -> None:
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1", "title:Loose")
     assert mirrored(mirror_dir) == ["Solo/singles/Loose.opus"]
