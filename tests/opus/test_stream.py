@@ -176,7 +176,7 @@ def test_client_hanging_up_stops_the_encoder(served) -> None:
     assert next(iter(response.response)).startswith(b"OggS")
     assert transcoder(app).active_encoders() == 1
     response.close()
-    wait_for(lambda: threading.active_count() == threads_before, timeout=2.0)
+    wait_for(lambda: threading.active_count() <= threads_before, timeout=2.0)
     assert transcoder(app).active_encoders() == 0
     assert not transcoder(app).cache.entries()
     assert not list(transcoder(app).cache.tmp.iterdir())

@@ -136,7 +136,7 @@ def test_disconnect_stops_the_encoder_and_leaves_nothing(long_source: Path, tmp_
     next(stream)
     assert transcoder.active_encoders() == 1
     stream.close()  # what the WSGI server does when the client hangs up
-    wait_for(lambda: threading.active_count() == threads_before, timeout=2.0)
+    wait_for(lambda: threading.active_count() <= threads_before, timeout=2.0)
     assert transcoder.active_encoders() == 0
     assert transcoder.cached(job) is None
     assert not list(transcoder.cache.tmp.iterdir())
