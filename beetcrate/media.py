@@ -44,7 +44,9 @@ def _open(path: str | Path) -> av.container.InputContainer:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
         raise MediaError(f"cannot open {path}: {exc}") from exc
-    if not container.streams.audio:
+    # A demuxer chosen by the file's name may "find" a stream in garbage: no rate, no channels.
+    audio = container.streams.audio
+    if not audio or not audio[0].codec_context.sample_rate or not audio[0].codec_context.channels:
         container.close()
         raise MediaError(f"no audio stream in {path}")
     return container
@@ -172,3 +174,193 @@ def write_audio(
         for out in resampler.resample(None):
             container.mux(stream.encode(out))
         container.mux(stream.encode(None))
+
+
+# Streaming encodings: suffix -> (container format, codec, sample format, output rate or None).
+# libopus only runs at 48 kHz; LAME keeps the source's rate when it can (see _output_rate).
+STREAM_ENCODINGS: dict[str, tuple[str, str, str, int | None]] = {
+    "opus": ("ogg", "libopus", "flt", 48000),
+    "mp3": ("mp3", "libmp3lame", "fltp", None),
+}
+_MP3_RATES = (48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+
+# A decode that stops this far short of the container's declared length is a truncated file.
+_TRUNCATION_TOLERANCE = 0.95
+
+
+class _Sink:
+    """A write-only, non-seekable file for the muxer: it collects bytes until taken."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def _output_rate(suffix: str, source_rate: int) -> int:
+    fixed = STREAM_ENCODINGS[suffix][3]
+    if fixed:
+        return fixed
+    return source_rate if source_rate in _MP3_RATES else 44100
+
+
+def encode_stream(
+    path: str | Path,
+    suffix: str = "opus",
+    bit_rate: int = 128_000,
+    start: float = 0.0,
+    channels: int = 2,
+    constant_bit_rate: bool = False,
+) -> Iterator[bytes]:
+    """Transcode ``path`` and yield the container's bytes as the muxer produces them.
+
+    The first chunk (the container's headers and the first audio) comes out after one decoded
+    frame, and each later chunk is a muxer flush (an Ogg page, a few MP3 frames), so a client
+    starts playing at once. ``start`` skips into the source (seek, then trim to the exact
+    sample) and the output's timestamps start at zero. ``constant_bit_rate`` makes libopus hold
+    the bitrate exactly, so the size is known in advance (LAME is always constant at a set
+    bitrate). Closing the generator stops the work at the next chunk: nothing runs in the
+    background. Errors raise ``MediaError``, possibly after some bytes were yielded.
+    """
+    if suffix not in STREAM_ENCODINGS:
+        raise MediaError(f"cannot stream-encode .{suffix}")
+    container_format, codec, sample_format, _ = STREAM_ENCODINGS[suffix]
+    source = _open(path)
+    sink = _Sink()
+    try:
+        in_stream = source.streams.audio[0]
+        declared = source.duration / av.time_base if source.duration else 0.0
+        rate = _output_rate(suffix, in_stream.codec_context.sample_rate)
+        layout = "stereo" if channels >= 2 and in_stream.codec_context.channels >= 2 else "mono"
+        output = av.open(sink, "w", format=container_format)
+        try:
+            # VBR is the better sound per bit; CBR is for when a length was promised up front.
+            options = {"vbr": "off"} if constant_bit_rate and codec == "libopus" else {}
+            out_stream = output.add_stream(codec, rate=rate, layout=layout, options=options)
+            out_stream.bit_rate = bit_rate
+            # Opening now fixes the codec's frame size (libopus takes exactly 20 ms frames).
+            out_stream.codec_context.open(strict=False)
+            # Stage one converts to float at the output rate so the start can be trimmed to the
+            # sample; stage two cuts the codec's frames in its own sample format.
+            to_float = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+            to_codec = av.AudioResampler(
+                format=sample_format,
+                layout=layout,
+                rate=rate,
+                frame_size=out_stream.codec_context.frame_size or None,
+            )
+            if start > 0:
+                source.seek(int(start / in_stream.time_base), stream=in_stream)
+            position: float | None = None  # source time (s) of the next float sample
+            written = 0
+            time_base = Fraction(1, rate)
+
+            def encode(frames: list[av.AudioFrame]) -> None:
+                nonlocal written
+                for frame in frames:
+                    frame.pts = written
+                    frame.time_base = time_base
+                    written += frame.samples
+                    for packet in out_stream.encode(frame):
+                        output.mux(packet)
+
+            for frame in source.decode(in_stream):
+                if position is None:
+                    position = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+                for out in to_float.resample(frame):
+                    skip = round((start - position) * rate) if position < start else 0
+                    position += out.samples / rate
+                    if skip >= out.samples:
+                        continue
+                    if skip > 0:
+                        out = _trim_head(out, skip, layout, rate)
+                    encode(to_codec.resample(out))
+                chunk = sink.take()
+                if chunk:
+                    yield chunk
+            for out in to_float.resample(None):
+                encode(to_codec.resample(out))
+            encode(to_codec.resample(None))
+            for packet in out_stream.encode(None):
+                output.mux(packet)
+            if not written:
+                raise MediaError(f"no audio decoded from {path}")
+            if declared and written / rate < (declared - start) * _TRUNCATION_TOLERANCE:
+                raise MediaError(
+                    f"truncated source {path}: decoded {written / rate:.1f} s of {declared:.1f} s"
+                )
+        finally:
+            output.close()
+        chunk = sink.take()
+        if chunk:
+            yield chunk
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot transcode {path}: {exc}") from exc
+    finally:
+        source.close()
+
+
+def _trim_head(frame: av.AudioFrame, skip: int, layout: str, rate: int) -> av.AudioFrame:
+    trimmed = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(frame.to_ndarray()[:, skip:]), format="fltp", layout=layout
+    )
+    trimmed.sample_rate = rate
+    return trimmed
+
+
+def remux_stream(path: str | Path, start: float = 0.0) -> Iterator[bytes]:
+    """Yield an Ogg Opus file from ``start`` on as a new Ogg stream, copying packets (no coding).
+
+    Serving a pre-encoded file from a time offset costs no CPU this way; the cut falls on the
+    first 20 ms packet at or after ``start``.
+    """
+    source = _open(path)
+    sink = _Sink()
+    try:
+        in_stream = source.streams.audio[0]
+        output = av.open(sink, "w", format="ogg")
+        try:
+            out_stream = output.add_stream_from_template(in_stream)
+            source.seek(int(start / in_stream.time_base), stream=in_stream)
+            first: int | None = None
+            for packet in source.demux(in_stream):
+                if packet.pts is None or packet.pts * in_stream.time_base < start:
+                    continue  # the demuxer's final empty packet, or before the cut
+                if first is None:
+                    first = packet.pts
+                packet.pts -= first
+                packet.dts -= first
+                packet.stream = out_stream
+                output.mux(packet)
+                chunk = sink.take()
+                if chunk:
+                    yield chunk
+        finally:
+            output.close()
+        chunk = sink.take()
+        if chunk:
+            yield chunk
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot remux {path}: {exc}") from exc
+    finally:
+        source.close()
+
+
+def encode_file(
+    source: str | Path,
+    dest: str | Path,
+    suffix: str = "opus",
+    bit_rate: int = 128_000,
+    start: float = 0.0,
+) -> None:
+    """Transcode ``source`` into ``dest`` as ``suffix`` (opus or mp3), written as it goes."""
+    with open(dest, "wb") as out:
+        for chunk in encode_stream(source, suffix, bit_rate=bit_rate, start=start):
+            out.write(chunk)

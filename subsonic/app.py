@@ -12,6 +12,8 @@ from subsonic.catalog import BeetsWatcher, Catalog
 from subsonic.covers import CoverArt
 from subsonic.library import Library
 from subsonic.store import Users, load_key
+from subsonic.transcoding import Transcoding
+from subsonic.transcoding import create as create_transcoding
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Services:
     library: Library
     users: Users
     covers: CoverArt
+    transcoding: Transcoding
 
 
 def create_services(settings: Settings) -> Services:
@@ -40,6 +43,7 @@ def create_services(settings: Settings) -> Services:
         covers=CoverArt(
             library, settings.cache_dir, settings.cover_cache_mb, settings.max_cover_size
         ),
+        transcoding=create_transcoding(settings),
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from flask import Response, send_file
 
-from subsonic import ids, nodes
+from subsonic import ids, nodes, transcoding
 from subsonic.covers import CoverError
 from subsonic.responses import NOT_FOUND, ApiError
 
@@ -46,7 +46,9 @@ def _send_original(row: Row, as_attachment: bool) -> Response:
 
 
 def stream(request: ApiRequest) -> Response:
-    return _send_original(_song_row(request), as_attachment=False)
+    row = _song_row(request)
+    transcoded = transcoding.stream(request, row)  # None: the client gets the original
+    return transcoded if transcoded is not None else _send_original(row, as_attachment=False)
 
 
 def download(request: ApiRequest) -> Response:

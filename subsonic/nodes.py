@@ -15,6 +15,7 @@ from subsonic.catalog import SINGLES_ALBUM, short_hash, split_list
 from subsonic.ids import song_id
 from subsonic.library import Row
 from subsonic.responses import Payload
+from subsonic.transcoding import song_fields
 
 CONTENT_TYPES = {
     "mp3": "audio/mpeg",
@@ -101,6 +102,7 @@ def song(row: Row, music_dir: Path) -> Payload:
         "size": row["size"],
         "contentType": content_type(suffix),
         "suffix": suffix,
+        **song_fields(suffix),
         "duration": _int32(row["length"]),
         "bitRate": _int32((row["bitrate"] or 0) / 1000) or None,
         "path": relative,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 EXTENSIONS: list[Payload] = [
     {"name": "formPost", "versions": [1]},
     {"name": "apiKeyAuthentication", "versions": [1]},
+    {"name": "transcodeOffset", "versions": [1]},
 ]
 
 

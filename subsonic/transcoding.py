@@ -1,0 +1,153 @@
+"""``stream`` with transcoding: whether to send the original, the Opus mirror, or an encode.
+
+``media_retrieval.stream`` asks ``stream`` here first; ``None`` means "send the original file".
+Otherwise, in order of cost:
+
+1. the mirror's Opus file, when the request wants Opus within its bitrate cap (from an offset,
+   its packets are copied into a new stream from there: no encoding either);
+2. a finished transcode from the cache;
+3. a new (or an already running, shared) encoder, streamed as it encodes.
+
+1 and 2 are plain files, served with an exact Content-Length and HTTP Range. 3 has no length
+unless the client asks ``estimateContentLength=true``; it is then encoded at a constant bitrate
+and padded or trimmed to the promised length. A failure before the first byte is a Subsonic
+error; a failure later ends the response early (the client sees a short body). HEAD never
+starts an encoder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import beets
+from flask import Response, send_file
+from flask import request as http_request
+
+from beetcrate import media
+from beetcrate.settings import Settings
+from beetcrate.transcode import (
+    Job,
+    Profile,
+    TooBusy,
+    TranscodeConfig,
+    Transcoder,
+    estimate_length,
+    fit_to_length,
+)
+from beetsplug.opus.state import MirrorState, servable
+from subsonic.responses import GENERIC, ApiError, Payload
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Row
+
+log = logging.getLogger(__name__)
+
+# The profile songs advertise as transcodedSuffix/transcodedContentType, set by ``create``.
+_advertised = Profile("opus", 128)
+
+
+@dataclass
+class Transcoding:
+    config: TranscodeConfig
+    transcoder: Transcoder
+    mirror: MirrorState
+
+
+def create(settings: Settings) -> Transcoding:
+    """The server's transcoder, configured by the ``opus: stream:`` section of the beets config."""
+    global _advertised
+    config = TranscodeConfig.from_beets(beets.config)
+    _advertised = config.default_profile
+    return Transcoding(config, Transcoder(config, settings.cache_dir), MirrorState(settings.db))
+
+
+def song_fields(suffix: str) -> Payload:
+    """What a song would be streamed as when a client asks for the default format."""
+    if suffix == _advertised.suffix:
+        return {}
+    return {
+        "transcodedSuffix": _advertised.suffix,
+        "transcodedContentType": _advertised.content_type,
+    }
+
+
+def _send_file(path: Path, content_type: str) -> Response:
+    response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
+
+
+def stream(request: ApiRequest, row: Row) -> Response | None:
+    """The response for a ``stream`` request, or ``None`` for the original file."""
+    services = request.services.transcoding
+    source = Path(row["path"])
+    user = request.user.name if request.user else None
+    user_max = request.user.max_bit_rate if request.user else 0
+    offset = request.get_int("timeOffset", 0, minimum=0) or 0
+    max_bit_rate = request.get_int("maxBitRate", 0, minimum=0) or 0
+    choice = services.config.choose(
+        source.suffix.lstrip(".").lower(),
+        round((row["bitrate"] or 0) / 1000),
+        request.get("format"),
+        max_bit_rate,
+        user,
+        user_max,
+    )
+    if choice.raw:
+        return None  # timeOffset only applies to transcodes, as in the Subsonic API
+    profile = choice.profile
+    estimate = request.get_bool("estimateContentLength")
+    if profile.name == "opus" and not (offset and estimate):
+        mirrored = servable(services.mirror, row["item_id"], source)
+        cap = services.config.cap(max_bit_rate, user, user_max)
+        if mirrored is not None and (not cap or mirrored[1] <= cap):
+            if not offset:
+                return _send_file(mirrored[0], profile.content_type)
+            # From an offset the mirror's packets are copied into a new stream: no encoding.
+            remux = media.remux_stream(mirrored[0], float(offset))
+            return Response(_guarded(remux, remux), mimetype=profile.content_type)
+    job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset))
+    cached = services.transcoder.cached(job)
+    if cached is None and estimate:
+        job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), True)
+        cached = services.transcoder.cached(job)
+    if cached is not None:
+        return _send_file(cached, profile.content_type)
+    length = estimate_length(max((row["length"] or 0) - offset, 0), job.bit_rate)
+    if http_request.method == "HEAD":
+        response = Response(mimetype=profile.content_type)
+        if estimate:
+            response.headers["Content-Length"] = str(length)
+        return response
+    try:
+        chunks = services.transcoder.stream(job, user)
+        first = next(chunks, b"")
+    except TooBusy as exc:
+        raise ApiError(GENERIC, str(exc)) from exc
+    except media.MediaError as exc:
+        raise ApiError(GENERIC, f"Cannot transcode this song: {exc}") from exc
+    body: Iterator[bytes] = itertools.chain([first], chunks)
+    if estimate:
+        body = fit_to_length(body, length)
+    response = Response(_guarded(body, chunks), mimetype=profile.content_type)
+    response.headers["Accept-Ranges"] = "none"
+    if estimate:
+        response.headers["Content-Length"] = str(length)
+    return response
+
+
+def _guarded(body: Iterator[bytes], encoder: Iterator[bytes]) -> Iterator[bytes]:
+    """Ends the body early on a mid-stream failure (never pads over it), and always lets go of
+    the encoder: when the client hangs up, the server closes this and the encoder stops."""
+    try:
+        yield from body
+    except media.MediaError as exc:
+        log.warning("transcode ended early: %s", exc)
+    finally:
+        encoder.close()

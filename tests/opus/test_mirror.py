@@ -1,0 +1,281 @@
+"""``beet opus sync`` and ``status`` on a real beets library, run as the user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import beets.plugins
+import pytest
+from beets import ui
+from beets.library import Library
+from mediafile import MediaFile
+
+from beetcrate import media
+from beetcrate.audiohash import audio_hash
+from beetcrate.queue import configure_queue, huey
+from beetsplug.opus.state import MirrorState, servable
+from tests.conftest import SAMPLE_RATE, sine
+from tests.opus.conftest import decoded
+
+
+@pytest.fixture
+def album_and_single(library: Library, make_item, tmp_path: Path):
+    """Two album tracks with a cover file, and a singleton."""
+    tracks = [
+        make_item(albumartist="Artist", year=2020, title="One"),
+        make_item(albumartist="Artist", year=2020, title="Two", freq=660.0),
+    ]
+    for number, item in enumerate(tracks, start=1):
+        item.update({"album": "Blue", "track": number})  # make_item's album= takes an Album
+        item.store()
+        item.write()
+    first, second = tracks
+    album = library.add_album(tracks)
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(_png())
+    album.artpath = str(cover)
+    album.store()
+    single = make_item(title="Loose", artist="Solo", suffix="mp3", freq=330.0)
+    return first, second, single
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def mirrored(mirror_dir: Path) -> list[str]:
+    return sorted(str(p.relative_to(mirror_dir)) for p in mirror_dir.rglob("*") if p.is_file())
+
+
+def test_sync_builds_the_mirror_with_layout_tags_and_art(
+    beet, album_and_single, mirror_dir: Path, tmp_path: Path
+) -> None:
+    out = beet("opus", "sync", "--jobs", "2")
+    assert "3 encoded" in out
+    assert mirrored(mirror_dir) == [
+        "Artist/Blue (2020)/01 - One.opus",
+        "Artist/Blue (2020)/02 - Two.opus",
+        "Solo/singles/Loose.opus",
+    ]
+    path = mirror_dir / "Artist/Blue (2020)/01 - One.opus"
+    info = decoded(path, tmp_path)
+    assert (info["codec"], info["format"], info["sample_rate"]) == ("opus", "ogg", 48000)
+    assert info["container_seconds"] == pytest.approx(2.0, abs=0.03)
+    tags = MediaFile(str(path))
+    assert (tags.title, tags.artist, tags.album, tags.year) == ("One", "Artist", "Blue", 2020)
+    assert tags.images and tags.images[0].data == _png()
+
+
+def test_no_change_resync_touches_nothing(beet, album_and_single, mirror_dir: Path) -> None:
+    beet("opus", "sync", "--jobs", "1")
+    before = {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")}
+    assert "3 unchanged" in beet("opus", "sync", "--jobs", "1")
+    assert {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")} == before
+
+
+def test_retag_rewrites_tags_and_moves_without_reencoding(
+    beet, album_and_single, mirror_dir: Path
+) -> None:
+    first, second, _ = album_and_single
+    beet("opus", "sync", "--jobs", "1")
+    old = mirror_dir / "Artist/Blue (2020)/01 - One.opus"
+    audio_before = audio_hash(old)
+    first.title = "Uno"
+    first.store()
+    first.write()  # the source file changes too; its audio does not
+    second.genres = ["Jazz"]
+    second.store()  # a database-only change
+    out = beet("opus", "sync", "--jobs", "1")
+    assert "1 moved" in out and "1 retagged" in out and "encoded" not in out
+    new = mirror_dir / "Artist/Blue (2020)/01 - Uno.opus"
+    assert not old.exists()
+    assert MediaFile(str(new)).title == "Uno"
+    assert audio_hash(new) == audio_before
+    assert MediaFile(str(mirror_dir / "Artist/Blue (2020)/02 - Two.opus")).genres == ["Jazz"]
+
+
+def test_audio_change_reencodes(beet, album_and_single, mirror_dir: Path) -> None:
+    _, second, _ = album_and_single
+    beet("opus", "sync", "--jobs", "1")
+    target = mirror_dir / "Artist/Blue (2020)/02 - Two.opus"
+    audio_before = audio_hash(target)
+    media.write_audio(second.path.decode(), sine(3.0, 880.0), SAMPLE_RATE)
+    second.write()
+    assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
+    assert audio_hash(target) != audio_before
+    assert media.probe(target).duration == pytest.approx(3.0, abs=0.03)
+
+
+def test_items_gone_from_the_library_leave_the_mirror(
+    beet, album_and_single, mirror_dir: Path
+) -> None:
+    _, _, single = album_and_single
+    beet("opus", "sync", "--jobs", "1")
+    single.remove()
+    assert "1 deleted" in beet("opus", "sync", "--jobs", "1")
+    assert not (mirror_dir / "Solo").exists()  # emptied folders are pruned too
+    assert len(mirrored(mirror_dir)) == 2
+
+
+def test_duplicates_get_a_mirror_file_each(beet, make_item, mirror_dir: Path) -> None:
+    first = make_item(title="Same", artist="Twins")
+    second = make_item(title="Same", artist="Twins")
+    assert "2 encoded" in beet("opus", "sync", "--jobs", "1")
+    assert mirrored(mirror_dir) == ["Twins/singles/Same [2].opus", "Twins/singles/Same.opus"]
+    assert "2 unchanged" in beet("opus", "sync", "--jobs", "1")
+    first.remove()
+    assert "1 deleted" in beet("opus", "sync", "--jobs", "1")
+    assert mirrored(mirror_dir) == ["Twins/singles/Same [2].opus"]
+    assert second.id == 2
+
+
+def test_partial_sync_by_query_deletes_nothing(beet, album_and_single, mirror_dir: Path) -> None:
+    assert "1 encoded" in beet("opus", "sync", "--jobs", "1", "title:Loose")
+    assert mirrored(mirror_dir) == ["Solo/singles/Loose.opus"]
+
+
+def test_changing_the_bitrate_is_refused_unless_rebuilding(
+    beet, beets_home: Path, album_and_single, mirror_dir: Path, tmp_path: Path
+) -> None:
+    beet("opus", "sync", "--jobs", "2")
+    beets.config["opus"]["bitrate"] = 48
+    with pytest.raises(ui.UserError, match=r"encoded at 96 kbps.*--rebuild"):
+        beet("opus", "sync", "--jobs", "2")
+    assert "3 encoded" in beet("opus", "sync", "--jobs", "2", "--rebuild")
+    noise_free = decoded(mirror_dir / "Solo/singles/Loose.opus", tmp_path)
+    assert noise_free["kbps"] < 70
+    assert "3 unchanged" in beet("opus", "sync", "--jobs", "2")
+
+
+def test_bad_sources_fail_with_a_reason_are_retried_then_given_up(
+    beet, beets_home: Path, make_item, mirror_dir: Path
+) -> None:
+    good = make_item(title="Good")
+    broken = make_item(title="Broken")
+    Path(broken.path.decode()).write_bytes(b"")
+    gone = make_item(title="Gone")
+    os.unlink(gone.path)
+    out = beet("opus", "sync", "--jobs", "2")
+    assert "1 encoded" in out and "2 failed" in out
+    assert "Broken" in out and "Gone" in out
+    assert mirrored(mirror_dir) == ["Artist/singles/Good.opus"]
+    status = beet("opus", "status")
+    assert "1 of 3 items mirrored" in status and "failed: Artist - Broken" in status
+    assert "2 failed" in beet("opus", "sync", "--jobs", "2")
+    assert "2 failed" in beet("opus", "sync", "--jobs", "2")
+    assert "2 given up" in beet("opus", "sync", "--jobs", "2")  # retries: 3
+    assert good.id is not None
+
+
+def test_interrupted_sync_leaves_whole_files_and_resumes(
+    beet, make_item, mirror_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(5):
+        make_item(title=f"T{n}")
+    real_encode = media.encode_file
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            real_encode(*args, **kwargs)  # a temp file is written, then Ctrl-C arrives
+            raise KeyboardInterrupt
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(media, "encode_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        beet("opus", "sync", "--jobs", "1")
+    # The interrupted file is gone; the one already running when it came may have finished.
+    done = mirrored(mirror_dir)
+    assert len(done) in (2, 3) and "Artist/singles/T2.opus" not in done
+    for name in done:
+        assert media.probe(mirror_dir / name).duration == pytest.approx(2.0, abs=0.03)
+    monkeypatch.setattr(media, "encode_file", real_encode)
+    out = beet("opus", "sync", "--jobs", "1")
+    assert f"{5 - len(done)} encoded" in out and f"{len(done)} unchanged" in out
+    assert len(mirrored(mirror_dir)) == 5
+
+
+def test_sync_queues_encodes_for_a_worker(beet, album_and_single, tmp_path: Path) -> None:
+    out = beet("opus", "sync")
+    assert "3 queued" in out and "beetcrate worker" in out
+    assert huey.pending_count() == 3
+    assert "0 of 3 items mirrored" in beet("opus", "status")
+
+
+def test_sync_wait_shows_progress_until_a_worker_is_done(
+    beet, album_and_single, mirror_dir: Path, tmp_path: Path
+) -> None:
+    configure_queue("sqlite", tmp_path / "queue.db")
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False)
+    consumer.start()
+    try:
+        out = beet("opus", "sync", "--wait")
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert "3 encoded" in out
+    assert len(mirrored(mirror_dir)) == 3
+    assert "3 of 3 items mirrored (100.0%)" in beet("opus", "status")
+
+
+def test_import_hook_queues_new_items_when_auto(
+    beet, beets_home: Path, library: Library, make_item
+) -> None:
+    beets.config["opus"]["auto"] = True
+    item = make_item(title="Fresh")
+    beets.plugins.send("item_imported", lib=library, item=item)
+    beets.plugins.send("import", lib=library, paths=[item.path])
+    assert huey.pending_count() == 1
+    assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
+    queued = huey.dequeue()
+    huey.execute(queued)  # the queued encode finds the work done
+    assert huey.result(queued.id).result == "unchanged"
+
+
+def test_servable_only_while_the_source_is_unchanged(
+    beet, album_and_single, beets_home: Path, mirror_dir: Path
+) -> None:
+    first, _, _ = album_and_single
+    beet("opus", "sync", "--jobs", "1")
+    state = MirrorState(beets_home / "beetcrate.db")
+    source = Path(first.path.decode())
+    path, bitrate = servable(state, first.id, source)
+    assert path == mirror_dir / "Artist/Blue (2020)/01 - One.opus" and bitrate == 96
+    source.write_bytes(source.read_bytes())
+    os.utime(source, ns=(1, 1))
+    assert servable(state, first.id, source) is None
+
+
+def test_a_mirror_needs_a_directory(beet) -> None:
+    beets.config["opus"]["directory"] = ""
+    with pytest.raises(ui.UserError, match=r"set opus\.directory"):
+        beet("opus", "sync")
+
+
+def test_leftovers_of_a_killed_sync_are_removed_once_stale(tmp_path: Path) -> None:
+    from beetsplug.opus.mirror import TEMP_MARK, remove_stale_temps
+
+    folder = tmp_path / "mirror" / "Artist"
+    folder.mkdir(parents=True)
+    stale = folder / f".01 - One.opus.1234abcd{TEMP_MARK}"
+    fresh = folder / f".02 - Two.opus.5678abcd{TEMP_MARK}"
+    finished = folder / "03 - Three.opus"
+    for path in (stale, fresh, finished):
+        path.write_bytes(b"OggS")
+    os.utime(stale, (0, 0))
+    os.utime(finished, (0, 0))
+    assert remove_stale_temps(tmp_path / "mirror") == 1
+    assert not stale.exists() and fresh.exists() and finished.exists()

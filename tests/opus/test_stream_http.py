@@ -1,0 +1,77 @@
+"""``stream`` over HTTP from the real gunicorn: a full transcode, a promised length, a hang-up."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from beets.library import Item, Library
+
+from tests.opus.conftest import decoded
+from tests.subsonic.server import HttpApi, RunningServer, running_server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("opus-gunicorn")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def long_song(server: RunningServer, long_source: Path) -> str:
+    """A five-minute track added with beets while the server runs; its song id once served."""
+    settings = server.library.settings
+    target = settings.music_directory / "long.mp3"
+    shutil.copyfile(long_source, target)
+    lib = Library(str(settings.beets_library), str(settings.music_directory))
+    item = Item.from_path(str(target))
+    item.update({"title": "Long Tone", "artist": "Tester"})
+    lib.add(item)
+    lib._close()
+    song_id = f"tr-{item.id}"
+    http = HttpApi(server.url)
+    deadline = time.monotonic() + 20
+    while http.get("getSong", id=song_id, f="json").json()["subsonic-response"]["status"] != "ok":
+        assert time.monotonic() < deadline, "the server never picked up the new item"
+        time.sleep(0.2)
+    return song_id
+
+
+def transcodes(server: RunningServer) -> Path:
+    return server.library.settings.cache_dir / "transcodes"
+
+
+def test_an_opus_stream_over_http_decodes_and_keeps_its_promised_length(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    song = server.library.items["blue1"]
+    response = HttpApi(server.url).get(
+        "stream", id=f"tr-{song.id}", format="opus", maxBitRate=64, estimateContentLength="true"
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "audio/ogg"
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    info = decoded(response.content, tmp_path)
+    assert (info["codec"], info["sample_rate"]) == ("opus", 48000)
+    assert info["decoded_seconds"] == pytest.approx(1.0, abs=0.03)
+
+
+def test_hanging_up_stops_the_encoder_in_the_server(server: RunningServer, long_song: str) -> None:
+    http = HttpApi(server.url)
+    cached_before = set(transcodes(server).iterdir())
+    query = {**http.credentials(), "id": long_song, "format": "opus"}
+    with http.session.get(f"{server.url}/rest/stream", params=query, stream=True, timeout=30) as r:
+        assert next(r.iter_content(4096)).startswith(b"OggS")
+        assert list((transcodes(server) / "tmp").iterdir())  # an encoder is at work
+    # Five minutes of audio take seconds to encode; a stopped encoder leaves nothing behind.
+    deadline = time.monotonic() + 3
+    while list((transcodes(server) / "tmp").iterdir()):
+        assert time.monotonic() < deadline, "the encoder kept running after the client left"
+        time.sleep(0.05)
+    assert set(transcodes(server).iterdir()) == cached_before  # and nothing half-made cached
+    assert "Traceback" not in server.log()
