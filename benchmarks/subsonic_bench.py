@@ -144,6 +144,13 @@ def _latencies(result: Result | None, p99: bool) -> str:
     return f"{text} (n={len(result.seconds)})" if not p99 else text
 
 
+def _ratio(peer: float | None, ours: float | None) -> str:
+    if peer is None or not ours:
+        return "-"
+    ratio = peer / ours
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+
+
 def _speedup(ours: Result, peer: Result | None) -> float | None:
     if peer is None or not peer.seconds or not ours.seconds:
         return None
@@ -167,31 +174,43 @@ def print_table(
         f" JSON; lists of {LIST_SIZE}; rare word {library.rare_word!r},"
         f" common word {library.common_word!r}; beetcrate's first scan {scan_seconds:.1f}s"
     )
-    header = ("endpoint", "beetcrate p50 / p95 / p99 ms", "Beetstream p50 / p95 ms", "speed-up")
-    rows = [header]
+    rows = [
+        (
+            "endpoint",
+            "beetcrate p50 / p95 / p99 ms",
+            "CPU ms",
+            "Beetstream p50 / p95 ms",
+            "CPU ms",
+            "speed-up",
+            "CPU ratio",
+        )
+    ]
     for label, result in ours.results.items():
-        peer_result = peer.results.get(label) if peer else None
-        speedup = _speedup(result, peer_result)
+        theirs = peer.results.get(label) if peer else None
         rows.append(
             (
                 label,
                 _latencies(result, p99=True),
-                _latencies(peer_result, p99=False),
-                "-" if speedup is None else f"{speedup:.0f}x",
+                _ms(result.cpu_per_request),
+                _latencies(theirs, p99=False),
+                _ms(theirs.cpu_per_request) if theirs else "-",
+                _ratio(theirs.percentile(50) if theirs else None, result.percentile(50)),
+                _ratio(theirs.cpu_per_request if theirs else None, result.cpu_per_request),
             )
         )
-    sync_speedup = "-"
-    if peer and peer.sync.seconds and ours.sync.seconds:
-        sync_speedup = f"{peer.sync.seconds / ours.sync.seconds:.0f}x"
+    their_sync = peer.sync if peer else None
     rows.append(
         (
             f"full search3 sync, pages of {SYNC_PAGE}",
             _sync_text(ours.sync),
-            _sync_text(peer.sync if peer else None),
-            sync_speedup,
+            f"{ours.sync.cpu:.1f} s" if ours.sync.cpu is not None else "-",
+            _sync_text(their_sync),
+            f"{their_sync.cpu:.1f} s" if their_sync and their_sync.cpu is not None else "-",
+            _ratio(their_sync.seconds if their_sync else None, ours.sync.seconds),
+            _ratio(their_sync.cpu if their_sync else None, ours.sync.cpu),
         )
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
         if n == 0:
@@ -229,13 +248,16 @@ def print_targets(runs: dict[int, tuple[Run, Run | None]]) -> None:
         for label, result in ours.results.items():
             if label in (PING_LABEL, STREAM_LABEL):
                 continue
-            speedup = _speedup(result, peer.results.get(label))
+            theirs = peer.results.get(label)
+            speedup = _speedup(result, theirs)
             if speedup is None:
                 print(f"  ----  {label} >= {SPEEDUP_TARGET:.0f}x Beetstream: no comparison")
             else:
                 print(
                     f"  {_mark(speedup >= SPEEDUP_TARGET)}  {label} >= {SPEEDUP_TARGET:.0f}x"
-                    f" Beetstream: {speedup:.0f}x{at(speed_size, SPEEDUP_SIZE)}"
+                    f" Beetstream: {_ratio(speedup, 1.0)} (CPU ratio"
+                    f" {_ratio(theirs.cpu_per_request, result.cpu_per_request)})"
+                    f"{at(speed_size, SPEEDUP_SIZE)}"
                 )
     ours, _ = runs[absolute_size]
     for labels, limit in ((FAST_LABELS, FAST_TARGET_MS), (SLOW_LABELS, SLOW_TARGET_MS)):

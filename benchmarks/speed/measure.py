@@ -38,8 +38,14 @@ class Result:
     """The latencies of one endpoint on one server; ``note`` says why there are none."""
 
     seconds: list[float] = field(default_factory=list)
+    # Server CPU seconds spent on the timed requests, all of them together.
+    cpu: float | None = None
     note: str = ""
     errors: int = 0
+
+    @property
+    def cpu_per_request(self) -> float | None:
+        return self.cpu / len(self.seconds) if self.cpu is not None and self.seconds else None
 
     def percentile(self, p: float) -> float | None:
         """Nearest-rank percentile; ``None`` when too few samples make it meaningless."""
@@ -117,10 +123,14 @@ def run_endpoint(
             if affordable < requests:
                 result.note = f"{affordable} of {requests} requests (time budget)"
                 requests = affordable
+        cpu_before = client.server.cpu_seconds()
         for i in range(requests):
             params = endpoint.params(client.server, i)
             seconds, _ = client.get(endpoint.method, params, first_byte=endpoint.first_byte)
             result.seconds.append(seconds)
+        cpu_after = client.server.cpu_seconds()
+        if cpu_before is not None and cpu_after is not None:
+            result.cpu = cpu_after - cpu_before
     except http.client.HTTPException as exc:
         result.note = f"failed: {exc!r}"
         result.errors += 1
@@ -143,6 +153,8 @@ class SyncResult:
     pages: int = 0
     songs: int = 0
     unique: int = 0
+    # Server CPU seconds for the whole sync.
+    cpu: float | None = None
     note: str = ""
 
     @property
@@ -161,6 +173,7 @@ def full_sync(
     params = {"query": "", "artistCount": "0", "albumCount": "0", "songCount": str(page)}
     result = SyncResult()
     ids: list[str] = []
+    cpu_before = client.server.cpu_seconds()
     started = time.perf_counter()
     offset = 0
     while True:
@@ -181,6 +194,9 @@ def full_sync(
             break
         offset += page
     result.seconds = time.perf_counter() - started
+    cpu_after = client.server.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None:
+        result.cpu = cpu_after - cpu_before
     result.songs, result.unique = len(ids), len(set(ids))
     if result.songs != expected:
         result.note = f"{result.songs} songs returned, {expected} expected"
