@@ -171,8 +171,9 @@ def print_table(
 ) -> None:
     print(
         f"\n{library.tracks} tracks, {library.albums} albums; {requests} requests per endpoint;"
-        f" JSON; lists of {LIST_SIZE}; rare word {library.rare_word!r},"
-        f" common word {library.common_word!r}; beetcrate's first scan {scan_seconds:.1f}s"
+        f" JSON; lists of {LIST_SIZE}; rare word {library.rare_word!r} in"
+        f" {library.rare_titles} titles, common word {library.common_word!r} in"
+        f" {library.common_titles}; beetcrate's first scan {scan_seconds:.1f}s"
     )
     rows = [
         (

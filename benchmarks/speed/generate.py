@@ -59,6 +59,9 @@ class Generated:
     albums: int
     rare_word: str
     common_word: str
+    # How many titles hold each of the two words.
+    rare_titles: int
+    common_titles: int
 
 
 def _words(rng: random.Random, count: int, taken: set[str]) -> list[str]:
@@ -233,4 +236,6 @@ def generate(root: Path, tracks: int) -> Generated:
         albums=len(metadata["albums"]),
         rare_word=metadata["rare_word"],
         common_word=metadata["common_word"],
+        rare_titles=metadata["word_counts"]["rare"],
+        common_titles=metadata["word_counts"]["common"],
     )

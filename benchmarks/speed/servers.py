@@ -128,7 +128,7 @@ def _start(name: str, command: list[str], env: dict[str, str], log: Path, port: 
 
 
 def _wait_until_up(server: Server) -> None:
-    query = urllib.parse.urlencode(server.auth or {"f": "json"})
+    query = urllib.parse.urlencode(server.auth)
     url = f"http://127.0.0.1:{server.port}/rest/ping.view?{query}"
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
