@@ -2,7 +2,7 @@
 
 Each query is indexed SQL paged in SQL (``LIMIT``/``OFFSET`` on an index, FTS5 for words), so
 a request touches only the rows it returns, whatever the library's size. Rows come back as
-``sqlite3.Row``; turning them into Subsonic nodes is nodes.py's job.
+dicts keyed by column name; turning them into Subsonic nodes is nodes.py's job.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-Row = sqlite3.Row
+Row = dict[str, Any]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Catalog songs carry their album id; albums their artist id. These ORDER BYs are the browse
@@ -57,15 +58,20 @@ class Library:
             conn = sqlite3.connect(
                 f"{self.db_path.as_uri()}?mode=ro", uri=True, check_same_thread=False
             )
-            conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return self.conn.execute(sql, params).fetchall()
+        # Dicts, not sqlite3.Row: a Row finds a column by comparing names one by one,
+        # case-insensitively, and building a song node reads ~45 columns by name; with Rows that
+        # lookup was most of the time a 500-song search3 page took.
+        cursor = self.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     def _one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
-        return self.conn.execute(sql, params).fetchone()
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
 
     # Artists
 
@@ -191,8 +197,11 @@ class Library:
     def search_songs(self, query: str, size: int, offset: int) -> list[Row]:
         match = fts_query(query)
         if match is None:
+            # The OFFSET is applied to the compact item_id index, not to whole rows.
             return self._all(
-                "SELECT * FROM catalog_songs ORDER BY item_id LIMIT ? OFFSET ?", [size, offset]
+                "SELECT * FROM catalog_songs WHERE item_id IN (SELECT item_id FROM catalog_songs"
+                " ORDER BY item_id LIMIT ? OFFSET ?) ORDER BY item_id",
+                [size, offset],
             )
         return self._all(
             "SELECT s.* FROM catalog_songs_fts f JOIN catalog_songs s ON s.item_id = f.rowid"
@@ -204,4 +213,4 @@ class Library:
 
     def meta(self, key: str) -> str | None:
         row = self._one("SELECT value FROM catalog_meta WHERE key = ?", [key])
-        return row[0] if row else None
+        return row["value"] if row else None
