@@ -83,6 +83,10 @@ PROTECTED: dict[str, Handler] = {
     "startScan": library_scanning.start_scan,
 }
 
+# Answers that depend on the catalog alone (no user data): rendered once per catalog version.
+CATALOG_ONLY = {"getArtists", "getIndexes", "getGenres", "getMusicFolders"}
+CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
+
 blueprint = Blueprint("subsonic", __name__)
 
 CORS_HEADERS = {
@@ -145,6 +149,19 @@ def _answer(result: Any, fmt: str, callback: str | None) -> Response:
     return render(envelope(result), fmt, callback)
 
 
+def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | None) -> Response:
+    services = request.services
+    query = tuple(
+        sorted((k, v) for k, v in request.params.items(multi=True) if k not in CREDENTIALS)
+    )
+    key = (services.library.meta("beets_signature"), name, query)
+    response = services.rendered.get(key)
+    if response is None:
+        response = _answer(PROTECTED[name](request), fmt, callback)
+        services.rendered.put(key, response)
+    return response
+
+
 @blueprint.route("/rest/<string:method>", methods=["GET", "POST", "HEAD"])
 def dispatch(method: str) -> Response:
     name = method.removesuffix(".view")
@@ -165,6 +182,8 @@ def dispatch(method: str) -> Response:
             for required in ("v", "c"):
                 api_request.require(required)
             api_request.user = authenticate(params, services.users)
+        if name in CATALOG_ONLY:
+            return _cached_answer(name, api_request, fmt, callback)
         return _answer(handler(api_request), fmt, callback)
     except ApiError as error:
         return render(error_node(error), fmt, callback)

@@ -11,6 +11,7 @@ from beetcrate.settings import Settings
 from subsonic.catalog import BeetsWatcher, Catalog
 from subsonic.covers import CoverArt
 from subsonic.library import Library
+from subsonic.responses import RenderedCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
 from subsonic.transcoding import create as create_transcoding
@@ -27,6 +28,7 @@ class Services:
     users: Users
     covers: CoverArt
     transcoding: Transcoding
+    rendered: RenderedCache
 
 
 def create_services(settings: Settings) -> Services:
@@ -44,6 +46,7 @@ def create_services(settings: Settings) -> Services:
             library, settings.cache_dir, settings.cover_cache_mb, settings.max_cover_size
         ),
         transcoding=create_transcoding(settings),
+        rendered=RenderedCache(),
     )
 
 

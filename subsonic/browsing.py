@@ -63,13 +63,12 @@ def get_music_directory(request: ApiRequest) -> Payload:
             }
         }
     album = _found(library.album(directory_id), "Album", directory_id)
-    music_dir = request.services.settings.music_directory
     return {
         "directory": {
             "id": directory_id,
             "parent": album["artist_id"],
             "name": album["name"],
-            "child": [nodes.song(row, music_dir) for row in library.album_songs(directory_id)],
+            "child": [nodes.song(row) for row in library.album_songs(directory_id)],
         }
     }
 
@@ -107,12 +106,11 @@ def get_album(request: ApiRequest) -> Payload:
     ids.parse(album_id, "al")
     library = request.services.library
     album = _found(library.album(album_id), "Album", album_id)
-    music_dir = request.services.settings.music_directory
-    songs = [nodes.song(row, music_dir) for row in library.album_songs(album_id)]
+    songs = [nodes.song(row) for row in library.album_songs(album_id)]
     return {"album": {**nodes.album(album), "song": songs}}
 
 
 def get_song(request: ApiRequest) -> Payload:
     song_id = request.require("id")
     row = _found(request.services.library.song(ids.parse_song(song_id)), "Song", song_id)
-    return {"song": nodes.song(row, request.services.settings.music_directory)}
+    return {"song": nodes.song(row)}

@@ -22,6 +22,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -80,6 +81,12 @@ SONG_COLUMNS = {
     "beets_album_id": int,
     "size": int,
     "title_key": str,
+    # Derived once at sync time, so that building a song node is a dict lookup per field.
+    "suffix": str,
+    "relpath": str,
+    "created": str,
+    "genre": str,
+    "albumartist_id": str,
 }
 
 
@@ -162,7 +169,9 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db["catalog_meta"].create({"key": str, "value": str}, pk="key")
 
 
-MIGRATIONS = [_create_tables]
+# The catalog is derived from beets' database, so a change to its tables needs no migration:
+# bump this and every sidecar rebuilds its catalog from beets on the next start.
+CATALOG_SCHEMA = "2"
 
 
 def short_hash(text: str) -> str:
@@ -218,6 +227,16 @@ def beets_signature(beets_db: Path) -> str:
     return "|".join(parts)
 
 
+def iso_time(epoch: float | None) -> str:
+    """xs:dateTime in UTC with milliseconds, as every client parses it."""
+    moment = datetime.fromtimestamp(epoch or 0, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _suffix(raw: bytes | str | None) -> str:
+    return Path(os.fsdecode(raw or b"")).suffix.lstrip(".").lower()
+
+
 def _file_stem(raw: bytes | str | None) -> str:
     return Path(os.fsdecode(raw or b"")).stem or "[Untitled]"
 
@@ -239,13 +258,45 @@ class Catalog:
         self.music_dir = music_dir
         self.hide_duplicates = hide_duplicates
         self._lock = threading.Lock()
-        sidecar.migrate(self.db, "catalog", MIGRATIONS)
         conn = self.db.conn
+        self._ensure_schema()
         conn.create_function("bc_hash", 1, short_hash, deterministic=True)
         conn.create_function("bc_sort", 1, sort_key, deterministic=True)
         conn.create_function("bc_first", 1, _first, deterministic=True)
         conn.create_function("bc_path", 1, self._absolute_path, deterministic=True)
         conn.create_function("bc_stem", 1, _file_stem, deterministic=True)
+        conn.create_function("bc_suffix", 1, _suffix, deterministic=True)
+        conn.create_function("bc_relpath", 1, self._relative_path, deterministic=True)
+        conn.create_function("bc_iso", 1, iso_time, deterministic=True)
+
+    def _ensure_schema(self) -> None:
+        """Create the catalog's tables, or rebuild them if they are of another version."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if "catalog_meta" in self.db.table_names() and self.meta("schema") == CATALOG_SCHEMA:
+                conn.execute("COMMIT")
+                return
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'catalog%'"
+                " AND name NOT LIKE 'catalog%fts_%'"
+            ).fetchall():
+                conn.execute(f"DROP TABLE IF EXISTS {name}")
+            _create_tables(self.db)
+            self._set_meta(schema=CATALOG_SCHEMA)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _relative_path(self, raw: bytes | str | None) -> str:
+        """The path clients are shown: relative to the music directory when inside it."""
+        path = self._absolute_path(raw) or ""
+        try:
+            relative = os.path.relpath(path, self.music_dir)
+        except ValueError:
+            return os.path.basename(path)
+        return os.path.basename(path) if relative.startswith("..") else relative
 
     def _absolute_path(self, raw: bytes | str | None) -> str | None:
         if raw is None:
@@ -381,6 +432,11 @@ class Catalog:
             "composers": f"nullif({col('composers', col('composer'))}, '')",
             "artist_sort": f"nullif({col('artist_sort')}, '')",
             "beets_album_id": f"CASE WHEN {album_exists} THEN i.album_id END",
+            "suffix": "bc_suffix(i.path)",
+            "relpath": "bc_relpath(i.path)",
+            "created": f"bc_iso({col('added')})",
+            "genre": f"bc_first({genres})",
+            "albumartist_id": f"'ar-' || bc_hash({albumartist})",
         }
 
     def _sync_songs(self) -> tuple[int, int]:
@@ -524,7 +580,8 @@ class BeetsWatcher:
 
     def poll(self) -> None:
         now = time.monotonic()
-        if now - self._checked < self.interval:
+        # While a sync runs, its connection is busy; the next poll after it will check again.
+        if now - self._checked < self.interval or self.scanning:
             return
         self._checked = now
         if self.catalog.is_stale():

@@ -7,6 +7,7 @@ dicts keyed by column name; turning them into Subsonic nodes is nodes.py's job.
 
 from __future__ import annotations
 
+import random
 import re
 import sqlite3
 import threading
@@ -151,6 +152,10 @@ class Library:
         if to_year is not None:
             clauses.append("year <= ?")
             params.append(to_year)
+        if not clauses:
+            sampled = self._sample_songs(size)
+            if sampled is not None:
+                return sampled
         where = " AND ".join(clauses) or "1"
         # Shuffle only the integer keys, then fetch the chosen rows whole.
         return self._all(
@@ -159,6 +164,23 @@ class Library:
             " ORDER BY random()",
             [*params, size],
         )
+
+    def _sample_songs(self, size: int) -> list[Row] | None:
+        """Uniform picks without sorting the library: draw ids from the id range, keep those
+        that exist. ``None`` when ids are too sparse for that to find enough."""
+        low, high = self.conn.execute(
+            "SELECT min(item_id), max(item_id) FROM catalog_songs"
+        ).fetchone()
+        if low is None:
+            return []
+        span = high - low + 1
+        picks = random.sample(range(low, high + 1), min(span, 2 * size + 16))
+        marks = ",".join("?" * len(picks))
+        rows = self._all(f"SELECT * FROM catalog_songs WHERE item_id IN ({marks})", picks)
+        if len(rows) < size and len(picks) < span:
+            return None
+        random.shuffle(rows)
+        return rows[:size]
 
     def songs_by_genre(self, genre: str, size: int, offset: int) -> list[Row]:
         return self._all(

@@ -32,7 +32,7 @@ def _song_row(request: ApiRequest) -> Row:
 
 
 def _send_original(row: Row, as_attachment: bool) -> Response:
-    suffix = nodes.suffix_of(row["path"])
+    suffix = row["suffix"]
     response = send_file(
         row["path"],
         mimetype=nodes.content_type(suffix),

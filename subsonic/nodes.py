@@ -7,11 +7,7 @@ are left out rather than sent empty, and every integer fits in the type the XSD 
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
-from pathlib import Path
-
-from subsonic.catalog import SINGLES_ALBUM, short_hash, split_list
+from subsonic.catalog import SINGLES_ALBUM, iso_time, split_list
 from subsonic.ids import song_id
 from subsonic.library import Row
 from subsonic.responses import Payload
@@ -36,16 +32,6 @@ CONTENT_TYPES = {
     "mpc": "audio/x-musepack",
 }
 INT32_MAX = 2**31 - 1
-
-
-def iso_time(epoch: float | None) -> str:
-    """xs:dateTime in UTC, as every client parses it."""
-    moment = datetime.fromtimestamp(epoch or 0, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def suffix_of(path: str) -> str:
-    return Path(path).suffix.lstrip(".").lower()
 
 
 def content_type(suffix: str) -> str:
@@ -80,15 +66,16 @@ def _replay_gain(row: Row) -> Payload | None:
     return {k: v for k, v in gain.items() if v is not None} or None
 
 
-def song(row: Row, music_dir: Path) -> Payload:
+def compact(node: Payload) -> Payload:
+    """Leave out what beets does not have: the JSON writer relies on nodes holding no None."""
+    return {key: value for key, value in node.items() if value is not None}
+
+
+def song(row: Row) -> Payload:
     """A song as a Subsonic ``Child`` (getSong, getAlbum, search3, lists…)."""
-    suffix = suffix_of(row["path"])
-    genres = split_list(row["genres"])
-    try:
-        relative = os.path.relpath(row["path"], music_dir)
-    except ValueError:
-        relative = Path(row["path"]).name
-    return {
+    suffix = row["suffix"]
+    genres = split_list(row["genres"]) if row["genres"] else []
+    node = {
         "id": song_id(row["item_id"]),
         "parent": row["album_id"],
         "isDir": False,
@@ -97,7 +84,7 @@ def song(row: Row, music_dir: Path) -> Payload:
         "artist": row["artist"],
         "track": _int32(row["track"]),
         "year": _int32(row["year"]),
-        "genre": genres[0] if genres else None,
+        "genre": row["genre"],
         "coverArt": _cover_id(row),
         "size": row["size"],
         "contentType": content_type(suffix),
@@ -105,10 +92,10 @@ def song(row: Row, music_dir: Path) -> Payload:
         **song_fields(suffix),
         "duration": _int32(row["length"]),
         "bitRate": _int32((row["bitrate"] or 0) / 1000) or None,
-        "path": relative,
+        "path": row["relpath"],
         "isVideo": False,
         "discNumber": _int32(row["disc"]),
-        "created": iso_time(row["added"]),
+        "created": row["created"],
         "albumId": row["album_id"],
         "artistId": row["artist_id"],
         "type": "music",
@@ -124,15 +111,12 @@ def song(row: Row, music_dir: Path) -> Payload:
         "genres": [{"name": genre} for genre in genres],
         "artists": [{"id": row["artist_id"], "name": row["artist"]}],
         "displayArtist": row["artist"],
-        "albumArtists": [{"id": _album_artist_id(row), "name": row["albumartist"]}],
+        "albumArtists": [{"id": row["albumartist_id"], "name": row["albumartist"]}],
         "displayAlbumArtist": row["albumartist"],
-        "displayComposer": ", ".join(split_list(row["composers"])) or None,
+        "displayComposer": ", ".join(split_list(row["composers"])) if row["composers"] else None,
         "replayGain": _replay_gain(row),
     }
-
-
-def _album_artist_id(row: Row) -> str:
-    return f"ar-{short_hash(row['albumartist'])}"
+    return compact(node)
 
 
 def _disc_titles(raw: str | None) -> list[Payload]:
@@ -147,62 +131,68 @@ def _disc_titles(raw: str | None) -> list[Payload]:
 def album(row: Row) -> Payload:
     """An album as ``AlbumID3`` (getAlbum, getArtist, getAlbumList2, search3)."""
     genre = row["genre"]
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "artist": row["artist"],
-        "artistId": row["artist_id"],
-        "coverArt": row["id"],
-        "songCount": row["song_count"],
-        "duration": _int32(row["duration"]) or 0,
-        "created": iso_time(row["added"]),
-        "year": _int32(row["year"]),
-        "genre": genre,
-        # OpenSubsonic
-        "sortName": row["name_key"],
-        "musicBrainzId": row["mb_albumid"],
-        "isCompilation": bool(row["comp"]),
-        "genres": [{"name": genre}] if genre else [],
-        "artists": [{"id": row["artist_id"], "name": row["artist"]}],
-        "displayArtist": row["artist"],
-        "releaseTypes": ["Single"] if row["name"] == SINGLES_ALBUM else [],
-        "discTitles": _disc_titles(row["disc_titles"]),
-    }
+    return compact(
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "artist": row["artist"],
+            "artistId": row["artist_id"],
+            "coverArt": row["id"],
+            "songCount": row["song_count"],
+            "duration": _int32(row["duration"]) or 0,
+            "created": iso_time(row["added"]),
+            "year": _int32(row["year"]),
+            "genre": genre,
+            # OpenSubsonic
+            "sortName": row["name_key"],
+            "musicBrainzId": row["mb_albumid"],
+            "isCompilation": bool(row["comp"]),
+            "genres": [{"name": genre}] if genre else [],
+            "artists": [{"id": row["artist_id"], "name": row["artist"]}],
+            "displayArtist": row["artist"],
+            "releaseTypes": ["Single"] if row["name"] == SINGLES_ALBUM else [],
+            "discTitles": _disc_titles(row["disc_titles"]),
+        }
+    )
 
 
 def album_directory_child(row: Row) -> Payload:
     """An album as a folder ``Child`` (getMusicDirectory of an artist, getAlbumList)."""
-    return {
-        "id": row["id"],
-        "parent": row["artist_id"],
-        "isDir": True,
-        "title": row["name"],
-        "album": row["name"],
-        "artist": row["artist"],
-        "year": _int32(row["year"]),
-        "genre": row["genre"],
-        "coverArt": row["id"],
-        "duration": _int32(row["duration"]),
-        "created": iso_time(row["added"]),
-        "albumId": row["id"],
-        "artistId": row["artist_id"],
-        # OpenSubsonic
-        "mediaType": "album",
-        "isCompilation": bool(row["comp"]),
-    }
+    return compact(
+        {
+            "id": row["id"],
+            "parent": row["artist_id"],
+            "isDir": True,
+            "title": row["name"],
+            "album": row["name"],
+            "artist": row["artist"],
+            "year": _int32(row["year"]),
+            "genre": row["genre"],
+            "coverArt": row["id"],
+            "duration": _int32(row["duration"]),
+            "created": iso_time(row["added"]),
+            "albumId": row["id"],
+            "artistId": row["artist_id"],
+            # OpenSubsonic
+            "mediaType": "album",
+            "isCompilation": bool(row["comp"]),
+        }
+    )
 
 
 def artist(row: Row) -> Payload:
     """An artist as ``ArtistID3``."""
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "coverArt": row["id"],
-        "albumCount": row["album_count"],
-        # OpenSubsonic
-        "musicBrainzId": row["mbid"],
-        "sortName": row["name_key"],
-    }
+    return compact(
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "coverArt": row["id"],
+            "albumCount": row["album_count"],
+            # OpenSubsonic
+            "musicBrainzId": row["mbid"],
+            "sortName": row["name_key"],
+        }
+    )
 
 
 def index_artist(row: Row) -> Payload:

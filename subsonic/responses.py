@@ -7,7 +7,7 @@ A response payload is a plain dict built in the order the XSD's sequences expect
 - a list is repeated child elements / a JSON array (of objects, or of plain values);
 - the key ``value`` holds an element's text content (``<genre>Rock</genre>`` is
   ``{"value": "Rock"}`` in JSON, as OpenSubsonic specifies);
-- ``None`` is left out.
+- ``None`` is left out: node builders drop it (``nodes.compact``), and the XML writer skips it.
 
 Errors are values of the same model (``ApiError`` turns into a ``failed`` response), always
 with HTTP 200 as the Subsonic API requires.
@@ -15,12 +15,14 @@ with HTTP 200 as the Subsonic API requires.
 
 from __future__ import annotations
 
-import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import orjson
 from flask import Response
 
 API_VERSION = "1.16.1"
@@ -110,17 +112,9 @@ def to_xml(node: Payload) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>' + body
 
 
-def _without_none(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _without_none(value) for key, value in node.items() if value is not None}
-    if isinstance(node, list):
-        return [_without_none(value) for value in node]
-    return node
-
-
-def to_json(node: Payload) -> str:
-    document = {"subsonic-response": _without_none(node)}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+def to_json(node: Payload) -> bytes:
+    """JSON of a payload whose builders left out None (see ``nodes.compact``)."""
+    return orjson.dumps({"subsonic-response": node})
 
 
 def render(node: Payload, fmt: str, callback: str | None = None) -> Response:
@@ -128,9 +122,38 @@ def render(node: Payload, fmt: str, callback: str | None = None) -> Response:
     if fmt == "json":
         return Response(to_json(node), mimetype="application/json")
     if fmt == "jsonp" and callback and _JSONP_CALLBACK.match(callback):
-        return Response(f"{callback}({to_json(node)});", mimetype="application/javascript")
+        body = b"%s(%s);" % (callback.encode(), to_json(node))
+        return Response(body, mimetype="application/javascript")
     return Response(to_xml(node), mimetype="text/xml")
 
 
 def error_node(error: ApiError) -> Payload:
     return envelope({"error": {"code": error.code, "message": error.message}}, status="failed")
+
+
+class RenderedCache:
+    """Rendered bodies of answers that depend on the catalog alone, reused until it changes.
+
+    getArtists and getIndexes list every artist: at 100k tracks building and encoding them
+    costs more than the rest of the request. Their answer only changes with the catalog, so
+    each process keeps the last few renderings keyed by the catalog's version.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Response | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+        return Response(entry[0], mimetype=entry[1])
+
+    def put(self, key: tuple, response: Response) -> None:
+        with self._lock:
+            self._entries[key] = (response.get_data(), response.mimetype)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)

@@ -39,23 +39,21 @@ def _results(request: ApiRequest) -> tuple[list[Row], list[Row], list[Row]]:
 
 def search3(request: ApiRequest) -> Payload:
     artists, albums, songs = _results(request)
-    music_dir = request.services.settings.music_directory
     return {
         "searchResult3": {
             "artist": [nodes.artist(row) for row in artists],
             "album": [nodes.album(row) for row in albums],
-            "song": [nodes.song(row, music_dir) for row in songs],
+            "song": [nodes.song(row) for row in songs],
         }
     }
 
 
 def search2(request: ApiRequest) -> Payload:
     artists, albums, songs = _results(request)
-    music_dir = request.services.settings.music_directory
     return {
         "searchResult2": {
             "artist": [nodes.index_artist(row) for row in artists],
             "album": [nodes.album_directory_child(row) for row in albums],
-            "song": [nodes.song(row, music_dir) for row in songs],
+            "song": [nodes.song(row) for row in songs],
         }
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subsonic import ids
+from subsonic import ids, nodes
 from subsonic.responses import NOT_AUTHORIZED, NOT_FOUND, ApiError, Payload
 
 if TYPE_CHECKING:
@@ -13,24 +13,26 @@ if TYPE_CHECKING:
 
 
 def _user_node(user: User) -> Payload:
-    return {
-        "username": user.name,
-        "scrobblingEnabled": True,
-        "maxBitRate": user.max_bit_rate or None,
-        "adminRole": user.admin,
-        "settingsRole": True,
-        "downloadRole": True,
-        "uploadRole": False,
-        "playlistRole": True,
-        "coverArtRole": user.admin,
-        "commentRole": False,
-        "podcastRole": False,
-        "streamRole": True,
-        "jukeboxRole": False,
-        "shareRole": False,
-        "videoConversionRole": False,
-        "folder": [ids.MUSIC_FOLDER_ID],
-    }
+    return nodes.compact(
+        {
+            "username": user.name,
+            "scrobblingEnabled": True,
+            "maxBitRate": user.max_bit_rate or None,
+            "adminRole": user.admin,
+            "settingsRole": True,
+            "downloadRole": True,
+            "uploadRole": False,
+            "playlistRole": True,
+            "coverArtRole": user.admin,
+            "commentRole": False,
+            "podcastRole": False,
+            "streamRole": True,
+            "jukeboxRole": False,
+            "shareRole": False,
+            "videoConversionRole": False,
+            "folder": [ids.MUSIC_FOLDER_ID],
+        }
+    )
 
 
 def get_user(request: ApiRequest) -> Payload:
