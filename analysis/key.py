@@ -5,7 +5,7 @@ semitones down to the bass): only spectral peaks count, each credited to the pit
 closest to, so drums and noise, which have few isolated peaks, weigh little. The mean chroma goes
 to essentia's ``Key`` with the EDMA profile (tuned on electronic dance music). Profiles alone
 often confuse a key with its relative (A minor / C major share all their notes); the tonic is
-usually the note the bass returns to, so a separate bass chroma (40–250 Hz) arbitrates.
+usually the note the bass returns to, so a separate bass chroma (40-250 Hz) arbitrates.
 """
 
 from __future__ import annotations

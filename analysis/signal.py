@@ -6,6 +6,8 @@ chroma) pulls them through a ``Framer`` so frames straddling two blocks are not 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -33,6 +35,6 @@ class Framer:
 def band_matrix(freqs: np.ndarray, edges: list[float]) -> np.ndarray:
     """A (bins, bands) 0/1 matrix summing spectrum bins into the bands between ``edges``."""
     bands = np.zeros((freqs.size, len(edges) - 1), dtype=np.float32)
-    for band, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+    for band, (low, high) in enumerate(itertools.pairwise(edges)):
         bands[(freqs >= low) & (freqs < high), band] = 1.0
     return bands

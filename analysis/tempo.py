@@ -157,7 +157,7 @@ def estimate_period(
     ranked = sorted(scored.items(), key=lambda pair: -pair[1])
     lag = ranked[0][0]
     margin = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 2.0
-    confidence = float(np.clip(ac[int(round(lag))], 0, 1) * (1 - np.exp(-margin)))
+    confidence = float(np.clip(ac[round(lag)], 0, 1) * (1 - np.exp(-margin)))
     return _refine_period(ac, lag), confidence
 
 

@@ -48,10 +48,7 @@ def zoom_levels(amplitude: np.ndarray, frame_rate: float) -> list[Waveform]:
     for points in ZOOM_POINTS:
         count = max(1, min(points, frames))
         edges = np.linspace(0, frames, count + 1).astype(int)
-        if frames:
-            peaks = np.maximum.reduceat(amplitude, edges[:-1], axis=1).T
-        else:
-            peaks = np.zeros((1, 3))
+        peaks = np.maximum.reduceat(amplitude, edges[:-1], axis=1).T if frames else np.zeros((1, 3))
         quantized = np.round(255 * np.clip(peaks / scale, 0, 1)).astype(np.uint8)
         levels.append(Waveform(frames / frame_rate / count, scale, quantized))
     return levels

@@ -126,7 +126,7 @@ def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarr
 
 
 def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
-    start = int(round(at * RATE))
+    start = round(at * RATE)
     if start >= track.size:
         return
     end = min(track.size, start + sound.size)
