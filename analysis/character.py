@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.signal import essentia_standard
+
 SEGMENT_SECONDS = 30.0
 _MIN_SEGMENT_SECONDS = 5.0
 
 
 class DanceabilityCollector:
     def __init__(self, sample_rate: int) -> None:
-        import essentia.standard as es
-
-        self._algorithm = es.Danceability(sampleRate=sample_rate)
+        self._algorithm = essentia_standard().Danceability(sampleRate=sample_rate)
         self._segment = int(SEGMENT_SECONDS * sample_rate)
         self._minimum = int(_MIN_SEGMENT_SECONDS * sample_rate)
         self._pending: list[np.ndarray] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.signal import Framer
+from analysis.signal import Framer, essentia_standard
 
 FFT_SIZE = 16384
 HOP = 8192
@@ -104,8 +104,7 @@ class ChromaCollector:
 
 
 def _profile_key(chroma: np.ndarray) -> tuple[int, bool, float]:
-    import essentia.standard as es
-
+    es = essentia_standard()
     # essentia's pitch-class profile starts at A.
     pcp = np.roll(chroma, -9).astype(np.float32)
     name, scale, strength, _ = es.Key(pcpSize=12, profileType="edma")(pcp)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 
+from types import ModuleType
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -38,3 +40,14 @@ def band_matrix(freqs: np.ndarray, edges: list[float]) -> np.ndarray:
     for band, (low, high) in enumerate(itertools.pairwise(edges)):
         bands[(freqs >= low) & (freqs < high), band] = 1.0
     return bands
+
+
+def essentia_standard() -> ModuleType:
+    """essentia's standard-mode algorithms, imported on first use (it takes a second)."""
+    import essentia
+
+    # Its import logs an unrelated line about SVM models at INFO level.
+    essentia.log.infoActive = False
+    import essentia.standard
+
+    return essentia.standard

@@ -252,8 +252,8 @@ def _grid_times(frames: Frames, period: float, phase: float) -> np.ndarray:
     first, last = audible[0], audible[-1]
     start = int(np.ceil((first - phase) / period - 0.25))
     stop = int(np.floor((last - phase) / period))
-    numbers = np.arange(start, stop + 1)
-    return frames.offset + (phase + numbers * period) / frames.rate - _LATENCY
+    times = frames.offset + (phase + np.arange(start, stop + 1) * period) / frames.rate - _LATENCY
+    return times[times >= 0]
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,68 @@
+"""The ``dj`` plugin: DJ analysis of a beets library (``beet dj …``).
+
+Enable with ``plugins: dj``. Configuration (all optional)::
+
+    dj:
+      auto: no              # queue new items on import
+      tempo_range: [78, 180]  # preferred BPM range that resolves octave ambiguity
+      workers: 2            # consumer processes of ``beet dj worker``
+"""
+
+from __future__ import annotations
+
+from optparse import Values
+
+from beets import config, ui
+from beets.dbcore import types
+from beets.library import Album, Item, Library
+from beets.plugins import BeetsPlugin
+
+from beetsplug.dj import cli
+from beetsplug.dj.apply import FLEX_FIELDS
+from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.tasks import analyze_file
+
+_FLOAT_FIELDS = {name for name in FLEX_FIELDS if name not in ("camelot", "openkey")}
+
+
+class DjPlugin(BeetsPlugin):
+    item_types = {
+        **{name: types.FLOAT for name in _FLOAT_FIELDS},
+        "camelot": types.STRING,
+        "openkey": types.STRING,
+        "dj_analysis_version": types.INTEGER,
+    }
+
+    def __init__(self) -> None:
+        super().__init__("dj")
+        self.config.add({"auto": False, "tempo_range": [78, 180], "workers": 2})
+        if self.config["auto"].get(bool):
+            self.register_listener("item_imported", self.imported_item)
+            self.register_listener("album_imported", self.imported_album)
+
+    def commands(self) -> list[ui.Subcommand]:
+        command = ui.Subcommand("dj", help="DJ analysis: analyze, status, show, waveform, worker")
+        command.parser.usage = "beet dj analyze|status|show|waveform|worker [options] [QUERY]"
+        # Options after the action belong to it.
+        command.parser.disable_interspersed_args()
+        command.func = self.run
+        return [command]
+
+    def _library(self, lib: Library) -> DjLibrary:
+        return DjLibrary(lib, config, self.config)
+
+    def run(self, lib: Library, opts: Values, args: list[str]) -> None:
+        if not args:
+            raise ui.UserError("usage: beet dj analyze|status|show|waveform|worker [QUERY]")
+        cli.run(self._library(lib), args[0], args[1:], self.config)
+
+    def imported_item(self, lib: Library, item: Item) -> None:
+        self._library(lib).enqueue(item, None, 0)
+
+    def imported_album(self, lib: Library, album: Album) -> None:
+        dj = self._library(lib)
+        for item in album.items():
+            dj.enqueue(item, None, 0)
+
+
+__all__ = ["DjPlugin", "analyze_file"]
