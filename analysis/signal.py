@@ -7,7 +7,6 @@ chroma) pulls them through a ``Framer`` so frames straddling two blocks are not 
 from __future__ import annotations
 
 import itertools
-
 from types import ModuleType
 
 import numpy as np
