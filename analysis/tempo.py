@@ -134,8 +134,7 @@ def estimate_period(
     shortest, longest = int(1.2 * fps), int(min(4.0 * fps, size / 2))
     if longest <= shortest + 2:
         return 0.0, 0.0
-    bar = shortest + int(np.argmax(drums_ac[shortest:longest]))
-    bar, _ = _peak_near(drums_ac, bar, 2)
+    bar, _ = _peak_near(drums_ac, _bar_period(drums_ac, shortest, longest), 2)
     onset = low + mid + high
     drums = low / (low.mean() + 1e-9) + mid / (mid.mean() + 1e-9)
     scored: dict[float, float] = {}
@@ -145,10 +144,9 @@ def estimate_period(
         if not _SEARCH[0] <= bpm <= _SEARCH[1]:
             continue
         phase, _ = _best_phase(drums, lag)
-        both = min(_fill(low, phase, lag), _fill(mid, phase, lag))
         score = (
             np.log(max(height, 1e-3))
-            + _FILL_WEIGHT * (_fill(onset, phase, lag) + both)
+            + _FILL_WEIGHT * (_fill(onset, phase, lag) + _backbeat(mid, phase, lag))
             + _prior(bpm, preferred)
         )
         scored[lag] = score
@@ -159,6 +157,37 @@ def estimate_period(
     margin = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 2.0
     confidence = float(np.clip(ac[round(lag)], 0, 1) * (1 - np.exp(-margin)))
     return _refine_period(ac, lag), confidence
+
+
+def _bar_period(ac: np.ndarray, shortest: int, longest: int) -> int:
+    """The bar: the autocorrelation peak between ``shortest`` and ``longest`` that is strong
+    at its half and quarter too.
+
+    A loop that repeats every bar also repeats every two and three bars, and a kick on every
+    beat repeats every three beats; only a bar of four beats also repeats at its half and its
+    quarter.
+    """
+    window = ac[shortest:longest]
+    middle = window[1:-1]
+    peaks = np.flatnonzero((middle >= window[:-2]) & (middle >= window[2:])) + 1 + shortest
+    if peaks.size == 0:
+        return shortest + int(np.argmax(window))
+    scores = [ac[p] + _peak_near(ac, p / 2, 2)[1] + _peak_near(ac, p / 4, 2)[1] for p in peaks]
+    return int(peaks[int(np.argmax(scores))])
+
+
+def _backbeat(mid: np.ndarray, phase: float, period: float) -> float:
+    """How much the snare band differs between odd and even beats (0 = not at all).
+
+    The snare hits every other beat (2 and 4): at half tempo it would hit every beat, at double
+    tempo every fourth.
+    """
+    points = np.arange(phase, mid.size - 3, period).astype(int)
+    if points.size < 4:
+        return 0.0
+    values = np.array([mid[max(0, p - 2) : p + 3].max() for p in points])
+    even, odd = values[0::2].mean(), values[1::2].mean()
+    return float(abs(even - odd) / (even + odd + 1e-9))
 
 
 def _refine_period(ac: np.ndarray, lag: float) -> float:
@@ -192,23 +221,29 @@ def _onset_peak(envelope: np.ndarray, position: float, radius: float) -> tuple[f
 def fit_grid(envelope: np.ndarray, period: float, phase: float) -> tuple[float, float, float]:
     """Refine period and phase by regressing onset peaks on beat numbers.
 
-    Returns (period, phase, consistency): the share of beats with an onset peak on the grid.
+    Onsets far from the fitted line (a pad swelling late, a syncopated hit) are dropped and
+    the fit repeated. Returns (period, phase, consistency): the share of beats with an onset
+    peak on the final grid.
     """
-    for _ in range(3):
-        numbers = np.arange(int((envelope.size - 1 - phase) / period) + 1)
-        if numbers.size < 4:
-            return period, phase, 0.0
-        found = [_onset_peak(envelope, phase + n * period, period / 6) for n in numbers]
-        positions = np.array([p for p, _ in found])
-        heights = np.array([h for _, h in found])
-        strong = heights > 0.25 * np.percentile(heights, 90)
-        residual = positions - (phase + numbers * period)
-        usable = strong & (np.abs(residual) < max(2.0, period / 12))
+    numbers = np.arange(int((envelope.size - 1 - phase) / period) + 1)
+    if numbers.size < 4:
+        return period, phase, 0.0
+    found = [_onset_peak(envelope, phase + n * period, period / 6) for n in numbers]
+    positions = np.array([p for p, _ in found])
+    heights = np.array([h for _, h in found])
+    # Only the drum hits: softer onsets (pads, bass notes) peak a little late.
+    usable = heights > 0.5 * np.percentile(heights, 90)
+    for _ in range(4):
         if usable.sum() < 4:
-            return period, phase, float(usable.mean())
-        slope, intercept = np.polyfit(numbers[usable], positions[usable], 1)
+            break
+        slope, intercept = np.polyfit(numbers[usable], positions[usable], 1, w=heights[usable])
         period, phase = float(slope), float(intercept)
-    return period, phase, float(usable.mean())
+        residual = np.abs(positions - (phase + numbers * period))
+        spread = np.median(residual[usable])
+        usable = usable & (residual < max(0.5, 2.5 * spread))
+    residual = np.abs(positions - (phase + numbers * period))
+    consistency = float(np.mean((residual < 2.0) & (heights > 0.25 * np.percentile(heights, 90))))
+    return period, phase, consistency
 
 
 def track(
