@@ -14,12 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import character, cues, key, loudness, spectral, tempo, waveform
+from analysis import ANALYSIS_VERSION, character, cues, key, loudness, spectral, tempo, waveform
 from beetcrate import media
 
-# Bump when a change to the engine changes its results: stored analyses of an older version
-# are recomputed by the next ``beet dj analyze``.
-ANALYSIS_VERSION = 1
 SAMPLE_RATE = 44100
 BLOCK_FRAMES = 1 << 17  # about 3 s per decoded block
 MIN_SECONDS = 0.5

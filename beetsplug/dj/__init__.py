@@ -11,27 +11,20 @@ Enable with ``plugins: dj``. Configuration (all optional)::
 from __future__ import annotations
 
 from optparse import Values
+from typing import TYPE_CHECKING
 
 from beets import config, ui
-from beets.dbcore import types
 from beets.library import Album, Item, Library
 from beets.plugins import BeetsPlugin
 
-from beetsplug.dj import cli
-from beetsplug.dj.apply import FLEX_FIELDS
-from beetsplug.dj.cli import DjLibrary
-from beetsplug.dj.tasks import analyze_file
+from beetsplug.dj.fields import ITEM_TYPES
 
-_FLOAT_FIELDS = {name for name in FLEX_FIELDS if name not in ("camelot", "openkey")}
+if TYPE_CHECKING:
+    from beetsplug.dj.cli import DjLibrary
 
 
 class DjPlugin(BeetsPlugin):
-    item_types = {
-        **{name: types.FLOAT for name in _FLOAT_FIELDS},
-        "camelot": types.STRING,
-        "openkey": types.STRING,
-        "dj_analysis_version": types.INTEGER,
-    }
+    item_types = ITEM_TYPES
 
     def __init__(self) -> None:
         super().__init__("dj")
@@ -49,11 +42,16 @@ class DjPlugin(BeetsPlugin):
         return [command]
 
     def _library(self, lib: Library) -> DjLibrary:
+        # The engine (numpy, scipy, essentia) loads only when a dj command or hook runs.
+        from beetsplug.dj.cli import DjLibrary
+
         return DjLibrary(lib, config, self.config)
 
     def run(self, lib: Library, opts: Values, args: list[str]) -> None:
         if not args:
             raise ui.UserError("usage: beet dj analyze|status|show|waveform|worker [QUERY]")
+        from beetsplug.dj import cli
+
         cli.run(self._library(lib), args[0], args[1:], self.config)
 
     def imported_item(self, lib: Library, item: Item) -> None:
@@ -63,6 +61,3 @@ class DjPlugin(BeetsPlugin):
         dj = self._library(lib)
         for item in album.items():
             dj.enqueue(item, None, 0)
-
-
-__all__ = ["DjPlugin", "analyze_file"]

@@ -14,41 +14,11 @@ import sqlite_utils
 from beets.library import Item, Library
 from huey.exceptions import TaskException
 
-from analysis.engine import ANALYSIS_VERSION
+from analysis import ANALYSIS_VERSION
 from beetcrate.queue import huey
 from beetsplug.dj import store
+from beetsplug.dj.fields import item_fields
 from beetsplug.dj.tasks import analyze_file
-
-# Scalar features stored as typed flexible attributes: name on the item -> key in the payload.
-FLEX_FIELDS = {
-    "bpm_precise": "bpm",
-    "bpm_confidence": "bpm_confidence",
-    "beat_consistency": "beat_consistency",
-    "key_strength": "key_strength",
-    "camelot": "camelot",
-    "openkey": "openkey",
-    "lufs": "lufs",
-    "loudness_range": "loudness_range",
-    "true_peak": "true_peak",
-    "energy": "energy",
-    "danceability": "danceability",
-}
-
-
-def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
-    """The beets fields an analysis sets; tempo and key only when they were found."""
-    fields: dict[str, Any] = {
-        name: features[key] for name, key in FLEX_FIELDS.items() if features.get(key) is not None
-    }
-    fields["dj_analysis_version"] = features.get("analysis_version", ANALYSIS_VERSION)
-    fields["dj_audio_hash"] = audio_hash
-    if features.get("bpm"):
-        fields["bpm"] = round(features["bpm"])
-    else:
-        fields.pop("bpm_precise", None)
-    if features.get("initial_key"):
-        fields["initial_key"] = features["initial_key"]
-    return fields
 
 
 class Applier:

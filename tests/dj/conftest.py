@@ -7,14 +7,16 @@ session-scoped, so the whole DJ suite analyses each of them a single time.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from beets import config as beets_config
-from beets.library import Item, Library
+from beets import plugins
+from beets.library import Item, Library, ReadError
+from beets.util import cached_classproperty
 
 from analysis.engine import Analysis, analyze
 from beetcrate import media
@@ -69,9 +71,17 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Clip]) 
     return files
 
 
+def _reset_plugins() -> None:
+    plugins.BeetsPlugin.listeners.clear()
+    plugins.BeetsPlugin._raw_listeners.clear()
+    plugins._instances.clear()
+    # Models cache the field types that plugins declare.
+    cached_classproperty.cache.clear()
+
+
 @pytest.fixture
-def dj_config(beets_home: Path) -> Callable[..., None]:
-    """Enable the dj plugin in the test's beets config (extra YAML appended)."""
+def dj_config(beets_home: Path) -> Iterator[Callable[..., None]]:
+    """Enable the dj plugin in the test's beets config (extra YAML appended) and load it."""
 
     def write(extra: str = "") -> None:
         config_file = beets_home / "config.yaml"
@@ -79,10 +89,13 @@ def dj_config(beets_home: Path) -> Callable[..., None]:
         config_file.write_text(text + extra)
         beets_config.clear()
         beets_config.read()
-        beets_config["dj"].add({"auto": False, "tempo_range": [78, 180], "workers": 1})
+        _reset_plugins()
+        plugins.load_plugins()
+        cached_classproperty.cache.clear()
 
     write()
-    return write
+    yield write
+    _reset_plugins()
 
 
 @pytest.fixture
@@ -94,7 +107,10 @@ def add_clip(library: Library, clips: dict[str, Clip]) -> Callable[[str], Item]:
         source = source or clips[name].path
         target = Path(library.directory.decode()) / f"{next(counter):02d}-{source.name}"
         shutil.copy(source, target)
-        item = Item.from_path(str(target))
+        try:
+            item = Item.from_path(str(target))
+        except ReadError:  # a corrupt file: beets cannot read its tags either
+            item = Item(path=str(target))
         item.title = name
         library.add(item)
         return item
