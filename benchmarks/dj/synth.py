@@ -92,7 +92,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7) -> list[Spec]:
                 minor=key_index >= 12,
                 seconds=seconds,
                 intro_bars=(0, 4, 8)[n % 3],
-                suffix=FORMATS[n % len(FORMATS)],
+                # Every pattern in every format (patterns cycle faster than formats).
+                suffix=FORMATS[(n // len(patterns)) % len(FORMATS)],
                 seed=int(rng.integers(1 << 30)),
             )
         )
@@ -121,8 +122,9 @@ def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarr
     t = np.arange(int(seconds * RATE)) / RATE
     freq = 440.0 * 2 ** ((midi - 69) / 12)
     wave = sum(np.sin(2 * np.pi * freq * h * t) / h for h in range(1, harmonics + 1))
-    attack = np.minimum(1.0, t / 0.01)
-    return wave * attack * np.exp(-t / decay)
+    # 10 ms attack and release: a note cut off dead clicks, and the click is an onset.
+    envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.01)
+    return wave * envelope * np.exp(-t / decay)
 
 
 def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
@@ -152,18 +154,22 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         third = 3 if quality == "minor" else 4
         for midi in (60 + root % 12, 60 + (root + third) % 12, 60 + (root + 7) % 12):
             _add(music, _tone(midi, bar, 4, bar), start, 0.12)
-        for step in range(0, 16, 2):
-            _add(music, _tone(36 + root % 12, beat / 2, 3, beat / 3), start + step * beat / 4, 0.3)
+        swing = spec.pattern == "swing"
+        # Eighth-note bass; a swing groove has a walking bass on the beats instead.
+        for step in range(0, 16, 4 if swing else 2):
+            at = start + step * beat / 4
+            _add(music, _tone(36 + root % 12, beat / 2, 3, beat / 3), at, 0.3)
         if number < spec.intro_bars:
             continue
         for step in range(16):
-            at = start + _step_time(step, beat, swing=spec.pattern == "swing")
+            at = start + _step_time(step, beat, swing)
             if step in pattern["kick"]:
                 _add(drums, kick, at, 0.9)
             if step in pattern["snare"]:
                 _add(drums, snare, at, 0.35 if step == 15 else 0.7)
             if step in pattern["hat"]:
-                accent = 1.0 if step % 4 == 2 else 0.6
+                # Open hats accent the off-beats; a swing ride accents the beats.
+                accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
                 _add(drums, hat, at, 0.3 * accent)
     mix = drums + music
     mix *= 0.8 / max(1e-9, np.abs(mix).max())

@@ -36,7 +36,7 @@ CLIPS = {
     # A minor, fractional tempo, beatless 4-bar intro, FLAC.
     "house": synth.Spec("house", "four_on_floor", 127.43, 9, True, 16.0, 4, "flac", seed=1),
     # Drum and bass (the half-tempo trap), F# major, MP3.
-    "dnb": synth.Spec("dnb", "drum_and_bass", 172.5, 6, False, 16.0, 0, "mp3", seed=2),
+    "dnb": synth.Spec("dnb", "drum_and_bass", 171.7, 6, False, 16.0, 0, "mp3", seed=2),
     # A breakbeat with syncopated kicks (the off-beat trap), D minor, Ogg Vorbis.
     "breaks": synth.Spec("breaks", "breakbeat", 133.0, 2, True, 16.0, 0, "ogg", seed=3),
 }

@@ -39,7 +39,7 @@ def test_analyze_now_sets_beets_fields_and_typed_flexible_attributes(
     item = library.get_item(item.id)
     assert item.bpm == 172
     assert item.initial_key == "F#"
-    assert item.bpm_precise == pytest.approx(172.5, abs=0.05)
+    assert item.bpm_precise == pytest.approx(171.7, abs=0.1)
     assert (item.camelot, item.openkey) == ("2B", "7d")
     assert item.dj_analysis_version == ANALYSIS_VERSION
     assert -30 < item.lufs < -5
