@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from analysis import ANALYSIS_VERSION, character, cues, key, loudness, spectral, tempo, waveform
 from beetcrate import media
 
@@ -71,7 +73,16 @@ class Analysis:
 def analyze(
     path: str | Path, preferred_tempo: tuple[float, float] = tempo.DEFAULT_RANGE
 ) -> Analysis:
-    """Analyse one audio file. Raises ``AnalysisError`` for files that cannot be analysed."""
+    """Analyse one audio file on one core. Raises ``AnalysisError`` if it cannot be analysed.
+
+    The matrix products here are small; multi-threaded BLAS only spins idle threads (several
+    times the CPU for the same result) and workers already run one analysis per core.
+    """
+    with threadpool_limits(limits=1):
+        return _analyze(path, preferred_tempo)
+
+
+def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis:
     timings: dict[str, float] = defaultdict(float)
     try:
         channels = min(2, max(1, media.probe(path).channels))

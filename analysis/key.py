@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft
 
 from analysis.signal import Framer, essentia_standard
 
@@ -88,7 +89,7 @@ class ChromaCollector:
         frames = self._framer.push(mono)
         if not len(frames):
             return
-        magnitude = np.abs(np.fft.rfft(frames * self._window, axis=1))
+        magnitude = np.abs(fft.rfft(frames * self._window, axis=1))
         middle = magnitude[:, 1:-1]
         is_peak = (middle > magnitude[:, :-2]) & (middle >= magnitude[:, 2:])
         peaks = np.zeros_like(magnitude)

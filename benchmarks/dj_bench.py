@@ -6,7 +6,8 @@
 
 The set is synthesized (benchmarks/dj/synth.py) into benchmarks/.work/dj and reused across runs.
 All three systems decode through ``beetcrate.media`` and run in this process, one at a time, so
-their timings are comparable (seconds of compute per minute of audio on one core).
+their timings are comparable: CPU seconds per minute of audio, on one core (BLAS limited to
+one thread for all three).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -133,7 +135,9 @@ def evaluate(system: str, items: list, verbose: bool) -> dict[str, object]:
     stages: dict[str, float] = defaultdict(float)
     minutes = 0.0
     for spec, path, labels in items:
-        estimate = run(path)
+        # Every system on one core: idle BLAS threads would spin and bill CPU time.
+        with threadpool_limits(limits=1):
+            estimate = run(path)
         minutes += spec.seconds / 60
         for stage, seconds in estimate.stages.items():
             stages[stage] += seconds
