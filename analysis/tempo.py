@@ -31,6 +31,9 @@ import numpy as np
 from analysis.spectral import Frames
 
 DEFAULT_RANGE = (78.0, 180.0)
+# Longest lag of the autocorrelation, in frames (95 s): 64 beats at 40 BPM.
+MAX_LAG = 1 << 14
+_AC_CHUNK = 1 << 15
 BEATS_PER_BAR = 4
 _SEARCH = (30.0, 400.0)  # BPM range of autocorrelation peaks considered
 # Octave resolution weights.
@@ -56,7 +59,7 @@ NO_RHYTHM = Rhythm(0.0, 0.0, np.zeros(0), np.zeros(0), 0.0)
 def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     if width <= 1 or values.size < width:
         return values
-    return np.convolve(values, np.ones(width) / width, mode="same")
+    return np.convolve(values, np.full(width, 1 / width, dtype=values.dtype), mode="same")
 
 
 def _novelty(flux: np.ndarray, fps: float) -> np.ndarray:
@@ -65,11 +68,18 @@ def _novelty(flux: np.ndarray, fps: float) -> np.ndarray:
     return np.maximum(rising, 0.0)
 
 
-def autocorrelation(envelope: np.ndarray) -> np.ndarray:
+def autocorrelation(envelope: np.ndarray, max_lag: int = MAX_LAG) -> np.ndarray:
+    """Normalised autocorrelation up to ``max_lag``, summed over chunks so that memory does
+    not grow with the track (a whole-track FFT of a two-hour envelope takes hundreds of MB)."""
     centred = envelope - envelope.mean()
-    size = 1 << int(np.ceil(np.log2(2 * centred.size)))
-    spectrum = np.fft.rfft(centred, size)
-    ac = np.fft.irfft(np.abs(spectrum) ** 2, size)[: centred.size]
+    lags = min(max_lag, centred.size)
+    size = 1 << int(np.ceil(np.log2(_AC_CHUNK + lags)))
+    ac = np.zeros(lags)
+    for start in range(0, centred.size, _AC_CHUNK):
+        chunk = centred[start : start + _AC_CHUNK]
+        reach = centred[start : start + _AC_CHUNK + lags]
+        cross = np.fft.irfft(np.conj(np.fft.rfft(chunk, size)) * np.fft.rfft(reach, size), size)
+        ac += cross[:lags]
     return ac / ac[0] if ac[0] > 0 else ac
 
 
