@@ -182,7 +182,7 @@ def print_table(results: dict[str, dict[str, object]], count: int, seconds: floa
         total = r["per_minute"]["total"]
         down = f"{r['downbeat_f']:.3f}" if r["downbeat_f"] is not None else "-"
         print(
-            f"{system:10s} {r['acc1']:6.3f} {r['acc2']:6.3f} {r['median_error']:8.3f} "
+            f"{system:10s} {r['acc1']:6.3f} {r['acc2']:6.3f} {r['median_error']:8.4f} "
             f"{r['beat_f']:6.3f} {down:>6s} {r['mirex']:9.3f} {r['exact']:9.3f} "
             f"{total:7.3f} {60 / total:7.1f}"
         )

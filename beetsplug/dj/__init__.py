@@ -55,9 +55,7 @@ class DjPlugin(BeetsPlugin):
         cli.run(self._library(lib), args[0], args[1:], self.config)
 
     def imported_item(self, lib: Library, item: Item) -> None:
-        self._library(lib).enqueue(item, None, 0)
+        self._library(lib).enqueue_imported([item])
 
     def imported_album(self, lib: Library, album: Album) -> None:
-        dj = self._library(lib)
-        for item in album.items():
-            dj.enqueue(item, None, 0)
+        self._library(lib).enqueue_imported(list(album.items()))

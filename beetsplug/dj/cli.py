@@ -29,6 +29,7 @@ from beetsplug.dj.render import render_waveform
 from beetsplug.dj.tasks import USER_PRIORITY, analyze_file, compute
 
 IMPORT_PRIORITY = 0
+_IDLE_HINT_SECONDS = 60.0
 # The keys of ``beet dj show --json`` named by the issue, then the rest of the scalars.
 SHOW_KEYS = (
     "path",
@@ -123,6 +124,11 @@ class DjLibrary:
             task_id = task.id
         return store.add_job(self.db, item.id, path, digest, task_id, priority)
 
+    def enqueue_imported(self, items: list[Item]) -> None:
+        """Queue freshly imported items behind any explicit request (the import hook)."""
+        for item in items:
+            self.enqueue(item, None, IMPORT_PRIORITY)
+
     def analyze_now(self, todo: list[tuple[Item, str]], jobs: int, summary: Summary) -> None:
         """Analyse in this process (or ``jobs`` processes), applying results as they come."""
         bar = tqdm(total=len(todo), unit="track", desc="analysing", disable=not todo)
@@ -163,9 +169,16 @@ class DjLibrary:
         total = len(job_ids)
         bar = tqdm(total=total, unit="track", desc="waiting for workers")
         remaining = store.open_jobs(self.db, job_ids)
+        progress_at = time.monotonic()
+        hinted = False
         while remaining:
             self.applier.collect()
             now = store.open_jobs(self.db, job_ids)
+            if now < remaining:
+                progress_at = time.monotonic()
+            elif not hinted and time.monotonic() - progress_at > _IDLE_HINT_SECONDS:
+                bar.write("nothing finished for a while: is `beet dj worker` running?")
+                hinted = True
             bar.update(remaining - now)
             remaining = now
             if remaining:

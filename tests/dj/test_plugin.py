@@ -168,7 +168,7 @@ def test_cli_analyzes_shows_json_queries_by_numeric_range_and_draws_the_waveform
 ) -> None:
     add_clip("house")
     add_clip("dnb")
-    _beet("dj", "analyze", "--now")
+    _beet("dj", "analyze", "--jobs", "2")
     shown = json.loads(_beet("dj", "show", "--json"))
     assert {
         "path",
