@@ -7,9 +7,8 @@
    repeats at its half and quarter; the beat must divide it by a power of two. Among those
    divisions the beat is chosen by its periodicity, by whether its grid points carry onsets
    (a pulse with empty beats is no pulse), by whether kick and snare both land on its beats
-   rather than half-way (drum and bass read at half tempo has its snare on every "and"), by
-   the snare's alternation (on 2 and 4), and by a prior: steep outside the preferred range,
-   gentle away from its centre.
+   rather than half-way (drum and bass read at half tempo has its snare on every "and"), and
+   by a prior: steep outside the preferred range, gentle away from its centre.
 3. **Sub-frame period.** The autocorrelation peaks near 4, 8, 16, 32 and 64 beats are located
    with parabolic interpolation; dividing by the beat count gives the period to a few
    thousandths of a frame. A frame-grid BPM (1 % off) would drift a beat in under a minute.
@@ -38,7 +37,6 @@ BEATS_PER_BAR = 4
 _SEARCH = (30.0, 400.0)  # BPM range of autocorrelation peaks considered
 # Octave resolution weights.
 _FILL_WEIGHT = 4.0  # a pulse whose beats carry no onset is no pulse
-_BACKBEAT_WEIGHT = 2.0
 _ON_BEAT_WEIGHT = 4.0
 _RANGE_SOFTNESS = 0.1  # octaves: how fast the prior falls outside the preferred range
 _CENTRE_WIDTH = 0.5  # octaves: how gently it falls away from the range's centre
@@ -167,7 +165,6 @@ def estimate_period(
         score = (
             np.log(max(height, 1e-3))
             + _FILL_WEIGHT * np.log(max(_fill(onset, phase, lag), 0.05))
-            + _BACKBEAT_WEIGHT * _backbeat(snare, phase, lag)
             + _ON_BEAT_WEIGHT * min(_on_beat(low, phase, lag), _on_beat(snare, phase, lag))
             + _prior(bpm, preferred)
         )
@@ -220,20 +217,6 @@ def _on_beat(envelope: np.ndarray, phase: float, period: float) -> float:
 
 def _points(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
     return np.arange(phase, envelope.size - 3, period).astype(int)
-
-
-def _backbeat(snare: np.ndarray, phase: float, period: float) -> float:
-    """How much the snare differs between odd and even beats (0 = not at all).
-
-    The snare hits every other beat (2 and 4): at half tempo it would hit every beat, at double
-    tempo every fourth.
-    """
-    points = np.arange(phase, snare.size - 3, period).astype(int)
-    if points.size < 4:
-        return 0.0
-    values = np.array([snare[max(0, p - 2) : p + 3].max() for p in points])
-    even, odd = values[0::2].mean(), values[1::2].mean()
-    return float(abs(even - odd) / (even + odd + 1e-9))
 
 
 def _refine_period(ac: np.ndarray, lag: float) -> float:
