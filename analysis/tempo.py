@@ -39,6 +39,7 @@ _SEARCH = (30.0, 400.0)  # BPM range of autocorrelation peaks considered
 _FILL_WEIGHT = 4.0  # a pulse whose beats carry no onset is no pulse
 _ON_BEAT_WEIGHT = 4.0
 _RANGE_SOFTNESS = 0.1  # octaves: how fast the prior falls outside the preferred range
+_MID_PLACING_WEIGHT = 2.0  # snares and claps mark the beat more reliably than the low band
 _CENTRE_WIDTH = 0.5  # octaves: how gently it falls away from the range's centre
 
 
@@ -293,7 +294,7 @@ def track(
         return NO_RHYTHM
     # The grid goes where kicks and snares fall, each band weighing the same: hats are on the
     # off-beats as often as on the beats, and a syncopated kick must not outvote the backbeat.
-    placing = low / (low.mean() + 1e-9) + mid / (mid.mean() + 1e-9)
+    placing = low / (low.mean() + 1e-9) + _MID_PLACING_WEIGHT * mid / (mid.mean() + 1e-9)
     phase, _ = _best_phase(placing, period)
     phase, consistency = fit_phase(placing, period, phase)
     bpm = 60 * fps / period
