@@ -115,11 +115,11 @@ SYSTEMS: dict[str, Callable[[Path], Estimate]] = {
 }
 
 
-def build_set(count: int, seconds: float) -> list[tuple[synth.Spec, Path, synth.Labels]]:
+def build_set(count: int, seconds: float, seed: int) -> list[tuple[synth.Spec, Path, synth.Labels]]:
     WORK.mkdir(parents=True, exist_ok=True)
     items = []
-    for spec in synth.labelled_set(count, seconds):
-        path = WORK / f"{spec.name}_{int(seconds)}s.{spec.suffix}"
+    for spec in synth.labelled_set(count, seconds, seed=seed):
+        path = WORK / f"{spec.name}_{int(seconds)}s_seed{seed}.{spec.suffix}"
         if path.exists():
             _, labels = synth.render(spec)
         else:
@@ -202,11 +202,12 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, help="number of tracks")
     parser.add_argument("--seconds", type=float, help="length of each track")
     parser.add_argument("--only", choices=sorted(SYSTEMS), action="append", help="systems to run")
+    parser.add_argument("--seed", type=int, default=7, help="another draw of tempi and sounds")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per track")
     args = parser.parse_args()
     count = args.tracks or (12 if args.quick else 36)
     seconds = args.seconds or (30.0 if args.quick else 45.0)
-    items = build_set(count, seconds)
+    items = build_set(count, seconds, args.seed)
     # Import and JIT costs are not analysis: warm each system up on the first track.
     results = {}
     for system in args.only or list(SYSTEMS):
