@@ -204,3 +204,30 @@ def test_status_counts_queued_done_and_failed_with_reasons(
     assert status[0] == "queue: 1 waiting, 0 to retry"
     assert status[1] == "tracks: 1 queued, 1 done, 1 failed"
     assert status[2].startswith("  failed: ") and "empty" in status[2]
+
+
+def test_bpm_and_key_tags_are_written_to_the_file_when_beets_writes(
+    library: Library, dj_config: Callable[..., None], add_clip: Callable[..., Item]
+) -> None:
+    from beets import config
+    from mediafile import MediaFile
+
+    dj_config("import:\n  write: yes\n")
+    dj = DjLibrary(library, config, config["dj"])
+    item = add_clip("house")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    tags = MediaFile(item.path)
+    assert (tags.bpm, tags.initial_key) == (127, "Am")
+
+
+def test_files_are_left_alone_when_beets_does_not_write(
+    library: Library, dj_config: Callable[..., None], add_clip: Callable[..., Item]
+) -> None:
+    from beets import config
+    from mediafile import MediaFile
+
+    dj_config("import:\n  write: no\n")
+    dj = DjLibrary(library, config, config["dj"])
+    item = add_clip("house")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    assert MediaFile(item.path).bpm in (None, 0)
