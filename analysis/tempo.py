@@ -36,6 +36,7 @@ _AC_CHUNK = 1 << 15
 BEATS_PER_BAR = 4
 _SEARCH = (30.0, 400.0)  # BPM range of autocorrelation peaks considered
 # Octave resolution weights.
+_PERIODICITY_WEIGHT = 0.5
 _FILL_WEIGHT = 4.0  # a pulse whose beats carry no onset is no pulse
 _ON_BEAT_WEIGHT = 4.0
 _RANGE_SOFTNESS = 0.1  # octaves: how fast the prior falls outside the preferred range
@@ -164,7 +165,7 @@ def estimate_period(
         bpm = 60 * fps / lag
         phase, _ = _best_phase(drums, lag)
         score = (
-            np.log(max(height, 1e-3))
+            _PERIODICITY_WEIGHT * np.log(max(height, 1e-3))
             + _FILL_WEIGHT * np.log(max(_fill(onset, phase, lag), 0.05))
             + _ON_BEAT_WEIGHT * min(_on_beat(low, phase, lag), _on_beat(snare, phase, lag))
             + _prior(bpm, preferred)
