@@ -35,13 +35,15 @@ MAX_LAG = 1 << 14
 _AC_CHUNK = 1 << 15
 BEATS_PER_BAR = 4
 _SEARCH = (30.0, 400.0)  # BPM range of autocorrelation peaks considered
-# Octave resolution weights.
-_PERIODICITY_WEIGHT = 0.5
+# Octave resolution: weights of the log-score terms, set by measuring on the benchmark.
+_PERIODICITY_WEIGHT = 0.5  # a loop's autocorrelation is as high at two bars as at one beat
 _FILL_WEIGHT = 4.0  # a pulse whose beats carry no onset is no pulse
 _ON_BEAT_WEIGHT = 4.0
 _RANGE_SOFTNESS = 0.1  # octaves: how fast the prior falls outside the preferred range
-_MID_PLACING_WEIGHT = 2.0  # snares and claps mark the beat more reliably than the low band
 _CENTRE_WIDTH = 0.5  # octaves: how gently it falls away from the range's centre
+# Grid placement: snares and claps mark the beat more reliably than the low band, where
+# bass notes sound on the off-beats too.
+_MID_PLACING_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -137,12 +139,8 @@ def estimate_period(
 ) -> tuple[float, float]:
     """Beat period in frames (sub-frame) and a confidence in 0..1; (0, 0) when none.
 
-    Periodicity is the mean of each band's own autocorrelation: a kick on the beat and a hat on
-    the off-beat do not correlate with each other, which is what misleads a single broadband
-    envelope. The bar (the strongest kick-and-snare period between 1.2 and 4 s) must hold a
-    power of two of beats, which rules out 2/3 and 3/2 errors; among its divisions the beat is
-    the level whose grid points carry onsets, with kicks and snares both on it, within the
-    preferred range.
+    Steps 1 to 3 of the module's description: per-band periodicity, the bar, the beat among
+    the bar's power-of-two divisions, each judged on its refined period.
     """
     low, mid, high = bands
     ac = np.mean([autocorrelation(band) for band in bands if band.any()], axis=0)
