@@ -1,0 +1,102 @@
+"""The one writer: applies analysis payloads to beets' database and the sidecar.
+
+Workers only compute; whichever beets process runs on the library's machine (``beet dj
+worker``, ``beet dj analyze --wait``, ``beet dj status``) collects finished tasks from the queue
+and applies them here. Huey hands each result out once, so two collectors never apply the same
+task twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+from beets.library import Item, Library
+from huey.exceptions import TaskException
+
+from analysis import ANALYSIS_VERSION
+from beetcrate.queue import huey
+from beetsplug.dj import store
+from beetsplug.dj.fields import item_fields
+from beetsplug.dj.tasks import analyze_file
+
+
+class Applier:
+    def __init__(self, lib: Library, db: sqlite_utils.Database, write: bool) -> None:
+        self.lib = lib
+        self.db = db
+        self.write = write
+
+    def apply(self, item: Item, audio_hash: str, payload: dict[str, Any]) -> None:
+        """Store the arrays (once per hash) and set the item's fields; tags if ``write``."""
+        if store.stored_version(self.db, audio_hash) != payload["analysis_version"]:
+            store.save(self.db, audio_hash, payload)
+        features = payload["features"]
+        item.update(item_fields(features, audio_hash))
+        # ReplayGain from the R128 measurement, unless a replaygain plugin already set it.
+        if item.get("rg_track_gain") is None:
+            item.rg_track_gain = features["replaygain_track_gain"]
+            item.rg_track_peak = features["replaygain_track_peak"]
+        item.try_sync(self.write, False)
+
+    def apply_stored(self, item: Item, audio_hash: str) -> bool:
+        """Apply an analysis already stored for this audio (a copy of an analysed track)."""
+        payload = store.load_payload(self.db, audio_hash)
+        if payload is None or payload["analysis_version"] != ANALYSIS_VERSION:
+            return False
+        self.apply(item, audio_hash, payload)
+        return True
+
+    def finish(self, jobs: list[dict[str, Any]], result: dict[str, Any]) -> None:
+        """Close jobs with a task's result: applied, or failed with its reason."""
+        if "error" in result:
+            store.finish_jobs(self.db, [job["id"] for job in jobs], store.FAILED, result["error"])
+            return
+        for job in jobs:
+            item = self.lib.get_item(job["item_id"])
+            if item is None:
+                store.finish_jobs(self.db, [job["id"]], store.FAILED, "item no longer in library")
+                continue
+            self.apply(item, result["audio_hash"], result)
+            store.finish_jobs(self.db, [job["id"]], store.DONE)
+
+    def collect(self) -> int:
+        """Apply every finished task; returns how many tasks were collected."""
+        collected = 0
+        for task_id in store.open_task_ids(self.db):
+            try:
+                result = huey.result(task_id)
+            except TaskException as exc:
+                error = exc.metadata.get("error") or "analysis failed"
+                result = {"error": str(error).splitlines()[0]}
+            if result is None:
+                continue
+            self.finish(store.jobs_of_task(self.db, task_id), result)
+            collected += 1
+        return collected
+
+
+def recover(db: sqlite_utils.Database, preferred: tuple[float, float]) -> int:
+    """Re-queue jobs whose task was lost (a worker killed mid-task); returns how many.
+
+    A task is lost when it is neither waiting, nor scheduled for a retry, nor finished.
+    """
+    waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
+    requeued = 0
+    for task_id in store.open_task_ids(db):
+        if task_id in waiting:
+            continue
+        try:
+            if huey.result(task_id, preserve=True) is not None:
+                continue
+        except TaskException:
+            continue
+        jobs = store.jobs_of_task(db, task_id)
+        priority = db.execute(
+            "SELECT MAX(priority) FROM dj_jobs WHERE task_id = ?", (task_id,)
+        ).fetchone()[0]
+        task = analyze_file.s(jobs[0]["path"], jobs[0]["audio_hash"], preferred, priority=priority)
+        huey.enqueue(task)
+        store.retask(db, task_id, task.id)
+        requeued += 1
+    return requeued

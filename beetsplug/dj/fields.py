@@ -1,0 +1,53 @@
+"""The beets fields the plugin writes: beets' own ``bpm`` and ``initial_key``, and typed
+flexible attributes for the precise and scalar features (declared in the plugin's
+``item_types`` so ``beet ls bpm_precise:120..130`` compares numbers).
+
+Kept free of heavy imports: beets loads the plugin for every command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beets.dbcore import types
+
+from analysis import ANALYSIS_VERSION
+
+# Scalar features stored as typed flexible attributes: name on the item -> key in the payload.
+FLEX_FIELDS = {
+    "bpm_precise": "bpm",
+    "bpm_confidence": "bpm_confidence",
+    "beat_consistency": "beat_consistency",
+    "key_strength": "key_strength",
+    "camelot": "camelot",
+    "openkey": "openkey",
+    "lufs": "lufs",
+    "loudness_range": "loudness_range",
+    "true_peak": "true_peak",
+    "energy": "energy",
+    "danceability": "danceability",
+}
+
+
+def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
+    """The beets fields an analysis sets; tempo and key only when they were found."""
+    fields: dict[str, Any] = {
+        name: features[key] for name, key in FLEX_FIELDS.items() if features.get(key) is not None
+    }
+    fields["dj_analysis_version"] = features.get("analysis_version", ANALYSIS_VERSION)
+    fields["dj_audio_hash"] = audio_hash
+    if features.get("bpm"):
+        fields["bpm"] = round(features["bpm"])
+    else:
+        fields.pop("bpm_precise", None)
+    if features.get("initial_key"):
+        fields["initial_key"] = features["initial_key"]
+    return fields
+
+
+ITEM_TYPES = {
+    **{name: types.FLOAT for name in FLEX_FIELDS if name not in ("camelot", "openkey")},
+    "camelot": types.STRING,
+    "openkey": types.STRING,
+    "dj_analysis_version": types.INTEGER,
+}

@@ -1,0 +1,46 @@
+"""The Huey side: one compute-only task, path + audio hash -> analysis payload.
+
+Tasks touch neither beets' database nor the sidecar, so a worker can run on any machine that
+sees the same files (with the Redis backend). What a task returns is applied by the one writer
+(``apply.Applier``) on the library's machine.
+
+Failures that retrying cannot fix (missing file, corrupt or undecodable audio) come back as
+``{"error": reason}`` at once; anything else (a network share gone for a moment) raises, and
+Huey retries with exponential backoff before storing the error.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from analysis.engine import AnalysisError, analyze
+from beetcrate.audiohash import audio_hash
+from beetcrate.media import MediaError
+from beetcrate.queue import huey
+from beetsplug.dj.store import encode
+
+RETRIES = 3
+RETRY_DELAY = 10  # seconds, doubled at each retry
+USER_PRIORITY = 10  # an explicit ``beet dj analyze`` goes before the import backlog (0)
+
+
+def compute(path: str, expected_hash: str | None, preferred: tuple[float, float]) -> dict[str, Any]:
+    """Analyse ``path``; the payload, or ``{"error": reason}`` for a file that cannot be."""
+    if not os.path.exists(path):
+        return {"error": f"file not found: {path}"}
+    try:
+        found = audio_hash(path)
+        if expected_hash and found != expected_hash:
+            return {"error": f"the audio of {path} changed since it was queued"}
+        payload = encode(analyze(path, preferred_tempo=preferred))
+    except (MediaError, AnalysisError) as exc:
+        return {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    return {**payload, "audio_hash": found}
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2)
+def analyze_file(
+    path: str, expected_hash: str | None, preferred: tuple[float, float]
+) -> dict[str, Any]:
+    return compute(path, expected_hash, preferred)

@@ -1,0 +1,192 @@
+"""A labelled set of synthesized dance tracks with known tempo, beats, downbeats and key.
+
+Every track is rendered from a score, so its labels are exact: a constant-tempo grid (the
+ground truth beats, from the first sample to the end, beatless intro included), downbeats on
+every fourth beat, and a key fixed by a chord progression that also fixes the mode (major:
+I-IV-V-I; minor: i-iv-V-i with the raised leading tone, which no relative major contains).
+
+Drum patterns are written on a 16-step bar:
+
+- ``four_on_floor``: kick on every beat, clap on 2 and 4, open hats on the off-beats;
+- ``breakbeat``: syncopated kicks, snare on 2 and 4 with a ghost note;
+- ``drum_and_bass``: kick on 1 and the and-of-3, snare on 2 and 4, at 160-178 BPM (read at
+  half tempo by most trackers);
+- ``half_time_trap``: kick on 1 and syncopations, a single snare on 3, rolling 16th hats
+  (labelled at full tempo, felt at half);
+- ``swing``: backbeat with hats on swung eighths (the off-beat delayed to the last triplet);
+- ``syncopated``: kicks off the beat, 16th hats with accents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from beetcrate import media
+
+RATE = 44100
+PATTERNS: dict[str, dict[str, list[int]]] = {
+    "four_on_floor": {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]},
+    "breakbeat": {"kick": [0, 2, 10], "snare": [4, 12, 15], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
+    "drum_and_bass": {"kick": [0, 10], "snare": [4, 12], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
+    "half_time_trap": {"kick": [0, 3, 11], "snare": [8], "hat": list(range(16))},
+    "swing": {"kick": [0, 8], "snare": [4, 12], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
+    "syncopated": {"kick": [0, 3, 6, 10], "snare": [4, 12], "hat": list(range(16))},
+}
+TEMPO_RANGES = {
+    "four_on_floor": (118.0, 132.0),
+    "breakbeat": (125.0, 140.0),
+    "drum_and_bass": (160.0, 178.0),
+    "half_time_trap": (130.0, 150.0),
+    "swing": (70.0, 105.0),
+    "syncopated": (95.0, 125.0),
+}
+MAJOR_PROGRESSION = [(0, "major"), (5, "major"), (7, "major"), (0, "major")]
+MINOR_PROGRESSION = [(0, "minor"), (5, "minor"), (7, "major"), (0, "minor")]
+FORMATS = ("flac", "mp3", "ogg")
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    pattern: str
+    bpm: float
+    tonic: int  # pitch class, C = 0
+    minor: bool
+    seconds: float
+    intro_bars: int  # beatless bars (pads only) at the start
+    suffix: str = "flac"
+    seed: int = 0
+
+    @property
+    def key_name(self) -> str:
+        names = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+        return f"{names[self.tonic]} {'minor' if self.minor else 'major'}"
+
+
+@dataclass(frozen=True)
+class Labels:
+    beats: np.ndarray
+    downbeats: np.ndarray
+
+
+def labelled_set(count: int, seconds: float, seed: int = 7) -> list[Spec]:
+    """``count`` specs cycling through patterns, all 24 keys and the three formats."""
+    rng = np.random.default_rng(seed)
+    patterns = list(PATTERNS)
+    specs = []
+    for n in range(count):
+        pattern = patterns[n % len(patterns)]
+        low, high = TEMPO_RANGES[pattern]
+        # Fractional tempi: two decimals, as DJ software displays them.
+        bpm = round(float(rng.uniform(low, high)), 2)
+        key_index = (n * 7) % 24
+        specs.append(
+            Spec(
+                name=f"{n:03d}_{pattern}_{bpm:.2f}",
+                pattern=pattern,
+                bpm=bpm,
+                tonic=key_index % 12,
+                minor=key_index >= 12,
+                seconds=seconds,
+                intro_bars=(0, 4, 8)[n % 3],
+                # Every pattern in every format (patterns cycle faster than formats).
+                suffix=FORMATS[(n // len(patterns)) % len(FORMATS)],
+                seed=int(rng.integers(1 << 30)),
+            )
+        )
+    return specs
+
+
+def _kick(rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(0.3 * RATE)) / RATE
+    freq = 50 + 110 * np.exp(-t / 0.03)
+    return np.sin(2 * np.pi * np.cumsum(freq) / RATE) * np.exp(-t / 0.12)
+
+
+def _snare(rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(0.2 * RATE)) / RATE
+    noise = np.diff(rng.standard_normal(t.size + 1)) * 0.5
+    return 0.6 * noise * np.exp(-t / 0.06) + 0.5 * np.sin(2 * np.pi * 185 * t) * np.exp(-t / 0.07)
+
+
+def _hat(rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(0.05 * RATE)) / RATE
+    noise = np.diff(rng.standard_normal(t.size + 2), n=2) * 0.25
+    return noise * np.exp(-t / 0.012)
+
+
+def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    freq = 440.0 * 2 ** ((midi - 69) / 12)
+    wave = sum(np.sin(2 * np.pi * freq * h * t) / h for h in range(1, harmonics + 1))
+    # 10 ms attack and release: a note cut off dead clicks, and the click is an onset.
+    envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.01)
+    return wave * envelope * np.exp(-t / decay)
+
+
+def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
+    start = round(at * RATE)
+    if start >= track.size:
+        return
+    end = min(track.size, start + sound.size)
+    track[start:end] += gain * sound[: end - start]
+
+
+def render(spec: Spec) -> tuple[np.ndarray, Labels]:
+    """Stereo float32 samples (2, n) and the exact labels of one spec."""
+    rng = np.random.default_rng(spec.seed)
+    beat = 60.0 / spec.bpm
+    bar = 4 * beat
+    total = int(spec.seconds * RATE)
+    drums = np.zeros(total)
+    music = np.zeros(total)
+    pattern = PATTERNS[spec.pattern]
+    kick, snare, hat = _kick(rng), _snare(rng), _hat(rng)
+    progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
+    bars = int(np.ceil(spec.seconds / bar))
+    for number in range(bars):
+        start = number * bar
+        degree, quality = progression[number % len(progression)]
+        root = spec.tonic + degree
+        third = 3 if quality == "minor" else 4
+        for midi in (60 + root % 12, 60 + (root + third) % 12, 60 + (root + 7) % 12):
+            _add(music, _tone(midi, bar, 4, bar), start, 0.12)
+        swing = spec.pattern == "swing"
+        # Eighth-note bass; a swing groove has a walking bass on the beats instead.
+        for step in range(0, 16, 4 if swing else 2):
+            at = start + step * beat / 4
+            _add(music, _tone(36 + root % 12, beat / 2, 3, beat / 3), at, 0.3)
+        if number < spec.intro_bars:
+            continue
+        for step in range(16):
+            at = start + _step_time(step, beat, swing)
+            if step in pattern["kick"]:
+                _add(drums, kick, at, 0.9)
+            if step in pattern["snare"]:
+                _add(drums, snare, at, 0.35 if step == 15 else 0.7)
+            if step in pattern["hat"]:
+                # Open hats accent the off-beats; a swing ride accents the beats.
+                accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
+                _add(drums, hat, at, 0.3 * accent)
+    mix = drums + music
+    mix *= 0.8 / max(1e-9, np.abs(mix).max())
+    stereo = np.stack([mix, mix]).astype(np.float32)
+    beats = np.arange(0.0, spec.seconds - 1e-6, beat)
+    return stereo, Labels(beats=beats, downbeats=beats[::4])
+
+
+def _step_time(step: int, beat: float, swing: bool) -> float:
+    if swing and step % 4 == 2:
+        return (step // 4 + 2 / 3) * beat
+    return step * beat / 4
+
+
+def write(spec: Spec, directory: Path) -> tuple[Path, Labels]:
+    """Render ``spec`` to ``directory/name.suffix``; returns the path and the labels."""
+    samples, labels = render(spec)
+    path = directory / f"{spec.name}.{spec.suffix}"
+    media.write_audio(path, samples, RATE)
+    return path, labels

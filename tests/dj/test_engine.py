@@ -1,0 +1,166 @@
+"""The analysis engine on synthesized clips whose tempo, beats, bars and key are known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis import cues, key, loudness, waveform
+from analysis.engine import analyze
+from analysis.signal import essentia_standard
+from analysis.spectral import Frames
+from beetcrate import media
+from benchmarks.dj import metrics
+from tests.dj.conftest import Clip
+
+
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+def test_tempo_is_within_a_tenth_of_a_bpm(clips: dict[str, Clip], name: str) -> None:
+    # 16 s clips with a beatless intro hold about 25 drum hits; a full track does better.
+    clip = clips[name]
+    assert clip.analysis.rhythm.bpm == pytest.approx(clip.spec.bpm, abs=0.1)
+
+
+def test_drum_and_bass_is_not_read_at_half_tempo(clips: dict[str, Clip]) -> None:
+    assert clips["dnb"].analysis.rhythm.bpm > 160
+
+
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+def test_beats_land_on_the_labelled_beats_not_between_them(
+    clips: dict[str, Clip], name: str
+) -> None:
+    clip = clips[name]
+    assert metrics.f_measure(clip.analysis.rhythm.beats, clip.labels.beats) >= 0.95
+
+
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+def test_downbeats_start_the_bars(clips: dict[str, Clip], name: str) -> None:
+    clip = clips[name]
+    assert metrics.f_measure(clip.analysis.rhythm.downbeats, clip.labels.downbeats) >= 0.9
+
+
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -> None:
+    clip = clips[name]
+    assert clip.analysis.key is not None
+    assert clip.analysis.key.name == clip.spec.key_name
+
+
+@pytest.mark.parametrize(
+    ("tonic", "minor", "beets", "camelot", "openkey"),
+    [
+        (9, True, "Am", "8A", "1m"),
+        (0, False, "C", "8B", "1d"),
+        (6, False, "F#", "2B", "7d"),
+        (2, True, "Dm", "7A", "12m"),
+        (5, False, "F", "7B", "12d"),
+        (8, True, "G#m", "1A", "6m"),
+    ],
+)
+def test_key_is_written_in_beets_camelot_and_open_key_notation(
+    tonic: int, minor: bool, beets: str, camelot: str, openkey: str
+) -> None:
+    found = key.Key(tonic, minor, 0.9)
+    assert (found.beets, found.camelot, found.openkey) == (beets, camelot, openkey)
+
+
+def test_integrated_loudness_and_range_agree_with_essentia_ebu_r128(
+    clips: dict[str, Clip],
+) -> None:
+    clip = clips["house"]
+    samples, rate = media.decode(clip.path, sample_rate=44100)
+    reference = essentia_standard().LoudnessEBUR128(sampleRate=rate)(samples.T.copy())
+    # Same filters and gating; the two differ by about a tenth of a LU on strong transients.
+    assert clip.analysis.loudness.integrated == pytest.approx(reference[2], abs=0.2)
+    assert clip.analysis.loudness.range == pytest.approx(reference[3], abs=0.5)
+
+
+def test_true_peak_finds_the_peak_between_samples() -> None:
+    # A quarter-sample-rate sine 45 degrees off: every sample is at 0.707 of the real peak.
+    rate = 44100
+    t = np.arange(rate) / rate
+    tone = 0.5 * np.sin(2 * np.pi * rate / 4 * t + np.pi / 4)
+    meter = loudness.LoudnessMeter(rate, 1)
+    meter.feed(tone[None, :].astype(np.float32))
+    result = meter.result()
+    assert 20 * np.log10(result.sample_peak) == pytest.approx(-9.03, abs=0.05)
+    assert result.true_peak == pytest.approx(-6.02, abs=0.1)
+
+
+def test_replaygain_brings_the_track_to_minus_18_lufs(clips: dict[str, Clip]) -> None:
+    analysis = clips["house"].analysis
+    assert analysis.replaygain_gain == pytest.approx(-18 - analysis.loudness.integrated, abs=0.01)
+
+
+def test_waveforms_have_three_zooms_that_survive_the_binary_format(
+    clips: dict[str, Clip],
+) -> None:
+    levels = clips["house"].analysis.waveforms
+    # 16 s has fewer spectral frames (one per 256 samples) than the two finer zooms' points.
+    frames = 1 + (16 * 44100 - 1024) // 256
+    assert [level.points for level in levels] == [1000, frames, frames]
+    for level in levels:
+        restored = waveform.unpack(waveform.pack(level))
+        assert np.array_equal(restored.bands, level.bands)
+        assert restored.seconds_per_point * restored.points == pytest.approx(16.0, abs=0.05)
+    assert len(waveform.pack(levels[0])) == 3000 + 20
+
+
+def test_waveform_bands_separate_bass_from_hats(clips: dict[str, Clip]) -> None:
+    # The beatless intro has pads and bass but no drums: no hats in the high band.
+    clip = clips["house"]
+    level = clip.analysis.waveforms[0]
+    intro_end = int(4 * 4 * 60 / clip.spec.bpm / level.seconds_per_point)
+    intro, groove = level.amplitudes()[: intro_end - 20], level.amplitudes()[intro_end + 20 :]
+    assert groove[:, 2].mean() > 3 * intro[:, 2].mean()
+    assert intro[:, 0].mean() > intro[:, 2].mean()
+
+
+def test_energy_and_danceability_are_measured(clips: dict[str, Clip]) -> None:
+    analysis = clips["house"].analysis
+    assert 0.01 < analysis.energy < 1
+    assert analysis.danceability > 0.5
+
+
+def test_cues_mark_intro_end_drop_breakdown_and_outro_on_phrase_boundaries() -> None:
+    # 40 bars of 4 beats at 120 BPM: quiet intro (8 bars), full (16), breakdown (8), outro (8).
+    rate = 100.0
+    bar_frames = 200
+    levels = [0.05] * 8 + [0.5] * 8 + [0.1] * 4 + [0.5] * 4 + [0.5] * 8 + [0.05] * 8
+    amplitude = np.repeat(np.array(levels), bar_frames)
+    frames = Frames(rate, 0.0, np.zeros((3, amplitude.size)), np.tile(amplitude, (3, 1)))
+    downbeats = np.arange(len(levels)) * bar_frames / rate
+    found = {(cue.kind, cue.bar) for cue in cues.find_cues(downbeats, frames)}
+    assert found == {
+        ("first_downbeat", 0),
+        ("intro_end", 8),
+        ("breakdown", 16),
+        ("drop", 24),
+        ("outro_start", 32),
+    }
+
+
+def test_analysis_records_its_engine_version(clips: dict[str, Clip]) -> None:
+    from analysis.engine import ANALYSIS_VERSION
+
+    assert clips["dnb"].analysis.scalars()["analysis_version"] == ANALYSIS_VERSION
+
+
+def test_memory_does_not_grow_with_the_length_of_the_track(tmp_path: Path) -> None:
+    import tracemalloc
+
+    rate = 44100
+    noise = (0.05 * np.random.default_rng(0).standard_normal((2, rate * 30))).astype(np.float32)
+    peaks = {}
+    for copies in (1, 1, 9):  # the first run pays for one-time caches (FFT plans, essentia)
+        path = tmp_path / f"noise{copies}.flac"
+        media.write_audio(path, np.tile(noise, copies), rate)
+        tracemalloc.start()
+        analyze(path)
+        peaks[copies] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    # Eight more half-minutes decode to 170 MB; the analysis keeps a few bytes per frame.
+    decoded_growth = 2 * rate * 30 * 4 * 8
+    assert peaks[9] - peaks[1] < decoded_growth / 10

@@ -1,0 +1,233 @@
+"""The dj plugin on a real beets library: fields, sidecar, queue, one writer, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from beets.library import Item, Library
+
+from analysis.engine import ANALYSIS_VERSION
+from analysis.waveform import unpack
+from beetcrate.queue import huey
+from beetsplug.dj import store
+from beetsplug.dj.apply import recover
+from beetsplug.dj.cli import DjLibrary, sidecar_path
+from beetsplug.dj.tasks import USER_PRIORITY
+
+BEET = str(Path(sys.executable).parent / "beet")
+
+
+def run_worker_once(dj: DjLibrary) -> None:
+    """What a consumer does with the next task: Huey's own dequeue and execute."""
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+
+
+def test_analyze_now_sets_beets_fields_and_typed_flexible_attributes(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("dnb")
+    summary = dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    assert summary.done == 1 and not summary.failures
+    item = library.get_item(item.id)
+    assert item.bpm == 172
+    assert item.initial_key == "F#"
+    assert item.bpm_precise == pytest.approx(171.7, abs=0.1)
+    assert (item.camelot, item.openkey) == ("2B", "7d")
+    assert item.dj_analysis_version == ANALYSIS_VERSION
+    assert -30 < item.lufs < -5
+    assert item.rg_track_gain == pytest.approx(-18 - item.lufs, abs=0.01)
+
+
+def test_arrays_are_stored_once_per_audio_hash_and_shared_by_copies(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    first = add_clip("house")
+    dj.analyze([first], now=True, jobs=1, force=False, wait=False)
+    copy = add_clip("house")
+    summary = dj.analyze([copy], now=False, jobs=1, force=False, wait=False)
+    # The copy is applied from the sidecar: nothing is queued.
+    assert summary.done == 1 and summary.queued == 0
+    assert huey.pending_count() == 0
+    copy = library.get_item(copy.id)
+    assert copy.dj_audio_hash == library.get_item(first.id).dj_audio_hash
+    assert dj.db.execute("SELECT COUNT(*) FROM dj_analysis").fetchone()[0] == 1
+    features = store.load_features(dj.db, copy.dj_audio_hash)
+    assert len(features["beats"]) > 20 and features["downbeats"][0] in features["beats"]
+    zooms = [unpack(store.load_waveform(dj.db, copy.dj_audio_hash, z)).points for z in range(3)]
+    assert zooms[0] == 1000 and zooms[1] == zooms[2] > 1000
+
+
+def test_queued_analysis_is_applied_only_by_the_writer(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("breaks")
+    summary = dj.analyze([item], now=False, jobs=1, force=False, wait=False)
+    assert summary.queued == 1 and huey.pending_count() == 1
+    run_worker_once(dj)
+    # The worker computed; nothing is in beets' database until the writer collects.
+    assert library.get_item(item.id).get("bpm_precise") is None
+    assert dj.applier.collect() == 1
+    assert library.get_item(item.id).bpm_precise == pytest.approx(133.0, abs=0.05)
+    assert store.counts(dj.db)[store.DONE] == 1
+
+
+def test_already_analysed_items_are_skipped_unless_forced(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("dnb")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    item = library.get_item(item.id)
+    assert dj.analyze([item], now=False, jobs=1, force=False, wait=False).skipped == 1
+    assert dj.analyze([item], now=False, jobs=1, force=True, wait=False).queued == 1
+
+
+def test_an_explicit_request_runs_before_the_import_backlog(
+    dj: DjLibrary, add_clip: Callable[..., Item]
+) -> None:
+    backlog = add_clip("house")
+    wanted = add_clip("dnb")
+    dj.enqueue(backlog, None, 0)
+    dj.enqueue(wanted, None, USER_PRIORITY)
+    first = huey.dequeue()
+    assert first.args[0] == os.fsdecode(wanted.path)
+
+
+def test_missing_file_closes_its_job_with_that_reason(
+    dj: DjLibrary, add_clip: Callable[..., Item]
+) -> None:
+    item = add_clip("house")
+    dj.analyze([item], now=False, jobs=1, force=True, wait=False)
+    os.remove(item.path)
+    run_worker_once(dj)
+    dj.applier.collect()
+    assert store.failures(dj.db) == [
+        (os.fsdecode(item.path), f"file not found: {os.fsdecode(item.path)}")
+    ]
+
+
+def test_corrupt_file_fails_and_stores_nothing(
+    dj: DjLibrary, add_clip: Callable[..., Item], bad_files: dict[str, Path], library: Library
+) -> None:
+    item = add_clip("corrupt", source=bad_files["corrupt"])
+    summary = dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    assert summary.done == 0 and len(summary.failures) == 1
+    assert dj.db.execute("SELECT COUNT(*) FROM dj_analysis").fetchone()[0] == 0
+    assert library.get_item(item.id).get("bpm_precise") is None
+
+
+def test_a_task_lost_with_a_killed_worker_is_queued_again(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("dnb")
+    dj.analyze([item], now=False, jobs=1, force=False, wait=False)
+    huey.dequeue()  # taken by a worker that is then killed: the task is gone from the queue
+    assert huey.pending_count() == 0
+    assert recover(dj.db, dj.preferred) == 1
+    run_worker_once(dj)
+    dj.applier.collect()
+    assert library.get_item(item.id).bpm == 172
+
+
+def test_wait_collects_results_from_a_running_consumer(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    items = [add_clip("house"), add_clip("dnb")]
+    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False)
+    consumer.start()
+    try:
+        summary = dj.analyze(items, now=False, jobs=1, force=False, wait=True)
+    finally:
+        consumer.stop(graceful=True)
+    assert summary.done == 2 and not summary.failures
+    assert [library.get_item(item.id).bpm for item in items] == [127, 172]
+
+
+def test_sidecar_and_queue_live_beside_the_library(dj: DjLibrary, beets_home: Path) -> None:
+    from beets import config
+
+    assert sidecar_path(config) == beets_home / "beetcrate.db"
+    assert Path(huey.storage.filename) == beets_home / "beetcrate-queue.db"
+
+
+def _beet(*args: str) -> str:
+    done = subprocess.run([BEET, *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_cli_analyzes_shows_json_queries_by_numeric_range_and_draws_the_waveform(
+    dj_config: Callable[..., None], add_clip: Callable[..., Item], tmp_path: Path
+) -> None:
+    add_clip("house")
+    add_clip("dnb")
+    _beet("dj", "analyze", "--jobs", "2")
+    shown = json.loads(_beet("dj", "show", "--json"))
+    assert {
+        "path",
+        "bpm",
+        "key",
+        "camelot",
+        "openkey",
+        "key_strength",
+        "beats",
+        "downbeats",
+        "lufs",
+        "energy",
+        "danceability",
+        "cues",
+    } <= set(shown[0])
+    assert [record["key"] for record in shown] == ["A minor", "F# major"]
+    assert _beet("ls", "-f", "$title", "bpm_precise:120..130").split() == ["house"]
+    assert _beet("ls", "-f", "$title", "camelot:2B").split() == ["dnb"]
+    picture = tmp_path / "house.png"
+    _beet("dj", "waveform", "title:house", "-o", str(picture))
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_status_counts_queued_done_and_failed_with_reasons(
+    dj: DjLibrary, add_clip: Callable[..., Item], bad_files: dict[str, Path]
+) -> None:
+    dj.analyze([add_clip("dnb")], now=True, jobs=1, force=False, wait=False)
+    dj.analyze(
+        [add_clip("empty", source=bad_files["empty"])], now=True, jobs=1, force=False, wait=False
+    )
+    dj.analyze([add_clip("house")], now=False, jobs=1, force=False, wait=False)
+    status = dj.status().splitlines()
+    assert status[0] == "queue: 1 waiting, 0 to retry"
+    assert status[1] == "tracks: 1 queued, 1 done, 1 failed"
+    assert status[2].startswith("  failed: ") and "empty" in status[2]
+
+
+def test_bpm_and_key_tags_are_written_to_the_file_when_beets_writes(
+    library: Library, dj_config: Callable[..., None], add_clip: Callable[..., Item]
+) -> None:
+    from beets import config
+    from mediafile import MediaFile
+
+    dj_config("import:\n  write: yes\n")
+    dj = DjLibrary(library, config, config["dj"])
+    item = add_clip("house")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    tags = MediaFile(item.path)
+    assert (tags.bpm, tags.initial_key) == (127, "Am")
+
+
+def test_files_are_left_alone_when_beets_does_not_write(
+    library: Library, dj_config: Callable[..., None], add_clip: Callable[..., Item]
+) -> None:
+    from beets import config
+    from mediafile import MediaFile
+
+    dj_config("import:\n  write: no\n")
+    dj = DjLibrary(library, config, config["dj"])
+    item = add_clip("house")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    assert MediaFile(item.path).bpm in (None, 0)
