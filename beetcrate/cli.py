@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import secrets
 import sqlite3
 import sys
@@ -80,15 +81,30 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> None:
             print(f"{user.name}{'  admin' if user.admin else ''}")
 
 
+# The task module of each plugin that queues work; importing one registers its tasks.
+TASK_MODULES = {
+    "opus": "beetsplug.opus.tasks",
+    "dupes": "beetsplug.dupes.tasks",
+    "dj": "beetsplug.dj.tasks",
+}
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
-    from beets import config, plugins
+    from beets import config, ui
 
     from beetcrate.queue import configure_from_beets
 
-    # Loading the configured plugins imports their task modules, registering their tasks.
-    plugins.load_plugins()
+    enabled = [name for name in config["plugins"].as_str_seq() if name in TASK_MODULES]
+    for name in enabled:
+        importlib.import_module(TASK_MODULES[name])
+    if "dj" in enabled:
+        # The DJ worker runs consumers for every task on the shared queue, plus the one writer
+        # that applies analysis results to beets.
+        overlay = ["-c", args.config] if args.config else []
+        ui.main([*overlay, "dj", "worker", "--workers", str(args.workers)])
+        return
     huey = configure_from_beets(config)
-    print(f"beetcrate worker: {args.workers} workers on the {huey.storage.__class__.__name__}")
+    print(f"beetcrate worker: {args.workers} workers, tasks of {', '.join(enabled) or 'none'}")
     huey.create_consumer(workers=args.workers, worker_type="thread").run()
 
 

@@ -51,9 +51,11 @@ def create_services(settings: Settings) -> Services:
 
 
 def create_app(settings: Settings) -> Flask:
+    from subsonic import dj_analysis
     from subsonic.api import blueprint
 
     app = Flask(__name__)
     app.extensions["beetcrate"] = create_services(settings)
     app.register_blueprint(blueprint)
+    app.register_blueprint(dj_analysis.blueprint)
     return app

@@ -87,6 +87,8 @@ SONG_COLUMNS = {
     "created": str,
     "genre": str,
     "albumartist_id": str,
+    # The audio hash the DJ analysis stored its arrays under (a beets flexible attribute).
+    "dj_audio_hash": str,
 }
 
 
@@ -169,9 +171,61 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db["catalog_meta"].create({"key": str, "value": str}, pk="key")
 
 
+# Albums, artists, genres and the search indexes, rebuilt from the songs on every sync.
+AGGREGATES_SQL = """
+DELETE FROM catalog_song_genres
+  WHERE item_id NOT IN (SELECT item_id FROM catalog_songs);
+DELETE FROM catalog_albums;
+INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_id,
+    artist_key, year, genre, song_count, duration, added, comp, mb_albumid,
+    artpath, disc_titles, first_item_id)
+  SELECT s.album_id, s.beets_album_id, s.album, bc_sort(s.album),
+    s.albumartist, 'ar-' || bc_hash(s.albumartist), bc_sort(s.albumartist),
+    coalesce(nullif(a.year, 0), max(s.year)),
+    coalesce(bc_first(a.genres), bc_first(max(s.genres))),
+    count(*), sum(s.length), min(s.added),
+    coalesce(a.comp, max(s.comp)), nullif(a.mb_albumid, ''),
+    bc_path(nullif(a.artpath, '')),
+    (SELECT group_concat(d.disc || char(31) || d.disctitle, char(30))
+       FROM (SELECT DISTINCT disc, disctitle FROM catalog_songs
+             WHERE album_id = s.album_id AND disctitle IS NOT NULL
+             ORDER BY disc) d),
+    min(s.item_id)
+  FROM catalog_songs s LEFT JOIN beets.albums a ON a.id = s.beets_album_id
+  GROUP BY s.album_id;
+DELETE FROM catalog_artists;
+INSERT INTO catalog_artists (id, name, name_key, album_count, song_count,
+    cover_album_id)
+  SELECT id, name, bc_sort(name), sum(albums), sum(songs), max(cover)
+  FROM (
+    SELECT artist_id AS id, artist AS name, count(*) AS albums,
+           0 AS songs, min(id) AS cover
+      FROM catalog_albums GROUP BY artist_id
+    UNION ALL
+    SELECT artist_id, artist, 0, count(*), NULL
+      FROM catalog_songs GROUP BY artist_id
+  ) GROUP BY id;
+UPDATE catalog_artists SET mbid = (
+  SELECT nullif(i.mb_artistid, '') FROM catalog_songs s
+    JOIN beets.items i ON i.id = s.item_id
+  WHERE s.artist_id = catalog_artists.id AND i.mb_artistid != '' LIMIT 1);
+DELETE FROM catalog_genres;
+INSERT INTO catalog_genres (name, song_count, album_count)
+  SELECT g.genre, count(*), count(DISTINCT s.album_id)
+  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
+  GROUP BY g.genre;
+INSERT INTO catalog_songs_fts(catalog_songs_fts) VALUES ('optimize');
+DELETE FROM catalog_albums_fts;
+INSERT INTO catalog_albums_fts (rowid, name, artist)
+  SELECT rowid, name, artist FROM catalog_albums;
+DELETE FROM catalog_artists_fts;
+INSERT INTO catalog_artists_fts (rowid, name)
+  SELECT rowid, name FROM catalog_artists;
+"""
+
 # The catalog is derived from beets' database, so a change to its tables needs no migration:
 # bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "2"
+CATALOG_SCHEMA = "3"
 
 
 def short_hash(text: str) -> str:
@@ -254,6 +308,8 @@ class Catalog:
     ) -> None:
         # A connection of its own: the sync's long transaction must not mix with requests.
         self.db = sidecar.connect(db_path)
+        # Explicit transactions only (BEGIN IMMEDIATE … COMMIT): a sync is all or nothing.
+        self.db.conn.isolation_level = None
         self.beets_db = beets_db
         self.music_dir = music_dir
         self.hide_duplicates = hide_duplicates
@@ -333,12 +389,14 @@ class Catalog:
         return self.signature() != self.meta("beets_signature")
 
     def sync(self, force: bool = False) -> SyncReport | None:
-        """Bring the catalog in step with beets; ``None`` when it already was."""
+        """Bring the catalog in step with beets, in one transaction; ``None`` when it already was.
+
+        Several processes (gunicorn workers, ``beetcrate scan``) may call this at once: the
+        write lock is taken first and staleness checked under it, so one of them syncs and the
+        others find the work done.
+        """
         with self._lock:
             started = time.perf_counter()
-            signature = self.signature()
-            if not force and signature == self.meta("beets_signature"):
-                return None
             if not self.beets_db.exists():
                 raise FileNotFoundError(f"beets database not found: {self.beets_db}")
             conn = self.db.conn
@@ -346,6 +404,10 @@ class Catalog:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    signature = self.signature()
+                    if not force and signature == self.meta("beets_signature"):
+                        conn.execute("ROLLBACK")
+                        return None
                     self._set_meta(scan_started=time.time())
                     changed, removed = self._sync_songs()
                     self._rebuild_aggregates()
@@ -363,7 +425,8 @@ class Catalog:
                         self._set_meta(last_modified=int(time.time() * 1000))
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
             finally:
                 conn.execute("DETACH DATABASE beets")
@@ -437,6 +500,10 @@ class Catalog:
             "created": f"bc_iso({col('added')})",
             "genre": f"bc_first({genres})",
             "albumartist_id": f"'ar-' || bc_hash({albumartist})",
+            "dj_audio_hash": (
+                "(SELECT value FROM beets.item_attributes"
+                " WHERE entity_id = i.id AND key = 'dj_audio_hash')"
+            ),
         }
 
     def _sync_songs(self) -> tuple[int, int]:
@@ -504,58 +571,10 @@ class Catalog:
 
     def _rebuild_aggregates(self) -> None:
         conn = self.db.conn
-        conn.executescript(
-            """
-            DELETE FROM catalog_song_genres
-              WHERE item_id NOT IN (SELECT item_id FROM catalog_songs);
-            DELETE FROM catalog_albums;
-            INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_id,
-                artist_key, year, genre, song_count, duration, added, comp, mb_albumid,
-                artpath, disc_titles, first_item_id)
-              SELECT s.album_id, s.beets_album_id, s.album, bc_sort(s.album),
-                s.albumartist, 'ar-' || bc_hash(s.albumartist), bc_sort(s.albumartist),
-                coalesce(nullif(a.year, 0), max(s.year)),
-                coalesce(bc_first(a.genres), bc_first(max(s.genres))),
-                count(*), sum(s.length), min(s.added),
-                coalesce(a.comp, max(s.comp)), nullif(a.mb_albumid, ''),
-                bc_path(nullif(a.artpath, '')),
-                (SELECT group_concat(d.disc || char(31) || d.disctitle, char(30))
-                   FROM (SELECT DISTINCT disc, disctitle FROM catalog_songs
-                         WHERE album_id = s.album_id AND disctitle IS NOT NULL
-                         ORDER BY disc) d),
-                min(s.item_id)
-              FROM catalog_songs s LEFT JOIN beets.albums a ON a.id = s.beets_album_id
-              GROUP BY s.album_id;
-            DELETE FROM catalog_artists;
-            INSERT INTO catalog_artists (id, name, name_key, album_count, song_count,
-                cover_album_id)
-              SELECT id, name, bc_sort(name), sum(albums), sum(songs), max(cover)
-              FROM (
-                SELECT artist_id AS id, artist AS name, count(*) AS albums,
-                       0 AS songs, min(id) AS cover
-                  FROM catalog_albums GROUP BY artist_id
-                UNION ALL
-                SELECT artist_id, artist, 0, count(*), NULL
-                  FROM catalog_songs GROUP BY artist_id
-              ) GROUP BY id;
-            UPDATE catalog_artists SET mbid = (
-              SELECT nullif(i.mb_artistid, '') FROM catalog_songs s
-                JOIN beets.items i ON i.id = s.item_id
-              WHERE s.artist_id = catalog_artists.id AND i.mb_artistid != '' LIMIT 1);
-            DELETE FROM catalog_genres;
-            INSERT INTO catalog_genres (name, song_count, album_count)
-              SELECT g.genre, count(*), count(DISTINCT s.album_id)
-              FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
-              GROUP BY g.genre;
-            INSERT INTO catalog_songs_fts(catalog_songs_fts) VALUES ('optimize');
-            DELETE FROM catalog_albums_fts;
-            INSERT INTO catalog_albums_fts (rowid, name, artist)
-              SELECT rowid, name, artist FROM catalog_albums;
-            DELETE FROM catalog_artists_fts;
-            INSERT INTO catalog_artists_fts (rowid, name)
-              SELECT rowid, name FROM catalog_artists;
-            """
-        )
+        # One statement at a time: executescript() would COMMIT the sync's transaction first.
+        for statement in AGGREGATES_SQL.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
         # Python's sort key also sets the index letter, which SQL cannot compute.
         letters = [
             (index_letter(name), artist_id)

@@ -190,6 +190,12 @@ def music_library(tmp_path_factory: pytest.TempPathFactory) -> MusicLibrary:
     return build_library(tmp_path_factory.mktemp("served"))
 
 
+@pytest.fixture
+def own_library(tmp_path: Path) -> MusicLibrary:
+    """A library of the test's own, for tests that change it."""
+    return build_library(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def app(music_library: MusicLibrary):
     return create_app(music_library.settings)

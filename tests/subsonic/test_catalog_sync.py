@@ -15,12 +15,7 @@ from beets.library import Item, Library
 from beetcrate import sidecar
 from beetsplug.dupes.store import hidden_item_ids
 from subsonic.app import create_app
-from tests.subsonic.conftest import Api, MusicLibrary, build_library
-
-
-@pytest.fixture
-def own_library(tmp_path: Path) -> MusicLibrary:
-    return build_library(tmp_path)
+from tests.subsonic.conftest import Api, MusicLibrary
 
 
 def _beets(music_library: MusicLibrary) -> Library:
@@ -92,7 +87,12 @@ def test_a_failed_sync_leaves_the_previous_catalog_intact(own_library: MusicLibr
     titles = _song_titles(api)
     catalog = services.catalog
     original = catalog._rebuild_aggregates
-    catalog._rebuild_aggregates = lambda: (_ for _ in ()).throw(RuntimeError("disk full"))
+
+    def fail_after_the_aggregates() -> None:
+        original()
+        raise RuntimeError("disk full")
+
+    catalog._rebuild_aggregates = fail_after_the_aggregates
     lib = _beets(own_library)
     item = lib.get_item(own_library.items["blue2"].id)
     item.title = "Half Written"
