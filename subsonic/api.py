@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.exceptions import HTTPException
 
 from subsonic import (
     album_lists,
@@ -198,8 +199,6 @@ def add_cors_headers(response: Response) -> Response:
 @blueprint.app_errorhandler(Exception)
 def unexpected_error(exc: Exception) -> Response:
     """Any bug becomes a Subsonic error for the client and a traceback in the server's log."""
-    from werkzeug.exceptions import HTTPException
-
     if isinstance(exc, HTTPException):
         return exc.get_response()
     log.exception("unexpected error serving %s", request.path)

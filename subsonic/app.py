@@ -8,6 +8,8 @@ from flask import Flask
 
 from beetcrate import sidecar
 from beetcrate.settings import Settings
+from subsonic import dj_analysis
+from subsonic.api import blueprint
 from subsonic.catalog import BeetsWatcher, Catalog
 from subsonic.covers import CoverArt
 from subsonic.library import Library
@@ -51,9 +53,6 @@ def create_services(settings: Settings) -> Services:
 
 
 def create_app(settings: Settings) -> Flask:
-    from subsonic import dj_analysis
-    from subsonic.api import blueprint
-
     app = Flask(__name__)
     app.extensions["beetcrate"] = create_services(settings)
     app.register_blueprint(blueprint)

@@ -25,6 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 from flask import Response
 
+from subsonic import __version__
+
 API_VERSION = "1.16.1"
 SERVER_TYPE = "beetcrate"
 XML_NAMESPACE = "http://subsonic.org/restapi"
@@ -95,8 +97,6 @@ def _xml_element(name: str, node: Any) -> Iterator[str]:
 
 def envelope(payload: Payload | None = None, status: str = "ok") -> Payload:
     """The ``subsonic-response`` node every answer is wrapped in."""
-    from subsonic import __version__
-
     return {
         "status": status,
         "version": API_VERSION,
