@@ -6,4 +6,4 @@ families live in ``tempo``, ``key``, ``loudness``, ``waveform``, ``cues`` and ``
 
 # Bump when a change to the engine changes its results: stored analyses of an older version
 # are recomputed by the next ``beet dj analyze``.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
