@@ -15,6 +15,9 @@ Drum patterns are written on a 16-step bar:
   (labelled at full tempo, felt at half);
 - ``swing``: backbeat with hats on swung eighths (the off-beat delayed to the last triplet);
 - ``syncopated``: kicks off the beat, 16th hats with accents.
+
+Every other track is tuned away from A = 440 Hz by 15 to 45 cents either way, as records are:
+a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by how much.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Spec:
     intro_bars: int  # beatless bars (pads only) at the start
     suffix: str = "flac"
     seed: int = 0
+    detune: int = 0  # cents from A = 440 Hz
 
     @property
     def key_name(self) -> str:
@@ -75,6 +79,8 @@ class Labels:
 def labelled_set(count: int, seconds: float, seed: int = 7) -> list[Spec]:
     """``count`` specs cycling through patterns, all 24 keys and the three formats."""
     rng = np.random.default_rng(seed)
+    # A generator of its own, so that adding detuning left the tempi of each draw as they were.
+    tunings = np.random.default_rng(seed + 1)
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -83,9 +89,11 @@ def labelled_set(count: int, seconds: float, seed: int = 7) -> list[Spec]:
         # Fractional tempi: two decimals, as DJ software displays them.
         bpm = round(float(rng.uniform(low, high)), 2)
         key_index = (n * 7) % 24
+        cents = int(tunings.uniform(15, 45)) * int(tunings.choice([-1, 1]))
+        detune = cents if n % 2 else 0
         specs.append(
             Spec(
-                name=f"{n:03d}_{pattern}_{bpm:.2f}",
+                name=f"{n:03d}_{pattern}_{bpm:.2f}" + (f"_{detune:+d}c" if detune else ""),
                 pattern=pattern,
                 bpm=bpm,
                 tonic=key_index % 12,
@@ -95,6 +103,7 @@ def labelled_set(count: int, seconds: float, seed: int = 7) -> list[Spec]:
                 # Every pattern in every format (patterns cycle faster than formats).
                 suffix=FORMATS[(n // len(patterns)) % len(FORMATS)],
                 seed=int(rng.integers(1 << 30)),
+                detune=detune,
             )
         )
     return specs
@@ -153,12 +162,13 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         root = spec.tonic + degree
         third = 3 if quality == "minor" else 4
         for midi in (60 + root % 12, 60 + (root + third) % 12, 60 + (root + 7) % 12):
-            _add(music, _tone(midi, bar, 4, bar), start, 0.12)
+            _add(music, _tone(midi + spec.detune / 100, bar, 4, bar), start, 0.12)
         swing = spec.pattern == "swing"
         # Eighth-note bass; a swing groove has a walking bass on the beats instead.
         for step in range(0, 16, 4 if swing else 2):
             at = start + step * beat / 4
-            _add(music, _tone(36 + root % 12, beat / 2, 3, beat / 3), at, 0.3)
+            bass = 36 + root % 12 + spec.detune / 100
+            _add(music, _tone(bass, beat / 2, 3, beat / 3), at, 0.3)
         if number < spec.intro_bars:
             continue
         for step in range(16):

@@ -39,6 +39,8 @@ CLIPS = {
     "dnb": synth.Spec("dnb", "drum_and_bass", 171.7, 6, False, 16.0, 0, "mp3", seed=2),
     # A breakbeat with syncopated kicks (the off-beat trap), D minor, Ogg Vorbis.
     "breaks": synth.Spec("breaks", "breakbeat", 133.0, 2, True, 16.0, 0, "ogg", seed=3),
+    # Half-time trap: syncopated kicks, 16th hats, one snare a bar; tuned 38 cents flat, E minor.
+    "trap": synth.Spec("trap", "half_time_trap", 141.3, 4, True, 16.0, 0, "flac", 4, -38),
 }
 
 

@@ -16,7 +16,7 @@ from benchmarks.dj import metrics
 from tests.dj.conftest import Clip
 
 
-@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_tempo_is_within_a_tenth_of_a_bpm(clips: dict[str, Clip], name: str) -> None:
     # 16 s clips with a beatless intro hold about 25 drum hits; a full track does better.
     clip = clips[name]
@@ -27,7 +27,7 @@ def test_drum_and_bass_is_not_read_at_half_tempo(clips: dict[str, Clip]) -> None
     assert clips["dnb"].analysis.rhythm.bpm > 160
 
 
-@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_beats_land_on_the_labelled_beats_not_between_them(
     clips: dict[str, Clip], name: str
 ) -> None:
@@ -35,17 +35,38 @@ def test_beats_land_on_the_labelled_beats_not_between_them(
     assert metrics.f_measure(clip.analysis.rhythm.beats, clip.labels.beats) >= 0.95
 
 
-@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_downbeats_start_the_bars(clips: dict[str, Clip], name: str) -> None:
     clip = clips[name]
     assert metrics.f_measure(clip.analysis.rhythm.downbeats, clip.labels.downbeats) >= 0.9
 
 
-@pytest.mark.parametrize("name", ["house", "dnb", "breaks"])
+@pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -> None:
     clip = clips[name]
     assert clip.analysis.key is not None
     assert clip.analysis.key.name == clip.spec.key_name
+
+
+def test_tuning_away_from_a440_is_measured_and_corrected(clips: dict[str, Clip]) -> None:
+    clip = clips["trap"]
+    samples, rate = media.decode(clip.path, sample_rate=44100, mono=True)
+    collector = key.ChromaCollector(rate)
+    collector.feed(samples[0])
+    chroma = collector.result()
+    assert chroma.tuning == pytest.approx(clip.spec.detune / 100, abs=0.03)
+    assert key.estimate_key(chroma).name == clip.spec.key_name == "E minor"
+
+
+def test_a_key_a_fifth_away_is_decided_by_the_scale_note_that_is_played() -> None:
+    # B major's chords (B, E, F#) weighed like E major's: tonic and dominant swap roles. Only
+    # B major's scale has A# (in F#), only E major's has A: A# sounds, A does not.
+    profile = np.zeros(12)
+    for note, weight in {11: 3, 6: 2, 4: 1.5, 3: 1, 1: 0.7, 8: 0.6, 10: 0.6, 9: 0.05}.items():
+        profile[note] = weight
+    assert key._by_scale_notes(profile, tonic=4, minor=False) == 11
+    profile[9], profile[10] = 0.6, 0.05  # now A sounds and A# does not: E major stays
+    assert key._by_scale_notes(profile, tonic=4, minor=False) == 4
 
 
 @pytest.mark.parametrize(
