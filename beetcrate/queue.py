@@ -9,10 +9,19 @@ Backends, from the ``beetcrate: queue:`` section of the beets config:
 
 - ``sqlite`` (default): SqliteHuey in a file beside the beets library (``path`` overrides it);
 - ``redis``: RedisHuey at ``redis_url``, for workers on other machines that see the same files.
+
+A task that must not be lost with a killed worker runs inside ``lease(task_id)``: a timestamp in
+the queue's own storage (so workers on other machines report too), renewed while the task runs.
+A task that is neither waiting, nor scheduled, nor finished, and whose lease is older than
+``LEASE_SECONDS``, died with its worker and can be queued again.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import confuse
@@ -24,6 +33,8 @@ QUEUE_DEFAULTS = {
     "path": "",
     "redis_url": "redis://127.0.0.1:6379/0",
 }
+
+LEASE_SECONDS = 60.0  # a running task renews its lease four times in this period
 
 huey = Huey("beetcrate", storage_class=MemoryStorage)
 
@@ -58,3 +69,40 @@ def configure_from_beets(config: confuse.ConfigView) -> Huey:
         path=path or library.parent / "beetcrate-queue.db",
         redis_url=section["redis_url"].as_str(),
     )
+
+
+def _lease_key(task_id: str) -> str:
+    return f"beetcrate-lease:{task_id}"
+
+
+@contextmanager
+def lease(task_id: str) -> Iterator[None]:
+    """Hold the lease of a running task, renewed in a thread until the block ends.
+
+    The lease outlives the task on purpose: between the task's end and Huey storing its result
+    it must still read as running. The one that collects the result releases it.
+    """
+    huey.put(_lease_key(task_id), time.time())
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LEASE_SECONDS / 4):
+            huey.put(_lease_key(task_id), time.time())
+
+    renewer = threading.Thread(target=renew, name=f"lease {task_id}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+
+
+def holds_lease(task_id: str) -> bool:
+    """Whether the task is running somewhere: its lease was renewed within LEASE_SECONDS."""
+    stamp = huey.get(_lease_key(task_id), peek=True)
+    return stamp is not None and time.time() - stamp < LEASE_SECONDS
+
+
+def release(task_id: str) -> None:
+    huey.delete(_lease_key(task_id))

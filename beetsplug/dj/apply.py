@@ -15,7 +15,7 @@ from beets.library import Item, Library
 from huey.exceptions import TaskException
 
 from analysis import ANALYSIS_VERSION
-from beetcrate.queue import huey
+from beetcrate.queue import holds_lease, huey, release
 from beetsplug.dj import store
 from beetsplug.dj.fields import item_fields
 from beetsplug.dj.tasks import analyze_file
@@ -72,25 +72,35 @@ class Applier:
             if result is None:
                 continue
             self.finish(store.jobs_of_task(self.db, task_id), result)
+            release(task_id)
             collected += 1
         return collected
 
 
-def recover(db: sqlite_utils.Database, preferred: tuple[float, float]) -> int:
-    """Re-queue jobs whose task was lost (a worker killed mid-task); returns how many.
-
-    A task is lost when it is neither waiting, nor scheduled for a retry, nor finished.
-    """
+def lost_tasks(db: sqlite_utils.Database) -> set[str]:
+    """Open tasks that died with their worker: neither waiting, nor scheduled for a retry, nor
+    finished, nor running (a lease renewed within ``LEASE_SECONDS``)."""
     waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
-    requeued = 0
+    lost = set()
     for task_id in store.open_task_ids(db):
-        if task_id in waiting:
+        if task_id in waiting or holds_lease(task_id):
             continue
         try:
             if huey.result(task_id, preserve=True) is not None:
                 continue
         except TaskException:
             continue
+        lost.add(task_id)
+    return lost
+
+
+def recover(
+    db: sqlite_utils.Database, preferred: tuple[float, float], only: set[str] | None = None
+) -> int:
+    """Queue lost tasks again (those of ``only`` still lost, if given); returns how many."""
+    lost = lost_tasks(db)
+    requeued = 0
+    for task_id in lost if only is None else lost & only:
         jobs = store.jobs_of_task(db, task_id)
         priority = db.execute(
             "SELECT MAX(priority) FROM dj_jobs WHERE task_id = ?", (task_id,)
@@ -98,5 +108,23 @@ def recover(db: sqlite_utils.Database, preferred: tuple[float, float]) -> int:
         task = analyze_file.s(jobs[0]["path"], jobs[0]["audio_hash"], preferred, priority=priority)
         huey.enqueue(task)
         store.retask(db, task_id, task.id)
+        release(task_id)
         requeued += 1
     return requeued
+
+
+class LostTaskWatch:
+    """Queues again the tasks found lost on two checks in a row, while workers run.
+
+    One check is not enough: a task a worker has just taken holds no lease for a moment.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, preferred: tuple[float, float]) -> None:
+        self.db = db
+        self.preferred = preferred
+        self._suspects: set[str] = set()
+
+    def check(self) -> int:
+        requeued = recover(self.db, self.preferred, only=self._suspects)
+        self._suspects = lost_tasks(self.db)
+        return requeued

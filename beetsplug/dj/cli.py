@@ -22,9 +22,9 @@ from analysis import waveform as waveforms
 from analysis.engine import ANALYSIS_VERSION
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
-from beetcrate.queue import configure_from_beets, huey
+from beetcrate.queue import LEASE_SECONDS, configure_from_beets, huey
 from beetsplug.dj import store
-from beetsplug.dj.apply import Applier, recover
+from beetsplug.dj.apply import Applier, LostTaskWatch, recover
 from beetsplug.dj.render import render_waveform
 from beetsplug.dj.tasks import USER_PRIORITY, analyze_file, compute
 
@@ -267,8 +267,15 @@ class DjLibrary:
         # A connection of its own: sqlite connections are not shared between threads here.
         db = store.open_store(Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2]))
         applier = Applier(self.lib, db, self.applier.write)
+        watch = LostTaskWatch(db, self.preferred)
+        checked = time.monotonic()
         while not stop.wait(1.0):
             applier.collect()
+            if time.monotonic() - checked >= LEASE_SECONDS / 2:
+                checked = time.monotonic()
+                requeued = watch.check()
+                if requeued:
+                    ui.print_(f"re-queued {requeued} job(s) lost with a worker")
 
 
 def _summarize(summary: Summary, now: bool, wait: bool) -> None:

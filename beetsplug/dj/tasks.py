@@ -5,24 +5,53 @@ sees the same files (with the Redis backend). What a task returns is applied by 
 (``apply.Applier``) on the library's machine.
 
 Failures that retrying cannot fix (missing file, corrupt or undecodable audio) come back as
-``{"error": reason}`` at once; anything else (a network share gone for a moment) raises, and
-Huey retries with exponential backoff before storing the error.
+``{"error": reason}`` at once; I/O errors that pass (a network share reconnecting, a busy disk)
+and anything unexpected raise, and Huey retries with exponential backoff before storing the
+error. A running task holds a lease
+(``beetcrate.queue.lease``), so a task that died with its worker is found and queued again.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
+
+from huey.api import Task
 
 from analysis.engine import AnalysisError, analyze
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
-from beetcrate.queue import huey
+from beetcrate.queue import huey, lease
 from beetsplug.dj.store import encode
 
 RETRIES = 3
 RETRY_DELAY = 10  # seconds, doubled at each retry
 USER_PRIORITY = 10  # an explicit ``beet dj analyze`` goes before the import backlog (0)
+TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.EIO,
+        errno.ESTALE,
+        errno.ETIMEDOUT,
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.EINTR,
+        errno.ENOTCONN,
+        errno.ECONNRESET,
+        errno.EHOSTDOWN,
+        errno.EHOSTUNREACH,
+    }
+)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Whether an error was caused, down its chain, by an I/O error that may pass."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in TRANSIENT_ERRNOS:
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def compute(path: str, expected_hash: str | None, preferred: tuple[float, float]) -> dict[str, Any]:
@@ -35,12 +64,15 @@ def compute(path: str, expected_hash: str | None, preferred: tuple[float, float]
             return {"error": f"the audio of {path} changed since it was queued"}
         payload = encode(analyze(path, preferred_tempo=preferred))
     except (MediaError, AnalysisError) as exc:
+        if _is_transient(exc):
+            raise
         return {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
     return {**payload, "audio_hash": found}
 
 
-@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2)
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, context=True)
 def analyze_file(
-    path: str, expected_hash: str | None, preferred: tuple[float, float]
+    path: str, expected_hash: str | None, preferred: tuple[float, float], task: Task
 ) -> dict[str, Any]:
-    return compute(path, expected_hash, preferred)
+    with lease(task.id):
+        return compute(path, expected_hash, preferred)
