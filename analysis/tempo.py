@@ -142,10 +142,14 @@ def _prior(bpm: float, preferred: tuple[float, float]) -> float:
 
 def strikes(amplitude: np.ndarray) -> np.ndarray:
     """(3, n) rise of each band's amplitude over a few frames, each band's mean scaled to 1."""
-    rise = np.maximum(np.diff(amplitude, axis=1, prepend=amplitude[:, :1]), 0.0)
-    kernel = np.ones(_STRIKE_FRAMES, dtype=rise.dtype)
-    rise = np.array([np.convolve(band, kernel, mode="same") for band in rise])
-    return rise / (rise.mean(axis=1, keepdims=True) + 1e-9)
+    kernel = np.ones(_STRIKE_FRAMES, dtype=amplitude.dtype)
+    strike = np.empty_like(amplitude)
+    # Band by band: a two-hour mix has a million frames, and copies of all three add up.
+    for band, values in enumerate(amplitude):
+        rise = np.maximum(np.diff(values, prepend=values[:1]), 0.0)
+        strike[band] = np.convolve(rise, kernel, mode="same")
+        strike[band] /= strike[band].mean() + 1e-9
+    return strike
 
 
 def estimate_period(
