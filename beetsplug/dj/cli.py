@@ -26,7 +26,7 @@ from beetcrate.queue import LEASE_SECONDS, configure_from_beets, huey
 from beetsplug.dj import store
 from beetsplug.dj.apply import Applier, LostTaskWatch, recover
 from beetsplug.dj.render import render_waveform
-from beetsplug.dj.tasks import USER_PRIORITY, analyze_file, compute
+from beetsplug.dj.tasks import USER_PRIORITY, analyze_file, compute_inline
 
 IMPORT_PRIORITY = 0
 _IDLE_HINT_SECONDS = 60.0
@@ -134,7 +134,7 @@ class DjLibrary:
         bar = tqdm(total=len(todo), unit="track", desc="analysing", disable=not todo)
         if jobs <= 1:
             outcomes = (
-                (item, digest, compute(os.fsdecode(item.path), digest, self.preferred))
+                (item, digest, compute_inline(os.fsdecode(item.path), digest, self.preferred))
                 for item, digest in todo
             )
             for item, digest, result in outcomes:
@@ -143,7 +143,7 @@ class DjLibrary:
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = {
-                    pool.submit(compute, os.fsdecode(item.path), digest, self.preferred): (
+                    pool.submit(compute_inline, os.fsdecode(item.path), digest, self.preferred): (
                         item,
                         digest,
                     )

@@ -66,8 +66,23 @@ def compute(path: str, expected_hash: str | None, preferred: tuple[float, float]
     except (MediaError, AnalysisError) as exc:
         if _is_transient(exc):
             raise
-        return {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+        return {"error": _one_line(exc)}
     return {**payload, "audio_hash": found}
+
+
+def compute_inline(
+    path: str, expected_hash: str | None, preferred: tuple[float, float]
+) -> dict[str, Any]:
+    """``compute`` for ``beet dj analyze --now``, which has no retries: an error of any kind is
+    that track's failure (a rerun resumes), never the end of a library-wide run."""
+    try:
+        return compute(path, expected_hash, preferred)
+    except Exception as exc:  # reported per track, with its reason
+        return {"error": _one_line(exc)}
+
+
+def _one_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, context=True)

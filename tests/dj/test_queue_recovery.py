@@ -134,3 +134,14 @@ def test_a_collected_task_releases_its_lease(dj: DjLibrary, add_clip: Callable[.
     assert queue.holds_lease(task.id)
     dj.applier.collect()
     assert not queue.holds_lease(task.id)
+
+
+def test_an_inline_run_reports_a_passing_io_error_as_that_tracks_failure(
+    dj: DjLibrary, add_clip: Callable[..., Item], share: ShareDown
+) -> None:
+    items = [add_clip("house"), add_clip("dnb")]
+    summary = dj.analyze(items, now=True, jobs=1, force=False, wait=False)
+    assert summary.done == 0
+    assert [reason for _, reason in summary.failures] == [
+        f"cannot open {os.fsdecode(item.path)}: Input/output error" for item in items
+    ]
