@@ -8,7 +8,8 @@ read. Until then the queue is in memory, so importing a task module has no side 
 Backends, from the ``beetcrate: queue:`` section of the beets config:
 
 - ``sqlite`` (default): SqliteHuey in a file beside the beets library (``path`` overrides it);
-- ``redis``: RedisHuey at ``redis_url``, for workers on other machines that see the same files.
+- ``redis``: RedisHuey at ``redis_url``, for workers on other machines that see the same files;
+- ``lease_seconds`` (60): how long a running task's lease lasts without renewal.
 
 A task that must not be lost with a killed worker runs inside ``lease(task_id)``: a timestamp in
 the queue's own storage (so workers on other machines report too), renewed while the task runs.
@@ -32,9 +33,11 @@ QUEUE_DEFAULTS = {
     "backend": "sqlite",
     "path": "",
     "redis_url": "redis://127.0.0.1:6379/0",
+    "lease_seconds": 60.0,
 }
 
-LEASE_SECONDS = 60.0  # a running task renews its lease four times in this period
+# A running task renews its lease four times in this period; set by ``configure_from_beets``.
+LEASE_SECONDS = 60.0
 
 huey = Huey("beetcrate", storage_class=MemoryStorage)
 
@@ -64,6 +67,8 @@ def configure_from_beets(config: confuse.ConfigView) -> Huey:
     section.add(QUEUE_DEFAULTS)
     library = Path(config["library"].as_filename()).resolve()
     path = section["path"].as_filename() if section["path"].get() else None
+    global LEASE_SECONDS
+    LEASE_SECONDS = section["lease_seconds"].as_number()
     return configure_queue(
         backend=section["backend"].as_choice(["sqlite", "redis"]),
         path=path or library.parent / "beetcrate-queue.db",

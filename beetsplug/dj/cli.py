@@ -20,9 +20,10 @@ from tqdm import tqdm
 
 from analysis import waveform as waveforms
 from analysis.engine import ANALYSIS_VERSION
+from beetcrate import queue
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
-from beetcrate.queue import LEASE_SECONDS, configure_from_beets, huey
+from beetcrate.queue import configure_from_beets, huey
 from beetsplug.dj import store
 from beetsplug.dj.apply import Applier, LostTaskWatch, recover
 from beetsplug.dj.render import render_waveform
@@ -271,7 +272,7 @@ class DjLibrary:
         checked = time.monotonic()
         while not stop.wait(1.0):
             applier.collect()
-            if time.monotonic() - checked >= LEASE_SECONDS / 2:
+            if time.monotonic() - checked >= queue.LEASE_SECONDS / 2:
                 checked = time.monotonic()
                 requeued = watch.check()
                 if requeued:
