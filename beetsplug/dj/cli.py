@@ -212,7 +212,8 @@ class DjLibrary:
         self.applier.collect()
         counts = store.counts(self.db)
         lines = [
-            f"queue: {huey.pending_count()} waiting, {huey.scheduled_count()} to retry",
+            f"queue: {huey.pending_count()} waiting, {huey.scheduled_count()} to retry, "
+            f"{sum(map(queue.holds_lease, store.open_task_ids(self.db)))} running",
             f"tracks: {counts[store.QUEUED]} queued, {counts[store.DONE]} done, "
             f"{counts[store.FAILED]} failed",
         ]

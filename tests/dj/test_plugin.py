@@ -201,7 +201,7 @@ def test_status_counts_queued_done_and_failed_with_reasons(
     )
     dj.analyze([add_clip("house")], now=False, jobs=1, force=False, wait=False)
     status = dj.status().splitlines()
-    assert status[0] == "queue: 1 waiting, 0 to retry"
+    assert status[0] == "queue: 1 waiting, 0 to retry, 0 running"
     assert status[1] == "tracks: 1 queued, 1 done, 1 failed"
     assert status[2].startswith("  failed: ") and "empty" in status[2]
 

@@ -107,6 +107,7 @@ def test_a_running_task_holds_a_lease_and_is_not_queued_twice(
     with lease(task.id):
         time.sleep(0.6)  # longer than a lease: the renewals keep it fresh
         assert recover(dj.db, dj.preferred) == 0
+        assert dj.status().startswith("queue: 0 waiting, 0 to retry, 1 running")
     time.sleep(0.5)  # the worker was killed: nothing renews the lease any more
     assert recover(dj.db, dj.preferred) == 1
     assert huey.pending_count() == 1
