@@ -314,7 +314,7 @@ def track(
     phase, consistency = fit_phase(placing, period, phase)
     bpm = 60 * fps / period
     beats = _grid_times(frames, period, phase)
-    downbeats = _downbeats(beats, frames, low, mid, chroma, chroma_rate)
+    downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
     return Rhythm(
         bpm=round(bpm, 2),
         confidence=round(confidence * consistency, 3),
@@ -343,16 +343,17 @@ def _zscore(values: np.ndarray) -> np.ndarray:
 def _downbeats(
     beats: np.ndarray,
     frames: Frames,
-    low: np.ndarray,
-    mid: np.ndarray,
+    strike: np.ndarray,
     chroma: np.ndarray,
     chroma_rate: float,
 ) -> np.ndarray:
     if beats.size < 2 * BEATS_PER_BAR:
         return beats[:1]
-    at = np.clip(((beats - frames.offset) * frames.rate).astype(int), 0, low.size - 1)
-    kick = np.array([low[max(0, i - 2) : i + 3].max() for i in at])
-    snare = np.array([mid[max(0, i - 2) : i + 3].max() for i in at])
+    at = np.clip(((beats - frames.offset) * frames.rate).astype(int), 0, frames.count - 1)
+    kick = np.array([strike[0, max(0, i - 2) : i + 3].max() for i in at])
+    # Mid and high together: chords change on the downbeat too, in the mid band only.
+    snare_strike = np.sqrt(strike[1] * strike[2])
+    snare = np.array([snare_strike[max(0, i - 2) : i + 3].max() for i in at])
     level = frames.amplitude.sum(axis=0)
     spacing = max(1, int(np.median(np.diff(at))))
     before = np.array([level[max(0, i - spacing) : max(1, i)].mean() for i in at])
