@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/dj_bench.py            # 36 tracks x 45 s, about 6 minutes
     .venv/bin/python benchmarks/dj_bench.py --quick    # 12 tracks x 30 s, about 1.5 minutes
     .venv/bin/python benchmarks/dj_bench.py --only beetcrate
+    .venv/bin/python benchmarks/dj_bench.py --stressed # humanized drums, noise
 
 The set is synthesized (benchmarks/dj/synth.py) into benchmarks/.work/dj and reused across runs.
 All three systems decode through ``beetcrate.media`` and run in this process, one at a time, so
@@ -115,10 +116,12 @@ SYSTEMS: dict[str, Callable[[Path], Estimate]] = {
 }
 
 
-def build_set(count: int, seconds: float, seed: int) -> list[tuple[synth.Spec, Path, synth.Labels]]:
+def build_set(
+    count: int, seconds: float, seed: int, stressed: bool
+) -> list[tuple[synth.Spec, Path, synth.Labels]]:
     WORK.mkdir(parents=True, exist_ok=True)
     items = []
-    for spec in synth.labelled_set(count, seconds, seed=seed):
+    for spec in synth.labelled_set(count, seconds, seed=seed, stressed=stressed):
         path = WORK / f"{spec.name}_{int(seconds)}s_seed{seed}.{spec.suffix}"
         if path.exists():
             _, labels = synth.render(spec)
@@ -170,8 +173,11 @@ def evaluate(system: str, items: list, verbose: bool) -> dict[str, object]:
     }
 
 
-def print_table(results: dict[str, dict[str, object]], count: int, seconds: float) -> None:
-    print(f"\n{count} tracks x {seconds:.0f} s (6 drum patterns, 24 keys, FLAC/MP3/Ogg)\n")
+def print_table(
+    results: dict[str, dict[str, object]], count: int, seconds: float, stressed: bool
+) -> None:
+    stress = ", humanized drums and noise" if stressed else ""
+    print(f"\n{count} tracks x {seconds:.0f} s (6 drum patterns, 24 keys, FLAC/MP3/Ogg{stress})\n")
     header = (
         f"{'system':10s} {'Acc1':>6s} {'Acc2':>6s} {'medErr%':>8s} {'beatF':>6s} "
         f"{'downF':>6s} {'keyMIREX':>9s} {'keyExact':>9s} {'s/min':>7s} {'x RT':>7s}"
@@ -203,17 +209,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="length of each track")
     parser.add_argument("--only", choices=sorted(SYSTEMS), action="append", help="systems to run")
     parser.add_argument("--seed", type=int, default=7, help="another draw of tempi and sounds")
+    parser.add_argument(
+        "--stressed", action="store_true", help="humanized drums (6 ms, 60-100 %%) and noise"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per track")
     args = parser.parse_args()
     count = args.tracks or (12 if args.quick else 36)
     seconds = args.seconds or (30.0 if args.quick else 45.0)
-    items = build_set(count, seconds, args.seed)
+    items = build_set(count, seconds, args.seed, args.stressed)
     # Import and JIT costs are not analysis: warm each system up on the first track.
     results = {}
     for system in args.only or list(SYSTEMS):
         SYSTEMS[system](items[0][1])
         results[system] = evaluate(system, items, args.verbose)
-    print_table(results, count, seconds)
+    print_table(results, count, seconds, args.stressed)
 
 
 if __name__ == "__main__":
