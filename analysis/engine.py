@@ -60,6 +60,7 @@ class Analysis:
             "camelot": k.camelot if k else None,
             "openkey": k.openkey if k else None,
             "key_strength": k.strength if k else 0.0,
+            "tuning_cents": k.tuning_cents if k else None,
             "lufs": self.loudness.integrated,
             "loudness_range": self.loudness.range,
             "true_peak": self.loudness.true_peak,

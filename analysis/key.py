@@ -55,6 +55,7 @@ class Key:
     tonic: int  # pitch class, C = 0
     minor: bool
     strength: float  # 0..1, essentia's correlation with the profile
+    tuning_cents: int = 0  # how far the record's A is from 440 Hz
 
     @property
     def name(self) -> str:
@@ -220,7 +221,12 @@ def estimate_key(chroma: Chroma) -> Key | None:
         relative = (tonic + 3) % 12 if minor else (tonic + 9) % 12
         if bass_profile[relative] > _RELATIVE_BASS_RATIO * bass_profile[tonic]:
             tonic, minor = relative, not minor
-    return Key(tonic=tonic, minor=minor, strength=round(strength, 3))
+    return Key(
+        tonic=tonic,
+        minor=minor,
+        strength=round(strength, 3),
+        tuning_cents=round(100 * chroma.tuning),
+    )
 
 
 def _scale(tonic: int, minor: bool) -> set[int]:

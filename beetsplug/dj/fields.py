@@ -19,6 +19,7 @@ FLEX_FIELDS = {
     "bpm_confidence": "bpm_confidence",
     "beat_consistency": "beat_consistency",
     "key_strength": "key_strength",
+    "tuning_cents": "tuning_cents",
     "camelot": "camelot",
     "openkey": "openkey",
     "lufs": "lufs",

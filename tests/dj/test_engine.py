@@ -56,6 +56,7 @@ def test_tuning_away_from_a440_is_measured_and_corrected(clips: dict[str, Clip])
     chroma = collector.result()
     assert chroma.tuning == pytest.approx(clip.spec.detune / 100, abs=0.03)
     assert key.estimate_key(chroma).name == clip.spec.key_name == "E minor"
+    assert clip.analysis.scalars()["tuning_cents"] == pytest.approx(clip.spec.detune, abs=3)
 
 
 def test_a_key_a_fifth_away_is_decided_by_the_scale_note_that_is_played() -> None:
