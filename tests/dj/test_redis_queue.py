@@ -13,7 +13,8 @@ import pytest
 from beets import config as beets_config
 from beets.library import Item, Library
 
-from beetcrate.queue import huey
+from beetcrate.queue import holds_lease, huey
+from beetsplug.dj.apply import LostTaskWatch
 from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 
@@ -71,3 +72,18 @@ def test_redis_queue_carries_tasks_by_priority_to_the_writer(
         huey.execute(huey.dequeue())
     assert redis_dj.applier.collect() == 2
     assert [library.get_item(item.id).bpm for item in (backlog, wanted)] == [127, 172]
+
+
+def test_leases_live_in_redis_so_workers_on_other_machines_report(
+    redis_dj: DjLibrary, add_clip: Callable[..., Item]
+) -> None:
+    redis_dj.enqueue(add_clip("dnb"), None, USER_PRIORITY)
+    huey.dequeue()  # taken by a worker elsewhere, which then dies before its first lease
+    watch = LostTaskWatch(redis_dj.db, redis_dj.preferred)
+    assert watch.check() == 0
+    assert watch.check() == 1
+    task = huey.dequeue()
+    huey.execute(task)
+    assert holds_lease(task.id)
+    redis_dj.applier.collect()
+    assert not holds_lease(task.id)
