@@ -125,7 +125,7 @@ def fold(profile: np.ndarray, tuning: float) -> np.ndarray:
 class Chroma:
     frames: np.ndarray  # (n, 12) per-frame chroma at A = 440 Hz, C = 0
     rate: float  # frames per second
-    profile: np.ndarray  # (120,) mean frame-normalised fine profile, 80-5000 Hz
+    profile: np.ndarray  # (120,) fine profile, 80-5000 Hz: the sum of frame-normalised frames
     bass: np.ndarray  # (120,) the same, 40-250 Hz
     tuning: float  # semitones from A = 440 Hz, -0.5..0.5
 
