@@ -140,26 +140,37 @@ def _prior(bpm: float, preferred: tuple[float, float]) -> float:
     return float(-0.5 * (outside / _RANGE_SOFTNESS) ** 2 - 0.5 * (centre / _CENTRE_WIDTH) ** 2)
 
 
-def strikes(amplitude: np.ndarray) -> np.ndarray:
-    """(3, n) rise of each band's amplitude over a few frames, each band's mean scaled to 1."""
+@dataclass(frozen=True)
+class Strikes:
+    """Per frame, how hard the drums hit: each band's mean scaled to 1."""
+
+    kick: np.ndarray  # the low band
+    snare: np.ndarray  # mid and high together
+    total: np.ndarray  # the three bands summed: where the loudest hits fall
+
+
+def strikes(amplitude: np.ndarray) -> Strikes:
+    """Strikes from the (3, n) band amplitudes: each band's rise over a few frames."""
     kernel = np.ones(_STRIKE_FRAMES, dtype=amplitude.dtype)
-    strike = np.empty_like(amplitude)
+    rises = np.empty_like(amplitude)
     # Band by band: a two-hour mix has a million frames, and copies of all three add up.
     for band, values in enumerate(amplitude):
         rise = np.maximum(np.diff(values, prepend=values[:1]), 0.0)
-        strike[band] = np.convolve(rise, kernel, mode="same")
-        strike[band] /= strike[band].mean() + 1e-9
-    return strike
+        rises[band] = np.convolve(rise, kernel, mode="same")
+        rises[band] /= rises[band].mean() + 1e-9
+    low, mid, high = rises
+    # A snare is a noise burst: mid and high strike together. Bass notes and chords strike in
+    # the low and mid bands, hats in the high band alone.
+    return Strikes(kick=low, snare=np.sqrt(mid * high), total=rises.sum(axis=0))
 
 
 def estimate_period(
-    bands: list[np.ndarray], strike: np.ndarray, fps: float, preferred: tuple[float, float]
+    bands: list[np.ndarray], strike: Strikes, fps: float, preferred: tuple[float, float]
 ) -> tuple[float, float]:
     """Beat period in frames (sub-frame) and a confidence in 0..1; (0, 0) when none.
 
     Steps 1 to 3 of the module's description: per-band periodicity, the bar, the beat among
-    the bar's power-of-two divisions, each judged on its refined period. ``strike`` is what
-    ``strikes`` makes of the band amplitudes.
+    the bar's divisions, each judged on its refined period.
     """
     low, mid, high = bands
     ac = np.mean([autocorrelation(band) for band in bands if band.any()], axis=0)
@@ -170,11 +181,7 @@ def estimate_period(
         return 0.0, 0.0
     bar, _ = _peak_near(drums_ac, _bar_period(drums_ac, shortest, longest), 2)
     onset = low + mid + high
-    placing = strike.sum(axis=0)
-    kick = strike[0]
-    # A snare is a noise burst: mid and high strike together. Bass notes strike in the low
-    # and mid bands, hats in the high band alone.
-    snare = np.sqrt(strike[1] * strike[2])
+    kick, snare = strike.kick, strike.snare
     scored: dict[float, float] = {}
     for beats_per_bar in (1, 2, 3, 4, 6, 8, 12, 16):
         lag, height = _peak_near(ac, bar / beats_per_bar, 0.02 * bar / beats_per_bar)
@@ -183,7 +190,7 @@ def estimate_period(
         # Judged on a precise grid: a 0.2 % error drifts a quarter beat over two minutes.
         lag = _refine_period(ac, lag)
         bpm = 60 * fps / lag
-        phase, _ = _best_phase(placing, lag)
+        phase, _ = _best_phase(strike.total, lag)
         score = (
             _PERIODICITY_WEIGHT * np.log(max(height, 1e-3))
             + _FILL_WEIGHT * np.log(max(_fill(onset, phase, lag), 0.05))
@@ -309,9 +316,8 @@ def track(
     if period <= 0:
         return NO_RHYTHM
     # The grid goes where the loudest hits fall, each band weighing the same.
-    placing = strike.sum(axis=0)
-    phase, _ = _best_phase(placing, period)
-    phase, consistency = fit_phase(placing, period, phase)
+    phase, _ = _best_phase(strike.total, period)
+    phase, consistency = fit_phase(strike.total, period, phase)
     bpm = 60 * fps / period
     beats = _grid_times(frames, period, phase)
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
@@ -343,17 +349,16 @@ def _zscore(values: np.ndarray) -> np.ndarray:
 def _downbeats(
     beats: np.ndarray,
     frames: Frames,
-    strike: np.ndarray,
+    strike: Strikes,
     chroma: np.ndarray,
     chroma_rate: float,
 ) -> np.ndarray:
     if beats.size < 2 * BEATS_PER_BAR:
         return beats[:1]
     at = np.clip(((beats - frames.offset) * frames.rate).astype(int), 0, frames.count - 1)
-    kick = np.array([strike[0, max(0, i - 2) : i + 3].max() for i in at])
-    # Mid and high together: chords change on the downbeat too, in the mid band only.
-    snare_strike = np.sqrt(strike[1] * strike[2])
-    snare = np.array([snare_strike[max(0, i - 2) : i + 3].max() for i in at])
+    kick = np.array([strike.kick[max(0, i - 2) : i + 3].max() for i in at])
+    # Chords change on the downbeat too, in the mid band only: a snare strikes mid and high.
+    snare = np.array([strike.snare[max(0, i - 2) : i + 3].max() for i in at])
     level = frames.amplitude.sum(axis=0)
     spacing = max(1, int(np.median(np.diff(at))))
     before = np.array([level[max(0, i - spacing) : max(1, i)].mean() for i in at])
