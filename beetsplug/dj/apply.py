@@ -94,13 +94,13 @@ def lost_tasks(db: sqlite_utils.Database) -> set[str]:
     return lost
 
 
-def recover(
-    db: sqlite_utils.Database, preferred: tuple[float, float], only: set[str] | None = None
-) -> int:
-    """Queue lost tasks again (those of ``only`` still lost, if given); returns how many."""
-    lost = lost_tasks(db)
-    requeued = 0
-    for task_id in lost if only is None else lost & only:
+def recover(db: sqlite_utils.Database, preferred: tuple[float, float]) -> int:
+    """Queue every lost task again; returns how many."""
+    return _requeue(db, lost_tasks(db), preferred)
+
+
+def _requeue(db: sqlite_utils.Database, task_ids: set[str], preferred: tuple[float, float]) -> int:
+    for task_id in task_ids:
         jobs = store.jobs_of_task(db, task_id)
         priority = db.execute(
             "SELECT MAX(priority) FROM dj_jobs WHERE task_id = ?", (task_id,)
@@ -109,8 +109,7 @@ def recover(
         huey.enqueue(task)
         store.retask(db, task_id, task.id)
         release(task_id)
-        requeued += 1
-    return requeued
+    return len(task_ids)
 
 
 class LostTaskWatch:
@@ -125,6 +124,7 @@ class LostTaskWatch:
         self._suspects: set[str] = set()
 
     def check(self) -> int:
-        requeued = recover(self.db, self.preferred, only=self._suspects)
-        self._suspects = lost_tasks(self.db)
-        return requeued
+        lost = lost_tasks(self.db)
+        confirmed = lost & self._suspects
+        self._suspects = lost - confirmed
+        return _requeue(self.db, confirmed, self.preferred)
