@@ -92,7 +92,7 @@ TASK_MODULES = {
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from beets import config, ui
 
-    from beetcrate.queue import configure_from_beets
+    from beetcrate.queue import open_queue
 
     enabled = [name for name in config["plugins"].as_str_seq() if name in TASK_MODULES]
     for name in enabled:
@@ -103,7 +103,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         overlay = ["-c", args.config] if args.config else []
         ui.main([*overlay, "dj", "worker", "--workers", str(args.workers)])
         return
-    huey = configure_from_beets(config)
+    huey = open_queue(settings.queue)
     print(f"beetcrate worker: {args.workers} workers, tasks of {', '.join(enabled) or 'none'}")
     huey.create_consumer(workers=args.workers, worker_type="thread").run()
 

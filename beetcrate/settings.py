@@ -3,17 +3,24 @@
 The beets configuration is read from ``-c/--config FILE`` overlaid on the user's config
 (``$BEETSDIR/config.yaml`` or the platform default), exactly as ``beet`` does. beetcrate's own
 settings live in a ``beetcrate:`` section of that file; each can be overridden by an environment
-variable ``BEETCRATE_<NAME>`` (``BEETCRATE_BIND=0.0.0.0:4533``).
+variable ``BEETCRATE_<NAME>`` (``BEETCRATE_BIND=0.0.0.0:4533``, ``BEETCRATE_DB=…``).
+
+This is the one place that turns configuration into paths and values: the ``beetcrate``
+command calls ``load_settings``; a beets plugin, whose configuration ``beet`` has already read,
+calls ``settings_from(beets.config)``. Everything else receives a ``Settings``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import confuse
 from beets import config as beets_config
+
+from beetcrate.queue import Backend, QueueSettings
+from beetcrate.transcode import TranscodeConfig, TranscodeError
 
 # Defaults of the ``beetcrate:`` section. Paths left empty are placed beside the beets library.
 DEFAULTS: dict[str, object] = {
@@ -29,6 +36,12 @@ DEFAULTS: dict[str, object] = {
     "max_cover_size": 2048,
     # Hide non-canonical members of exact-audio duplicate groups from browsing and search.
     "hide_duplicates": False,
+}
+QUEUE_DEFAULTS: dict[str, object] = {
+    "backend": "sqlite",
+    "path": "",
+    "redis_url": "redis://127.0.0.1:6379/0",
+    "lease_seconds": 60.0,
 }
 
 
@@ -52,6 +65,9 @@ class Settings:
     cover_cache_mb: int = 256
     max_cover_size: int = 2048
     hide_duplicates: bool = False
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    # The ``opus: stream:`` section: on-the-fly transcoding profiles and limits.
+    transcode: TranscodeConfig = field(default_factory=TranscodeConfig.defaults)
 
 
 def read_beets_config(config_file: str | os.PathLike | None = None) -> confuse.Configuration:
@@ -77,32 +93,75 @@ def _coerce(value: str, default: object) -> object:
 
 
 def load_settings(config_file: str | os.PathLike | None = None) -> Settings:
-    """Resolve beetcrate's settings from the beets configuration and the environment."""
-    config = read_beets_config(config_file)
-    section = config["beetcrate"]
-    values: dict[str, object] = {}
-    for name, default in DEFAULTS.items():
-        env = os.environ.get(f"BEETCRATE_{name.upper()}")
-        try:
-            values[name] = _coerce(env, default) if env is not None else section[name].get()
-        except (ValueError, confuse.ConfigError) as exc:
-            raise SettingsError(f"setting beetcrate.{name}: {exc}") from exc
+    """Read the beets configuration (as ``beet`` does) and resolve beetcrate's settings."""
+    return settings_from(read_beets_config(config_file))
+
+
+def _environment_or(section: confuse.ConfigView, name: str, default: object) -> object:
+    env = os.environ.get(f"BEETCRATE_{name.upper()}")
     try:
-        library = Path(config["library"].as_filename()).resolve()
-        directory = Path(config["directory"].as_filename()).resolve()
+        return _coerce(env, default) if env is not None else section[name].get()
+    except (ValueError, confuse.ConfigError) as exc:
+        raise SettingsError(f"setting beetcrate.{name}: {exc}") from exc
+
+
+def _library_path(config: confuse.ConfigView, name: str) -> Path:
+    try:
+        return Path(config[name].as_filename()).resolve()
     except confuse.ConfigError as exc:
         raise SettingsError(f"beets configuration: {exc}") from exc
+
+
+def _path_setting(raw: object, default: Path) -> Path:
+    text = str(raw or "")
+    return Path(os.path.expanduser(text)).resolve() if text else default
+
+
+def sidecar_path(config: confuse.ConfigView) -> Path:
+    """The sidecar database: ``$BEETCRATE_DB``, else ``beetcrate: db:``, else ``beetcrate.db``
+    beside the beets library. Every command, task and the server find it here."""
+    config["beetcrate"].add(DEFAULTS)
+    raw = _environment_or(config["beetcrate"], "db", "")
+    return _path_setting(raw, _library_path(config, "library").parent / "beetcrate.db")
+
+
+def queue_settings(config: confuse.ConfigView) -> QueueSettings:
+    """The ``beetcrate: queue:`` section; the SQLite queue sits beside the library."""
+    section = config["beetcrate"]["queue"]
+    section.add(QUEUE_DEFAULTS)
+    try:
+        backend = Backend(section["backend"].as_choice([b.value for b in Backend]))
+        path = section["path"].as_filename() if section["path"].get() else ""
+        lease_seconds = float(section["lease_seconds"].as_number())
+        redis_url = section["redis_url"].as_str()
+    except confuse.ConfigError as exc:
+        raise SettingsError(f"setting beetcrate.queue: {exc}") from exc
+    default = _library_path(config, "library").parent / "beetcrate-queue.db"
+    return QueueSettings(backend, _path_setting(path, default), redis_url, lease_seconds)
+
+
+def settings_from(config: confuse.ConfigView) -> Settings:
+    """Resolve beetcrate's settings from a beets configuration already read."""
+    config["beetcrate"].add(DEFAULTS)
+    section = config["beetcrate"]
+    values = {name: _environment_or(section, name, default) for name, default in DEFAULTS.items()}
+    library = _library_path(config, "library")
+    directory = _library_path(config, "directory")
     home = library.parent
-
-    def path(name: str, default: str) -> Path:
-        raw = str(values.pop(name) or "")
-        return Path(os.path.expanduser(raw)).resolve() if raw else home / default
-
+    values.pop("db")
+    secret_key_file = _path_setting(values.pop("secret_key_file"), home / "beetcrate.key")
+    cache_dir = _path_setting(values.pop("cache_dir"), home / "beetcrate-cache")
+    try:
+        transcode = TranscodeConfig.from_beets(config)
+    except (TranscodeError, confuse.ConfigError) as exc:
+        raise SettingsError(f"setting opus.stream: {exc}") from exc
     return Settings(
         beets_library=library,
         music_directory=directory,
-        db=path("db", "beetcrate.db"),
-        secret_key_file=path("secret_key_file", "beetcrate.key"),
-        cache_dir=path("cache_dir", "beetcrate-cache"),
+        db=sidecar_path(config),
+        secret_key_file=secret_key_file,
+        cache_dir=cache_dir,
+        queue=queue_settings(config),
+        transcode=transcode,
         **values,  # type: ignore[arg-type]
     )

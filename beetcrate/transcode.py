@@ -105,6 +105,12 @@ class TranscodeConfig:
     max_encoders_per_user: int = 3
 
     @classmethod
+    def defaults(cls) -> TranscodeConfig:
+        """The configuration an empty ``opus: stream:`` section gives."""
+        empty = confuse.RootView([confuse.ConfigSource.of({"opus": {"stream": {}}})])
+        return cls.from_beets(empty)
+
+    @classmethod
     def from_beets(cls, config: confuse.ConfigView) -> TranscodeConfig:
         """Read the ``opus: stream:`` section (defaults filled in)."""
         section = config["opus"]["stream"]

@@ -38,7 +38,7 @@ import beets  # noqa: E402
 from beets.library import Item, Library  # noqa: E402
 
 from beetcrate import media  # noqa: E402
-from beetcrate.queue import configure_queue, huey  # noqa: E402
+from beetcrate.queue import QueueSettings, huey, open_queue  # noqa: E402
 from beetcrate.transcode import Job, Profile, TranscodeConfig, Transcoder  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "opus"
@@ -261,7 +261,7 @@ def mirror_throughput(sources: list[Path], tracks: int, workers: int) -> Speed:
     lib = _library(folder, sources, tracks, link=False)
     config = _mirror_config(folder, lib)
     state = MirrorState(config.db)
-    configure_queue("sqlite", folder / "queue.db")
+    open_queue(QueueSettings(path=folder / "queue.db"))
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     consumer = huey.create_consumer(workers=workers, worker_type="thread", max_delay=0.2)
     start, cpu = time.perf_counter(), time.process_time()

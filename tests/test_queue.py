@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from beetcrate.queue import configure_queue, huey
+from beetcrate.queue import QueueSettings, huey, open_queue
 
 
 @huey.task()
@@ -13,7 +13,7 @@ def add(a: int, b: int) -> int:
 
 
 def test_sqlite_queue_persists_enqueued_tasks_until_a_worker_runs_them(tmp_path: Path) -> None:
-    configure_queue("sqlite", tmp_path / "queue.db")
+    open_queue(QueueSettings(path=tmp_path / "queue.db"))
     result = add(2, 3)
     assert huey.pending_count() == 1
     task = huey.dequeue()

@@ -77,13 +77,13 @@ class Applier:
         return collected
 
 
-def lost_tasks(db: sqlite_utils.Database) -> set[str]:
+def lost_tasks(db: sqlite_utils.Database, lease_seconds: float) -> set[str]:
     """Open tasks that died with their worker: neither waiting, nor scheduled for a retry, nor
-    finished, nor running (a lease renewed within ``LEASE_SECONDS``)."""
+    finished, nor running (a lease renewed within ``lease_seconds``)."""
     waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
     lost = set()
     for task_id in store.open_task_ids(db):
-        if task_id in waiting or holds_lease(task_id):
+        if task_id in waiting or holds_lease(task_id, lease_seconds):
             continue
         try:
             if huey.result(task_id, preserve=True) is not None:
@@ -94,18 +94,25 @@ def lost_tasks(db: sqlite_utils.Database) -> set[str]:
     return lost
 
 
-def recover(db: sqlite_utils.Database, preferred: tuple[float, float]) -> int:
+def recover(db: sqlite_utils.Database, preferred: tuple[float, float], lease_seconds: float) -> int:
     """Queue every lost task again; returns how many."""
-    return _requeue(db, lost_tasks(db), preferred)
+    return _requeue(db, lost_tasks(db, lease_seconds), preferred, lease_seconds)
 
 
-def _requeue(db: sqlite_utils.Database, task_ids: set[str], preferred: tuple[float, float]) -> int:
+def _requeue(
+    db: sqlite_utils.Database,
+    task_ids: set[str],
+    preferred: tuple[float, float],
+    lease_seconds: float,
+) -> int:
     for task_id in task_ids:
         jobs = store.jobs_of_task(db, task_id)
         priority = db.execute(
             "SELECT MAX(priority) FROM dj_jobs WHERE task_id = ?", (task_id,)
         ).fetchone()[0]
-        task = analyze_file.s(jobs[0]["path"], jobs[0]["audio_hash"], preferred, priority=priority)
+        task = analyze_file.s(
+            jobs[0]["path"], jobs[0]["audio_hash"], preferred, lease_seconds, priority=priority
+        )
         huey.enqueue(task)
         store.retask(db, task_id, task.id)
         release(task_id)
@@ -118,13 +125,16 @@ class LostTaskWatch:
     One check is not enough: a task a worker has just taken holds no lease for a moment.
     """
 
-    def __init__(self, db: sqlite_utils.Database, preferred: tuple[float, float]) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, preferred: tuple[float, float], lease_seconds: float
+    ) -> None:
         self.db = db
         self.preferred = preferred
+        self.lease_seconds = lease_seconds
         self._suspects: set[str] = set()
 
     def check(self) -> int:
-        lost = lost_tasks(self.db)
+        lost = lost_tasks(self.db, self.lease_seconds)
         confirmed = lost & self._suspects
         self._suspects = lost - confirmed
-        return _requeue(self.db, confirmed, self.preferred)
+        return _requeue(self.db, confirmed, self.preferred, self.lease_seconds)

@@ -23,7 +23,8 @@ from analysis.engine import ANALYSIS_VERSION
 from beetcrate import queue
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
-from beetcrate.queue import configure_from_beets, huey
+from beetcrate.queue import huey, open_queue
+from beetcrate.settings import queue_settings, sidecar_path
 from beetsplug.dj import store
 from beetsplug.dj.apply import Applier, LostTaskWatch, recover
 from beetsplug.dj.render import render_waveform
@@ -48,16 +49,6 @@ SHOW_KEYS = (
 )
 
 
-def sidecar_path(config: confuse.ConfigView) -> Path:
-    """``beetcrate: db:`` (or ``$BEETCRATE_DB``), else ``beetcrate.db`` beside the library."""
-    raw = os.environ.get("BEETCRATE_DB") or (
-        config["beetcrate"]["db"].get() if config["beetcrate"]["db"].exists() else ""
-    )
-    if raw:
-        return Path(os.path.expanduser(str(raw))).resolve()
-    return Path(config["library"].as_filename()).resolve().parent / "beetcrate.db"
-
-
 @dataclass
 class Summary:
     done: int = 0
@@ -72,7 +63,8 @@ class DjLibrary:
     def __init__(self, lib: Library, config: confuse.ConfigView, plugin_config: Any) -> None:
         self.lib = lib
         self.db = store.open_store(sidecar_path(config))
-        configure_from_beets(config)
+        self.queue = queue_settings(config)
+        open_queue(self.queue)
         low, high = plugin_config["tempo_range"].get(list)
         self.preferred = (float(low), float(high))
         self.applier = Applier(lib, self.db, write=ui.should_write())
@@ -120,7 +112,9 @@ class DjLibrary:
         path = os.fsdecode(item.path)
         task_id = store.queued_job_for_hash(self.db, digest) if digest else None
         if task_id is None:
-            task = analyze_file.s(path, digest, self.preferred, priority=priority)
+            task = analyze_file.s(
+                path, digest, self.preferred, self.queue.lease_seconds, priority=priority
+            )
             huey.enqueue(task)
             task_id = task.id
         return store.add_job(self.db, item.id, path, digest, task_id, priority)
@@ -211,9 +205,11 @@ class DjLibrary:
     def status(self) -> str:
         self.applier.collect()
         counts = store.counts(self.db)
+        seconds = self.queue.lease_seconds
+        running = sum(queue.holds_lease(t, seconds) for t in store.open_task_ids(self.db))
         lines = [
             f"queue: {huey.pending_count()} waiting, {huey.scheduled_count()} to retry, "
-            f"{sum(map(queue.holds_lease, store.open_task_ids(self.db)))} running",
+            f"{running} running",
             f"tracks: {counts[store.QUEUED]} queued, {counts[store.DONE]} done, "
             f"{counts[store.FAILED]} failed",
         ]
@@ -252,7 +248,7 @@ class DjLibrary:
 
     def run_worker(self, workers: int) -> None:
         """Consumers in this process's children, and the writer in a thread beside them."""
-        requeued = recover(self.db, self.preferred)
+        requeued = recover(self.db, self.preferred, self.queue.lease_seconds)
         if requeued:
             ui.print_(f"re-queued {requeued} interrupted job(s)")
         stop = threading.Event()
@@ -269,11 +265,11 @@ class DjLibrary:
         # A connection of its own: sqlite connections are not shared between threads here.
         db = store.open_store(Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2]))
         applier = Applier(self.lib, db, self.applier.write)
-        watch = LostTaskWatch(db, self.preferred)
+        watch = LostTaskWatch(db, self.preferred, self.queue.lease_seconds)
         checked = time.monotonic()
         while not stop.wait(1.0):
             applier.collect()
-            if time.monotonic() - checked >= queue.LEASE_SECONDS / 2:
+            if time.monotonic() - checked >= self.queue.lease_seconds / 2:
                 checked = time.monotonic()
                 requeued = watch.check()
                 if requeued:

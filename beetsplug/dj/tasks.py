@@ -87,7 +87,11 @@ def _one_line(exc: BaseException) -> str:
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, context=True)
 def analyze_file(
-    path: str, expected_hash: str | None, preferred: tuple[float, float], task: Task
+    path: str,
+    expected_hash: str | None,
+    preferred: tuple[float, float],
+    lease_seconds: float,
+    task: Task,
 ) -> dict[str, Any]:
-    with lease(task.id):
+    with lease(task.id, lease_seconds):
         return compute(path, expected_hash, preferred)

@@ -16,7 +16,8 @@ from beets import ui
 from beets.library import Library
 from tqdm import tqdm
 
-from beetcrate.queue import configure_from_beets
+from beetcrate.queue import open_queue
+from beetcrate.settings import queue_settings, sidecar_path
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.rank import Ranking
@@ -44,11 +45,7 @@ class Context:
         self.lib = lib
         self.plugin = plugin
         self.beets = beets
-        try:
-            configured = beets["beetcrate"]["db"].get() or ""
-        except confuse.NotFoundError:
-            configured = ""
-        self.db_path = str(store.default_db_path(beets["library"].as_filename(), configured))
+        self.db_path = str(sidecar_path(beets))
         self.db = store.open_store(self.db_path)
         try:
             self.ranking = Ranking(
@@ -101,7 +98,7 @@ def scan(ctx: Context, argv: Sequence[str]) -> None:
     todo = [item for item in items if not is_current(item, need_hash=fingerprints)]
     threshold = ctx.plugin["queue_threshold"].get(int)
     if opts.queue or (opts.jobs is None and len(todo) > threshold):
-        configure_from_beets(ctx.beets)
+        open_queue(queue_settings(ctx.beets))
         batches = enqueue_scan(ctx.job(), [item.id for item in todo])
         ui.print_(
             f"queued {len(todo)} items in {batches} batches; a beetcrate worker scans them"
@@ -320,7 +317,7 @@ def update_after_changes(
     ctx = Context(lib, plugin, beets)
     items = [item for item in map(lib.get_item, imported) if item is not None]
     if len(items) > plugin["queue_threshold"].get(int):
-        configure_from_beets(beets)
+        open_queue(queue_settings(beets))
         enqueue_scan(ctx.job(), [item.id for item in items])
         return
     report = Scanner(lib, ctx.db_path, plugin["fingerprint"].get(bool)).run(items)

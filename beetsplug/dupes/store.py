@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import sqlite_utils
@@ -214,10 +213,3 @@ def replace_groups(db: sqlite_utils.Database, groups: list[dict]) -> None:
                     for position, m in enumerate(group["members"])
                 ],
             )
-
-
-def default_db_path(library_path: str | os.PathLike, configured: str = "") -> Path:
-    """The sidecar's path: ``beetcrate.db`` beside the beets library unless configured."""
-    if configured:
-        return Path(os.path.expanduser(configured)).resolve()
-    return Path(library_path).resolve().parent / "beetcrate.db"

@@ -15,7 +15,8 @@ from beets import ui
 from beets.library import Album, Item, Library
 from beets.plugins import BeetsPlugin
 
-from beetcrate.queue import configure_from_beets
+from beetcrate.queue import open_queue
+from beetcrate.settings import queue_settings
 from beetcrate.transcode import STREAM_DEFAULTS
 from beetsplug.opus import sync
 from beetsplug.opus.mirror import (
@@ -72,7 +73,7 @@ class OpusPlugin(BeetsPlugin):
         remove_stale_temps(config.root)
         steps = plan(lib, config, state, query, rebuild=opts.rebuild)
         if not opts.jobs:
-            configure_from_beets(beets_config)
+            open_queue(queue_settings(beets_config))
             encodes = sum(step.action is Action.ENCODE for step in steps)
             if opts.wait and encodes:
                 ui.print_(f"waiting for `beetcrate worker` to encode {encodes} tracks…")
@@ -119,7 +120,7 @@ class OpusPlugin(BeetsPlugin):
             # The import itself went fine; the mirror can catch up with `beet opus sync`.
             self._log.warning("not queueing imported items for the Opus mirror: {}", exc)
             return
-        configure_from_beets(beets_config)
+        open_queue(queue_settings(beets_config))
         summary = sync.run(lib, config, state, steps, progress=False)
         self._log.info("queued {} new tracks for the Opus mirror", summary.counts["queued"])
 

@@ -37,6 +37,7 @@ from mediafile import Image, MediaFile, UnreadableFileError
 
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
+from beetcrate.settings import sidecar_path
 from beetsplug.opus.state import MirrorError, MirrorState, Record
 
 MIRROR_DEFAULTS: dict[str, object] = {
@@ -83,14 +84,12 @@ class MirrorConfig:
         library = Path(config["library"].as_filename()).resolve()
         if not section["directory"].get():
             raise MirrorError("set opus.directory in the beets config to the mirror's folder")
-        config["beetcrate"].add({"db": ""})  # the sidecar, beside the library unless set
-        db = config["beetcrate"]["db"].get()
         return cls(
             root=Path(section["directory"].as_filename()).resolve(),
             bitrate=section["bitrate"].get(int),
             library=library,
             music_directory=Path(config["directory"].as_filename()).resolve(),
-            db=Path(os.path.expanduser(db)).resolve() if db else library.parent / "beetcrate.db",
+            db=sidecar_path(config),
             retries=section["retries"].get(int),
             paths=tuple(get_path_formats(section["paths"])),
         )

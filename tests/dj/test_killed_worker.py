@@ -63,7 +63,7 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
 
     first = _start_worker()
     try:
-        _wait_until(lambda: queue.holds_lease(task_id), 60, "the worker runs the task")
+        _wait_until(lambda: queue.holds_lease(task_id, 2.0), 60, "the worker runs the task")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)

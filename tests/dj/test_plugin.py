@@ -17,7 +17,8 @@ from analysis.waveform import unpack
 from beetcrate.queue import huey
 from beetsplug.dj import store
 from beetsplug.dj.apply import recover
-from beetsplug.dj.cli import DjLibrary, sidecar_path
+from beetcrate.settings import sidecar_path
+from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 
 BEET = str(Path(sys.executable).parent / "beet")
@@ -130,7 +131,7 @@ def test_a_task_lost_with_a_killed_worker_is_queued_again(
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
     huey.dequeue()  # taken by a worker that is then killed: the task is gone from the queue
     assert huey.pending_count() == 0
-    assert recover(dj.db, dj.preferred) == 1
+    assert recover(dj.db, dj.preferred, 60.0) == 1
     run_worker_once(dj)
     dj.applier.collect()
     assert library.get_item(item.id).bpm == 172

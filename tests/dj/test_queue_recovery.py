@@ -101,15 +101,14 @@ def test_retries_exhausted_close_the_job_with_the_error(
 def test_a_running_task_holds_a_lease_and_is_not_queued_twice(
     dj: DjLibrary, add_clip: Callable[..., Item], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queue, "LEASE_SECONDS", 0.4)
     dj.analyze([add_clip("dnb")], now=False, jobs=1, force=False, wait=False)
     task = huey.dequeue()
-    with lease(task.id):
+    with lease(task.id, 0.4):
         time.sleep(0.6)  # longer than a lease: the renewals keep it fresh
-        assert recover(dj.db, dj.preferred) == 0
+        assert recover(dj.db, dj.preferred, 0.4) == 0
         assert dj.status().startswith("queue: 0 waiting, 0 to retry, 1 running")
     time.sleep(0.5)  # the worker was killed: nothing renews the lease any more
-    assert recover(dj.db, dj.preferred) == 1
+    assert recover(dj.db, dj.preferred, 0.4) == 1
     assert huey.pending_count() == 1
 
 
@@ -118,7 +117,7 @@ def test_the_watch_queues_again_only_what_two_checks_in_a_row_found_lost(
 ) -> None:
     item = add_clip("dnb")
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
-    watch = LostTaskWatch(dj.db, dj.preferred)
+    watch = LostTaskWatch(dj.db, dj.preferred, 60.0)
     huey.dequeue()  # taken by a worker that then dies before its first lease
     assert watch.check() == 0  # maybe just taken: a suspect
     assert watch.check() == 1
@@ -132,9 +131,9 @@ def test_a_collected_task_releases_its_lease(dj: DjLibrary, add_clip: Callable[.
     dj.analyze([add_clip("dnb")], now=False, jobs=1, force=False, wait=False)
     task = huey.dequeue()
     huey.execute(task)
-    assert queue.holds_lease(task.id)
+    assert queue.holds_lease(task.id, 60.0)
     dj.applier.collect()
-    assert not queue.holds_lease(task.id)
+    assert not queue.holds_lease(task.id, 60.0)
 
 
 def test_an_inline_run_reports_a_passing_io_error_as_that_tracks_failure(

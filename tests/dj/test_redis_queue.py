@@ -79,11 +79,11 @@ def test_leases_live_in_redis_so_workers_on_other_machines_report(
 ) -> None:
     redis_dj.enqueue(add_clip("dnb"), None, USER_PRIORITY)
     huey.dequeue()  # taken by a worker elsewhere, which then dies before its first lease
-    watch = LostTaskWatch(redis_dj.db, redis_dj.preferred)
+    watch = LostTaskWatch(redis_dj.db, redis_dj.preferred, 60.0)
     assert watch.check() == 0
     assert watch.check() == 1
     task = huey.dequeue()
     huey.execute(task)
-    assert holds_lease(task.id)
+    assert holds_lease(task.id, 60.0)
     redis_dj.applier.collect()
-    assert not holds_lease(task.id)
+    assert not holds_lease(task.id, 60.0)

@@ -10,7 +10,7 @@ import pytest
 from beets.library import Item
 
 from beetcrate import media
-from beetcrate.queue import configure_queue, huey
+from beetcrate.queue import QueueSettings, huey, open_queue
 from beetsplug.dupes import store
 from tests.dupes.conftest import Beet
 from tests.dupes.music import RATE, song
@@ -18,10 +18,11 @@ from tests.dupes.music import RATE, song
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys
-from beetcrate.queue import configure_queue, huey
+from pathlib import Path
+from beetcrate.queue import QueueSettings, huey, open_queue
 import beetsplug.dupes.tasks
 
-configure_queue("sqlite", sys.argv[1])
+open_queue(QueueSettings(path=Path(sys.argv[1])))
 while (task := huey.dequeue()) is not None:
     assert huey.execute(task) == [], task
 """
@@ -55,7 +56,7 @@ def test_scan_on_the_queue_regroups_after_the_last_batch(beet: Beet, tmp_path: P
     out = beet("dupes", "scan", "--queue")
     assert "queued 3 items in 1 batches" in out
     assert beet.groups() == []
-    configure_queue("sqlite", queue_db)
+    open_queue(QueueSettings(path=Path(queue_db)))
     assert huey.pending_count() == 1
     # A separate worker process, with no beets plugin loaded, drains the queue.
     subprocess.run([sys.executable, "-c", WORKER, str(queue_db)], check=True, cwd=ROOT)

@@ -14,7 +14,7 @@ from mediafile import MediaFile
 
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
-from beetcrate.queue import configure_queue, huey
+from beetcrate.queue import QueueSettings, huey, open_queue
 from beetsplug.opus.state import MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
@@ -214,7 +214,7 @@ def test_sync_queues_encodes_for_a_worker(beet, album_and_single, tmp_path: Path
 def test_sync_wait_shows_progress_until_a_worker_is_done(
     beet, album_and_single, mirror_dir: Path, tmp_path: Path
 ) -> None:
-    configure_queue("sqlite", tmp_path / "queue.db")
+    open_queue(QueueSettings(path=tmp_path / "queue.db"))
     handlers = {
         sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }

@@ -1,0 +1,75 @@
+"""The one way a beetcrate plugin declares ``beet NAME ACTION [options] [args]``.
+
+beets gives a plugin one ``Subcommand`` with one option parser. beetcrate's plugins have
+several actions each (``beet dupes scan|list|…``) whose options differ, so each plugin declares
+its actions as ``Action`` values and ``subcommand`` builds the beets command: ``beet NAME
+--help`` lists the actions, ``beet NAME ACTION --help`` shows that action's own options, an
+option of another action is refused, and an unknown action is a one-line ``UserError``.
+"""
+
+from __future__ import annotations
+
+import optparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from beets import ui
+from beets.library import Library
+
+ActionFunc = Callable[[Library, optparse.Values, list[str]], None]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action of a plugin command: its name, its help, its options and what it runs."""
+
+    name: str
+    help: str
+    run: ActionFunc
+    arguments: str = ""  # shown in the usage line, e.g. "[QUERY]"
+    options: Sequence[optparse.Option] = ()
+
+    def parser(self, command: str) -> optparse.OptionParser:
+        parser = optparse.OptionParser(
+            usage=f"beet {command} {self.name} [options] {self.arguments}".rstrip(),
+            description=self.help,
+            option_list=list(self.options),
+        )
+        # The parser's own error() exits the process; a wrong option is a UserError instead.
+        parser.error = _refuse  # type: ignore[method-assign]
+        return parser
+
+
+def _refuse(message: str) -> None:
+    raise ui.UserError(message)
+
+
+def option(*flags: str, **settings: object) -> optparse.Option:
+    """An option of one action, as ``optparse.make_option`` takes it."""
+    return optparse.make_option(*flags, **settings)  # type: ignore[arg-type]
+
+
+def subcommand(name: str, help: str, actions: Sequence[Action]) -> ui.Subcommand:
+    """The beets ``Subcommand`` for ``beet NAME ACTION …`` over ``actions``."""
+    by_name = {action.name: action for action in actions}
+    width = max(len(action.name) for action in actions) + 2
+    listing = "\n".join(f"  {a.name.ljust(width)}{a.help}" for a in actions)
+    command = ui.Subcommand(name, help=help)
+    command.parser.usage = (
+        f"%prog ACTION [options] [args]\n\nactions:\n{listing}\n\n"
+        f"Run `beet {name} ACTION --help` for an action's options."
+    )
+    # Everything after the action belongs to the action's own parser.
+    command.parser.disable_interspersed_args()
+
+    def run(lib: Library, _opts: optparse.Values, args: list[str]) -> None:
+        if not args or args[0] not in by_name:
+            known = ", ".join(by_name)
+            given = f"unknown action {args[0]!r}; " if args else ""
+            raise ui.UserError(f"beet {name}: {given}choose one of {known} (beet {name} --help)")
+        action = by_name[args[0]]
+        opts, rest = action.parser(name).parse_args(args[1:])
+        action.run(lib, opts, rest)
+
+    command.func = run
+    return command
