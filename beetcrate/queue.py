@@ -21,32 +21,15 @@ older than its lease time, died with its worker and can be queued again.
 
 from __future__ import annotations
 
-import enum
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 from huey import Huey
 from huey.storage import MemoryStorage, PriorityRedisStorage, SqliteStorage
 
-
-class Backend(enum.Enum):
-    SQLITE = "sqlite"
-    REDIS = "redis"
-
-
-@dataclass(frozen=True)
-class QueueSettings:
-    """Where the queue keeps its tasks, and how long a running task's lease lasts."""
-
-    backend: Backend = Backend.SQLITE
-    path: Path | None = None  # the SQLite file; required for the sqlite backend
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    lease_seconds: float = 60.0
-
+from beetcrate.settings import Backend, QueueSettings
 
 huey = Huey("beetcrate", storage_class=MemoryStorage)
 # The settings the storage was opened with: opening the same queue again is free.

@@ -1,13 +1,21 @@
-"""Running the Flask app under gunicorn with the shipped configuration."""
+"""Running the Flask app under gunicorn with the shipped configuration.
+
+``serve`` first checks, in the master process, what every worker will need (the address, the
+beets library, the sidecar and the key file) and brings the catalog up to date once: a bad
+configuration is then one line on stderr instead of every worker failing to boot.
+"""
 
 from __future__ import annotations
 
+import errno
+import socket
+import sqlite3
 import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from beetcrate.settings import Settings
+from beetcrate.settings import Settings, SettingsError
 
 
 def shipped_config(name: str) -> Path:
@@ -46,5 +54,48 @@ class SubsonicServer(BaseApplication):
         return create_app(self.settings)
 
 
+def _check_address(bind: str) -> None:
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"bind {bind!r}: give HOST:PORT, such as 127.0.0.1:4533")
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SettingsError(
+                    f"{bind} is already in use (another beetcrate?); choose another address"
+                    " with --bind HOST:PORT"
+                ) from exc
+            raise SettingsError(f"cannot listen on {bind}: {exc.strerror}") from exc
+
+
+def preflight(settings: Settings) -> None:
+    """Fail with one line on what would stop every worker; sync the catalog once."""
+    from subsonic.catalog import Catalog
+    from subsonic.store import StoreError, load_key
+
+    _check_address(settings.bind)
+    if not settings.beets_library.is_file():
+        raise SettingsError(
+            f"no beets library at {settings.beets_library}: import music with `beet import`"
+            " first, or point `library:` in the beets config at yours"
+        )
+    try:
+        load_key(settings.secret_key_file)
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog.from_settings(settings)
+        try:
+            catalog.sync()
+        finally:
+            # Workers are forked from this process: none may inherit an open connection.
+            catalog.close()
+    except (OSError, ValueError, sqlite3.Error, StoreError) as exc:
+        raise SettingsError(f"cannot open the library: {exc}") from exc
+
+
 def serve(settings: Settings) -> None:
+    preflight(settings)
     SubsonicServer(settings).run()

@@ -12,6 +12,7 @@ calls ``settings_from(beets.config)``. Everything else receives a ``Settings``.
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,6 @@ from pathlib import Path
 import confuse
 from beets import config as beets_config
 
-from beetcrate.queue import Backend, QueueSettings
 from beetcrate.transcode import TranscodeConfig, TranscodeError
 
 # Defaults of the ``beetcrate:`` section. Paths left empty are placed beside the beets library.
@@ -43,6 +43,21 @@ QUEUE_DEFAULTS: dict[str, object] = {
     "redis_url": "redis://127.0.0.1:6379/0",
     "lease_seconds": 60.0,
 }
+
+
+class Backend(enum.Enum):
+    SQLITE = "sqlite"
+    REDIS = "redis"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Where the queue keeps its tasks, and how long a running task's lease lasts."""
+
+    backend: Backend = Backend.SQLITE
+    path: Path | None = None  # the SQLite file; required for the sqlite backend
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    lease_seconds: float = 60.0
 
 
 class SettingsError(Exception):

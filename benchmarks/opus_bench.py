@@ -38,7 +38,8 @@ import beets  # noqa: E402
 from beets.library import Item, Library  # noqa: E402
 
 from beetcrate import media  # noqa: E402
-from beetcrate.queue import QueueSettings, huey, open_queue  # noqa: E402
+from beetcrate.queue import huey, open_queue  # noqa: E402
+from beetcrate.settings import QueueSettings  # noqa: E402
 from beetcrate.transcode import Job, Profile, TranscodeConfig, Transcoder  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "opus"

@@ -53,7 +53,7 @@ def get_random_songs(request: ApiRequest) -> Payload:
         from_year=request.get_int("fromYear"),
         to_year=request.get_int("toYear"),
     )
-    return {"randomSongs": {"song": [nodes.song(row) for row in rows]}}
+    return {"randomSongs": {"song": [request.nodes.song(row) for row in rows]}}
 
 
 def get_songs_by_genre(request: ApiRequest) -> Payload:
@@ -62,4 +62,4 @@ def get_songs_by_genre(request: ApiRequest) -> Payload:
         size=request.get_int("count", 10, minimum=0, maximum=MAX_LIST_SIZE),
         offset=request.get_int("offset", 0, minimum=0),
     )
-    return {"songsByGenre": {"song": [nodes.song(row) for row in rows]}}
+    return {"songsByGenre": {"song": [request.nodes.song(row) for row in rows]}}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from subsonic import (
     album_lists,
     browsing,
+    dj_analysis,
     library_scanning,
     media_retrieval,
     searching,
@@ -28,9 +30,11 @@ from subsonic import (
     users,
 )
 from subsonic.auth import authenticate
+from subsonic.nodes import Nodes
 from subsonic.responses import (
     GENERIC,
     MISSING_PARAMETER,
+    NOT_FOUND,
     ApiError,
     Payload,
     envelope,
@@ -84,6 +88,13 @@ PROTECTED: dict[str, Handler] = {
     "startScan": library_scanning.start_scan,
 }
 
+# beetcrate's own answers beside the API, at /beetcrate/<name>, as plain JSON or bytes
+# (OpenSubsonic's schemas leave no room for them on songs). Same credentials, same errors.
+BEETCRATE: dict[str, Handler] = {
+    "dj/analysis": dj_analysis.analysis,
+    "dj/waveform": dj_analysis.waveform,
+}
+
 # Answers that depend on the catalog alone (no user data): rendered once per catalog version.
 CATALOG_ONLY = {"getArtists", "getIndexes", "getGenres", "getMusicFolders"}
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
@@ -106,6 +117,10 @@ class ApiRequest:
     params: MultiDict
     services: Services
     user: User | None = None
+
+    @cached_property
+    def nodes(self) -> Nodes:
+        return Nodes(transcoded=self.services.transcoding.config.default_profile)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
@@ -163,14 +178,22 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
     return response
 
 
+def _request(params: MultiDict, public: bool) -> ApiRequest:
+    """The request's parameters and, unless the method is public, its authenticated user."""
+    services: Services = current_app.extensions["beetcrate"]
+    services.watcher.poll()
+    api_request = ApiRequest(params=params, services=services)
+    if not public:
+        api_request.user = authenticate(params, services.users)
+    return api_request
+
+
 @blueprint.route("/rest/<string:method>", methods=["GET", "POST", "HEAD"])
 def dispatch(method: str) -> Response:
     name = method.removesuffix(".view")
     params = CombinedMultiDict([request.args, request.form])
     fmt = params.get("f", "xml")
     callback = params.get("callback")
-    services: Services = current_app.extensions["beetcrate"]
-    services.watcher.poll()
     handler = PUBLIC.get(name) or PROTECTED.get(name)
     if handler is None:
         error = ApiError(GENERIC, f"Unknown API method: {name}")
@@ -178,16 +201,30 @@ def dispatch(method: str) -> Response:
         response.status_code = 404
         return response
     try:
-        api_request = ApiRequest(params=params, services=services)
         if name not in PUBLIC:
             for required in ("v", "c"):
-                api_request.require(required)
-            api_request.user = authenticate(params, services.users)
+                if not params.get(required):
+                    raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {required}")
+        api_request = _request(params, public=name in PUBLIC)
         if name in CATALOG_ONLY:
             return _cached_answer(name, api_request, fmt, callback)
         return _answer(handler(api_request), fmt, callback)
     except ApiError as error:
         return render(error_node(error), fmt, callback)
+
+
+@blueprint.route("/beetcrate/<path:name>", methods=["GET", "POST", "HEAD"])
+def dispatch_beetcrate(name: str) -> Response:
+    handler = BEETCRATE.get(name)
+    try:
+        if handler is None:
+            raise ApiError(NOT_FOUND, f"Unknown beetcrate method: {name}")
+        result = handler(_request(CombinedMultiDict([request.args, request.form]), public=False))
+    except ApiError as error:
+        return error.as_http()
+    if not isinstance(result, Response):
+        raise TypeError(f"{name} must answer with a Response")
+    return result
 
 
 @blueprint.after_app_request
@@ -202,6 +239,9 @@ def unexpected_error(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return exc.get_response()
     log.exception("unexpected error serving %s", request.path)
-    fmt = request.values.get("f", "xml")
     error = ApiError(GENERIC, "Internal server error; see the server log")
-    return render(error_node(error), fmt, request.values.get("callback"))
+    if request.path.startswith("/beetcrate/"):
+        response = error.as_http()
+        response.status_code = 500
+        return response
+    return render(error_node(error), request.values.get("f", "xml"), request.values.get("callback"))

@@ -8,15 +8,15 @@ from flask import Flask
 
 from beetcrate import sidecar
 from beetcrate.settings import Settings
-from subsonic import dj_analysis
 from subsonic.api import blueprint
-from subsonic.catalog import BeetsWatcher, Catalog
+from subsonic.catalog import Catalog
 from subsonic.covers import CoverArt
 from subsonic.library import Library
 from subsonic.responses import RenderedCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
 from subsonic.transcoding import create as create_transcoding
+from subsonic.watcher import BeetsWatcher
 
 
 @dataclass
@@ -56,5 +56,4 @@ def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
     app.extensions["beetcrate"] = create_services(settings)
     app.register_blueprint(blueprint)
-    app.register_blueprint(dj_analysis.blueprint)
     return app

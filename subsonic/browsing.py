@@ -10,7 +10,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from subsonic import ids, nodes
-from subsonic.catalog import IGNORED_ARTICLES
+from subsonic.names import IGNORED_ARTICLES
 from subsonic.responses import NOT_FOUND, ApiError, Payload
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def get_music_directory(request: ApiRequest) -> Payload:
             "id": directory_id,
             "parent": album["artist_id"],
             "name": album["name"],
-            "child": [nodes.song(row) for row in library.album_songs(directory_id)],
+            "child": [request.nodes.song(row) for row in library.album_songs(directory_id)],
         }
     }
 
@@ -106,11 +106,11 @@ def get_album(request: ApiRequest) -> Payload:
     ids.parse(album_id, "al")
     library = request.services.library
     album = _found(library.album(album_id), "Album", album_id)
-    songs = [nodes.song(row) for row in library.album_songs(album_id)]
+    songs = [request.nodes.song(row) for row in library.album_songs(album_id)]
     return {"album": {**nodes.album(album), "song": songs}}
 
 
 def get_song(request: ApiRequest) -> Payload:
     song_id = request.require("id")
     row = _found(request.services.library.song(ids.parse_song(song_id)), "Song", song_id)
-    return {"song": nodes.song(row)}
+    return {"song": request.nodes.song(row)}

@@ -7,256 +7,39 @@ tables, derived from beets' SQLite and kept in step with it:
 - ``sync`` ATTACHes beets' database read-only and diffs its items against ``catalog_songs`` in
   SQL, so only new or changed rows are rewritten (a no-change sync of 100k tracks is a scan,
   not a rebuild); albums, artists and genres are aggregates rebuilt from the songs;
-- FTS5 tables give real word and prefix search;
-- ``BeetsWatcher`` notices when ``beet`` commands change the database (its file signature)
-  and the server syncs in the background: no restart, and readers never wait (WAL).
+- FTS5 tables give real word and prefix search (the tables: ``catalog_schema``);
+- ``subsonic.watcher`` notices when ``beet`` commands change the database (its file signature)
+  and syncs in the background: no restart, and readers never wait (WAL).
 
+beets' storage conventions (relative paths, delimited lists) come from ``beetcrate.beetsdb``.
 Writes to the music itself always go through the beets API, never through these tables.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
 import xxhash
 
 from beetcrate import sidecar
+from beetcrate.beetsdb import absolute_path, attached, split_list
 from beetcrate.settings import Settings
 from beetsplug.dupes.store import hidden_item_ids
-
-IGNORED_ARTICLES = ("The", "El", "La", "Los", "Las", "Le", "Les", "A", "An")
-UNKNOWN_ARTIST = "[Unknown Artist]"
-UNKNOWN_ALBUM = "[Unknown Album]"
-SINGLES_ALBUM = "[Singles]"
-VARIOUS_ARTISTS = "Various Artists"
-# beets >= 2.x joins multi-valued fields with this in the database; older ones used "; ".
-BEETS_LIST_SEPARATORS = ("\\␀", "; ", ";", " / ")
-
-# Accents and case never matter; prefix indexes make search-as-you-type ("be", "bea") fast.
-FTS_OPTIONS = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
-
-SONG_COLUMNS = {
-    "item_id": int,
-    "album_id": str,
-    "artist_id": str,
-    "title": str,
-    "album": str,
-    "artist": str,
-    "albumartist": str,
-    "track": int,
-    "disc": int,
-    "year": int,
-    "genres": str,
-    "length": float,
-    "bitrate": int,
-    "samplerate": int,
-    "bitdepth": int,
-    "channels": int,
-    "format": str,
-    "path": str,
-    "mtime": float,
-    "added": float,
-    "bpm": int,
-    "comments": str,
-    "mb_trackid": str,
-    "isrc": str,
-    "rg_track_gain": float,
-    "rg_track_peak": float,
-    "rg_album_gain": float,
-    "rg_album_peak": float,
-    "r128_track_gain": float,
-    "r128_album_gain": float,
-    "comp": int,
-    "disctitle": str,
-    "composers": str,
-    "artist_sort": str,
-    "beets_album_id": int,
-    "size": int,
-    "title_key": str,
-    # Derived once at sync time, so that building a song node is a dict lookup per field.
-    "suffix": str,
-    "relpath": str,
-    "created": str,
-    "genre": str,
-    "albumartist_id": str,
-    # The audio hash the DJ analysis stored its arrays under (a beets flexible attribute).
-    "dj_audio_hash": str,
-}
-
-
-def _create_tables(db: sqlite_utils.Database) -> None:
-    db["catalog_songs"].create(SONG_COLUMNS, pk="item_id")
-    for columns in (["album_id", "disc", "track"], ["artist_id"], ["title_key"], ["added"]):
-        db["catalog_songs"].create_index(columns)
-    # The keys alone, compact: a deep OFFSET (search3 sync pages) skips through this index
-    # instead of through whole rows: about 6x less CPU for a page at offset 90000 of 100k.
-    db["catalog_songs"].create_index(["item_id"])
-    db["catalog_song_genres"].create({"item_id": int, "genre": str}, pk=("genre", "item_id"))
-    db["catalog_song_genres"].create_index(["item_id"])
-    db.execute(
-        "CREATE VIRTUAL TABLE catalog_songs_fts USING fts5(title, artist, album, albumartist,"
-        " content='catalog_songs', content_rowid='item_id',"
-        f" {FTS_OPTIONS})"
-    )
-    db.executescript(
-        """
-        CREATE TRIGGER catalog_songs_ai AFTER INSERT ON catalog_songs BEGIN
-          INSERT INTO catalog_songs_fts(rowid, title, artist, album, albumartist)
-          VALUES (new.item_id, new.title, new.artist, new.album, new.albumartist);
-        END;
-        CREATE TRIGGER catalog_songs_ad AFTER DELETE ON catalog_songs BEGIN
-          INSERT INTO catalog_songs_fts(catalog_songs_fts, rowid, title, artist, album,
-            albumartist)
-          VALUES ('delete', old.item_id, old.title, old.artist, old.album, old.albumartist);
-        END;
-        """
-    )
-    db["catalog_albums"].create(
-        {
-            "id": str,
-            "beets_album_id": int,
-            "name": str,
-            "name_key": str,
-            "artist": str,
-            "artist_id": str,
-            "artist_key": str,
-            "year": int,
-            "genre": str,
-            "song_count": int,
-            "duration": float,
-            "added": float,
-            "comp": int,
-            "mb_albumid": str,
-            "artpath": str,
-            "disc_titles": str,
-            "first_item_id": int,
-        },
-        pk="id",
-    )
-    # Each index ends like its ORDER BY (library.py), so a deep OFFSET walks the index alone.
-    for columns in (
-        ["name_key", "id"],
-        ["artist_key", "year", "name_key", "id"],
-        ["artist_id"],
-        ["year", "name_key", "id"],
-        ["added"],
-    ):
-        db["catalog_albums"].create_index(columns)
-    db["catalog_albums"].create_index(["genre"])
-    db["catalog_artists"].create(
-        {
-            "id": str,
-            "name": str,
-            "name_key": str,
-            "index_letter": str,
-            "mbid": str,
-            "album_count": int,
-            "song_count": int,
-            "cover_album_id": str,
-        },
-        pk="id",
-    )
-    db["catalog_artists"].create_index(["name_key"])
-    db["catalog_genres"].create({"name": str, "song_count": int, "album_count": int}, pk="name")
-    db.execute(f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})")
-    db.execute(f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})")
-    db["catalog_meta"].create({"key": str, "value": str}, pk="key")
-
-
-# Albums, artists, genres and the search indexes, rebuilt from the songs on every sync.
-AGGREGATES_SQL = """
-DELETE FROM catalog_song_genres
-  WHERE item_id NOT IN (SELECT item_id FROM catalog_songs);
-DELETE FROM catalog_albums;
-INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_id,
-    artist_key, year, genre, song_count, duration, added, comp, mb_albumid,
-    artpath, disc_titles, first_item_id)
-  SELECT s.album_id, s.beets_album_id, s.album, bc_sort(s.album),
-    s.albumartist, 'ar-' || bc_hash(s.albumartist), bc_sort(s.albumartist),
-    coalesce(nullif(a.year, 0), max(s.year)),
-    coalesce(bc_first(a.genres), bc_first(max(s.genres))),
-    count(*), sum(s.length), min(s.added),
-    coalesce(a.comp, max(s.comp)), nullif(a.mb_albumid, ''),
-    bc_path(nullif(a.artpath, '')),
-    (SELECT group_concat(d.disc || char(31) || d.disctitle, char(30))
-       FROM (SELECT DISTINCT disc, disctitle FROM catalog_songs
-             WHERE album_id = s.album_id AND disctitle IS NOT NULL
-             ORDER BY disc) d),
-    min(s.item_id)
-  FROM catalog_songs s LEFT JOIN beets.albums a ON a.id = s.beets_album_id
-  GROUP BY s.album_id;
-DELETE FROM catalog_artists;
-INSERT INTO catalog_artists (id, name, name_key, album_count, song_count,
-    cover_album_id)
-  SELECT id, name, bc_sort(name), sum(albums), sum(songs), max(cover)
-  FROM (
-    SELECT artist_id AS id, artist AS name, count(*) AS albums,
-           0 AS songs, min(id) AS cover
-      FROM catalog_albums GROUP BY artist_id
-    UNION ALL
-    SELECT artist_id, artist, 0, count(*), NULL
-      FROM catalog_songs GROUP BY artist_id
-  ) GROUP BY id;
-UPDATE catalog_artists SET mbid = (
-  SELECT nullif(i.mb_artistid, '') FROM catalog_songs s
-    JOIN beets.items i ON i.id = s.item_id
-  WHERE s.artist_id = catalog_artists.id AND i.mb_artistid != '' LIMIT 1);
-DELETE FROM catalog_genres;
-INSERT INTO catalog_genres (name, song_count, album_count)
-  SELECT g.genre, count(*), count(DISTINCT s.album_id)
-  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
-  GROUP BY g.genre;
-INSERT INTO catalog_songs_fts(catalog_songs_fts) VALUES ('optimize');
-DELETE FROM catalog_albums_fts;
-INSERT INTO catalog_albums_fts (rowid, name, artist)
-  SELECT rowid, name, artist FROM catalog_albums;
-DELETE FROM catalog_artists_fts;
-INSERT INTO catalog_artists_fts (rowid, name)
-  SELECT rowid, name FROM catalog_artists;
-"""
-
-# The catalog is derived from beets' database, so a change to its tables needs no migration:
-# bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "3"
-
-
-def short_hash(text: str) -> str:
-    """A stable 16-hex-digit key for names that have no id of their own (artists)."""
-    return xxhash.xxh3_64_hexdigest(text.casefold().encode())
-
-
-def sort_key(name: str) -> str:
-    """Case- and accent-insensitive sort key with leading articles dropped."""
-    for article in IGNORED_ARTICLES:
-        if name[: len(article) + 1].casefold() == article.casefold() + " ":
-            name = name[len(article) + 1 :]
-            break
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def index_letter(name: str) -> str:
-    key = sort_key(name)
-    first = key[:1].upper()
-    return first if first.isalpha() else "#"
-
-
-def split_list(value: str | None) -> list[str]:
-    """Split a beets multi-valued field (genres, composers) into its values."""
-    if not value:
-        return []
-    for separator in BEETS_LIST_SEPARATORS:
-        if separator in value:
-            return [part.strip() for part in value.split(separator) if part.strip()]
-    return [value.strip()]
+from subsonic.catalog_schema import AGGREGATES_SQL, CATALOG_SCHEMA, create_tables
+from subsonic.names import (
+    SINGLES_ALBUM,
+    UNKNOWN_ALBUM,
+    UNKNOWN_ARTIST,
+    VARIOUS_ARTISTS,
+    index_letter,
+    iso_time,
+    short_hash,
+    sort_key,
+)
 
 
 @dataclass(frozen=True)
@@ -279,12 +62,6 @@ def beets_signature(beets_db: Path) -> str:
             continue
         parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
     return "|".join(parts)
-
-
-def iso_time(epoch: float | None) -> str:
-    """xs:dateTime in UTC with milliseconds, as every client parses it."""
-    moment = datetime.fromtimestamp(epoch or 0, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _suffix(raw: bytes | str | None) -> str:
@@ -338,7 +115,7 @@ class Catalog:
                 " AND name NOT LIKE 'catalog%fts_%'"
             ).fetchall():
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
-            _create_tables(self.db)
+            create_tables(self.db)
             self._set_meta(schema=CATALOG_SCHEMA)
             conn.execute("COMMIT")
         except BaseException:
@@ -355,10 +132,10 @@ class Catalog:
         return os.path.basename(path) if relative.startswith("..") else relative
 
     def _absolute_path(self, raw: bytes | str | None) -> str | None:
-        if raw is None:
-            return None
-        path = os.fsdecode(raw)
-        return path if os.path.isabs(path) else os.path.join(self.music_dir, path)
+        return absolute_path(self.music_dir, raw)
+
+    def close(self) -> None:
+        self.db.conn.close()
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM catalog_meta WHERE key = ?", [key]).fetchone()
@@ -400,8 +177,7 @@ class Catalog:
             if not self.beets_db.exists():
                 raise FileNotFoundError(f"beets database not found: {self.beets_db}")
             conn = self.db.conn
-            conn.execute("ATTACH DATABASE ? AS beets", [self.beets_db.as_uri() + "?mode=ro"])
-            try:
+            with attached(conn, self.beets_db):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     signature = self.signature()
@@ -428,8 +204,6 @@ class Catalog:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-            finally:
-                conn.execute("DETACH DATABASE beets")
             return SyncReport(
                 songs=counts["songs"],
                 albums=counts["albums"],
@@ -581,50 +355,3 @@ class Catalog:
             for artist_id, name in conn.execute("SELECT id, name FROM catalog_artists")
         ]
         conn.executemany("UPDATE catalog_artists SET index_letter = ? WHERE id = ?", letters)
-
-
-class BeetsWatcher:
-    """Checks at most every ``interval`` seconds whether beets changed, and syncs in a thread."""
-
-    def __init__(self, catalog: Catalog, interval: float) -> None:
-        self.catalog = catalog
-        self.interval = interval
-        self._checked = 0.0
-        self._thread: threading.Thread | None = None
-        self._guard = threading.Lock()
-
-    @property
-    def scanning(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def poll(self) -> None:
-        now = time.monotonic()
-        # While a sync runs, its connection is busy; the next poll after it will check again.
-        if now - self._checked < self.interval or self.scanning:
-            return
-        self._checked = now
-        if self.catalog.is_stale():
-            self.start()
-
-    def start(self, force: bool = False) -> bool:
-        """Start a background sync unless one is running; True when one was started."""
-        with self._guard:
-            if self.scanning:
-                return False
-            self._thread = threading.Thread(
-                target=self._run, args=(force,), name="beetcrate-sync", daemon=True
-            )
-            self._thread.start()
-            return True
-
-    def _run(self, force: bool) -> None:
-        try:
-            self.catalog.sync(force=force)
-        except (sqlite3.Error, OSError):
-            # A sync that fails (beets mid-write, a locked file) is retried at the next poll.
-            self._checked = 0.0
-
-    def wait(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)

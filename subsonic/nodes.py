@@ -3,15 +3,21 @@
 Fields the XSD knows are written as attributes; OpenSubsonic additions (``genres``,
 ``replayGain``, ``artists``…) follow the OpenSubsonic schemas. Values that beets does not have
 are left out rather than sent empty, and every integer fits in the type the XSD declares.
+
+A ``Nodes`` is made per request (``ApiRequest.nodes``): it holds what depends on the server's
+settings rather than on the row, such as the format songs are transcoded to by default.
 """
 
 from __future__ import annotations
 
-from subsonic.catalog import SINGLES_ALBUM, iso_time, split_list
+from dataclasses import dataclass
+
+from beetcrate.beetsdb import split_list
+from beetcrate.transcode import Profile
 from subsonic.ids import song_id
 from subsonic.library import Row
+from subsonic.names import SINGLES_ALBUM, iso_time
 from subsonic.responses import Payload
-from subsonic.transcoding import song_fields
 
 CONTENT_TYPES = {
     "mp3": "audio/mpeg",
@@ -69,54 +75,6 @@ def _replay_gain(row: Row) -> Payload | None:
 def compact(node: Payload) -> Payload:
     """Leave out what beets does not have: the JSON writer relies on nodes holding no None."""
     return {key: value for key, value in node.items() if value is not None}
-
-
-def song(row: Row) -> Payload:
-    """A song as a Subsonic ``Child`` (getSong, getAlbum, search3, lists…)."""
-    suffix = row["suffix"]
-    genres = split_list(row["genres"]) if row["genres"] else []
-    node = {
-        "id": song_id(row["item_id"]),
-        "parent": row["album_id"],
-        "isDir": False,
-        "title": row["title"],
-        "album": row["album"],
-        "artist": row["artist"],
-        "track": _int32(row["track"]),
-        "year": _int32(row["year"]),
-        "genre": row["genre"],
-        "coverArt": _cover_id(row),
-        "size": row["size"],
-        "contentType": content_type(suffix),
-        "suffix": suffix,
-        **song_fields(suffix),
-        "duration": _int32(row["length"]),
-        "bitRate": _int32((row["bitrate"] or 0) / 1000) or None,
-        "path": row["relpath"],
-        "isVideo": False,
-        "discNumber": _int32(row["disc"]),
-        "created": row["created"],
-        "albumId": row["album_id"],
-        "artistId": row["artist_id"],
-        "type": "music",
-        # OpenSubsonic
-        "mediaType": "song",
-        "bitDepth": _int32(row["bitdepth"]),
-        "samplingRate": _int32(row["samplerate"]),
-        "channelCount": _int32(row["channels"]),
-        "bpm": _int32(row["bpm"]),
-        "comment": row["comments"],
-        "musicBrainzId": row["mb_trackid"],
-        "isrc": [row["isrc"]] if row["isrc"] else None,
-        "genres": [{"name": genre} for genre in genres],
-        "artists": [{"id": row["artist_id"], "name": row["artist"]}],
-        "displayArtist": row["artist"],
-        "albumArtists": [{"id": row["albumartist_id"], "name": row["albumartist"]}],
-        "displayAlbumArtist": row["albumartist"],
-        "displayComposer": ", ".join(split_list(row["composers"])) if row["composers"] else None,
-        "replayGain": _replay_gain(row),
-    }
-    return compact(node)
 
 
 def _disc_titles(raw: str | None) -> list[Payload]:
@@ -198,3 +156,68 @@ def artist(row: Row) -> Payload:
 def index_artist(row: Row) -> Payload:
     """An artist in a folder index (``Artist``: no album count)."""
     return {"id": row["id"], "name": row["name"]}
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """The node builders of one request."""
+
+    # What a song is streamed as when a client asks for the default format.
+    transcoded: Profile
+
+    def _transcoded_fields(self, suffix: str) -> Payload:
+        if suffix == self.transcoded.suffix:
+            return {}
+        return {
+            "transcodedSuffix": self.transcoded.suffix,
+            "transcodedContentType": self.transcoded.content_type,
+        }
+
+    def song(self, row: Row) -> Payload:
+        """A song as a Subsonic ``Child`` (getSong, getAlbum, search3, lists…)."""
+        suffix = row["suffix"]
+        genres = split_list(row["genres"]) if row["genres"] else []
+        node = {
+            "id": song_id(row["item_id"]),
+            "parent": row["album_id"],
+            "isDir": False,
+            "title": row["title"],
+            "album": row["album"],
+            "artist": row["artist"],
+            "track": _int32(row["track"]),
+            "year": _int32(row["year"]),
+            "genre": row["genre"],
+            "coverArt": _cover_id(row),
+            "size": row["size"],
+            "contentType": content_type(suffix),
+            "suffix": suffix,
+            **self._transcoded_fields(suffix),
+            "duration": _int32(row["length"]),
+            "bitRate": _int32((row["bitrate"] or 0) / 1000) or None,
+            "path": row["relpath"],
+            "isVideo": False,
+            "discNumber": _int32(row["disc"]),
+            "created": row["created"],
+            "albumId": row["album_id"],
+            "artistId": row["artist_id"],
+            "type": "music",
+            # OpenSubsonic
+            "mediaType": "song",
+            "bitDepth": _int32(row["bitdepth"]),
+            "samplingRate": _int32(row["samplerate"]),
+            "channelCount": _int32(row["channels"]),
+            "bpm": _int32(row["bpm"]),
+            "comment": row["comments"],
+            "musicBrainzId": row["mb_trackid"],
+            "isrc": [row["isrc"]] if row["isrc"] else None,
+            "genres": [{"name": genre} for genre in genres],
+            "artists": [{"id": row["artist_id"], "name": row["artist"]}],
+            "displayArtist": row["artist"],
+            "albumArtists": [{"id": row["albumartist_id"], "name": row["albumartist"]}],
+            "displayAlbumArtist": row["albumartist"],
+            "displayComposer": ", ".join(split_list(row["composers"]))
+            if row["composers"]
+            else None,
+            "replayGain": _replay_gain(row),
+        }
+        return compact(node)

@@ -46,6 +46,19 @@ INVALID_API_KEY = 44
 NOT_AUTHORIZED = 50
 NOT_FOUND = 70
 
+# For the answers beside the Subsonic API (``/beetcrate/…``), which use HTTP status codes.
+HTTP_STATUS = {
+    GENERIC: 400,
+    MISSING_PARAMETER: 400,
+    WRONG_CREDENTIALS: 401,
+    TOKEN_AUTH_NOT_SUPPORTED: 401,
+    AUTH_MECHANISM_NOT_SUPPORTED: 401,
+    CONFLICTING_AUTH: 401,
+    INVALID_API_KEY: 401,
+    NOT_AUTHORIZED: 403,
+    NOT_FOUND: 404,
+}
+
 _JSONP_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,127}$")
 
 
@@ -56,6 +69,12 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    def as_http(self) -> Response:
+        """The error as plain JSON with an HTTP status, for the routes beside the API."""
+        response = Response(orjson.dumps({"error": self.message}), mimetype="application/json")
+        response.status_code = HTTP_STATUS.get(self.code, 500)
+        return response
 
 
 def _xml_value(value: Any) -> str:

@@ -43,7 +43,7 @@ def search3(request: ApiRequest) -> Payload:
         "searchResult3": {
             "artist": [nodes.artist(row) for row in artists],
             "album": [nodes.album(row) for row in albums],
-            "song": [nodes.song(row) for row in songs],
+            "song": [request.nodes.song(row) for row in songs],
         }
     }
 
@@ -54,6 +54,6 @@ def search2(request: ApiRequest) -> Payload:
         "searchResult2": {
             "artist": [nodes.index_artist(row) for row in artists],
             "album": [nodes.album_directory_child(row) for row in albums],
-            "song": [nodes.song(row) for row in songs],
+            "song": [request.nodes.song(row) for row in songs],
         }
     }

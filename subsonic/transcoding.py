@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import beets
 from flask import Response, send_file
 from flask import request as http_request
 
@@ -32,7 +31,6 @@ from beetcrate import media
 from beetcrate.settings import Settings
 from beetcrate.transcode import (
     Job,
-    Profile,
     TooBusy,
     TranscodeConfig,
     Transcoder,
@@ -40,16 +38,13 @@ from beetcrate.transcode import (
     fit_to_length,
 )
 from beetsplug.opus.state import MirrorState, servable
-from subsonic.responses import GENERIC, ApiError, Payload
+from subsonic.responses import GENERIC, ApiError
 
 if TYPE_CHECKING:
     from subsonic.api import ApiRequest
     from subsonic.library import Row
 
 log = logging.getLogger(__name__)
-
-# The profile songs advertise as transcodedSuffix/transcodedContentType, set by ``create``.
-_advertised = Profile("opus", 128)
 
 
 @dataclass
@@ -61,20 +56,8 @@ class Transcoding:
 
 def create(settings: Settings) -> Transcoding:
     """The server's transcoder, configured by the ``opus: stream:`` section of the beets config."""
-    global _advertised
-    config = TranscodeConfig.from_beets(beets.config)
-    _advertised = config.default_profile
+    config = settings.transcode
     return Transcoding(config, Transcoder(config, settings.cache_dir), MirrorState(settings.db))
-
-
-def song_fields(suffix: str) -> Payload:
-    """What a song would be streamed as when a client asks for the default format."""
-    if suffix == _advertised.suffix:
-        return {}
-    return {
-        "transcodedSuffix": _advertised.suffix,
-        "transcodedContentType": _advertised.content_type,
-    }
 
 
 def _send_file(path: Path, content_type: str) -> Response:

@@ -104,3 +104,38 @@ def test_help_lists_every_command() -> None:
     result = run("--help")
     for command in ("serve", "demo", "scan", "worker", "user"):
         assert command in result.stdout
+
+
+def test_serve_without_a_beets_library_says_so_in_one_line_before_starting(config: Path) -> None:
+    result = run("-c", str(config), "serve")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "no beets library at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_on_an_address_in_use_says_so_in_one_line(config: Path, tmp_path: Path) -> None:
+    import socket
+
+    from beets.library import Library
+
+    Library(str(tmp_path / "library.db"), str(tmp_path / "music"))._close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("-c", str(config), "serve", "--bind", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "already in use" in result.stderr and "--bind" in result.stderr
+
+
+def test_the_sidecar_path_follows_beetcrate_db_for_the_server_and_every_plugin(
+    config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from beets import config as beets_config
+
+    from beetcrate.settings import sidecar_path
+
+    monkeypatch.setenv("BEETCRATE_DB", str(tmp_path / "elsewhere.db"))
+    assert load_settings(config).db == tmp_path / "elsewhere.db"
+    assert sidecar_path(beets_config) == tmp_path / "elsewhere.db"

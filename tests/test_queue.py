@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from beetcrate.queue import QueueSettings, huey, open_queue
+from beetcrate.queue import huey, open_queue
+from beetcrate.settings import QueueSettings
 
 
 @huey.task()

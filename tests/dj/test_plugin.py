@@ -15,9 +15,9 @@ from beets.library import Item, Library
 from analysis.engine import ANALYSIS_VERSION
 from analysis.waveform import unpack
 from beetcrate.queue import huey
+from beetcrate.settings import sidecar_path
 from beetsplug.dj import store
 from beetsplug.dj.apply import recover
-from beetcrate.settings import sidecar_path
 from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 

@@ -10,7 +10,8 @@ import pytest
 from beets.library import Item
 
 from beetcrate import media
-from beetcrate.queue import QueueSettings, huey, open_queue
+from beetcrate.queue import huey, open_queue
+from beetcrate.settings import QueueSettings
 from beetsplug.dupes import store
 from tests.dupes.conftest import Beet
 from tests.dupes.music import RATE, song
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys
 from pathlib import Path
-from beetcrate.queue import QueueSettings, huey, open_queue
+from beetcrate.queue import huey, open_queue
+from beetcrate.settings import QueueSettings
 import beetsplug.dupes.tasks
 
 open_queue(QueueSettings(path=Path(sys.argv[1])))

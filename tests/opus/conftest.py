@@ -128,12 +128,13 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
     """A beets library served by the real Flask app: a 6 s FLAC, a 128k MP3, a broken file, a
     truncated one and a five-minute track. Returns (app, items by name, settings)."""
     import shutil
+    from dataclasses import replace
 
-    import beets
     from beets.library import Item, Library
 
     from beetcrate import sidecar
     from beetcrate.settings import Settings
+    from beetcrate.transcode import TranscodeConfig
     from subsonic.app import create_app
     from subsonic.store import Users, load_key
 
@@ -157,9 +158,6 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
         lib.add(item)
     lib._close()
 
-    beets.config.clear()
-    beets.config.read(user=False, defaults=True)
-    beets.config["opus"]["stream"].set({"max_encoders": 4, "max_encoders_per_user": 2})
     settings = Settings(
         beets_library=tmp_path / "library.db",
         music_directory=music_dir,
@@ -167,10 +165,9 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
         secret_key_file=tmp_path / "beetcrate.key",
         cache_dir=tmp_path / "cache",
         refresh_interval=0.0,
+        transcode=replace(TranscodeConfig.defaults(), max_encoders=4, max_encoders_per_user=2),
     )
     Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)).add(
         "alice", "open sesame", admin=True
     )
-    yield create_app(settings), items, settings
-    beets.config.clear()
-    beets.config.read(user=False, defaults=True)
+    return create_app(settings), items, settings

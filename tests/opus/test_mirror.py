@@ -14,7 +14,8 @@ from mediafile import MediaFile
 
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
-from beetcrate.queue import QueueSettings, huey, open_queue
+from beetcrate.queue import huey, open_queue
+from beetcrate.settings import QueueSettings
 from beetsplug.opus.state import MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded

@@ -1,0 +1,46 @@
+"""How the catalog names, sorts, keys and dates what beets leaves blank or spells freely.
+
+Clients show these names, sort by these keys and cache by these ids, so each rule is made in
+one place: the catalog's SQL calls these functions (registered on its connection) and the
+node builders use the same constants.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+import xxhash
+
+IGNORED_ARTICLES = ("The", "El", "La", "Los", "Las", "Le", "Les", "A", "An")
+UNKNOWN_ARTIST = "[Unknown Artist]"
+UNKNOWN_ALBUM = "[Unknown Album]"
+SINGLES_ALBUM = "[Singles]"
+VARIOUS_ARTISTS = "Various Artists"
+
+
+def short_hash(text: str) -> str:
+    """A stable 16-hex-digit key for names that have no id of their own (artists)."""
+    return xxhash.xxh3_64_hexdigest(text.casefold().encode())
+
+
+def sort_key(name: str) -> str:
+    """Case- and accent-insensitive sort key with leading articles dropped."""
+    for article in IGNORED_ARTICLES:
+        if name[: len(article) + 1].casefold() == article.casefold() + " ":
+            name = name[len(article) + 1 :]
+            break
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def index_letter(name: str) -> str:
+    key = sort_key(name)
+    first = key[:1].upper()
+    return first if first.isalpha() else "#"
+
+
+def iso_time(epoch: float | None) -> str:
+    """xs:dateTime in UTC with milliseconds, as every client parses it."""
+    moment = datetime.fromtimestamp(epoch or 0, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,107 @@
+"""The seams between the server, the plugins and the shared core hold (docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from beetcrate.transcode import Profile, TranscodeConfig
+from subsonic.app import create_app
+from tests.subsonic.conftest import Api, MusicLibrary, build_library
+
+ROOT = Path(__file__).resolve().parents[2]
+# What a web worker must never load: the DJ engine's numeric stack, and command-line code.
+HEAVY = ("librosa", "scipy", "essentia", "numba", "sklearn", "analysis", "tqdm")
+PLUGIN_MODULES_THE_SERVER_MAY_LOAD = {
+    "beetsplug",
+    "beetsplug.dj",
+    "beetsplug.dj.fields",
+    "beetsplug.dj.store",
+    "beetsplug.dupes",
+    "beetsplug.dupes.store",
+    "beetsplug.opus",
+    "beetsplug.opus.state",
+}
+
+SERVE_ONE_REQUEST = """
+import json, sys
+from pathlib import Path
+from beetcrate.settings import Settings
+from subsonic.app import create_app
+
+root = Path(sys.argv[1])
+settings = Settings(
+    beets_library=root / "library.db", music_directory=root / "music", db=root / "beetcrate.db",
+    secret_key_file=root / "beetcrate.key", cache_dir=root / "cache", refresh_interval=0.0,
+)
+client = create_app(settings).test_client()
+query = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "t", "f": "json"}
+assert client.get("/rest/getAlbumList2", query_string={**query, "type": "newest"}).json
+assert client.get("/beetcrate/dj/analysis", query_string={**query, "id": "tr-1"}).status_code
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_loaded_serving(library: MusicLibrary) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_ONE_REQUEST, str(library.root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_creating_the_app_and_serving_loads_no_heavy_module_and_no_plugin_internals(
+    music_library: MusicLibrary,
+) -> None:
+    loaded = _modules_loaded_serving(music_library)
+    heavy = sorted({name for name in loaded if name.split(".")[0] in HEAVY})
+    assert heavy == []
+    plugins = {name for name in loaded if name.startswith("beetsplug")}
+    assert plugins <= PLUGIN_MODULES_THE_SERVER_MAY_LOAD, (
+        plugins - PLUGIN_MODULES_THE_SERVER_MAY_LOAD
+    )
+
+
+def test_the_import_contracts_hold() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports"))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_two_apps_with_different_settings_in_one_process_serve_independently(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = build_library(tmp_path / "first")
+    second = build_library(tmp_path / "second")
+    mp3 = TranscodeConfig(profiles={"mp3": Profile("mp3", 160)}, default="mp3")
+    apps = [
+        create_app(first.settings),
+        create_app(replace(second.settings, transcode=mp3, hide_duplicates=True)),
+    ]
+    songs = []
+    for app, library in zip(apps, (first, second), strict=True):
+        api = Api(app.test_client())
+        song_id = f"tr-{library.items['blue1'].id}"
+        songs.append(api.ok("getSong", id=song_id)["song"])
+        folders = api.ok("getMusicFolders")["musicFolders"]["musicFolder"]
+        assert folders[0]["name"] == library.settings.music_directory.name
+    assert songs[0]["transcodedSuffix"] == "opus"
+    assert songs[1]["transcodedSuffix"] == "mp3"
+    assert [app.extensions["beetcrate"].settings.db for app in apps] == [
+        first.settings.db,
+        second.settings.db,
+    ]
