@@ -8,7 +8,7 @@ library and the tests' fixtures) goes through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -315,7 +315,7 @@ def _trim_head(frame: av.AudioFrame, skip: int, layout: str, rate: int) -> av.Au
     return trimmed
 
 
-def remux_stream(path: str | Path, start: float = 0.0) -> Iterator[bytes]:
+def remux_stream(path: str | Path, start: float = 0.0) -> Generator[bytes, None, None]:
     """Yield an Ogg Opus file from ``start`` on as a new Ogg stream, copying packets (no coding).
 
     Serving a pre-encoded file from a time offset costs no CPU this way; the cut falls on the

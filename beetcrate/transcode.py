@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -333,7 +333,7 @@ class _Encoding:
             self.readers += 1
         return open(self.temp, "rb")
 
-    def follow(self, source: IO[bytes]) -> Iterator[bytes]:
+    def follow(self, source: IO[bytes]) -> Generator[bytes, None, None]:
         """Yield the encoder's output from byte 0, waiting for more until it is complete."""
         position = 0
         with source:
@@ -375,7 +375,7 @@ class Transcoder:
         """The finished transcode of ``job``, if there is one (and mark it recently used)."""
         return self.cache.get(job.key, job.profile.suffix)
 
-    def stream(self, job: Job, user: str | None = None) -> Iterator[bytes]:
+    def stream(self, job: Job, user: str | None = None) -> Generator[bytes, None, None]:
         """The bytes of ``job``'s transcode, from byte 0, joining a running encoder if any.
 
         Raises ``TooBusy`` before any byte if no encoder slot is free. Mid-stream failures

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -35,6 +35,7 @@ from subsonic.responses import (
     GENERIC,
     MISSING_PARAMETER,
     NOT_FOUND,
+    WRONG_CREDENTIALS,
     ApiError,
     Payload,
     envelope,
@@ -116,7 +117,15 @@ class ApiRequest:
 
     params: MultiDict
     services: Services
-    user: User | None = None
+    # Set by the dispatcher for every method but the public ones.
+    authenticated: User | None = None
+
+    @property
+    def user(self) -> User:
+        """The user the credentials named; every protected method has one."""
+        if self.authenticated is None:
+            raise ApiError(WRONG_CREDENTIALS, "This method needs credentials")
+        return self.authenticated
 
     @cached_property
     def nodes(self) -> Nodes:
@@ -133,6 +142,20 @@ class ApiRequest:
 
     def get_list(self, name: str) -> list[str]:
         return self.params.getlist(name)
+
+    @overload
+    def get_int(
+        self, name: str, default: int, minimum: int | None = None, maximum: int | None = None
+    ) -> int: ...
+
+    @overload
+    def get_int(
+        self,
+        name: str,
+        default: None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None: ...
 
     def get_int(
         self,
@@ -184,7 +207,7 @@ def _request(params: MultiDict, public: bool) -> ApiRequest:
     services.watcher.poll()
     api_request = ApiRequest(params=params, services=services)
     if not public:
-        api_request.user = authenticate(params, services.users)
+        api_request.authenticated = authenticate(params, services.users)
     return api_request
 
 
@@ -237,7 +260,7 @@ def add_cors_headers(response: Response) -> Response:
 def unexpected_error(exc: Exception) -> Response:
     """Any bug becomes a Subsonic error for the client and a traceback in the server's log."""
     if isinstance(exc, HTTPException):
-        return exc.get_response()
+        return exc.get_response()  # type: ignore[return-value]
     log.exception("unexpected error serving %s", request.path)
     error = ApiError(GENERIC, "Internal server error; see the server log")
     if request.path.startswith("/beetcrate/"):

@@ -63,14 +63,14 @@ SONG_COLUMNS = {
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    db["catalog_songs"].create(SONG_COLUMNS, pk="item_id")
+    db.table("catalog_songs").create(SONG_COLUMNS, pk="item_id")
     for columns in (["album_id", "disc", "track"], ["artist_id"], ["title_key"], ["added"]):
-        db["catalog_songs"].create_index(columns)
+        db.table("catalog_songs").create_index(columns)
     # The keys alone, compact: a deep OFFSET (search3 sync pages) skips through this index
     # instead of through whole rows: about 6x less CPU for a page at offset 90000 of 100k.
-    db["catalog_songs"].create_index(["item_id"])
-    db["catalog_song_genres"].create({"item_id": int, "genre": str}, pk=("genre", "item_id"))
-    db["catalog_song_genres"].create_index(["item_id"])
+    db.table("catalog_songs").create_index(["item_id"])
+    db.table("catalog_song_genres").create({"item_id": int, "genre": str}, pk=("genre", "item_id"))
+    db.table("catalog_song_genres").create_index(["item_id"])
     db.execute(
         "CREATE VIRTUAL TABLE catalog_songs_fts USING fts5(title, artist, album, albumartist,"
         " content='catalog_songs', content_rowid='item_id',"
@@ -89,7 +89,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
         END;
         """
     )
-    db["catalog_albums"].create(
+    db.table("catalog_albums").create(
         {
             "id": str,
             "beets_album_id": int,
@@ -119,9 +119,9 @@ def create_tables(db: sqlite_utils.Database) -> None:
         ["year", "name_key", "id"],
         ["added"],
     ):
-        db["catalog_albums"].create_index(columns)
-    db["catalog_albums"].create_index(["genre"])
-    db["catalog_artists"].create(
+        db.table("catalog_albums").create_index(columns)
+    db.table("catalog_albums").create_index(["genre"])
+    db.table("catalog_artists").create(
         {
             "id": str,
             "name": str,
@@ -134,11 +134,13 @@ def create_tables(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["catalog_artists"].create_index(["name_key"])
-    db["catalog_genres"].create({"name": str, "song_count": int, "album_count": int}, pk="name")
+    db.table("catalog_artists").create_index(["name_key"])
+    db.table("catalog_genres").create(
+        {"name": str, "song_count": int, "album_count": int}, pk="name"
+    )
     db.execute(f"CREATE VIRTUAL TABLE catalog_albums_fts USING fts5(name, artist, {FTS_OPTIONS})")
     db.execute(f"CREATE VIRTUAL TABLE catalog_artists_fts USING fts5(name, {FTS_OPTIONS})")
-    db["catalog_meta"].create({"key": str, "value": str}, pk="key")
+    db.table("catalog_meta").create({"key": str, "value": str}, pk="key")
 
 
 # Albums, artists, genres and the search indexes, rebuilt from the songs on every sync.

@@ -27,7 +27,7 @@ class StoreError(Exception):
 
 
 def _create_users(db: sqlite_utils.Database) -> None:
-    db["users"].create(
+    db.table("users").create(
         {
             "name": str,
             "password": bytes,
@@ -40,7 +40,7 @@ def _create_users(db: sqlite_utils.Database) -> None:
         not_null={"password", "admin", "created"},
         defaults={"admin": 0, "max_bit_rate": 0},
     )
-    db["users"].create_index(["api_key_sha256"], unique=True)
+    db.table("users").create_index(["api_key_sha256"], unique=True)
 
 
 MIGRATIONS = [_create_users]
@@ -76,7 +76,7 @@ class Users:
         sidecar.migrate(db, "users", MIGRATIONS)
 
     def _row(self, name: str) -> dict | None:
-        rows = list(self.db["users"].rows_where("name = ?", [name]))
+        rows = list(self.db.table("users").rows_where("name = ?", [name]))
         return rows[0] if rows else None
 
     @staticmethod
@@ -88,7 +88,7 @@ class Users:
             raise StoreError("a user needs a name and a password")
         if self._row(name):
             raise StoreError(f"user {name!r} already exists")
-        self.db["users"].insert(
+        self.db.table("users").insert(
             {
                 "name": name,
                 "password": self.key.encrypt(password.encode()),
@@ -103,21 +103,21 @@ class Users:
         if not password:
             raise StoreError("the password cannot be empty")
         self._require(name)
-        self.db["users"].update(name, {"password": self.key.encrypt(password.encode())})
+        self.db.table("users").update(name, {"password": self.key.encrypt(password.encode())})
 
     def new_api_key(self, name: str) -> str:
         """Issue a new API key, replacing any previous one; only its digest is kept."""
         self._require(name)
         api_key = secrets.token_urlsafe(32)
-        self.db["users"].update(name, {"api_key_sha256": _digest(api_key)})
+        self.db.table("users").update(name, {"api_key_sha256": _digest(api_key)})
         return api_key
 
     def remove(self, name: str) -> None:
         self._require(name)
-        self.db["users"].delete(name)
+        self.db.table("users").delete(name)
 
     def list(self) -> list[User]:
-        return [self._user(row) for row in self.db["users"].rows_where(order_by="name")]
+        return [self._user(row) for row in self.db.table("users").rows_where(order_by="name")]
 
     def get(self, name: str) -> User | None:
         row = self._row(name)
@@ -149,5 +149,5 @@ class Users:
         return self._user(row) if hmac.compare_digest(expected, token.lower()) else None
 
     def check_api_key(self, api_key: str) -> User | None:
-        rows = list(self.db["users"].rows_where("api_key_sha256 = ?", [_digest(api_key)]))
+        rows = list(self.db.table("users").rows_where("api_key_sha256 = ?", [_digest(api_key)]))
         return self._user(rows[0]) if rows else None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,8 +70,8 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     """The response for a ``stream`` request, or ``None`` for the original file."""
     services = request.services.transcoding
     source = Path(row["path"])
-    user = request.user.name if request.user else None
-    user_max = request.user.max_bit_rate if request.user else 0
+    user = request.user.name
+    user_max = request.user.max_bit_rate
     offset = request.get_int("timeOffset", 0, minimum=0) or 0
     max_bit_rate = request.get_int("maxBitRate", 0, minimum=0) or 0
     choice = services.config.choose(
@@ -82,9 +82,9 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         user,
         user_max,
     )
-    if choice.raw:
-        return None  # timeOffset only applies to transcodes, as in the Subsonic API
     profile = choice.profile
+    if profile is None:
+        return None  # timeOffset only applies to transcodes, as in the Subsonic API
     estimate = request.get_bool("estimateContentLength")
     if profile.name == "opus" and not (offset and estimate):
         mirrored = servable(services.mirror, row["item_id"], source)
@@ -125,7 +125,7 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     return response
 
 
-def _guarded(body: Iterator[bytes], encoder: Iterator[bytes]) -> Iterator[bytes]:
+def _guarded(body: Iterator[bytes], encoder: Generator[bytes, None, None]) -> Iterator[bytes]:
     """Ends the body early on a mid-stream failure (never pads over it), and always lets go of
     the encoder: when the client hangs up, the server closes this and the encoder stops."""
     try:
