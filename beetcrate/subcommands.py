@@ -12,6 +12,7 @@ from __future__ import annotations
 import optparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from beets import ui
 from beets.library import Library
@@ -30,18 +31,19 @@ class Action:
     options: Sequence[optparse.Option] = ()
 
     def parser(self, command: str) -> optparse.OptionParser:
-        parser = optparse.OptionParser(
+        parser = _ActionParser(
             usage=f"beet {command} {self.name} [options] {self.arguments}".rstrip(),
             description=self.help,
             option_list=list(self.options),
         )
-        # The parser's own error() exits the process; a wrong option is a UserError instead.
-        parser.error = _refuse  # type: ignore[method-assign]
         return parser
 
 
-def _refuse(message: str) -> None:
-    raise ui.UserError(message)
+class _ActionParser(optparse.OptionParser):
+    """optparse's error() exits the process; a wrong option is a one-line UserError instead."""
+
+    def error(self, msg: str) -> NoReturn:
+        raise ui.UserError(msg)
 
 
 def option(*flags: str, **settings: object) -> optparse.Option:

@@ -323,8 +323,8 @@ class Catalog:
             "SELECT item_id, path, genres FROM catalog_songs"
             " WHERE item_id IN (SELECT item_id FROM temp.changed)"
         ).fetchall()
-        sizes = []
-        genres = []
+        sizes: list[tuple[int | None, int]] = []
+        genres: list[tuple[int, str]] = []
         for item_id, path, genre_field in rows:
             try:
                 sizes.append((os.stat(path).st_size, item_id))

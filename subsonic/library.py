@@ -112,7 +112,7 @@ class Library:
     ) -> list[Row]:
         if list_type in USER_DATA_LISTS:
             return []
-        where, params = "1", []
+        where, params = "1", list[object]()
         order = ALBUM_LIST_ORDERS[list_type]
         if list_type == "byYear":
             low, high = sorted((from_year or 0, to_year or 9999))
@@ -142,7 +142,8 @@ class Library:
         from_year: int | None = None,
         to_year: int | None = None,
     ) -> list[Row]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if genre:
             clauses.append("item_id IN (SELECT item_id FROM catalog_song_genres WHERE genre = ?)")
             params.append(genre)

@@ -160,7 +160,7 @@ class RenderedCache:
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[bytes, str | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Response | None:

@@ -69,17 +69,6 @@ def test_creating_the_app_and_serving_loads_no_heavy_module_and_no_plugin_intern
     )
 
 
-def test_the_import_contracts_hold() -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("lint-imports"))],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_two_apps_with_different_settings_in_one_process_serve_independently(
     tmp_path: Path,
 ) -> None:
