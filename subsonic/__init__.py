@@ -1,4 +1,10 @@
-"""beetcrate's Subsonic / OpenSubsonic service (a Flask app, served by gunicorn)."""
+"""beetcrate's Subsonic / OpenSubsonic service: a Flask app, served by gunicorn.
+
+``app.create_app(settings)`` builds it; ``api`` is the one list of endpoints and the dispatcher;
+one module per section of the Subsonic spec holds the handlers; ``catalog`` keeps indexed
+tables derived from beets' database, which ``library`` reads; ``responses`` is the one response
+model. It reads the plugins' data only through their small read modules (docs/ARCHITECTURE.md).
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
