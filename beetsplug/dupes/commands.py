@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import confuse
-from beets import ui
+from beets import config, ui
 from beets.library import Library
 from tqdm import tqdm
 
@@ -294,7 +294,7 @@ ACTIONS: dict[str, Callable[[Context, Sequence[str]], None]] = {
 }
 
 
-def dupes_command(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> ui.Subcommand:
+def dupes_command(plugin: confuse.ConfigView) -> ui.Subcommand:
     command = ui.Subcommand("dupes", help="find and resolve duplicate tracks")
     command.parser.usage = USAGE
     # Options after the action belong to the action's own parser.
@@ -304,16 +304,15 @@ def dupes_command(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> ui.S
         if not args or args[0] not in ACTIONS:
             command.parser.print_help()
             raise ui.UserError(f"choose an action: {', '.join(ACTIONS)}")
-        ACTIONS[args[0]](Context(lib, plugin, beets), args[1:])
+        ACTIONS[args[0]](Context(lib, plugin, config), args[1:])
 
     command.func = run
     return command
 
 
-def update_after_changes(
-    lib: Library, plugin: confuse.ConfigView, beets: confuse.ConfigView, imported: list[int]
-) -> None:
+def update_after_changes(lib: Library, plugin: confuse.ConfigView, imported: list[int]) -> None:
     """After an import or a removal: scan what came in, then regroup (queued if many)."""
+    beets = config
     ctx = Context(lib, plugin, beets)
     items = [item for item in map(lib.get_item, imported) if item is not None]
     if len(items) > plugin["queue_threshold"].get(int):

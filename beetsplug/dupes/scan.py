@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from beets.dbcore import types
 from beets.library import Item, Library
 from mediafile import MediaFile, UnreadableFileError
 
@@ -26,15 +25,6 @@ from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import Fingerprint, fingerprint
 
 BATCH = 50
-
-# The typed flexible attributes the scan writes (the plugin declares them to beets).
-ITEM_TYPES = {
-    "audio_hash": types.STRING,
-    "audio_hash_mtime": types.FLOAT,
-    "audio_hash_size": types.INTEGER,
-    "audio_prescreen": types.STRING,
-    "dupes_art": types.BOOLEAN,
-}
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 from beets.library import Item, Library
 
 from beetcrate.queue import huey
-from beetsplug.dupes import store
+from beetsplug.dupes import ITEM_TYPES, store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.rank import Ranking
-from beetsplug.dupes.scan import ITEM_TYPES, Scanner
+from beetsplug.dupes.scan import Scanner
 
 BATCH = 50
 
