@@ -20,6 +20,7 @@ from beetcrate.queue import open_queue
 from beetcrate.settings import queue_settings, sidecar_path
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
+from beetsplug.dupes.model import Group, GroupKind, Relation, StoredGroup
 from beetsplug.dupes.rank import Ranking
 from beetsplug.dupes.resolve import APPLIED, ResolveError, Resolver
 from beetsplug.dupes.scan import Scanner, is_current
@@ -117,34 +118,34 @@ def scan(ctx: Context, argv: Sequence[str]) -> None:
     )
 
 
-def _matching_groups(ctx: Context, query: Sequence[str]) -> list[dict]:
-    groups = store.group_rows(ctx.db)
+def _matching_groups(ctx: Context, query: Sequence[str]) -> list[StoredGroup]:
+    groups = store.load_groups(ctx.db)
     if query:
         wanted = {item.id for item in ctx.lib.items(list(query))}
-        groups = [g for g in groups if any(m["item_id"] in wanted for m in g["members"])]
+        groups = [g for g in groups if g.item_ids & wanted]
     return groups
 
 
-def to_json(groups: Sequence[dict]) -> dict:
+def to_json(groups: Sequence[Group]) -> dict[str, list[dict[str, object]]]:
     """The public ``--json`` shape: kind, similarity, canonical path, member paths."""
     return {
         "groups": [
             {
-                "kind": g["kind"],
-                "similarity": g["similarity"],
-                "canonical": g["members"][0]["path"],
-                "members": [m["path"] for m in g["members"]],
+                "kind": g.kind.value,
+                "similarity": g.similarity,
+                "canonical": g.canonical_path,
+                "members": [m.path for m in g.members],
             }
             for g in groups
         ]
     }
 
 
-def _print_group(group: dict) -> None:
-    ui.print_(f"group {group['id']}: {group['kind']}, similarity {group['similarity']:.3f}")
-    for member in group["members"]:
-        mark = "*" if member["item_id"] == group["canonical_id"] else " "
-        ui.print_(f"  {mark} {member['path']}")
+def _print_group(group: StoredGroup) -> None:
+    ui.print_(f"group {group.id}: {group.kind.value}, similarity {group.similarity:.3f}")
+    for member in group.members:
+        mark = "*" if member.item_id == group.canonical_id else " "
+        ui.print_(f"  {mark} {member.path}")
 
 
 def list_groups(ctx: Context, argv: Sequence[str]) -> None:
@@ -160,21 +161,21 @@ def list_groups(ctx: Context, argv: Sequence[str]) -> None:
     ui.print_(f"{len(groups)} groups (* marks the canonical copy)")
 
 
-def _group_arg(ctx: Context, text: str) -> dict:
+def _group_arg(ctx: Context, text: str) -> StoredGroup:
     if not text.isdigit():
         raise ui.UserError(f"not a group id: {text}")
-    found = store.group_rows(ctx.db, [int(text)])
+    found = store.load_groups(ctx.db, [int(text)])
     if not found:
         raise ui.UserError(f"no group {text}; `beet dupes list` shows them")
     return found[0]
 
 
-def related(ctx: Context, group: dict) -> list[tuple[str, float]]:
+def related(ctx: Context, group: Group) -> list[tuple[str, float]]:
     """Items related to the group (an edit or extended version) but not duplicates of it."""
-    hashes = {m["audio_hash"] for m in group["members"]}
+    hashes = {m.audio_hash for m in group.members}
     others = set()
     for a, b, relation, similarity in store.edges(ctx.db):
-        if relation == "related" and (a in hashes) != (b in hashes):
+        if relation is Relation.RELATED and (a in hashes) != (b in hashes):
             others.add((b if a in hashes else a, similarity))
     paths = []
     for audio_hash, similarity in sorted(others):
@@ -191,20 +192,20 @@ def show(ctx: Context, argv: Sequence[str]) -> None:
     group = _group_arg(ctx, args[0])
     _print_group(group)
     ui.print_("why the canonical copy (*):")
-    for line in group["explanation"]:
+    for line in group.explanation:
         ui.print_(f"  {line}")
     for path, similarity in related(ctx, group):
         ui.print_(f"  related (not a duplicate), similarity {similarity:.3f}: {path}")
 
 
-def independent(groups: Sequence[dict]) -> list[dict]:
+def independent(groups: Sequence[StoredGroup]) -> list[StoredGroup]:
     """Groups to resolve with ``--all``: same-recording first, then exact-audio groups whose
     members no same-recording group already takes care of."""
-    ordered = sorted(groups, key=lambda g: (g["kind"] != store.SAME_RECORDING, g["id"]))
+    ordered = sorted(groups, key=lambda g: (g.kind is not GroupKind.SAME_RECORDING, g.id))
     covered: set[int] = set()
     chosen = []
     for group in ordered:
-        ids = {m["item_id"] for m in group["members"]}
+        ids = group.item_ids
         if ids <= covered:
             continue
         covered |= ids
@@ -220,7 +221,7 @@ def resolve(ctx: Context, argv: Sequence[str]) -> None:
     if bool(args) == bool(opts.all):
         raise ui.UserError("give GROUP ids or --all")
     groups = (
-        independent(store.group_rows(ctx.db)) if opts.all else [_group_arg(ctx, a) for a in args]
+        independent(store.load_groups(ctx.db)) if opts.all else [_group_arg(ctx, a) for a in args]
     )
     resolver = ctx.resolver()
     failed = 0
@@ -233,7 +234,7 @@ def resolve(ctx: Context, argv: Sequence[str]) -> None:
             failed += 1
             continue
         next_id += 1
-        ui.print_(f"group {group['id']} ({group['kind']}):")
+        ui.print_(f"group {group.id} ({group.kind.value}):")
         for line in plan.describe():
             ui.print_(f"  {line}")
     if opts.apply:

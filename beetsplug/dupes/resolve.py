@@ -30,6 +30,8 @@ import sqlite_utils
 from beets.dbcore.db import Transaction
 from beets.library import Album, Item, Library
 
+from beetsplug.dupes.model import StoredGroup
+
 PENDING, APPLIED, ROLLED_BACK, UNDONE, PURGED = (
     "pending",
     "applied",
@@ -148,25 +150,25 @@ class Resolver:
 
     # Planning -------------------------------------------------------------------------------
 
-    def plan(self, group: dict, action_id: int | None = None) -> Plan:
+    def plan(self, group: StoredGroup, action_id: int | None = None) -> Plan:
         """What resolving ``group`` would do; nothing is touched."""
-        keep = self.lib.get_item(group["canonical_id"])
+        keep = self.lib.get_item(group.canonical_id)
         if keep is None or not os.path.exists(keep.path):
             raise ResolveError(
-                f"group {group['id']}: the canonical copy {group['members'][0]['path']} is gone;"
+                f"group {group.id}: the canonical copy {group.canonical_path} is gone;"
                 " run `beet dupes scan` first"
             )
-        plan = Plan(group["id"], keep.id, os.fsdecode(keep.path))
+        plan = Plan(group.id, keep.id, os.fsdecode(keep.path))
         folder = self.trash / str(action_id or self.next_action_id())
         others = []
-        for member in group["members"]:
-            if member["item_id"] == keep.id:
+        for member in group.members:
+            if member.item_id == keep.id:
                 continue
-            item = self.lib.get_item(member["item_id"])
+            item = self.lib.get_item(member.item_id)
             if item is None:
-                plan.skipped.append(f"{member['path']}: no longer in beets")
+                plan.skipped.append(f"{member.path}: no longer in beets")
             elif not os.path.exists(item.path):
-                plan.skipped.append(f"{member['path']}: file vanished since the scan")
+                plan.skipped.append(f"{member.path}: file vanished since the scan")
             else:
                 others.append(item)
                 path = Path(os.fsdecode(item.path)).resolve()
@@ -197,13 +199,13 @@ class Resolver:
 
     # Applying -------------------------------------------------------------------------------
 
-    def apply(self, group: dict) -> Plan:
+    def apply(self, group: StoredGroup) -> Plan:
         """Resolve ``group`` for real; returns the plan carried out."""
         self.recover()
         with self.db.conn:
             action_id = self.db.execute(
                 "INSERT INTO dupes_actions (group_id, state, plan) VALUES (?, ?, '{}')",
-                (group["id"], PENDING),
+                (group.id, PENDING),
             ).lastrowid
         try:
             plan = self.plan(group, action_id)
@@ -223,7 +225,7 @@ class Resolver:
             self._commit_to_beets(plan)
         except Exception as exc:
             self._roll_back(action_id, plan, f"failed: {exc}")
-            raise ResolveError(f"group {group['id']}: {exc}; nothing was changed") from exc
+            raise ResolveError(f"group {group.id}: {exc}; nothing was changed") from exc
         self._finish(action_id, plan)
         return plan
 

@@ -39,11 +39,7 @@ def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
     batches = [list(item_ids[i : i + BATCH]) for i in range(0, len(item_ids), BATCH)]
     if not batches:
         return 0
-    db = store.open_store(job.db)
-    with db.conn:
-        job_id = db.execute(
-            "INSERT INTO dupes_jobs (remaining) VALUES (?)", (len(batches),)
-        ).lastrowid
+    job_id = store.start_job(store.open_store(job.db), len(batches))
     for batch in batches:
         scan_batch(asdict(job), batch, job_id)
     return len(batches)
@@ -60,15 +56,9 @@ def scan_batch(job: dict, item_ids: list[int], job_id: int) -> list[str]:
         items = [item for item in map(lib.get_item, item_ids) if item is not None]
         report = Scanner(lib, settings.db, settings.fingerprints).run(items)
         db = store.open_store(settings.db)
-        with db.conn:
-            db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
-            (remaining,) = db.execute(
-                "SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)
-            ).fetchone()
-        if remaining == 0:
+        if store.finish_batch(db, job_id) == 0:
             regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
-            with db.conn:
-                db.execute("DELETE FROM dupes_jobs WHERE id = ?", (job_id,))
+            store.end_job(db, job_id)
         return report.errors
     finally:
         lib._close()

@@ -164,11 +164,11 @@ def _crashed_after_first_move(beet: Beet) -> tuple[Resolver, Plan, int]:
     """Leave the journal as a process killed right after moving the first file would."""
     db = store.open_store(beet.db_path)
     resolver = Resolver(beet.lib, db, beet.music / ".dupes-trash")
-    group = store.group_rows(db)[0]
+    group = store.load_groups(db)[0]
     with db.conn:
         action_id = db.execute(
             "INSERT INTO dupes_actions (group_id, state, plan) VALUES (?, ?, '{}')",
-            (group["id"], PENDING),
+            (group.id, PENDING),
         ).lastrowid
     plan = resolver.plan(group, action_id)
     with db.conn:
