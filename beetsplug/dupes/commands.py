@@ -22,7 +22,7 @@ from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.model import Group, GroupKind, Relation, StoredGroup
 from beetsplug.dupes.rank import Ranking
-from beetsplug.dupes.resolve import APPLIED, ResolveError, Resolver
+from beetsplug.dupes.resolve import ResolveError, Resolver
 from beetsplug.dupes.scan import Scanner, is_current
 from beetsplug.dupes.tasks import Job, enqueue_scan
 
@@ -251,10 +251,10 @@ def undo(ctx: Context, argv: Sequence[str]) -> None:
     opts, args = parser.parse_args(list(argv))
     resolver = ctx.resolver()
     if opts.list:
-        for action_id, group_id, created, plan in resolver.actions([APPLIED]):
+        for action in resolver.applied():
             ui.print_(
-                f"action {action_id} ({created}, group {group_id}): kept {plan.keep_path},"
-                f" trashed {len(plan.moves)}"
+                f"action {action.id} ({action.created}, group {action.group_id}):"
+                f" kept {action.plan.keep_path}, trashed {len(action.plan.moves)}"
             )
         return
     if args and not args[0].isdigit():
@@ -273,7 +273,7 @@ def purge(ctx: Context, argv: Sequence[str]) -> None:
     parser.add_option("-y", "--yes", action="store_true", help="do not ask for confirmation")
     opts, _ = parser.parse_args(list(argv))
     resolver = ctx.resolver()
-    files = [m.target for _, _, _, plan in resolver.actions([APPLIED]) for m in plan.moves]
+    files = [move.target for action in resolver.applied() for move in action.plan.moves]
     if not files:
         ui.print_("the trash is empty")
         return
