@@ -137,8 +137,10 @@ class Resolver:
                 )
         for item in others:
             album = item.get_album()
+            if album is None or album.id is None:
+                continue
             # beets drops an album with its last item: keep what undo needs to recreate it.
-            if album is not None and all(i.id in plan.removed_items for i in album.items()):
+            if all(i.id in plan.removed_items for i in album.items()):
                 plan.emptied_albums[album.id] = _snapshot(album)
         plan.playlist_entries = self.playlists.entries(plan.moves)
         return plan

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from beets.library import Item, Library
 
@@ -19,12 +20,19 @@ from beetsplug.dupes.group import regroup
 from beetsplug.dupes.rank import Ranking
 from beetsplug.dupes.scan import Scanner
 
+if TYPE_CHECKING:
+    from beetsplug.dupes.settings import DupesSettings
+
 BATCH = 50
 
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker needs to redo a scan without reading the beets configuration."""
+    """What a worker needs to redo a scan without reading the beets configuration.
+
+    It travels in the queue as a dict of these fields: tasks queued by an earlier version wait
+    there, so the fields stay as they are.
+    """
 
     library: str
     directory: str
@@ -32,6 +40,17 @@ class Job:
     fingerprints: bool
     ranking: Sequence[str]
     preferred_directories: Sequence[str]
+
+    @classmethod
+    def from_settings(cls, settings: DupesSettings) -> Job:
+        return cls(
+            library=str(settings.library),
+            directory=str(settings.music_directory),
+            db=str(settings.db),
+            fingerprints=settings.fingerprints,
+            ranking=list(settings.ranking.order),
+            preferred_directories=list(settings.ranking.preferred_directories),
+        )
 
 
 def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
@@ -46,7 +65,7 @@ def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
 
 
 @huey.task()
-def scan_batch(job: dict, item_ids: list[int], job_id: int) -> list[str]:
+def scan_batch(job: dict[str, Any], item_ids: list[int], job_id: int) -> list[str]:
     """Analyse a batch; the last batch of a job regroups. Returns the batch's error messages."""
     settings = Job(**job)
     # A worker loads no beets plugins: declare the attribute types the CLI would have.
