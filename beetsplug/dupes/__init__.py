@@ -1,20 +1,48 @@
-"""``beet dupes``: duplicate grouping by audio-only hash and Chromaprint fingerprint.
+"""``beet dupes``: find the duplicate tracks in a beets library and resolve them safely.
 
-The plugin class only declares configuration, typed attributes and events; the commands live in
-``beetsplug.dupes.commands`` and the work in plain modules (``scan``, ``group``, ``rank``,
-``resolve``) that the tests drive without the CLI.
+Two kinds of duplicate are found: *exact-audio* copies (the same audio bytes under different
+tags, found by an audio-only hash) and *same-recording* copies (re-encodings, found by
+Chromaprint fingerprints). Each group gets a canonical copy picked by a configurable ranking;
+resolving a group keeps that copy, fills its missing tags from the others and moves the others
+to a trash folder, journaled so that it can be undone.
+
+This module is only the beets plugin: configuration defaults, the typed attributes the scan
+writes on items, and the events that keep the groups current. It stays light because the
+Subsonic server imports ``beetsplug.dupes.store`` (and so this package) to hide duplicates; the
+commands and everything under them load on first use. The other modules:
+
+- ``commands``: the ``beet dupes`` actions; ``settings``: the plugin's configuration, read once;
+- ``scan``: hash and fingerprint files; ``fingerprint`` and ``index``: compare fingerprints;
+- ``group``: from hashes and matches to groups; ``rank``: the canonical pick and why;
+- ``resolve``, ``journal``, ``playlists``: resolve a group, undo it, purge the trash;
+- ``model``: the types passed between modules; ``store``: the tables in the sidecar;
+- ``tasks``: scans on the shared queue, for ``beetcrate worker``.
 """
 
 from __future__ import annotations
 
-from beets import config
-from beets.library import Album, Item, Library
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
-from beetsplug.dupes import commands
 from beetsplug.dupes.rank import DEFAULT_RANKING
-from beetsplug.dupes.scan import ITEM_TYPES
 
+if TYPE_CHECKING:
+    from beets.library import Album, Item, Library
+    from beets.ui import Subcommand
+
+# The typed flexible attributes the scan writes on items (``scan.record``).
+ITEM_TYPES: dict[str, types.Type[Any, Any]] = {
+    "audio_hash": types.STRING,
+    "audio_hash_mtime": types.FLOAT,
+    "audio_hash_size": types.INTEGER,
+    "audio_prescreen": types.STRING,
+    "dupes_art": types.BOOLEAN,
+}
+
+# Tags a resolution copies onto the canonical copy when it lacks them and another copy has them.
 DEFAULT_FILL = [
     "title",
     "artist",
@@ -62,14 +90,20 @@ class DupesPlugin(BeetsPlugin):
             self.register_listener("item_removed", self.on_item_removed)
             self.register_listener("cli_exit", self.on_cli_exit)
 
-    def commands(self) -> list:
-        return [commands.dupes_command(self.config, config)]
+    def commands(self) -> list[Subcommand]:
+        from beetsplug.dupes.commands import dupes_command
+
+        return [dupes_command(self.config)]
 
     def on_item_imported(self, lib: Library, item: Item) -> None:
-        self.imported.append(item.id)
+        self._note_imported([item])
 
     def on_album_imported(self, lib: Library, album: Album) -> None:
-        self.imported.extend(item.id for item in album.items())
+        self._note_imported(album.items())
+
+    def _note_imported(self, items: Iterable[Item]) -> None:
+        # An imported item is stored, so it has an id; beets types it optional for unsaved ones.
+        self.imported += [item.id for item in items if item.id is not None]
 
     def on_item_removed(self, item: Item) -> None:
         self.removed = True
@@ -77,5 +111,7 @@ class DupesPlugin(BeetsPlugin):
     def on_cli_exit(self, lib: Library) -> None:
         """Bring the groups up to date once per command, after an import or a removal."""
         if self.imported or self.removed:
-            commands.update_after_changes(lib, self.config, config, self.imported)
+            from beetsplug.dupes.commands import update_after_changes
+
+            update_after_changes(lib, self.config, self.imported)
         self.imported, self.removed = [], False

@@ -13,11 +13,13 @@ import base64
 import functools
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from beetcrate import media
+from beetsplug.dupes.model import Relation
 
 RATE = 11025  # Chromaprint's own working rate: decoding straight to it saves a resampling
 MAX_SECONDS = 120.0  # what fpcalc and AcoustID fingerprint by default
@@ -46,7 +48,7 @@ class Match:
     coverage_b: float
 
 
-def fingerprint(path: str | os.PathLike, max_seconds: float = MAX_SECONDS) -> Fingerprint:
+def fingerprint(path: str | Path, max_seconds: float = MAX_SECONDS) -> Fingerprint:
     """Decode ``path`` once, trim its silence and fingerprint up to ``max_seconds`` of it."""
     es = essentia_algorithms()
 
@@ -197,18 +199,14 @@ def _check_offset(a: np.ndarray, b: np.ndarray, offset: int) -> Match:
     return Match(similarity, offset, n / a.size, n / b.size)
 
 
-SAME = "same"
-RELATED = "related"
-
-
-def classify(match: Match, duration_a: float, duration_b: float) -> str | None:
-    """``SAME`` recording, ``RELATED`` (one lies inside the other: a radio edit and its extended
-    version), or ``None``. Songs sharing only an intro cover too little of either to relate."""
+def classify(match: Match, duration_a: float, duration_b: float) -> Relation | None:
+    """The same recording, related ones (one lies inside the other: a radio edit and its
+    extended version), or ``None``. Songs sharing only an intro cover too little of either."""
     covered = min(match.coverage_a, match.coverage_b)
     longer = max(duration_a, duration_b)
     close = abs(duration_a - duration_b) <= max(2.0, 0.05 * longer)
     if match.similarity >= 0.8 and covered >= 0.8 and close:
-        return SAME
+        return Relation.SAME
     if match.similarity >= 0.8 and max(match.coverage_a, match.coverage_b) >= 0.8:
-        return RELATED
+        return Relation.RELATED
     return None

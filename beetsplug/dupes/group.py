@@ -15,8 +15,9 @@ import sqlite_utils
 from beets.library import Item, Library
 
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import SAME, classify, compare
+from beetsplug.dupes.fingerprint import classify, compare
 from beetsplug.dupes.index import candidate_pairs
+from beetsplug.dupes.model import Edge, Group, GroupKind, Member, Relation
 from beetsplug.dupes.rank import Ranking
 
 
@@ -24,22 +25,22 @@ def match_new(db: sqlite_utils.Database, present: set[str]) -> int:
     """Match the unmatched fingerprints among ``present`` against all present; returns pairs."""
     loaded = store.load_fingerprints(db, present)
     hashes = sorted(loaded)
-    new = [i for i, h in enumerate(hashes) if not loaded[h][2]]
+    new = [i for i, h in enumerate(hashes) if not loaded[h].matched]
     if not new:
         return 0
-    values = [loaded[h][0] for h in hashes]
+    values = [loaded[h].values for h in hashes]
     found = []
     for i, j in candidate_pairs(values, new=new):
         match = compare(values[i], values[j])
-        relation = classify(match, loaded[hashes[i]][1], loaded[hashes[j]][1])
+        relation = classify(match, loaded[hashes[i]].duration, loaded[hashes[j]].duration)
         if relation:
-            found.append((hashes[i], hashes[j], relation, round(match.similarity, 4)))
+            found.append(Edge(hashes[i], hashes[j], relation, round(match.similarity, 4)))
     store.save_edges(db, found)
     store.mark_matched(db, [hashes[i] for i in new])
     return len(found)
 
 
-def _components(nodes: set[str], edges: Sequence[tuple[str, str, str, float]]) -> list[set[str]]:
+def _components(nodes: set[str], edges: Sequence[Edge]) -> list[set[str]]:
     parent = {node: node for node in nodes}
 
     def root(node: str) -> str:
@@ -48,57 +49,61 @@ def _components(nodes: set[str], edges: Sequence[tuple[str, str, str, float]]) -
             node = parent[node]
         return node
 
-    for a, b, relation, _ in edges:
-        if relation == SAME and a in parent and b in parent:
-            parent[root(a)] = root(b)
+    for edge in edges:
+        if edge.relation is Relation.SAME and edge.a in parent and edge.b in parent:
+            parent[root(edge.a)] = root(edge.b)
     members: dict[str, set[str]] = defaultdict(set)
     for node in nodes:
         members[root(node)].add(node)
     return [m for m in members.values() if len(m) > 1]
 
 
-def _group(kind: str, key: str, items: list[Item], similarity: float, ranking: Ranking) -> dict:
+def _group(
+    kind: GroupKind, key: str, items: list[Item], similarity: float, ranking: Ranking
+) -> Group:
     ranked = ranking.sort(items)
-    return {
-        "key": key,
-        "kind": kind,
-        "similarity": similarity,
-        "canonical_id": ranked[0].id,
-        "explanation": ranking.explain(ranked[0], ranked[1:]),
-        "members": [
-            {"item_id": i.id, "path": os.fsdecode(i.path), "audio_hash": i["audio_hash"]}
-            for i in ranked
-        ],
-    }
+    return Group(
+        key=key,
+        kind=kind,
+        similarity=similarity,
+        canonical_id=_item_id(ranked[0]),
+        explanation=tuple(ranking.explain(ranked[0], ranked[1:])),
+        members=tuple(Member(_item_id(i), os.fsdecode(i.path), i["audio_hash"]) for i in ranked),
+    )
 
 
-def build_groups(
-    items: Sequence[Item], edges: Sequence[tuple[str, str, str, float]], ranking: Ranking
-) -> list[dict]:
+def _item_id(item: Item) -> int:
+    # Items come from the library, so they are stored; beets types the id optional for new ones.
+    assert item.id is not None
+    return item.id
+
+
+def build_groups(items: Sequence[Item], edges: Sequence[Edge], ranking: Ranking) -> list[Group]:
     """Exact-audio groups (one audio hash, several items) and same-recording groups (several
     audio hashes joined by matches); an exact group may sit inside a same-recording one."""
     by_hash: dict[str, list[Item]] = defaultdict(list)
     for item in items:
         by_hash[item["audio_hash"]].append(item)
+    exact = GroupKind.EXACT
     groups = [
-        _group(store.EXACT, f"{store.EXACT}:{h}", members, 1.0, ranking)
+        _group(exact, f"{exact.value}:{h}", members, 1.0, ranking)
         for h, members in sorted(by_hash.items())
         if len(members) > 1
     ]
     components = _components(set(by_hash), edges)
     index = {h: n for n, component in enumerate(components) for h in component}
     lowest = [1.0] * len(components)
-    for a, b, relation, similarity in edges:
-        if relation == SAME and a in index and b in index:
-            lowest[index[a]] = min(lowest[index[a]], similarity)
+    for edge in edges:
+        if edge.relation is Relation.SAME and edge.a in index and edge.b in index:
+            lowest[index[edge.a]] = min(lowest[index[edge.a]], edge.similarity)
+    same = GroupKind.SAME_RECORDING
     for component, similarity in zip(components, lowest, strict=True):
         members = [item for h in sorted(component) for item in by_hash[h]]
-        key = f"{store.SAME_RECORDING}:{min(component)}"
-        groups.append(_group(store.SAME_RECORDING, key, members, similarity, ranking))
+        groups.append(_group(same, f"{same.value}:{min(component)}", members, similarity, ranking))
     return groups
 
 
-def regroup(lib: Library, db: sqlite_utils.Database, ranking: Ranking) -> list[dict]:
+def regroup(lib: Library, db: sqlite_utils.Database, ranking: Ranking) -> list[Group]:
     """Match what is new, recompute the groups and store them; returns the groups."""
     items = [item for item in lib.items() if item.get("audio_hash")]
     match_new(db, {item["audio_hash"] for item in items})

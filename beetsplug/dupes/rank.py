@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from beets.library import Item
+if TYPE_CHECKING:
+    from beets.library import Item
 
 LOSSLESS = {"FLAC", "ALAC", "WAVE", "WAV", "AIFF", "APE", "WavPack", "TTA", "DSD", "Shorten"}
 TAG_FIELDS = ("title", "artist", "album", "albumartist", "year", "track", "genre", "label")

@@ -18,77 +18,27 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from beets.dbcore.db import Transaction
 from beets.library import Album, Item, Library
 
-PENDING, APPLIED, ROLLED_BACK, UNDONE, PURGED = (
-    "pending",
-    "applied",
-    "rolled back",
-    "undone",
-    "purged",
-)
+from beetsplug.dupes.journal import ActionState, Fill, Journal, JournaledAction, Move, Plan
+from beetsplug.dupes.model import StoredGroup
+from beetsplug.dupes.playlists import Playlists
 
 
 class ResolveError(Exception):
     """A group or action that cannot be resolved or undone; the message says why."""
 
 
-@dataclass
-class Move:
-    item_id: int
-    source: str
-    target: str
-
-
-@dataclass
-class Plan:
-    group_id: int
-    keep_id: int
-    keep_path: str
-    fills: dict[str, list] = field(default_factory=dict)  # field -> [old, new, from path]
-    moves: list[Move] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # members left alone, and why
-    items: dict[str, dict] = field(default_factory=dict)  # removed items' fields, for undo
-    albums: dict[str, dict] = field(default_factory=dict)  # albums emptied by the removal
-    playlists: list[dict] = field(default_factory=list)  # entries to repoint (and to restore)
-
-    def describe(self) -> list[str]:
-        lines = [f"keep {self.keep_path}"]
-        lines += [
-            f"fill {name}={new!r} from {source}" for name, (_, new, source) in self.fills.items()
-        ]
-        for entry in self.playlists:
-            if "m3u" in entry:
-                lines.append(f"repoint {entry['m3u']} line {entry['line'] + 1} to {self.keep_path}")
-            else:
-                lines.append(
-                    f"repoint {entry['table']} row {entry['rowid']}: item {entry['old']}"
-                    f" -> {self.keep_id}"
-                )
-        for move in self.moves:
-            lines.append(f"move {move.source} -> {move.target}")
-            lines.append(f"remove item {move.item_id} from beets")
-        lines += [f"skip {reason}" for reason in self.skipped]
-        return lines
-
-    @classmethod
-    def from_json(cls, text: str) -> Plan:
-        data = json.loads(text)
-        data["moves"] = [Move(**m) for m in data["moves"]]
-        return cls(**data)
-
-
-def _snapshot(model: Item | Album) -> dict:
+def _snapshot(model: Item | Album) -> dict[str, Any]:
     values = {}
     for key in model.keys(computed=False):
         value = model.get(key)
@@ -139,34 +89,34 @@ class Resolver:
         playlist_tables: Sequence[str] = (),
     ):
         self.lib = lib
-        self.db = db
+        self.journal = Journal(db)
+        self.playlists = Playlists(db, playlist_dirs, playlist_tables)
         self.trash = trash
         self.fill_fields = list(fill_fields)
-        self.playlist_dirs = list(playlist_dirs)
-        self.playlist_tables = list(playlist_tables)
         self.library_dir = Path(os.fsdecode(lib.directory)).resolve()
 
     # Planning -------------------------------------------------------------------------------
 
-    def plan(self, group: dict, action_id: int | None = None) -> Plan:
-        """What resolving ``group`` would do; nothing is touched."""
-        keep = self.lib.get_item(group["canonical_id"])
+    def plan(self, group: StoredGroup, action_id: int | None = None) -> Plan:
+        """What resolving ``group`` would do; nothing is touched. ``action_id`` names the
+        trash folder (by default, the id the next action will get)."""
+        keep = self.lib.get_item(group.canonical_id)
         if keep is None or not os.path.exists(keep.path):
             raise ResolveError(
-                f"group {group['id']}: the canonical copy {group['members'][0]['path']} is gone;"
+                f"group {group.id}: the canonical copy {group.canonical_path} is gone;"
                 " run `beet dupes scan` first"
             )
-        plan = Plan(group["id"], keep.id, os.fsdecode(keep.path))
+        plan = Plan(group.id, group.canonical_id, os.fsdecode(keep.path))
         folder = self.trash / str(action_id or self.next_action_id())
         others = []
-        for member in group["members"]:
-            if member["item_id"] == keep.id:
+        for member in group.members:
+            if member.item_id == group.canonical_id:
                 continue
-            item = self.lib.get_item(member["item_id"])
+            item = self.lib.get_item(member.item_id)
             if item is None:
-                plan.skipped.append(f"{member['path']}: no longer in beets")
+                plan.skipped.append(f"{member.path}: no longer in beets")
             elif not os.path.exists(item.path):
-                plan.skipped.append(f"{member['path']}: file vanished since the scan")
+                plan.skipped.append(f"{member.path}: file vanished since the scan")
             else:
                 others.append(item)
                 path = Path(os.fsdecode(item.path)).resolve()
@@ -175,79 +125,85 @@ class Resolver:
                     if path.is_relative_to(self.library_dir)
                     else Path("_outside", *path.parts[1:])
                 )
-                plan.moves.append(Move(item.id, str(path), str(folder / relative)))
-                plan.items[str(item.id)] = _snapshot(item)
+                plan.moves.append(Move(member.item_id, str(path), str(folder / relative)))
+                plan.removed_items[member.item_id] = _snapshot(item)
         for name in self.fill_fields:
             if keep.get(name):
                 continue
             donor = next((o for o in others if o.get(name)), None)
             if donor is not None:
-                plan.fills[name] = [keep.get(name), donor.get(name), os.fsdecode(donor.path)]
+                plan.fills.append(
+                    Fill(name, keep.get(name), donor.get(name), os.fsdecode(donor.path))
+                )
         for item in others:
             album = item.get_album()
+            if album is None or album.id is None:
+                continue
             # beets drops an album with its last item: keep what undo needs to recreate it.
-            if album is not None and all(str(i.id) in plan.items for i in album.items()):
-                plan.albums[str(album.id)] = _snapshot(album)
-        plan.playlists = self._playlist_entries(plan)
+            if all(i.id in plan.removed_items for i in album.items()):
+                plan.emptied_albums[album.id] = _snapshot(album)
+        plan.playlist_entries = self.playlists.entries(plan.moves)
         return plan
 
     def next_action_id(self) -> int:
         """The id the next resolution will get, so a dry run can name its trash folder."""
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM dupes_actions").fetchone()[0]
+        return self.journal.next_id()
 
     # Applying -------------------------------------------------------------------------------
 
-    def apply(self, group: dict) -> Plan:
+    def apply(self, group: StoredGroup) -> Plan:
         """Resolve ``group`` for real; returns the plan carried out."""
         self.recover()
-        with self.db.conn:
-            action_id = self.db.execute(
-                "INSERT INTO dupes_actions (group_id, state, plan) VALUES (?, ?, '{}')",
-                (group["id"], PENDING),
-            ).lastrowid
+        action_id = self.journal.start(group.id)
         try:
             plan = self.plan(group, action_id)
         except Exception:
-            with self.db.conn:
-                self.db.execute("DELETE FROM dupes_actions WHERE id = ?", (action_id,))
+            self.journal.discard(action_id)
             raise
         if not plan.moves:
-            with self.db.conn:
-                self.db.execute("DELETE FROM dupes_actions WHERE id = ?", (action_id,))
+            self.journal.discard(action_id)
             return plan
-        self._save(action_id, plan, PENDING, "planned")
+        self.journal.save(action_id, plan, ActionState.PENDING, "planned")
         try:
             for move in plan.moves:
                 move_file(Path(move.source), Path(move.target))
-                self._log(action_id, f"moved {move.source} -> {move.target}")
+                self.journal.log(action_id, f"moved {move.source} -> {move.target}")
             self._commit_to_beets(plan)
         except Exception as exc:
             self._roll_back(action_id, plan, f"failed: {exc}")
-            raise ResolveError(f"group {group['id']}: {exc}; nothing was changed") from exc
+            raise ResolveError(f"group {group.id}: {exc}; nothing was changed") from exc
         self._finish(action_id, plan)
         return plan
 
     def _commit_to_beets(self, plan: Plan) -> None:
-        keep = self.lib.get_item(plan.keep_id)
         with atomic(self.lib):
-            for name, (_, new, _) in plan.fills.items():
-                keep[name] = new
+            keep = self._stored_item(plan.keep_id)
+            for fill in plan.fills:
+                keep[fill.name] = fill.new
             keep.store()
             for move in plan.moves:
-                item = self.lib.get_item(move.item_id)
-                item.remove(delete=False, with_album=True)
+                self._stored_item(move.item_id).remove(delete=False, with_album=True)
+
+    def _stored_item(self, item_id: int) -> Item:
+        item = self.lib.get_item(item_id)
+        if item is None:
+            raise ResolveError(f"item {item_id} left beets since the plan")
+        return item
 
     def _finish(self, action_id: int, plan: Plan) -> None:
         keep = self.lib.get_item(plan.keep_id)
         if plan.fills and keep is not None:
             keep.try_write()
-        plan.playlists = self._repoint(plan)
+        # Found again now: a playlist may have changed since the plan was journaled.
+        plan.playlist_entries = self.playlists.entries(plan.moves)
+        self.playlists.repoint(plan.playlist_entries, plan.keep_path, plan.keep_id)
         summary = (
-            f"applied: kept {plan.keep_path}; filled {', '.join(plan.fills) or 'nothing'};"
-            f" repointed {len(plan.playlists)} playlist entries;"
+            f"applied: kept {plan.keep_path};"
+            f" filled {', '.join(fill.name for fill in plan.fills) or 'nothing'};"
+            f" repointed {len(plan.playlist_entries)} playlist entries;"
             f" removed items {', '.join(str(m.item_id) for m in plan.moves)} from beets"
         )
-        self._save(action_id, plan, APPLIED, summary)
+        self.journal.save(action_id, plan, ActionState.APPLIED, summary)
 
     def _roll_back(self, action_id: int, plan: Plan, reason: str) -> None:
         for move in plan.moves:
@@ -256,102 +212,31 @@ class Resolver:
                 target.with_name(target.name + ".partial").unlink(missing_ok=True)
             if target.exists() and not source.exists():
                 move_file(target, source)
-        self._save(action_id, plan, ROLLED_BACK, reason)
+        self.journal.save(action_id, plan, ActionState.ROLLED_BACK, reason)
 
     def recover(self) -> list[int]:
         """Finish or roll back actions a crash left pending; returns their ids."""
-        pending = self.db.execute(
-            "SELECT id, plan FROM dupes_actions WHERE state = ?", (PENDING,)
-        ).fetchall()
-        for action_id, text in pending:
-            plan = Plan.from_json(text) if text != "{}" else None
-            if plan is None:
-                self._save_state(action_id, ROLLED_BACK, "crashed before planning")
-            elif all(self.lib.get_item(m.item_id) is None for m in plan.moves):
-                self._finish(action_id, plan)
-                self._log(action_id, "recovered: finished after a crash")
+        recovered = self.journal.close_unplanned()
+        for action in self.journal.actions([ActionState.PENDING]):
+            plan = action.plan
+            if all(self.lib.get_item(m.item_id) is None for m in plan.moves):
+                self._finish(action.id, plan)
+                self.journal.log(action.id, "recovered: finished after a crash")
             else:
-                self._roll_back(action_id, plan, "recovered: rolled back after a crash")
-        return [row[0] for row in pending]
-
-    # Playlists ------------------------------------------------------------------------------
-
-    def _playlist_entries(self, plan: Plan) -> list[dict]:
-        """The m3u lines and sidecar playlist rows that point at items about to be removed."""
-        entries = []
-        sources = {m.source for m in plan.moves}
-        for directory in self.playlist_dirs:
-            for playlist in sorted(Path(directory).glob("*.m3u*")):
-                lines = playlist.read_text(encoding="utf-8").splitlines()
-                entries += [
-                    {"m3u": str(playlist), "line": number, "old": line.strip()}
-                    for number, line in enumerate(lines)
-                    if line.strip() in sources
-                ]
-        for table in self.playlist_tables:
-            if not self.db[table].exists() or "item_id" not in self.db[table].columns_dict:
-                continue
-            for move in plan.moves:
-                entries += [
-                    {"table": table, "rowid": rowid, "old": move.item_id}
-                    for (rowid,) in self.db.execute(
-                        f"SELECT rowid FROM [{table}] WHERE item_id = ?", (move.item_id,)
-                    )
-                ]
-        return entries
-
-    def _repoint(self, plan: Plan) -> list[dict]:
-        """Point playlist entries of removed items at the canonical; returns what changed."""
-        entries = self._playlist_entries(plan)
-        by_file: dict[str, list[dict]] = {}
-        for entry in entries:
-            if "m3u" in entry:
-                by_file.setdefault(entry["m3u"], []).append(entry)
-            else:
-                with self.db.conn:
-                    self.db.execute(
-                        f"UPDATE [{entry['table']}] SET item_id = ? WHERE rowid = ?",
-                        (plan.keep_id, entry["rowid"]),
-                    )
-        for name, hits in by_file.items():
-            playlist = Path(name)
-            lines = playlist.read_text(encoding="utf-8").splitlines(keepends=True)
-            for entry in hits:
-                lines[entry["line"]] = lines[entry["line"]].replace(entry["old"], plan.keep_path)
-            playlist.write_text("".join(lines), encoding="utf-8")
-        return entries
-
-    def _unpoint(self, plan: Plan) -> None:
-        for entry in plan.playlists:
-            if "m3u" in entry:
-                playlist = Path(entry["m3u"])
-                lines = playlist.read_text(encoding="utf-8").splitlines(keepends=True)
-                number = entry["line"]
-                if number < len(lines) and lines[number].strip() == plan.keep_path:
-                    lines[number] = lines[number].replace(plan.keep_path, entry["old"])
-                    playlist.write_text("".join(lines), encoding="utf-8")
-            elif self.db[entry["table"]].exists():
-                with self.db.conn:
-                    self.db.execute(
-                        f"UPDATE [{entry['table']}] SET item_id = ? WHERE rowid = ?",
-                        (entry["old"], entry["rowid"]),
-                    )
+                self._roll_back(action.id, plan, "recovered: rolled back after a crash")
+            recovered.append(action.id)
+        return sorted(recovered)
 
     # Undo and purge -------------------------------------------------------------------------
 
-    def actions(self, states: Sequence[str] = (APPLIED,)) -> list[tuple[int, int, str, Plan]]:
-        marks = ",".join("?" * len(states))
-        rows = self.db.execute(
-            f"SELECT id, group_id, created, plan FROM dupes_actions WHERE state IN ({marks})"
-            " ORDER BY id",
-            tuple(states),
-        ).fetchall()
-        return [(a, g, c, Plan.from_json(p)) for a, g, c, p in rows]
+    def applied(self) -> list[JournaledAction]:
+        """The actions that can be undone, oldest first."""
+        return self.journal.actions([ActionState.APPLIED])
 
     def undo(self, action_id: int | None = None) -> Plan:
         """Put back the files and beets items of an applied action (the latest by default)."""
         self.recover()
-        applied = {a: plan for a, _, _, plan in self.actions()}
+        applied = {action.id: action.plan for action in self.applied()}
         if not applied:
             raise ResolveError("no applied action to undo")
         action_id = action_id if action_id is not None else max(applied)
@@ -366,62 +251,40 @@ class Resolver:
         for move in plan.moves:
             move_file(Path(move.target), Path(move.source))
         with atomic(self.lib) as tx:
-            for album_id, values in plan.albums.items():
-                if self.lib.get_album(int(album_id)) is None:
-                    tx.mutate("INSERT INTO albums (id) VALUES (?)", (int(album_id),))
+            for album_id, values in plan.emptied_albums.items():
+                if self.lib.get_album(album_id) is None:
+                    tx.mutate("INSERT INTO albums (id) VALUES (?)", (album_id,))
                     album = Album(self.lib)
-                    album.id = int(album_id)
+                    album.id = album_id
                     # update() marks the fields dirty, so store() writes them.
                     album.update({k: v for k, v in values.items() if k != "id"})
                     album.store()
-            for item_id, values in plan.items.items():
-                tx.mutate("INSERT INTO items (id) VALUES (?)", (int(item_id),))
+            for item_id, values in plan.removed_items.items():
+                tx.mutate("INSERT INTO items (id) VALUES (?)", (item_id,))
                 item = Item(self.lib)
-                item.id = int(item_id)
+                item.id = item_id
                 item.update({k: v for k, v in values.items() if k != "id"})
                 item.path = os.fsencode(values["path"])
                 item.store()
             keep = self.lib.get_item(plan.keep_id)
             if keep is not None:
-                for name, (old, new, _) in plan.fills.items():
-                    if keep.get(name) == new:
-                        keep[name] = old
+                for fill in plan.fills:
+                    if keep.get(fill.name) == fill.new:
+                        keep[fill.name] = fill.old
                 keep.store()
         if keep is not None and plan.fills:
             keep.try_write()
-        self._unpoint(plan)
-        self._save_state(action_id, UNDONE, "undone")
+        self.playlists.restore(plan.playlist_entries, plan.keep_path)
+        self.journal.set_state(action_id, ActionState.UNDONE, "undone")
         return plan
 
     def purge(self) -> list[str]:
         """Delete the trashed files of every applied action; they can no longer be undone."""
         removed = []
-        for action_id, _, _, plan in self.actions():
-            for move in plan.moves:
+        for action in self.applied():
+            for move in action.plan.moves:
                 Path(move.target).unlink(missing_ok=True)
                 removed.append(move.target)
-            shutil.rmtree(self.trash / str(action_id), ignore_errors=True)
-            self._save_state(action_id, PURGED, "purged")
+            shutil.rmtree(self.trash / str(action.id), ignore_errors=True)
+            self.journal.set_state(action.id, ActionState.PURGED, "purged")
         return removed
-
-    # Journal --------------------------------------------------------------------------------
-
-    def _save(self, action_id: int, plan: Plan, state: str, message: str) -> None:
-        with self.db.conn:
-            self.db.execute(
-                "UPDATE dupes_actions SET plan = ?, state = ?, log = log || ? WHERE id = ?",
-                (json.dumps(asdict(plan), default=str), state, message + "\n", action_id),
-            )
-
-    def _save_state(self, action_id: int, state: str, message: str) -> None:
-        with self.db.conn:
-            self.db.execute(
-                "UPDATE dupes_actions SET state = ?, log = log || ? WHERE id = ?",
-                (state, message + "\n", action_id),
-            )
-
-    def _log(self, action_id: int, message: str) -> None:
-        with self.db.conn:
-            self.db.execute(
-                "UPDATE dupes_actions SET log = log || ? WHERE id = ?", (message + "\n", action_id)
-            )

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlite_utils
-from beets.dbcore import types
 from beets.library import Item, Library
 from mediafile import MediaFile, UnreadableFileError
 
@@ -26,15 +26,6 @@ from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import Fingerprint, fingerprint
 
 BATCH = 50
-
-# The typed flexible attributes the scan writes (the plugin declares them to beets).
-ITEM_TYPES = {
-    "audio_hash": types.STRING,
-    "audio_hash_mtime": types.FLOAT,
-    "audio_hash_size": types.INTEGER,
-    "audio_prescreen": types.STRING,
-    "dupes_art": types.BOOLEAN,
-}
 
 
 @dataclass(frozen=True)
@@ -138,9 +129,9 @@ def record(item: Item, facts: Facts, db_path: str) -> None:
 class Scanner:
     """Brings the stored hashes and fingerprints of some items up to date."""
 
-    def __init__(self, lib: Library, db_path: str, fingerprints: bool = True, jobs: int = 1):
+    def __init__(self, lib: Library, db_path: str | Path, fingerprints: bool = True, jobs: int = 1):
         self.lib = lib
-        self.db_path = db_path
+        self.db_path = os.fspath(db_path)
         self.fingerprints = fingerprints
         self.jobs = max(1, jobs)
 

@@ -1,25 +1,30 @@
 """The duplicate finder's tables in the sidecar database, and the server's one question.
 
 - ``dupes_fingerprints``: one fingerprint per audio hash (copies share it), with the audible
-  duration and whether it has been matched against the others yet.
+  duration and whether it has been matched against the others yet. Written by the scan.
 - ``dupes_edges``: pairs of audio hashes found to be the same recording or related.
 - ``dupes_groups`` / ``dupes_members``: the current groups, their canonical member and why.
-- ``dupes_actions``: the journal of resolutions: what was planned, its state, and its log.
+  Edges and groups are written by ``group.regroup`` (after a scan, a resolution or an undo).
+- ``dupes_actions``: the journal of resolutions (read and written by ``journal``).
+- ``dupes_jobs``: scans on the queue, counting down the batches left.
+
+The server imports this module for ``hidden_item_ids``, so it imports nothing of the plugin's
+but its types: no beets, no scanner, no resolver.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
 from beetcrate import sidecar
-
-EXACT = "exact-audio"
-SAME_RECORDING = "same-recording"
+from beetsplug.dupes.model import Edge, Group, GroupKind, Member, Relation, StoredGroup
 
 
 def _initial(db: sqlite_utils.Database) -> None:
@@ -76,7 +81,7 @@ def _initial(db: sqlite_utils.Database) -> None:
 MIGRATIONS = [_initial]
 
 
-def open_store(path: str | os.PathLike) -> sqlite_utils.Database:
+def open_store(path: str | Path) -> sqlite_utils.Database:
     """The sidecar database with the duplicate finder's tables in place."""
     db = sidecar.connect(path)
     sidecar.migrate(db, "dupes", MIGRATIONS)
@@ -95,9 +100,19 @@ def hidden_item_ids(db: sqlite_utils.Database) -> set[int]:
     rows = db.execute(
         "SELECT m.item_id FROM dupes_members m JOIN dupes_groups g ON g.id = m.group_id"
         " WHERE g.kind = ? AND m.item_id != g.canonical_id",
-        (EXACT,),
+        (GroupKind.EXACT.value,),
     ).fetchall()
     return {row[0] for row in rows}
+
+
+# Fingerprints ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFingerprint:
+    values: np.ndarray  # Chromaprint's uint32 sub-fingerprints
+    duration: float  # seconds of audible audio
+    matched: bool  # already compared with every fingerprint stored before it
 
 
 def save_fingerprint(
@@ -120,24 +135,18 @@ def fingerprint_encoded(db: sqlite_utils.Database, audio_hash: str) -> str | Non
 
 def load_fingerprints(
     db: sqlite_utils.Database, hashes: Iterable[str]
-) -> dict[str, tuple[np.ndarray, float, bool]]:
-    """values, duration and matched flag of each of ``hashes`` that has a fingerprint."""
+) -> dict[str, StoredFingerprint]:
+    """The stored fingerprint of each of ``hashes`` that has one."""
     wanted = set(hashes)
     found = {}
     for audio_hash, blob, duration, matched in db.execute(
         "SELECT audio_hash, fingerprint, duration, matched FROM dupes_fingerprints"
     ):
         if audio_hash in wanted:
-            found[audio_hash] = (np.frombuffer(blob, "<u4"), duration, bool(matched))
+            found[audio_hash] = StoredFingerprint(
+                np.frombuffer(blob, "<u4"), duration, bool(matched)
+            )
     return found
-
-
-def save_edges(db: sqlite_utils.Database, edges: Iterable[tuple[str, str, str, float]]) -> None:
-    with db.conn:
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO dupes_edges (a, b, relation, similarity) VALUES (?, ?, ?, ?)",
-            [(min(a, b), max(a, b), rel, sim) for a, b, rel, sim in edges],
-        )
 
 
 def mark_matched(db: sqlite_utils.Database, hashes: Iterable[str]) -> None:
@@ -148,51 +157,74 @@ def mark_matched(db: sqlite_utils.Database, hashes: Iterable[str]) -> None:
         )
 
 
-def edges(db: sqlite_utils.Database) -> list[tuple[str, str, str, float]]:
-    return db.execute("SELECT a, b, relation, similarity FROM dupes_edges").fetchall()
+# Edges ----------------------------------------------------------------------------------------
 
 
-def group_rows(db: sqlite_utils.Database, group_ids: Iterable[int] | None = None) -> list[dict]:
-    """Groups with their members (canonical first), as plain dicts, in id order."""
-    groups = [
-        dict(zip(("id", "kind", "similarity", "canonical_id", "explanation"), row, strict=True))
-        for row in db.execute(
-            "SELECT id, kind, similarity, canonical_id, explanation FROM dupes_groups ORDER BY id"
+def save_edges(db: sqlite_utils.Database, edges: Iterable[Edge]) -> None:
+    with db.conn:
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO dupes_edges (a, b, relation, similarity) VALUES (?, ?, ?, ?)",
+            [(min(e.a, e.b), max(e.a, e.b), e.relation.value, e.similarity) for e in edges],
+        )
+
+
+def edges(db: sqlite_utils.Database) -> list[Edge]:
+    return [
+        Edge(a, b, Relation(relation), similarity)
+        for a, b, relation, similarity in db.execute(
+            "SELECT a, b, relation, similarity FROM dupes_edges"
         )
     ]
-    if group_ids is not None:
-        wanted = set(group_ids)
-        groups = [g for g in groups if g["id"] in wanted]
-    for group in groups:
-        group["explanation"] = json.loads(group["explanation"])
-        group["members"] = [
-            {"item_id": item_id, "path": path, "audio_hash": audio_hash}
-            for item_id, path, audio_hash in db.execute(
-                "SELECT item_id, path, audio_hash FROM dupes_members"
-                " WHERE group_id = ? ORDER BY position",
-                (group["id"],),
-            )
-        ]
-    return groups
 
 
-def replace_groups(db: sqlite_utils.Database, groups: list[dict]) -> None:
+# Groups ---------------------------------------------------------------------------------------
+
+
+def load_groups(
+    db: sqlite_utils.Database, group_ids: Iterable[int] | None = None
+) -> list[StoredGroup]:
+    """The stored groups (all, or those of ``group_ids``), canonical member first, in id order."""
+    members: dict[int, list[Member]] = defaultdict(list)
+    for group_id, item_id, path, audio_hash in db.execute(
+        "SELECT group_id, item_id, path, audio_hash FROM dupes_members ORDER BY group_id, position"
+    ):
+        members[group_id].append(Member(item_id, path, audio_hash))
+    wanted = set(group_ids) if group_ids is not None else None
+    return [
+        StoredGroup(
+            id=group_id,
+            key=key,
+            kind=GroupKind(kind),
+            similarity=similarity,
+            canonical_id=canonical_id,
+            explanation=tuple(json.loads(explanation)),
+            members=tuple(members[group_id]),
+        )
+        for group_id, key, kind, similarity, canonical_id, explanation in db.execute(
+            "SELECT id, key, kind, similarity, canonical_id, explanation FROM dupes_groups"
+            " ORDER BY id"
+        )
+        if wanted is None or group_id in wanted
+    ]
+
+
+def replace_groups(db: sqlite_utils.Database, groups: Sequence[Group]) -> None:
     """Store the freshly computed ``groups``; a group keeps its id while its key is unchanged."""
     with db.conn:
         existing = dict(db.execute("SELECT key, id FROM dupes_groups").fetchall())
-        fresh = {g["key"] for g in groups}
+        fresh = {group.key for group in groups}
         for key, group_id in existing.items():
             if key not in fresh:
                 db.execute("DELETE FROM dupes_groups WHERE id = ?", (group_id,))
         for group in groups:
             values = (
-                group["kind"],
-                group["similarity"],
-                group["canonical_id"],
-                json.dumps(group["explanation"]),
+                group.kind.value,
+                group.similarity,
+                group.canonical_id,
+                json.dumps(list(group.explanation)),
             )
-            if group["key"] in existing:
-                group_id = existing[group["key"]]
+            if group.key in existing:
+                group_id = existing[group.key]
                 db.execute(
                     "UPDATE dupes_groups SET kind = ?, similarity = ?, canonical_id = ?,"
                     " explanation = ? WHERE id = ?",
@@ -203,13 +235,40 @@ def replace_groups(db: sqlite_utils.Database, groups: list[dict]) -> None:
                 group_id = db.execute(
                     "INSERT INTO dupes_groups (key, kind, similarity, canonical_id, explanation)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (group["key"], *values),
+                    (group.key, *values),
                 ).lastrowid
             db.conn.executemany(
                 "INSERT INTO dupes_members (group_id, item_id, path, audio_hash, position)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [
-                    (group_id, m["item_id"], m["path"], m["audio_hash"], position)
-                    for position, m in enumerate(group["members"])
+                    (group_id, m.item_id, m.path, m.audio_hash, position)
+                    for position, m in enumerate(group.members)
                 ],
             )
+
+
+# Queued scans ---------------------------------------------------------------------------------
+
+
+def start_job(db: sqlite_utils.Database, batches: int) -> int:
+    """Record a queued scan of ``batches`` batches; returns its id."""
+    with db.conn:
+        job_id = db.execute("INSERT INTO dupes_jobs (remaining) VALUES (?)", (batches,)).lastrowid
+    assert job_id is not None
+    return job_id
+
+
+def finish_batch(db: sqlite_utils.Database, job_id: int) -> int:
+    """Count one batch of the job done; returns how many remain (in one transaction, so two
+    workers finishing at once cannot both see one left)."""
+    with db.conn:
+        db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
+        (remaining,) = db.execute(
+            "SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+    return int(remaining)
+
+
+def end_job(db: sqlite_utils.Database, job_id: int) -> None:
+    with db.conn:
+        db.execute("DELETE FROM dupes_jobs WHERE id = ?", (job_id,))

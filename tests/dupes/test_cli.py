@@ -105,7 +105,7 @@ def test_show_reports_an_extended_version_as_related_not_duplicate(beet: Beet) -
 
 
 def test_unknown_action_and_group_are_one_line_user_errors(beet: Beet) -> None:
-    with pytest.raises(UserError, match="choose an action"):
+    with pytest.raises(UserError, match="unknown action 'frobnicate'"):
         beet("dupes", "frobnicate")
     beet("dupes", "scan")
     with pytest.raises(UserError, match="no group 42"):

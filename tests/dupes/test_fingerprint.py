@@ -9,8 +9,9 @@ import pytest
 
 from beetcrate import media
 from beetcrate.media import MediaError
-from beetsplug.dupes.fingerprint import RELATED, SAME, classify, compare, fingerprint
+from beetsplug.dupes.fingerprint import classify, compare, fingerprint
 from beetsplug.dupes.index import candidate_pairs
+from beetsplug.dupes.model import Relation
 from tests.dupes.music import RATE, song
 
 SILENCE = np.zeros((2, int(1.7 * RATE)), np.float32)
@@ -37,18 +38,18 @@ def _relation(tmp_path: Path, a: np.ndarray, b: np.ndarray, **encode: object) ->
 )
 def test_reencoding_is_the_same_recording(tmp_path: Path, encode: dict) -> None:
     x = song(1, 8)
-    assert _relation(tmp_path, x, x, **encode) == SAME
+    assert _relation(tmp_path, x, x, **encode) == Relation.SAME
 
 
 def test_resampled_copy_is_the_same_recording(tmp_path: Path) -> None:
     x = song(1, 8)
-    assert _relation(tmp_path, x, x[:, ::2].copy(), suffix="mp3", rate=RATE // 2) == SAME
+    assert _relation(tmp_path, x, x[:, ::2].copy(), suffix="mp3", rate=RATE // 2) == Relation.SAME
 
 
 def test_silence_added_and_gain_changed_is_the_same_recording(tmp_path: Path) -> None:
     x = song(1, 8)
     padded = np.concatenate([SILENCE, 0.5 * x, SILENCE[:, :1000]], axis=1)
-    assert _relation(tmp_path, x, padded, suffix="mp3", bit_rate=192_000) == SAME
+    assert _relation(tmp_path, x, padded, suffix="mp3", bit_rate=192_000) == Relation.SAME
 
 
 def test_different_song_in_the_same_key_and_tempo_does_not_match(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_different_song_in_the_same_key_and_tempo_does_not_match(tmp_path: Path)
 def test_extended_version_is_related_not_the_same(tmp_path: Path) -> None:
     radio = song(1, 8)
     extended = np.concatenate([song(5, 6), radio, song(6, 6)], axis=1)
-    assert _relation(tmp_path, radio, extended) == RELATED
+    assert _relation(tmp_path, radio, extended) == Relation.RELATED
 
 
 def test_songs_sharing_an_identical_intro_do_not_match(tmp_path: Path) -> None:

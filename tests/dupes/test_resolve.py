@@ -11,7 +11,8 @@ import pytest
 from beets.ui import UserError
 
 from beetsplug.dupes import store
-from beetsplug.dupes.resolve import PENDING, Plan, Resolver, move_file
+from beetsplug.dupes.journal import ActionState, Plan
+from beetsplug.dupes.resolve import Resolver, move_file
 from tests.dupes.conftest import Beet
 from tests.dupes.music import song
 
@@ -90,6 +91,47 @@ def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
     assert len(beet.groups()) == 1
 
 
+def test_an_action_journaled_in_the_first_json_shape_still_undoes(
+    beet: Beet, trio: dict, tmp_path: Path
+) -> None:
+    """Sidecars hold actions applied by earlier versions: their journal must stay readable."""
+    keep, extra = trio["keep"], trio["extra"]
+    keep_path, extra_path = os.fsdecode(keep.path), os.fsdecode(extra.path)
+    m3u = tmp_path / "mix.m3u"
+    m3u.write_text(f"#EXTM3U\n{extra_path}\n")
+    db = store.open_store(beet.db_path)
+    db["playlist_entries"].insert_all([{"playlist_id": 1, "item_id": extra.id}])
+    beet.configure(playlist_dirs=[str(tmp_path)])
+    beet("dupes", "resolve", "1", "--apply")
+    trashed = str(beet.music / ".dupes-trash" / "1" / "Other" / "song.mp3")
+    (stored,) = db.execute("SELECT plan FROM dupes_actions").fetchone()
+    # The shape the first release wrote (dataclasses.asdict of its Plan), built by hand.
+    first_shape = {
+        "group_id": 1,
+        "keep_id": keep.id,
+        "keep_path": keep_path,
+        "fills": {"album": ["", "The Album", extra_path], "mb_trackid": ["", "mbid-1", extra_path]},
+        "moves": [{"item_id": extra.id, "source": extra_path, "target": trashed}],
+        "skipped": [],
+        "items": {str(extra.id): json.loads(stored)["items"][str(extra.id)]},
+        "albums": {},
+        "playlists": [
+            {"m3u": str(m3u), "line": 1, "old": extra_path},
+            {"table": "playlist_entries", "rowid": 1, "old": extra.id},
+        ],
+    }
+    with db.conn:
+        db.execute("UPDATE dupes_actions SET plan = ?", (json.dumps(first_shape),))
+    assert f"kept {keep_path}, trashed 1" in beet("dupes", "undo", "--list")
+    assert f"restored {extra_path}" in beet("dupes", "undo")
+    assert os.path.exists(extra_path)
+    assert beet.lib.get_item(extra.id).mb_trackid == "mbid-1"
+    kept = beet.lib.get_item(keep.id)
+    assert (kept.album, kept.mb_trackid) == ("", "")
+    assert m3u.read_text().splitlines()[1] == extra_path
+    assert [r["item_id"] for r in db["playlist_entries"].rows] == [extra.id]
+
+
 def test_undo_with_nothing_applied_is_a_user_error(beet: Beet, trio: dict) -> None:
     with pytest.raises(UserError, match="no applied action"):
         beet("dupes", "undo")
@@ -164,18 +206,15 @@ def _crashed_after_first_move(beet: Beet) -> tuple[Resolver, Plan, int]:
     """Leave the journal as a process killed right after moving the first file would."""
     db = store.open_store(beet.db_path)
     resolver = Resolver(beet.lib, db, beet.music / ".dupes-trash")
-    group = store.group_rows(db)[0]
+    group = store.load_groups(db)[0]
     with db.conn:
         action_id = db.execute(
             "INSERT INTO dupes_actions (group_id, state, plan) VALUES (?, ?, '{}')",
-            (group["id"], PENDING),
+            (group.id, ActionState.PENDING),
         ).lastrowid
     plan = resolver.plan(group, action_id)
     with db.conn:
-        db.execute(
-            "UPDATE dupes_actions SET plan = ? WHERE id = ?",
-            (json.dumps({**plan.__dict__, "moves": [m.__dict__ for m in plan.moves]}), action_id),
-        )
+        db.execute("UPDATE dupes_actions SET plan = ? WHERE id = ?", (plan.to_json(), action_id))
     move = plan.moves[0]
     move_file(Path(move.source), Path(move.target))
     return resolver, plan, action_id
