@@ -54,8 +54,11 @@ def option(*flags: str, **settings: object) -> optparse.Option:
 def subcommand(name: str, help: str, actions: Sequence[Action]) -> ui.Subcommand:
     """The beets ``Subcommand`` for ``beet NAME ACTION …`` over ``actions``."""
     by_name = {action.name: action for action in actions}
-    width = max(len(action.name) for action in actions) + 2
-    listing = "\n".join(f"  {a.name.ljust(width)}{a.help}" for a in actions)
+    synopses = [f"{a.name} {a.arguments}".rstrip() for a in actions]
+    width = max(map(len, synopses)) + 2
+    listing = "\n".join(
+        f"  {synopsis.ljust(width)}{a.help}" for synopsis, a in zip(synopses, actions, strict=True)
+    )
     command = ui.Subcommand(name, help=help)
     command.parser.usage = (
         f"%prog ACTION [options] [args]\n\nactions:\n{listing}\n\n"

@@ -32,6 +32,7 @@ from beetcrate import audiohash, media  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
 from beetsplug.dupes.fingerprint import decode_fingerprint, essentia_algorithms  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
+from beetsplug.dupes.model import GroupKind, Relation  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402
 from beetsplug.dupes.scan import Scanner  # noqa: E402
 from benchmarks.dupes import corpus, synthetic  # noqa: E402
@@ -85,14 +86,14 @@ def beetcrate_groups(
     elapsed = time.perf_counter() - started
     if report.errors:
         print("scan errors:", *report.errors, sep="\n  ")
-    exact = pairs_of([m["path"] for m in g["members"]] for g in groups if g["kind"] == store.EXACT)
-    same = exact | pairs_of([m["path"] for m in g["members"]] for g in groups)
+    exact = pairs_of([m.path for m in g.members] for g in groups if g.kind is GroupKind.EXACT)
+    same = exact | pairs_of([m.path for m in g.members] for g in groups)
     recording = {str(f.path): f.recording for f in files}
     hash_recording = {item["audio_hash"]: recording[item.path.decode()] for item in lib.items()}
     related = {
         frozenset((hash_recording[a], hash_recording[b]))
         for a, b, relation, _ in store.edges(store.open_store(db_path))
-        if relation == "related"
+        if relation is Relation.RELATED
     }
     lib._close()
     return exact, same, related, elapsed
