@@ -38,7 +38,7 @@ from mediafile import Image, MediaFile, UnreadableFileError
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.settings import sidecar_path
-from beetsplug.opus.state import MirrorError, MirrorState, Record
+from beetsplug.opus.state import MirrorError, MirrorState, Record, RecordStatus
 
 MIRROR_DEFAULTS: dict[str, object] = {
     "directory": "",
@@ -235,7 +235,7 @@ def _decide(lib: Library, source: Source, record: Record | None, config: MirrorC
     except OSError:
         current = (0, 0)  # vanished: as recorded by a failure, so it is not retried forever
     stat_changed = record is None or current != (record.source_mtime, record.source_size)
-    failed = record is not None and record.status == "failed"
+    failed = record is not None and record.status is RecordStatus.FAILED
     if failed and not stat_changed and record.attempts >= config.retries:
         return Step(Action.GIVEN_UP, item_id, reason=record.error or "")
     if record is None or failed or record.bitrate != config.bitrate:
@@ -314,7 +314,7 @@ def _failed(state: MirrorState, item: Item, error: str) -> Outcome:
         record.source_mtime, record.source_size = stat.st_mtime_ns, stat.st_size
     except OSError:
         record.source_mtime = record.source_size = 0
-    record.status, record.error, record.attempts = "failed", error, record.attempts + 1
+    record.status, record.error, record.attempts = RecordStatus.FAILED, error, record.attempts + 1
     state.save(record)
     return Outcome(item.id, "failed", error)
 
@@ -346,7 +346,7 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
 
 
 def _up_to_date(record: Record | None, item: Item, config: MirrorConfig, dest: str) -> bool:
-    if record is None or record.status != "ok" or record.bitrate != config.bitrate:
+    if record is None or record.status is not RecordStatus.OK or record.bitrate != config.bitrate:
         return False
     try:
         stat = os.stat(item.path)
@@ -419,7 +419,7 @@ def coverage(lib: Library, state: MirrorState, config: MirrorConfig) -> Coverage
     """How much of the library the mirror holds, from the records alone (no file reads)."""
     ids = {item.id for item in lib.items()}
     records = [r for r in state.records().values() if r.item_id in ids]
-    mirrored = [r for r in records if r.status == "ok"]
+    mirrored = [r for r in records if r.status is RecordStatus.OK]
     size = 0
     for record in mirrored:
         with contextlib.suppress(OSError):
@@ -428,7 +428,7 @@ def coverage(lib: Library, state: MirrorState, config: MirrorConfig) -> Coverage
     return Coverage(
         items=len(ids),
         mirrored=len(mirrored),
-        failed=[(r.item_id, r.error or "") for r in records if r.status == "failed"],
+        failed=[(r.item_id, r.error or "") for r in records if r.status is RecordStatus.FAILED],
         bytes=size,
         bitrate=int(stored) if stored else None,
     )

@@ -15,7 +15,7 @@ from mediafile import MediaFile
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import QueueSettings, huey, open_queue
-from beetsplug.opus.state import MirrorState, servable
+from beetsplug.opus.state import MirrorFile, MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
 
@@ -252,8 +252,9 @@ def test_servable_only_while_the_source_is_unchanged(
     beet("opus", "sync", "--jobs", "1")
     state = MirrorState(beets_home / "beetcrate.db")
     source = Path(first.path.decode())
-    path, bitrate = servable(state, first.id, source)
-    assert path == mirror_dir / "Artist/Blue (2020)/01 - One.opus" and bitrate == 96
+    assert servable(state, first.id, source) == MirrorFile(
+        mirror_dir / "Artist/Blue (2020)/01 - One.opus", 96
+    )
     source.write_bytes(source.read_bytes())
     os.utime(source, ns=(1, 1))
     assert servable(state, first.id, source) is None
