@@ -25,7 +25,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from beets.library import FileOperationError, Item, Library
 from beets.util.pathformats import get_path_formats
 from mediafile import Image, MediaFile, UnreadableFileError
 
-from beetcrate import media
+from beetcrate import beetsdb, media
 from beetcrate.audiohash import audio_hash
 from beetcrate.settings import sidecar_path
 from beetsplug.opus.state import MirrorError, MirrorState, Record, RecordStatus
@@ -113,62 +113,38 @@ class Source:
 
 
 def sources(lib: Library, config: MirrorConfig, ids: Iterable[int] | None = None) -> list[Source]:
-    """The items (all, or those in ``ids``) read straight from beets' tables.
+    """The items (all, or those in ``ids``) with the key of everything their mirror file holds.
 
-    Building beets ``Item`` objects converts every field of every item (about 1.5 ms each);
-    reading the rows keeps a no-change re-sync of 10k items within seconds. The key covers
-    every stored field of the item and of its album, the album's cover file, and the mirror's
-    path formats: whatever is written into a mirror file or decides its path.
+    The key covers every stored field of the item and of its album, the album's cover file,
+    and the mirror's path formats: whatever is written into a mirror file or decides its path.
+    It is stored in each record, so its formula is part of the mirror's format: changing it
+    makes the next sync retag every file.
     """
-    items_sql, item_flex_sql = "SELECT * FROM items", "SELECT * FROM item_attributes"
-    albums_sql, album_flex_sql = "SELECT * FROM albums", "SELECT * FROM album_attributes"
-    if ids is not None:
-        chosen = f"({','.join(str(int(i)) for i in ids)})"
-        their_albums = f"(SELECT album_id FROM items WHERE id IN {chosen})"
-        items_sql += f" WHERE id IN {chosen}"
-        item_flex_sql += f" WHERE entity_id IN {chosen}"
-        albums_sql += f" WHERE id IN {their_albums}"
-        album_flex_sql += f" WHERE entity_id IN {their_albums}"
-    with lib.transaction() as tx:
-        items = tx.query(items_sql)
-        item_flex = _flex(tx.query(item_flex_sql))
-        albums = tx.query(albums_sql)
-        album_flex = _flex(tx.query(album_flex_sql))
-    directory = os.fsdecode(lib.directory)
-    album_keys = {}
-    for row in albums:
-        fields = dict(row)
-        art = _absolute(directory, fields.get("artpath"))
+    stored = beetsdb.read_items(lib, ids)
+    albums = {}
+    for album in stored.albums.values():
+        stored_art = album.fields.get("artpath")
+        art = (
+            beetsdb.absolute_path(stored.music_directory, stored_art)
+            if isinstance(stored_art, bytes | str)
+            else None
+        )
         art_mtime = os.stat(art).st_mtime_ns if art and os.path.exists(art) else 0
-        album_keys[fields["id"]] = (_fields(fields, album_flex.get(fields["id"])), art_mtime)
+        albums[album.id] = (_tagged(album.fields, album.flex), art_mtime)
     result = []
-    for row in items:
-        fields = dict(row)
-        album = album_keys.get(fields["album_id"])
-        raw = repr((_fields(fields, item_flex.get(fields["id"])), album, config.paths))
+    for item in stored.items:
+        its_album = stored.album_of(item)
+        album_key = albums[its_album.id] if its_album is not None else None
+        raw = repr((_tagged(item.fields, item.flex), album_key, config.paths))
         key = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        result.append(Source(fields["id"], _absolute(directory, fields["path"]) or "", key))
+        result.append(Source(item.id, stored.path(item), key))
     return result
 
 
-def _flex(rows: list) -> dict[int, list[tuple[str, str]]]:
-    flex: dict[int, list[tuple[str, str]]] = {}
-    for row in rows:
-        flex.setdefault(row["entity_id"], []).append((row["key"], row["value"]))
-    return flex
-
-
-def _fields(fields: dict, flex: list[tuple[str, str]] | None) -> tuple:
+def _tagged(fields: Mapping[str, object], flex: Mapping[str, str]) -> tuple[list, list]:
+    """What of a stored row ends up in a mirror file, in a stable order."""
     fixed = sorted((k, v) for k, v in fields.items() if k not in _UNTAGGED_FIELDS)
-    return (fixed, sorted(flex or []))
-
-
-def _absolute(directory: str, path: bytes | str | None) -> str | None:
-    """beets stores paths inside the music directory relative to it."""
-    if not path:
-        return None
-    path = os.fsdecode(path)
-    return path if os.path.isabs(path) else os.path.join(directory, path)
+    return (fixed, sorted(flex.items()))
 
 
 def destination(item: Item, config: MirrorConfig) -> str:

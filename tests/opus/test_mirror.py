@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import beets.plugins
@@ -15,6 +17,7 @@ from mediafile import MediaFile
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import QueueSettings, huey, open_queue
+from beetsplug.opus.mirror import MirrorConfig, sources
 from beetsplug.opus.state import MirrorFile, MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
@@ -79,6 +82,55 @@ def test_no_change_resync_touches_nothing(beet, album_and_single, mirror_dir: Pa
     before = {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")}
     assert "3 unchanged" in beet("opus", "sync", "--jobs", "1")
     assert {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")} == before
+
+
+def test_tags_keys_match_those_earlier_mirrors_stored(
+    library: Library, album_and_single, mirror_dir: Path
+) -> None:
+    """A mirror made by an earlier version re-syncs as unchanged only if the key each record
+    stores is computed the same way: a sha256 over the stored rows, rebuilt here by hand."""
+    first, second, single = album_and_single
+    first["mood"] = "calm"  # flexible attributes of an item and of its album count too
+    first.store()
+    album = first.get_album()
+    album["edition"] = "deluxe"
+    album.store()
+    config = MirrorConfig(
+        root=mirror_dir,
+        bitrate=96,
+        library=Path(library.path),
+        music_directory=Path(library.directory.decode()),
+        db=mirror_dir / "unused.db",
+        paths=(("default", "$title"),),
+    )
+    keys = {source.item_id: source.tags_key for source in sources(library, config)}
+    assert keys == {
+        item.id: _earlier_tags_key(library, item.id, config.paths)
+        for item in (first, second, single)
+    }
+
+
+def _earlier_tags_key(library: Library, item_id: int, paths: tuple) -> str:
+    untagged = {"id", "path", "mtime", "added", "album_id"}
+    conn = sqlite3.connect(library.path)
+    conn.row_factory = sqlite3.Row
+
+    def stored(table: str, row_id: int) -> tuple[tuple, sqlite3.Row]:
+        row = conn.execute(f"SELECT * FROM {table}s WHERE id = ?", [row_id]).fetchone()
+        flex = conn.execute(
+            f"SELECT key, value FROM {table}_attributes WHERE entity_id = ?", [row_id]
+        ).fetchall()
+        fixed = sorted((k, v) for k, v in dict(row).items() if k not in untagged)
+        return (fixed, sorted(tuple(f) for f in flex)), row
+
+    item, row = stored("item", item_id)
+    album = None
+    if row["album_id"] is not None:
+        fields, album_row = stored("album", row["album_id"])
+        art = os.path.join(library.directory.decode(), os.fsdecode(album_row["artpath"]))
+        album = (fields, os.stat(art).st_mtime_ns)
+    conn.close()
+    return hashlib.sha256(repr((item, album, paths)).encode()).hexdigest()[:32]
 
 
 def test_retag_rewrites_tags_and_moves_without_reencoding(
