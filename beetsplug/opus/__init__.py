@@ -1,9 +1,9 @@
 """The ``opus`` beets plugin: ``beet opus sync|status`` and the import hook.
 
 Enable it with ``plugins: opus``. The commands are thin: the mirror's logic is in
-``beetsplug.opus.mirror`` (plan and steps) and ``beetsplug.opus.sync`` (running them); the
-server's on-the-fly transcoding, configured by the ``opus: stream:`` section, is in
-``beetcrate.transcode``. See docs/opus.md.
+``beetsplug.opus.plan`` (what to do), ``beetsplug.opus.mirror`` (doing one step) and
+``beetsplug.opus.sync`` (running a plan); the server's on-the-fly transcoding, configured by
+the ``opus: stream:`` section, is in ``beetcrate.transcode``. See docs/opus.md.
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ from beetcrate.queue import open_queue
 from beetcrate.settings import queue_settings
 from beetcrate.transcode import STREAM_DEFAULTS
 from beetsplug.opus import sync
-from beetsplug.opus.mirror import (
-    MIRROR_DEFAULTS,
-    Action,
-    MirrorConfig,
-    coverage,
-    plan,
-    remove_stale_temps,
-)
+from beetsplug.opus.config import MIRROR_DEFAULTS, MirrorConfig
+from beetsplug.opus.mirror import remove_stale_temps
+from beetsplug.opus.plan import Action, coverage, plan
 from beetsplug.opus.state import MirrorError, MirrorState
 
 USAGE = """%prog sync [--wait] [--jobs N] [--rebuild] [QUERY]
@@ -97,8 +92,8 @@ class OpusPlugin(BeetsPlugin):
         missing = report.items - report.mirrored - len(report.failed)
         if missing:
             ui.print_(f"  {missing} not mirrored yet (run `beet opus sync`)")
-        for item_id, error in report.failed:
-            ui.print_(f"  failed: {_describe(lib, item_id)}: {error}")
+        for record in report.failed:
+            ui.print_(f"  failed: {_describe(lib, record.item_id)}: {record.error or ''}")
 
     # The import hook: queue the new items once the import session ends.
 

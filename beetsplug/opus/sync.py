@@ -12,14 +12,9 @@ from beets.library import Library
 from huey.exceptions import TaskException
 from tqdm import tqdm
 
-from beetsplug.opus.mirror import (
-    Action,
-    MirrorConfig,
-    Outcome,
-    Step,
-    delete_item,
-    retag_item,
-)
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.mirror import Outcome, delete_item, retag_item
+from beetsplug.opus.plan import Action, Step
 from beetsplug.opus.state import MirrorState
 from beetsplug.opus.tasks import encode_task, run_step
 

@@ -17,7 +17,8 @@ from mediafile import MediaFile
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import QueueSettings, huey, open_queue
-from beetsplug.opus.mirror import MirrorConfig, sources
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.plan import sources
 from beetsplug.opus.state import MirrorFile, MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
