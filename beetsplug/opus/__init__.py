@@ -20,7 +20,7 @@ from beetcrate.settings import queue_settings
 from beetcrate.transcode import STREAM_DEFAULTS
 from beetsplug.opus import sync
 from beetsplug.opus.config import MIRROR_DEFAULTS, MirrorConfig
-from beetsplug.opus.mirror import remove_stale_temps
+from beetsplug.opus.mirror import Result, remove_stale_temps
 from beetsplug.opus.plan import Action, coverage, plan
 from beetsplug.opus.state import MirrorError, MirrorState
 
@@ -75,8 +75,10 @@ class OpusPlugin(BeetsPlugin):
         summary = sync.run(lib, config, state, steps, jobs=opts.jobs, wait=opts.wait)
         ui.print_(f"opus mirror: {summary.line()}")
         for failure in summary.failures:
-            ui.print_(f"  {_describe(lib, failure.item_id)}: {failure.result}: {failure.detail}")
-        if summary.counts["queued"]:
+            ui.print_(
+                f"  {_describe(lib, failure.item_id)}: {failure.result.value}: {failure.detail}"
+            )
+        if summary.counts[Result.QUEUED]:
             ui.print_("  a worker encodes the queued tracks: `beetcrate worker`")
 
     def _status(self, lib: Library, opts: Values, args: list[str]) -> None:
@@ -117,7 +119,7 @@ class OpusPlugin(BeetsPlugin):
             return
         open_queue(queue_settings(beets_config))
         summary = sync.run(lib, config, state, steps, progress=False)
-        self._log.info("queued {} new tracks for the Opus mirror", summary.counts["queued"])
+        self._log.info("queued {} new tracks for the Opus mirror", summary.counts[Result.QUEUED])
 
 
 def _describe(lib: Library, item_id: int) -> str:

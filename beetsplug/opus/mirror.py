@@ -9,6 +9,7 @@ task (``beetsplug.opus.tasks``, in a worker) and the inline ``--jobs`` threads c
 
 from __future__ import annotations
 
+import enum
 import os
 import shutil
 import time
@@ -31,10 +32,23 @@ TEMP_MARK = ".beetcrate-tmp"
 STALE_TEMP_SECONDS = 3600
 
 
+class Result(enum.Enum):
+    """What became of one item in a sync, in the order the summary lists them."""
+
+    ENCODED = "encoded"
+    RETAGGED = "retagged"
+    MOVED = "moved"  # retagged, and renamed because its path changed
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    GIVEN_UP = "given up"
+    QUEUED = "queued"  # sent to the queue without waiting: a worker's outcome, not ours
+
+
 @dataclass(frozen=True)
 class Outcome:
     item_id: int
-    result: str  # encoded | retagged | moved | deleted | failed | unchanged | given up
+    result: Result
     detail: str = ""
 
 
@@ -42,11 +56,11 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
     """Encode one item into the mirror: hash, encode to a temporary file, tag, rename."""
     item = lib.get_item(step.item_id)
     if item is None:
-        return Outcome(step.item_id, "unchanged", "item left the library")
+        return Outcome(step.item_id, Result.UNCHANGED, "item left the library")
     dest = _planned_dest(step)
     if _up_to_date(state.get(step.item_id), item, config, dest):
         # Queued twice (an import hook, then a sync with --jobs): the first one did it.
-        return Outcome(step.item_id, "unchanged", "already mirrored")
+        return Outcome(step.item_id, Result.UNCHANGED, "already mirrored")
     target = config.root / dest
     temp = _temp_beside(target)
     try:
@@ -62,7 +76,7 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
     old = state.get(step.item_id)
     _forget_old_file(config, old.path if old else None, dest)
     state.save(mirrored_record(lib, item, config, dest, audio))
-    return Outcome(step.item_id, "encoded", step.reason)
+    return Outcome(step.item_id, Result.ENCODED, step.reason)
 
 
 def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
@@ -70,7 +84,7 @@ def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Ste
     item = lib.get_item(step.item_id)
     record = state.get(step.item_id)
     if item is None or record is None or not record.path:
-        return Outcome(step.item_id, "unchanged", "nothing to retag")
+        return Outcome(step.item_id, Result.UNCHANGED, "nothing to retag")
     dest = _planned_dest(step)
     target = config.root / dest
     temp = _temp_beside(target)
@@ -85,7 +99,7 @@ def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Ste
         raise
     _forget_old_file(config, record.path, dest)
     state.save(mirrored_record(lib, item, config, dest, record.audio_hash or ""))
-    result = "moved" if record.path != dest else "retagged"
+    result = Result.MOVED if record.path != dest else Result.RETAGGED
     return Outcome(step.item_id, result, step.reason)
 
 
@@ -94,7 +108,7 @@ def delete_item(config: MirrorConfig, state: MirrorState, step: Step) -> Outcome
     if record is not None and record.path:
         _forget_old_file(config, record.path, "")
     state.delete(step.item_id)
-    return Outcome(step.item_id, "deleted")
+    return Outcome(step.item_id, Result.DELETED)
 
 
 def mirrored_record(
@@ -183,7 +197,7 @@ def _failed(state: MirrorState, item_id: int, item: Item, error: str) -> Outcome
         record.source_mtime = record.source_size = 0
     record.status, record.error, record.attempts = RecordStatus.FAILED, error, record.attempts + 1
     state.save(record)
-    return Outcome(item_id, "failed", error)
+    return Outcome(item_id, Result.FAILED, error)
 
 
 def _one_line(exc: BaseException) -> str:

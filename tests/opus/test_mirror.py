@@ -18,6 +18,7 @@ from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import QueueSettings, huey, open_queue
 from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.mirror import Result
 from beetsplug.opus.plan import sources
 from beetsplug.opus.state import MirrorFile, MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
@@ -295,7 +296,7 @@ def test_import_hook_queues_new_items_when_auto(
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
     queued = huey.dequeue()
     huey.execute(queued)  # the queued encode finds the work done
-    assert huey.result(queued.id).result == "unchanged"
+    assert huey.result(queued.id).result is Result.UNCHANGED
 
 
 def test_servable_only_while_the_source_is_unchanged(
