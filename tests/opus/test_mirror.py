@@ -6,6 +6,8 @@ import hashlib
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import beets.plugins
@@ -312,6 +314,22 @@ def test_servable_only_while_the_source_is_unchanged(
     source.write_bytes(source.read_bytes())
     os.utime(source, ns=(1, 1))
     assert servable(state, first.id, source) is None
+
+
+def test_status_refuses_the_options_of_sync(beet) -> None:
+    with pytest.raises(ui.UserError, match="--rebuild"):
+        beet("opus", "status", "--rebuild")
+
+
+def test_the_server_imports_the_state_without_the_plugin() -> None:
+    """subsonic imports beetsplug.opus.state: that must not load beets' UI, Huey or PyAV."""
+    code = (
+        "import sys, beetsplug.opus.state; "
+        "print(sorted(m for m in sys.modules if m.startswith(('beets.ui', 'huey', 'av', 'tqdm'))"
+        " or m.startswith('beetsplug.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['beetsplug.opus', 'beetsplug.opus.state']"
 
 
 def test_a_mirror_needs_a_directory(beet) -> None:
