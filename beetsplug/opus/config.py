@@ -30,6 +30,8 @@ MIRROR_DEFAULTS: dict[str, object] = {
 
 @dataclass(frozen=True)
 class MirrorConfig:
+    """Where the mirror is, at what bitrate, and where the library and the sidecar are."""
+
     root: Path
     bitrate: int  # kbps
     library: Path

@@ -47,6 +47,8 @@ class Result(enum.Enum):
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one step; a worker's travels back through the queue's result store."""
+
     item_id: int
     result: Result
     detail: str = ""

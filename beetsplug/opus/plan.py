@@ -46,6 +46,8 @@ class Action(enum.Enum):
 
 @dataclass
 class Step:
+    """One item's planned action; an ENCODE step travels to the worker with its task."""
+
     action: Action
     item_id: int
     dest: str | None = None  # new path under the mirror root (ENCODE, RETAG)

@@ -5,8 +5,8 @@ what it was made from: the source file's size and mtime, its audio hash, a key o
 the bitrate; or why it failed and how often. ``opus_meta`` holds the mirror's bitrate (fixed
 once the mirror exists) and its root, which the server reads to stream mirror files.
 
-The server imports this module (``MirrorState``, ``servable``), so it imports nothing beyond
-the standard library and the sidecar: not beets, not the queue, not the media layer.
+The server imports this module (``MirrorState``, ``servable``), so it imports only the
+standard library, sqlite_utils and ``beetcrate.sidecar``: not beets, the queue or PyAV.
 """
 
 from __future__ import annotations
