@@ -239,7 +239,7 @@ def _library(folder: Path, sources: list[Path], tracks: int, link: bool) -> Libr
 
 
 def _mirror_config(folder: Path, lib: Library):
-    from beetsplug.opus.mirror import MirrorConfig
+    from beetsplug.opus.config import MirrorConfig
 
     beets.config.set(
         {
@@ -255,7 +255,8 @@ def mirror_throughput(sources: list[Path], tracks: int, workers: int) -> Speed:
     """Tracks per minute (wall clock, and per CPU minute) for a first sync of ``tracks`` through
     the Huey queue and a consumer with ``workers`` worker threads."""
     from beetsplug.opus import sync
-    from beetsplug.opus.mirror import plan
+    from beetsplug.opus.mirror import Result
+    from beetsplug.opus.plan import plan
     from beetsplug.opus.state import MirrorState
 
     folder = WORK / f"sync-{workers}"
@@ -276,7 +277,7 @@ def mirror_throughput(sources: list[Path], tracks: int, workers: int) -> Speed:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
     elapsed, used = time.perf_counter() - start, time.process_time() - cpu
-    assert summary.counts["encoded"] == tracks, summary.line()
+    assert summary.counts[Result.ENCODED] == tracks, summary.line()
     return Speed(tracks / elapsed * 60, tracks / used * 60)
 
 
@@ -288,7 +289,8 @@ def resync_cost(sources: list[Path], tracks: int) -> tuple[float, float]:
     writes (the same ``_ok_record``). The re-sync then has to find all of them unchanged.
     """
     from beetsplug.opus import sync
-    from beetsplug.opus.mirror import _ok_record, plan
+    from beetsplug.opus.mirror import Result, mirrored_record
+    from beetsplug.opus.plan import plan
     from beetsplug.opus.state import MirrorState
 
     folder = WORK / "resync"
@@ -307,14 +309,14 @@ def resync_cost(sources: list[Path], tracks: int) -> tuple[float, float]:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(config.root / model.path, target)
             item = lib.get_item(step.item_id)
-            record = _ok_record(lib, item, config, step.dest, model.audio_hash)
+            record = mirrored_record(lib, item, config, step.dest, model.audio_hash)
             state.save(record)
         seed = time.perf_counter() - start
         start = time.perf_counter()
         steps = plan(lib, config, state)
         summary = sync.run(lib, config, state, steps, jobs=2, progress=False)
         again = time.perf_counter() - start
-    assert summary.counts["unchanged"] == tracks, summary.line()
+    assert summary.counts[Result.UNCHANGED] == tracks, summary.line()
     return seed, again
 
 

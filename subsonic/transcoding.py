@@ -89,11 +89,11 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
     if profile.name == "opus" and not (offset and estimate):
         mirrored = servable(services.mirror, row["item_id"], source)
         cap = services.config.cap(max_bit_rate, user, user_max)
-        if mirrored is not None and (not cap or mirrored[1] <= cap):
+        if mirrored is not None and (not cap or mirrored.bitrate <= cap):
             if not offset:
-                return _send_file(mirrored[0], profile.content_type)
+                return _send_file(mirrored.path, profile.content_type)
             # From an offset the mirror's packets are copied into a new stream: no encoding.
-            remux = media.remux_stream(mirrored[0], float(offset))
+            remux = media.remux_stream(mirrored.path, float(offset))
             return Response(_guarded(remux, remux), mimetype=profile.content_type)
     job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset))
     cached = services.transcoder.cached(job)

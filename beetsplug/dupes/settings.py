@@ -14,8 +14,7 @@ from pathlib import Path
 import confuse
 from beets import ui
 
-from beetcrate.queue import QueueSettings
-from beetcrate.settings import SettingsError, queue_settings, sidecar_path
+from beetcrate.settings import QueueSettings, SettingsError, queue_settings, sidecar_path
 from beetsplug.dupes.rank import Ranking
 
 

@@ -1,40 +1,37 @@
-"""The ``opus`` beets plugin: ``beet opus sync|status`` and the import hook.
+"""The ``opus`` beets plugin: an Opus copy of the library at one bitrate, kept in sync.
 
-Enable it with ``plugins: opus``. The commands are thin: the mirror's logic is in
-``beetsplug.opus.mirror`` (plan and steps) and ``beetsplug.opus.sync`` (running them); the
-server's on-the-fly transcoding, configured by the ``opus: stream:`` section, is in
-``beetcrate.transcode``. See docs/opus.md.
+Enable it with ``plugins: opus`` and set ``opus: directory:``. ``beet opus sync`` brings the
+mirror up to date (encodes on the queue for ``beetcrate worker``, or in local threads with
+``--jobs``), ``beet opus status`` says how much of the library it holds, and with
+``opus: auto: yes`` an import queues its new items. The Subsonic server streams mirror files
+(``beetsplug.opus.state``) and transcodes the rest on the fly (``beetcrate.transcode``,
+configured by the ``opus: stream:`` section). See docs/opus.md.
+
+Modules: ``config`` (the ``opus:`` section), ``state`` (the sidecar tables; all the server
+imports), ``plan`` (what a sync must do), ``mirror`` (writing one item's file and row),
+``tasks`` (the queued encode), ``sync`` (running a plan), ``commands`` (the CLI and import hook).
 """
 
 from __future__ import annotations
 
-from optparse import Values
+from typing import TYPE_CHECKING
 
-from beets import config as beets_config
-from beets import ui
-from beets.library import Album, Item, Library
 from beets.plugins import BeetsPlugin
 
-from beetcrate.queue import open_queue
-from beetcrate.settings import queue_settings
-from beetcrate.transcode import STREAM_DEFAULTS
-from beetsplug.opus import sync
-from beetsplug.opus.mirror import (
-    MIRROR_DEFAULTS,
-    Action,
-    MirrorConfig,
-    coverage,
-    plan,
-    remove_stale_temps,
-)
-from beetsplug.opus.state import MirrorError, MirrorState
-
-USAGE = """%prog sync [--wait] [--jobs N] [--rebuild] [QUERY]
-       %prog status"""
+if TYPE_CHECKING:
+    from beets.library import Album, Item, Library
+    from beets.ui import Subcommand
 
 
 class OpusPlugin(BeetsPlugin):
+    # The rest of the package is imported inside the methods: the server imports
+    # ``beetsplug.opus.state``, which runs this file, and must not load beets' UI, the queue
+    # or the media layer with it.
+
     def __init__(self) -> None:
+        from beetcrate.transcode import STREAM_DEFAULTS
+        from beetsplug.opus.config import MIRROR_DEFAULTS
+
         super().__init__("opus")
         self.config.add(MIRROR_DEFAULTS)
         self.config["stream"].add(STREAM_DEFAULTS)
@@ -43,62 +40,10 @@ class OpusPlugin(BeetsPlugin):
         self.register_listener("album_imported", self._on_album_imported)
         self.register_listener("import", self._on_import_end)
 
-    def commands(self) -> list[ui.Subcommand]:
-        command = ui.Subcommand("opus", help="keep an Opus mirror of the library")
-        command.parser.usage = USAGE
-        command.parser.add_option(
-            "-w", "--wait", action="store_true", help="show progress until the queue is done"
-        )
-        command.parser.add_option(
-            "-j", "--jobs", type="int", default=0, help="encode in N local threads, no worker"
-        )
-        command.parser.add_option(
-            "--rebuild", action="store_true", help="re-encode everything at opus.bitrate"
-        )
-        command.func = self._dispatch
-        return [command]
+    def commands(self) -> list[Subcommand]:
+        from beetsplug.opus.commands import opus_command
 
-    def _dispatch(self, lib: Library, opts: Values, args: list[str]) -> None:
-        actions = {"sync": self._sync, "status": self._status}
-        if not args or args[0] not in actions:
-            raise ui.UserError(f"usage: beet opus {{{'|'.join(actions)}}} (see beet opus -h)")
-        try:
-            actions[args[0]](lib, opts, args[1:])
-        except MirrorError as exc:
-            raise ui.UserError(str(exc)) from exc
-
-    def _sync(self, lib: Library, opts: Values, query: list[str]) -> None:
-        config = MirrorConfig.from_beets(beets_config)
-        state = MirrorState(config.db)
-        remove_stale_temps(config.root)
-        steps = plan(lib, config, state, query, rebuild=opts.rebuild)
-        if not opts.jobs:
-            open_queue(queue_settings(beets_config))
-            encodes = sum(step.action is Action.ENCODE for step in steps)
-            if opts.wait and encodes:
-                ui.print_(f"waiting for `beetcrate worker` to encode {encodes} tracks…")
-        summary = sync.run(lib, config, state, steps, jobs=opts.jobs, wait=opts.wait)
-        ui.print_(f"opus mirror: {summary.line()}")
-        for failure in summary.failures:
-            ui.print_(f"  {_describe(lib, failure.item_id)}: {failure.result}: {failure.detail}")
-        if summary.counts["queued"]:
-            ui.print_("  a worker encodes the queued tracks: `beetcrate worker`")
-
-    def _status(self, lib: Library, opts: Values, args: list[str]) -> None:
-        config = MirrorConfig.from_beets(beets_config)
-        report = coverage(lib, MirrorState(config.db), config)
-        share = 100 * report.mirrored / report.items if report.items else 100.0
-        bitrate = f"{report.bitrate} kbps" if report.bitrate else "not created yet"
-        ui.print_(f"opus mirror {config.root} ({bitrate})")
-        ui.print_(
-            f"  {report.mirrored} of {report.items} items mirrored ({share:.1f}%), "
-            f"{report.bytes / 2**20:.1f} MiB"
-        )
-        missing = report.items - report.mirrored - len(report.failed)
-        if missing:
-            ui.print_(f"  {missing} not mirrored yet (run `beet opus sync`)")
-        for item_id, error in report.failed:
-            ui.print_(f"  failed: {_describe(lib, item_id)}: {error}")
+        return [opus_command()]
 
     # The import hook: queue the new items once the import session ends.
 
@@ -109,22 +54,16 @@ class OpusPlugin(BeetsPlugin):
         self._imported.extend(album.items())
 
     def _on_import_end(self, lib: Library, paths: list[bytes]) -> None:
+        from beetsplug.opus.commands import queue_imported
+        from beetsplug.opus.state import MirrorError
+
         items, self._imported = self._imported, []
         if not self.config["auto"].get(bool) or not items:
             return
         try:
-            config = MirrorConfig.from_beets(beets_config)
-            state = MirrorState(config.db)
-            steps = plan(lib, config, state, items=items)
+            queued = queue_imported(lib, items)
         except MirrorError as exc:
             # The import itself went fine; the mirror can catch up with `beet opus sync`.
             self._log.warning("not queueing imported items for the Opus mirror: {}", exc)
             return
-        open_queue(queue_settings(beets_config))
-        summary = sync.run(lib, config, state, steps, progress=False)
-        self._log.info("queued {} new tracks for the Opus mirror", summary.counts["queued"])
-
-
-def _describe(lib: Library, item_id: int) -> str:
-    item = lib.get_item(item_id)
-    return f"{item.artist} - {item.title} ({item.filepath})" if item else f"item {item_id}"
+        self._log.info("queued {} new tracks for the Opus mirror", queued)

@@ -1,269 +1,165 @@
-"""The Opus mirror: a copy of the library in Opus at one fixed bitrate, kept in sync.
-
-A sync is a plan, then its steps. ``plan`` compares each library item with what the mirror
-recorded about it (``beetsplug.opus.state``) and decides one ``Action``:
-
-- ``ENCODE`` when there is no mirror file yet, or the source's *audio* changed. The audio hash
-  is only recomputed when the source file's size or mtime moved, so a no-change re-sync costs a
-  ``stat`` and a tag comparison per item.
-- ``RETAG`` when only tags (or cover art, or the path they produce) changed: the mirror file is
-  copied, retagged and renamed into its (possibly new) place; no audio is re-encoded.
-- ``DELETE`` for mirror files whose items left the library (full syncs only).
+"""Writing the mirror: one planned step's file, then its state row.
 
 Every file reaches its final name by an atomic rename of a finished temporary file beside it,
 and the state row is written after the rename, so an interrupted sync leaves whole files and a
-state that the next sync resumes from. Encoding (``encode_item``) is a plain function that both
-the Huey task and the inline ``--jobs`` runner call.
+state that the next sync resumes from. ``encode_item`` is a plain function that both the Huey
+task (``beetsplug.opus.tasks``, in a worker) and the inline ``--jobs`` threads call;
+``retag_item`` and ``delete_item`` run in the ``beet opus sync`` process itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import hashlib
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import confuse
 from beets import util
 from beets.library import FileOperationError, Item, Library
-from beets.util.pathformats import get_path_formats
 from mediafile import Image, MediaFile, UnreadableFileError
 
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
-from beetcrate.settings import sidecar_path
-from beetsplug.opus.state import MirrorError, MirrorState, Record
-
-MIRROR_DEFAULTS: dict[str, object] = {
-    "directory": "",
-    "bitrate": 128,
-    "auto": False,
-    # Attempts at a failing source before a sync stops trying it (until the file changes).
-    "retries": 3,
-    "paths": {
-        "default": "$albumartist/$album ($year)/$track - $title",
-        "singleton": "$artist/singles/$title",
-    },
-}
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.plan import Step, sources
+from beetsplug.opus.state import MirrorState, Record, RecordStatus
 
 TEMP_MARK = ".beetcrate-tmp"
 # Temporary files older than this are leftovers of a killed sync, not a running worker's.
 STALE_TEMP_SECONDS = 3600
-# Item fields that change without changing what is written into the mirror file.
-_UNTAGGED_FIELDS = {"id", "path", "mtime", "added", "album_id"}
 
 
-class Action(enum.Enum):
-    ENCODE = "encode"
-    RETAG = "retag"
-    DELETE = "delete"
+class Result(enum.Enum):
+    """What became of one item in a sync, in the order the summary lists them."""
+
+    ENCODED = "encoded"
+    RETAGGED = "retagged"
+    MOVED = "moved"  # retagged, and renamed because its path changed
+    DELETED = "deleted"
     UNCHANGED = "unchanged"
+    FAILED = "failed"
     GIVEN_UP = "given up"
-
-
-@dataclass(frozen=True)
-class MirrorConfig:
-    root: Path
-    bitrate: int  # kbps
-    library: Path
-    music_directory: Path
-    db: Path
-    retries: int = 3
-    paths: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def from_beets(cls, config: confuse.ConfigView) -> MirrorConfig:
-        section = config["opus"]
-        section.add(MIRROR_DEFAULTS)
-        library = Path(config["library"].as_filename()).resolve()
-        if not section["directory"].get():
-            raise MirrorError("set opus.directory in the beets config to the mirror's folder")
-        return cls(
-            root=Path(section["directory"].as_filename()).resolve(),
-            bitrate=section["bitrate"].get(int),
-            library=library,
-            music_directory=Path(config["directory"].as_filename()).resolve(),
-            db=sidecar_path(config),
-            retries=section["retries"].get(int),
-            paths=tuple(get_path_formats(section["paths"])),
-        )
-
-
-@dataclass
-class Step:
-    action: Action
-    item_id: int
-    dest: str | None = None  # new relative path (ENCODE, RETAG)
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Source:
-    """An item as the planner sees it: where its file is, and a key of what gets tagged."""
-
-    item_id: int
-    path: str
-    tags_key: str
-
-
-def sources(lib: Library, config: MirrorConfig, ids: Iterable[int] | None = None) -> list[Source]:
-    """The items (all, or those in ``ids``) read straight from beets' tables.
-
-    Building beets ``Item`` objects converts every field of every item (about 1.5 ms each);
-    reading the rows keeps a no-change re-sync of 10k items within seconds. The key covers
-    every stored field of the item and of its album, the album's cover file, and the mirror's
-    path formats: whatever is written into a mirror file or decides its path.
-    """
-    items_sql, item_flex_sql = "SELECT * FROM items", "SELECT * FROM item_attributes"
-    albums_sql, album_flex_sql = "SELECT * FROM albums", "SELECT * FROM album_attributes"
-    if ids is not None:
-        chosen = f"({','.join(str(int(i)) for i in ids)})"
-        their_albums = f"(SELECT album_id FROM items WHERE id IN {chosen})"
-        items_sql += f" WHERE id IN {chosen}"
-        item_flex_sql += f" WHERE entity_id IN {chosen}"
-        albums_sql += f" WHERE id IN {their_albums}"
-        album_flex_sql += f" WHERE entity_id IN {their_albums}"
-    with lib.transaction() as tx:
-        items = tx.query(items_sql)
-        item_flex = _flex(tx.query(item_flex_sql))
-        albums = tx.query(albums_sql)
-        album_flex = _flex(tx.query(album_flex_sql))
-    directory = os.fsdecode(lib.directory)
-    album_keys = {}
-    for row in albums:
-        fields = dict(row)
-        art = _absolute(directory, fields.get("artpath"))
-        art_mtime = os.stat(art).st_mtime_ns if art and os.path.exists(art) else 0
-        album_keys[fields["id"]] = (_fields(fields, album_flex.get(fields["id"])), art_mtime)
-    result = []
-    for row in items:
-        fields = dict(row)
-        album = album_keys.get(fields["album_id"])
-        raw = repr((_fields(fields, item_flex.get(fields["id"])), album, config.paths))
-        key = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        result.append(Source(fields["id"], _absolute(directory, fields["path"]) or "", key))
-    return result
-
-
-def _flex(rows: list) -> dict[int, list[tuple[str, str]]]:
-    flex: dict[int, list[tuple[str, str]]] = {}
-    for row in rows:
-        flex.setdefault(row["entity_id"], []).append((row["key"], row["value"]))
-    return flex
-
-
-def _fields(fields: dict, flex: list[tuple[str, str]] | None) -> tuple:
-    fixed = sorted((k, v) for k, v in fields.items() if k not in _UNTAGGED_FIELDS)
-    return (fixed, sorted(flex or []))
-
-
-def _absolute(directory: str, path: bytes | str | None) -> str | None:
-    """beets stores paths inside the music directory relative to it."""
-    if not path:
-        return None
-    path = os.fsdecode(path)
-    return path if os.path.isabs(path) else os.path.join(directory, path)
-
-
-def destination(item: Item, config: MirrorConfig) -> str:
-    """The item's path under the mirror root, from the mirror's path formats."""
-    relative = item.destination(
-        relative_to_libdir=True, path_formats=list(config.paths), extension="opus"
-    )
-    return os.fsdecode(relative)
-
-
-def plan(
-    lib: Library,
-    config: MirrorConfig,
-    state: MirrorState,
-    query: str | list[str] = "",
-    rebuild: bool = False,
-    items: Iterable[Item] | None = None,
-) -> list[Step]:
-    """Decide what a sync does for each item matched by ``query`` (or given as ``items``).
-
-    Only a sync of the whole library (no query, no items) deletes mirror files of items that
-    are gone: a partial sync cannot tell "gone" from "not asked about".
-    """
-    state.check_bitrate(config.bitrate, rebuild)
-    state.set_meta("directory", str(config.root))
-    records = state.records()
-    whole = not query and items is None
-    if whole:
-        selected = sources(lib, config)
-    else:
-        chosen = lib.items(query) if items is None else items
-        selected = sources(lib, config, [item.id for item in chosen])
-    steps = [_decide(lib, source, records.get(source.item_id), config) for source in selected]
-    _keep_paths_apart(steps, records)
-    if whole:
-        seen = {source.item_id for source in selected}
-        steps.extend(Step(Action.DELETE, item_id) for item_id in records if item_id not in seen)
-    return steps
-
-
-def _keep_paths_apart(steps: list[Step], records: dict[int, Record]) -> None:
-    """Items whose path formats give the same file (duplicates, say) get a file each: the
-    later one's name carries its item id, so no item overwrites or deletes another's file."""
-    owners = {record.path: record.item_id for record in records.values() if record.path}
-    for step in steps:
-        if step.dest is None:
-            continue
-        if owners.get(step.dest, step.item_id) != step.item_id:
-            path = Path(step.dest)
-            step.dest = str(path.with_name(f"{path.stem} [{step.item_id}]{path.suffix}"))
-        owners[step.dest] = step.item_id
-
-
-def _decide(lib: Library, source: Source, record: Record | None, config: MirrorConfig) -> Step:
-    item_id = source.item_id
-
-    def step(action: Action, reason: str = "") -> Step:
-        # Only steps that write a file need the beets Item (for its destination path).
-        return Step(action, item_id, destination(lib.get_item(item_id), config), reason)
-
-    try:
-        stat = os.stat(source.path)
-        current = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        current = (0, 0)  # vanished: as recorded by a failure, so it is not retried forever
-    stat_changed = record is None or current != (record.source_mtime, record.source_size)
-    failed = record is not None and record.status == "failed"
-    if failed and not stat_changed and record.attempts >= config.retries:
-        return Step(Action.GIVEN_UP, item_id, reason=record.error or "")
-    if record is None or failed or record.bitrate != config.bitrate:
-        return step(Action.ENCODE)
-    if not record.path or not (config.root / record.path).exists():
-        return step(Action.ENCODE, "mirror file missing")
-    if stat_changed:
-        # The file itself was rewritten: its audio, or only its tags? The audio hash tells.
-        try:
-            same_audio = audio_hash(source.path) == record.audio_hash
-        except media.MediaError:
-            same_audio = False
-        if not same_audio:
-            return step(Action.ENCODE, "audio changed")
-        return step(Action.RETAG, "file retagged")
-    if source.tags_key != record.tags_key:
-        return step(Action.RETAG, "tags changed")
-    return Step(Action.UNCHANGED, item_id)
-
-
-# --- Doing the steps -------------------------------------------------------------------------
+    QUEUED = "queued"  # sent to the queue without waiting: a worker's outcome, not ours
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one step; a worker's travels back through the queue's result store."""
+
     item_id: int
-    result: str  # encoded | retagged | moved | deleted | failed | unchanged | given up
+    result: Result
     detail: str = ""
+
+
+def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    """Encode one item into the mirror: hash, encode to a temporary file, tag, rename."""
+    item = lib.get_item(step.item_id)
+    if item is None:
+        return Outcome(step.item_id, Result.UNCHANGED, "item left the library")
+    dest = _planned_dest(step)
+    if _up_to_date(state.get(step.item_id), item, config, dest):
+        # Queued twice (an import hook, then a sync with --jobs): the first one did it.
+        return Outcome(step.item_id, Result.UNCHANGED, "already mirrored")
+    target = config.root / dest
+    temp = _temp_beside(target)
+    try:
+        audio = audio_hash(item.filepath)
+        media.encode_file(item.filepath, temp, "opus", bit_rate=config.bitrate * 1000)
+        _finish(temp, item, target)
+    except (media.MediaError, FileOperationError, UnreadableFileError, OSError) as exc:
+        temp.unlink(missing_ok=True)
+        return _failed(state, step.item_id, item, _one_line(exc))
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    old = state.get(step.item_id)
+    _forget_old_file(config, old.path if old else None, dest)
+    state.save(mirrored_record(lib, item, config, dest, audio))
+    return Outcome(step.item_id, Result.ENCODED, step.reason)
+
+
+def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    """Rewrite the mirror file's tags (and move it if its path changed); no re-encoding."""
+    item = lib.get_item(step.item_id)
+    record = state.get(step.item_id)
+    if item is None or record is None or not record.path:
+        return Outcome(step.item_id, Result.UNCHANGED, "nothing to retag")
+    dest = _planned_dest(step)
+    target = config.root / dest
+    temp = _temp_beside(target)
+    try:
+        shutil.copyfile(config.root / record.path, temp)
+        _finish(temp, item, target)
+    except (FileOperationError, UnreadableFileError, OSError) as exc:
+        temp.unlink(missing_ok=True)
+        return _failed(state, step.item_id, item, _one_line(exc))
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _forget_old_file(config, record.path, dest)
+    state.save(mirrored_record(lib, item, config, dest, record.audio_hash or ""))
+    result = Result.MOVED if record.path != dest else Result.RETAGGED
+    return Outcome(step.item_id, result, step.reason)
+
+
+def delete_item(config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
+    record = state.get(step.item_id)
+    if record is not None and record.path:
+        _forget_old_file(config, record.path, "")
+    state.delete(step.item_id)
+    return Outcome(step.item_id, Result.DELETED)
+
+
+def mirrored_record(
+    lib: Library, item: Item, config: MirrorConfig, dest: str, audio: str
+) -> Record:
+    """The record of a mirror file at ``dest`` just made from the item's current source."""
+    assert item.id is not None
+    stat = os.stat(item.path)
+    return Record(
+        item_id=item.id,
+        path=dest,
+        source_mtime=stat.st_mtime_ns,
+        source_size=stat.st_size,
+        audio_hash=audio,
+        tags_key=sources(lib, config, [item.id])[0].tags_key,
+        bitrate=config.bitrate,
+    )
+
+
+def remove_stale_temps(root: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete temporary files left by a killed sync; a running worker's are younger."""
+    if not root.exists():
+        return 0
+    removed = 0
+    cutoff = time.time() - older_than
+    for directory, _, files in os.walk(root):
+        for name in files:
+            path = Path(directory, name)
+            if name.endswith(TEMP_MARK) and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _planned_dest(step: Step) -> str:
+    # The planner gives every ENCODE and RETAG step its destination.
+    assert step.dest is not None, f"{step.action} step without a destination"
+    return step.dest
+
+
+def _up_to_date(record: Record | None, item: Item, config: MirrorConfig, dest: str) -> bool:
+    if record is None or record.status is not RecordStatus.OK or record.bitrate != config.bitrate:
+        return False
+    try:
+        stat = os.stat(item.path)
+    except OSError:
+        return False
+    same_source = (stat.st_mtime_ns, stat.st_size) == (record.source_mtime, record.source_size)
+    return same_source and record.path == dest and (config.root / dest).exists()
 
 
 def _temp_beside(path: Path) -> Path:
@@ -293,142 +189,19 @@ def _forget_old_file(config: MirrorConfig, old: str | None, new: str) -> None:
         util.prune_dirs(str(old_path.parent), str(config.root))
 
 
-def _ok_record(lib: Library, item: Item, config: MirrorConfig, dest: str, audio: str) -> Record:
-    stat = os.stat(item.path)
-    return Record(
-        item_id=item.id,
-        path=dest,
-        source_mtime=stat.st_mtime_ns,
-        source_size=stat.st_size,
-        audio_hash=audio,
-        tags_key=sources(lib, config, [item.id])[0].tags_key,
-        bitrate=config.bitrate,
-    )
-
-
-def _failed(state: MirrorState, item: Item, error: str) -> Outcome:
+def _failed(state: MirrorState, item_id: int, item: Item, error: str) -> Outcome:
     """Record the failure with the source's stat, so a later sync knows if the file changed."""
-    record = state.get(item.id) or Record(item.id)
+    record = state.get(item_id) or Record(item_id)
     try:
         stat = os.stat(item.path)
         record.source_mtime, record.source_size = stat.st_mtime_ns, stat.st_size
     except OSError:
         record.source_mtime = record.source_size = 0
-    record.status, record.error, record.attempts = "failed", error, record.attempts + 1
+    record.status, record.error, record.attempts = RecordStatus.FAILED, error, record.attempts + 1
     state.save(record)
-    return Outcome(item.id, "failed", error)
-
-
-def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
-    """Encode one item into the mirror: hash, encode to a temporary file, tag, rename."""
-    item = lib.get_item(step.item_id)
-    if item is None:
-        return Outcome(step.item_id, "unchanged", "item left the library")
-    if _up_to_date(state.get(item.id), item, config, step.dest):
-        # Queued twice (an import hook, then a sync with --jobs): the first one did it.
-        return Outcome(item.id, "unchanged", "already mirrored")
-    target = config.root / step.dest
-    temp = _temp_beside(target)
-    try:
-        audio = audio_hash(item.filepath)
-        media.encode_file(item.filepath, temp, "opus", bit_rate=config.bitrate * 1000)
-        _finish(temp, item, target)
-    except (media.MediaError, FileOperationError, UnreadableFileError, OSError) as exc:
-        temp.unlink(missing_ok=True)
-        return _failed(state, item, _one_line(exc))
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    old = state.get(item.id)
-    _forget_old_file(config, old.path if old else None, step.dest)
-    state.save(_ok_record(lib, item, config, step.dest, audio))
-    return Outcome(item.id, "encoded", step.reason)
-
-
-def _up_to_date(record: Record | None, item: Item, config: MirrorConfig, dest: str) -> bool:
-    if record is None or record.status != "ok" or record.bitrate != config.bitrate:
-        return False
-    try:
-        stat = os.stat(item.path)
-    except OSError:
-        return False
-    same_source = (stat.st_mtime_ns, stat.st_size) == (record.source_mtime, record.source_size)
-    return same_source and record.path == dest and (config.root / dest).exists()
-
-
-def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
-    """Rewrite the mirror file's tags (and move it if its path changed); no re-encoding."""
-    item = lib.get_item(step.item_id)
-    record = state.get(step.item_id)
-    if item is None or record is None or not record.path:
-        return Outcome(step.item_id, "unchanged", "nothing to retag")
-    target = config.root / step.dest
-    temp = _temp_beside(target)
-    try:
-        shutil.copyfile(config.root / record.path, temp)
-        _finish(temp, item, target)
-    except (FileOperationError, UnreadableFileError, OSError) as exc:
-        temp.unlink(missing_ok=True)
-        return _failed(state, item, _one_line(exc))
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _forget_old_file(config, record.path, step.dest)
-    state.save(_ok_record(lib, item, config, step.dest, record.audio_hash or ""))
-    return Outcome(item.id, "moved" if record.path != step.dest else "retagged", step.reason)
-
-
-def delete_item(config: MirrorConfig, state: MirrorState, step: Step) -> Outcome:
-    record = state.get(step.item_id)
-    if record is not None and record.path:
-        _forget_old_file(config, record.path, "")
-    state.delete(step.item_id)
-    return Outcome(step.item_id, "deleted")
+    return Outcome(item_id, Result.FAILED, error)
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def remove_stale_temps(root: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Delete temporary files left by a killed sync; a running worker's are younger."""
-    if not root.exists():
-        return 0
-    removed = 0
-    cutoff = time.time() - older_than
-    for directory, _, files in os.walk(root):
-        for name in files:
-            path = Path(directory, name)
-            if name.endswith(TEMP_MARK) and path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed
-
-
-@dataclass(frozen=True)
-class Coverage:
-    items: int
-    mirrored: int
-    failed: list[tuple[int, str]]
-    bytes: int
-    bitrate: int | None
-
-
-def coverage(lib: Library, state: MirrorState, config: MirrorConfig) -> Coverage:
-    """How much of the library the mirror holds, from the records alone (no file reads)."""
-    ids = {item.id for item in lib.items()}
-    records = [r for r in state.records().values() if r.item_id in ids]
-    mirrored = [r for r in records if r.status == "ok"]
-    size = 0
-    for record in mirrored:
-        with contextlib.suppress(OSError):
-            size += (config.root / record.path).stat().st_size
-    stored = state.meta("bitrate")
-    return Coverage(
-        items=len(ids),
-        mirrored=len(mirrored),
-        failed=[(r.item_id, r.error or "") for r in records if r.status == "failed"],
-        bytes=size,
-        bitrate=int(stored) if stored else None,
-    )

@@ -9,37 +9,34 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from beets.library import Library
+from huey.api import Result as HueyResult
 from huey.exceptions import TaskException
 from tqdm import tqdm
 
-from beetsplug.opus.mirror import (
-    Action,
-    MirrorConfig,
-    Outcome,
-    Step,
-    delete_item,
-    retag_item,
-)
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.mirror import Outcome, Result, delete_item, retag_item
+from beetsplug.opus.plan import Action, Step
 from beetsplug.opus.state import MirrorState
 from beetsplug.opus.tasks import encode_task, run_step
 
 # How often --wait asks the queue's result store about unfinished encodes (seconds).
 POLL_INTERVAL = 0.2
-_ORDER = ("encoded", "retagged", "moved", "deleted", "unchanged", "failed", "given up", "queued")
 
 
 @dataclass
 class Summary:
-    counts: Counter[str] = field(default_factory=Counter)
+    """How many items ended which way, and the outcomes worth showing one by one."""
+
+    counts: Counter[Result] = field(default_factory=Counter)
     failures: list[Outcome] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.result] += 1
-        if outcome.result in ("failed", "given up"):
+        if outcome.result in (Result.FAILED, Result.GIVEN_UP):
             self.failures.append(outcome)
 
     def line(self) -> str:
-        parts = [f"{self.counts[name]} {name}" for name in _ORDER if self.counts[name]]
+        parts = [f"{self.counts[r]} {r.value}" for r in Result if self.counts[r]]
         return ", ".join(parts) or "nothing to do"
 
 
@@ -64,9 +61,9 @@ def run(
         elif step.action is Action.DELETE:
             summary.add(delete_item(config, state, step))
         elif step.action is Action.GIVEN_UP:
-            summary.add(Outcome(step.item_id, "given up", step.reason))
+            summary.add(Outcome(step.item_id, Result.GIVEN_UP, step.reason))
         else:
-            summary.add(Outcome(step.item_id, "unchanged"))
+            summary.add(Outcome(step.item_id, Result.UNCHANGED))
     if not encodes:
         return summary
     bar = tqdm(total=len(encodes), unit="track", desc="opus", disable=not progress)
@@ -74,11 +71,11 @@ def run(
         if jobs:
             _run_inline(config, encodes, jobs, lambda o: _done(summary, bar, o))
         else:
-            results = [encode_task(config, step) for step in encodes]
+            queued = [encode_task(config, step) for step in encodes]
             if wait:
-                _wait(results, encodes, lambda o: _done(summary, bar, o))
+                _wait(queued, encodes, lambda o: _done(summary, bar, o))
             else:
-                summary.counts["queued"] += len(encodes)
+                summary.counts[Result.QUEUED] += len(encodes)
     finally:
         bar.close()
     return summary
@@ -105,17 +102,18 @@ def _run_inline(
             raise
 
 
-def _wait(results: list, steps: list[Step], done: Callable[[Outcome], None]) -> None:
+def _wait(queued: list[HueyResult], steps: list[Step], done: Callable[[Outcome], None]) -> None:
     """Collect the workers' outcomes. The queue is first in, first out, so results are asked
     for in order, stopping at the first one not ready: one query per finished task, not one
     per pending task per poll (which would keep SQLite busy under the workers' feet)."""
-    pending = list(zip(results, steps, strict=True))
+    pending = list(zip(queued, steps, strict=True))
     while pending:
-        result, step = pending[0]
+        handle, step = pending[0]
         try:
-            outcome = result.get()
+            outcome = handle.get()
         except TaskException as exc:
-            outcome = Outcome(step.item_id, "failed", str(exc.metadata.get("error", exc)))
+            error = str(exc.metadata.get("error", exc))
+            outcome = Outcome(step.item_id, Result.FAILED, error)
         if outcome is None:
             time.sleep(POLL_INTERVAL)
             continue

@@ -1,4 +1,8 @@
-"""The Huey task that encodes one item into the mirror, on whichever worker picks it up."""
+"""The Huey task that encodes one item into the mirror, on whichever worker picks it up.
+
+The worker (``beetcrate worker``) writes the mirror file and the item's ``opus_mirror`` row
+itself; the process that queued the task only reads the ``Outcome`` back (``sync --wait``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import threading
 from beets.library import Library
 
 from beetcrate.queue import huey
-from beetsplug.opus.mirror import MirrorConfig, Outcome, Step, encode_item
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.mirror import Outcome, encode_item
+from beetsplug.opus.plan import Step
 from beetsplug.opus.state import MirrorState
 
 # A worker keeps one library and one sidecar connection per configuration, not one per task.
@@ -34,4 +40,5 @@ def run_step(config: MirrorConfig, step: Step) -> Outcome:
 
 @huey.task()
 def encode_task(config: MirrorConfig, step: Step) -> Outcome:
+    """Queued by ``beet opus sync`` and the import hook for each item to encode."""
     return run_step(config, step)

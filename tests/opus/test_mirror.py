@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import beets.plugins
@@ -16,7 +20,10 @@ from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import huey, open_queue
 from beetcrate.settings import QueueSettings
-from beetsplug.opus.state import MirrorState, servable
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.mirror import Result
+from beetsplug.opus.plan import sources
+from beetsplug.opus.state import MirrorFile, MirrorState, servable
 from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
 
@@ -80,6 +87,55 @@ def test_no_change_resync_touches_nothing(beet, album_and_single, mirror_dir: Pa
     before = {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")}
     assert "3 unchanged" in beet("opus", "sync", "--jobs", "1")
     assert {p: p.stat().st_mtime_ns for p in mirror_dir.rglob("*.opus")} == before
+
+
+def test_tags_keys_match_those_earlier_mirrors_stored(
+    library: Library, album_and_single, mirror_dir: Path
+) -> None:
+    """A mirror made by an earlier version re-syncs as unchanged only if the key each record
+    stores is computed the same way: a sha256 over the stored rows, rebuilt here by hand."""
+    first, second, single = album_and_single
+    first["mood"] = "calm"  # flexible attributes of an item and of its album count too
+    first.store()
+    album = first.get_album()
+    album["edition"] = "deluxe"
+    album.store()
+    config = MirrorConfig(
+        root=mirror_dir,
+        bitrate=96,
+        library=Path(library.path),
+        music_directory=Path(library.directory.decode()),
+        db=mirror_dir / "unused.db",
+        paths=(("default", "$title"),),
+    )
+    keys = {source.item_id: source.tags_key for source in sources(library, config)}
+    assert keys == {
+        item.id: _earlier_tags_key(library, item.id, config.paths)
+        for item in (first, second, single)
+    }
+
+
+def _earlier_tags_key(library: Library, item_id: int, paths: tuple) -> str:
+    untagged = {"id", "path", "mtime", "added", "album_id"}
+    conn = sqlite3.connect(library.path)
+    conn.row_factory = sqlite3.Row
+
+    def stored(table: str, row_id: int) -> tuple[tuple, sqlite3.Row]:
+        row = conn.execute(f"SELECT * FROM {table}s WHERE id = ?", [row_id]).fetchone()
+        flex = conn.execute(
+            f"SELECT key, value FROM {table}_attributes WHERE entity_id = ?", [row_id]
+        ).fetchall()
+        fixed = sorted((k, v) for k, v in dict(row).items() if k not in untagged)
+        return (fixed, sorted(tuple(f) for f in flex)), row
+
+    item, row = stored("item", item_id)
+    album = None
+    if row["album_id"] is not None:
+        fields, album_row = stored("album", row["album_id"])
+        art = os.path.join(library.directory.decode(), os.fsdecode(album_row["artpath"]))
+        album = (fields, os.stat(art).st_mtime_ns)
+    conn.close()
+    return hashlib.sha256(repr((item, album, paths)).encode()).hexdigest()[:32]
 
 
 def test_retag_rewrites_tags_and_moves_without_reencoding(
@@ -243,7 +299,7 @@ def test_import_hook_queues_new_items_when_auto(
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
     queued = huey.dequeue()
     huey.execute(queued)  # the queued encode finds the work done
-    assert huey.result(queued.id).result == "unchanged"
+    assert huey.result(queued.id).result is Result.UNCHANGED
 
 
 def test_servable_only_while_the_source_is_unchanged(
@@ -253,11 +309,28 @@ def test_servable_only_while_the_source_is_unchanged(
     beet("opus", "sync", "--jobs", "1")
     state = MirrorState(beets_home / "beetcrate.db")
     source = Path(first.path.decode())
-    path, bitrate = servable(state, first.id, source)
-    assert path == mirror_dir / "Artist/Blue (2020)/01 - One.opus" and bitrate == 96
+    assert servable(state, first.id, source) == MirrorFile(
+        mirror_dir / "Artist/Blue (2020)/01 - One.opus", 96
+    )
     source.write_bytes(source.read_bytes())
     os.utime(source, ns=(1, 1))
     assert servable(state, first.id, source) is None
+
+
+def test_status_refuses_the_options_of_sync(beet) -> None:
+    with pytest.raises(ui.UserError, match="--rebuild"):
+        beet("opus", "status", "--rebuild")
+
+
+def test_the_server_imports_the_state_without_the_plugin() -> None:
+    """subsonic imports beetsplug.opus.state: that must not load beets' UI, Huey or PyAV."""
+    code = (
+        "import sys, beetsplug.opus.state; "
+        "print(sorted(m for m in sys.modules if m.startswith(('beets.ui', 'huey', 'av', 'tqdm'))"
+        " or m.startswith('beetsplug.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['beetsplug.opus', 'beetsplug.opus.state']"
 
 
 def test_a_mirror_needs_a_directory(beet) -> None:

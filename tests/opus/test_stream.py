@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from beetsplug.opus import sync
-from beetsplug.opus.mirror import MirrorConfig, plan
+from beetsplug.opus.config import MirrorConfig
+from beetsplug.opus.plan import plan
 from beetsplug.opus.state import MirrorState
 from tests.opus.conftest import decoded
 
