@@ -25,10 +25,11 @@ before a full hash is needed.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import xxhash
 
@@ -83,14 +84,16 @@ def whole_file_hash(path: str | os.PathLike) -> str:
     return hasher.hexdigest()
 
 
-def _open(path: str | os.PathLike) -> BinaryIO:
+def _open(path: str | os.PathLike) -> io.BufferedReader:
     try:
-        return open(path, "rb", buffering=CHUNK)
+        # Binary reading with a buffer size above 1 always gives a BufferedReader (which has
+        # readinto); typeshed only says so for a literal size, so CHUNK leaves it at BinaryIO.
+        return cast(io.BufferedReader, open(path, "rb", buffering=CHUNK))
     except OSError as exc:
         raise MediaError(f"cannot open {os.fspath(path)}: {exc.strerror}") from exc
 
 
-def _read_spans(f: BinaryIO, spans: Iterable[Span]) -> Iterator[memoryview]:
+def _read_spans(f: io.BufferedReader, spans: Iterable[Span]) -> Iterator[memoryview]:
     """Yield the bytes of ``spans`` through one reused 1 MiB buffer (no copy per slice)."""
     buffer = memoryview(bytearray(CHUNK))
     for offset, length in spans:

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.frame import Frame
+from av.stream import Stream
 
 # suffix -> (container format, codec name, codec sample rate or None to keep the input's)
 ENCODINGS: dict[str, tuple[str, str, int | None]] = {
@@ -50,6 +54,23 @@ def _open(path: str | Path) -> av.container.InputContainer:
         container.close()
         raise MediaError(f"no audio stream in {path}")
     return container
+
+
+def _time_base(timed: Stream | Frame, path: str | Path) -> Fraction:
+    """The time base of a stream or a decoded frame; a file without one is a ``MediaError``."""
+    if timed.time_base is None:
+        raise MediaError(f"no time base in {path}")
+    return timed.time_base
+
+
+def _add_audio_stream(
+    container: OutputContainer, codec: str, rate: int, layout: str, options: dict[str, str]
+) -> AudioStream:
+    """Add an encoder's stream to ``container``; every codec named here encodes audio."""
+    stream = container.add_stream(codec, rate=rate, layout=layout, options=options)
+    if not isinstance(stream, AudioStream):
+        raise MediaError(f"{codec} is not an audio encoder")
+    return stream
 
 
 def probe(path: str | Path) -> AudioInfo:
@@ -91,7 +112,7 @@ def iter_decode(
             format="fltp", layout=layout, rate=sample_rate or stream.codec_context.sample_rate
         )
         if start > 0:
-            container.seek(int(start / stream.time_base), stream=stream)
+            container.seek(int(start / _time_base(stream, path)), stream=stream)
         pending: list[np.ndarray] = []
         pending_frames = 0
         try:
@@ -147,7 +168,7 @@ def write_audio(
     with av.open(str(path), "w", format=container_format) as container:
         # FFmpeg's own Vorbis encoder is flagged experimental; it is what the wheel ships.
         options = {"strict": "experimental"} if codec == "vorbis" else {}
-        stream = container.add_stream(codec, rate=out_rate, layout=layout, options=options)
+        stream = _add_audio_stream(container, codec, out_rate, layout, options)
         if bit_rate:
             stream.bit_rate = bit_rate
         for key, value in (metadata or {}).items():
@@ -218,7 +239,7 @@ def encode_stream(
     start: float = 0.0,
     channels: int = 2,
     constant_bit_rate: bool = False,
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Transcode ``path`` and yield the container's bytes as the muxer produces them.
 
     The first chunk (the container's headers and the first audio) comes out after one decoded
@@ -243,7 +264,7 @@ def encode_stream(
         try:
             # VBR is the better sound per bit; CBR is for when a length was promised up front.
             options = {"vbr": "off"} if constant_bit_rate and codec == "libopus" else {}
-            out_stream = output.add_stream(codec, rate=rate, layout=layout, options=options)
+            out_stream = _add_audio_stream(output, codec, rate, layout, options)
             out_stream.bit_rate = bit_rate
             # Opening now fixes the codec's frame size (libopus takes exactly 20 ms frames).
             out_stream.codec_context.open(strict=False)
@@ -257,7 +278,7 @@ def encode_stream(
                 frame_size=out_stream.codec_context.frame_size or None,
             )
             if start > 0:
-                source.seek(int(start / in_stream.time_base), stream=in_stream)
+                source.seek(int(start / _time_base(in_stream, path)), stream=in_stream)
             position: float | None = None  # source time (s) of the next float sample
             written = 0
             time_base = Fraction(1, rate)
@@ -273,7 +294,9 @@ def encode_stream(
 
             for frame in source.decode(in_stream):
                 if position is None:
-                    position = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+                    position = (
+                        float(frame.pts * _time_base(frame, path)) if frame.pts is not None else 0.0
+                    )
                 for out in to_float.resample(frame):
                     skip = round((start - position) * rate) if position < start else 0
                     position += out.samples / rate
@@ -308,9 +331,9 @@ def encode_stream(
 
 
 def _trim_head(frame: av.AudioFrame, skip: int, layout: str, rate: int) -> av.AudioFrame:
-    trimmed = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(frame.to_ndarray()[:, skip:]), format="fltp", layout=layout
-    )
+    # A frame in fltp holds float32 samples; the dtype says so to from_ndarray's signature.
+    samples = np.ascontiguousarray(frame.to_ndarray()[:, skip:], dtype=np.float32)
+    trimmed = av.AudioFrame.from_ndarray(samples, format="fltp", layout=layout)
     trimmed.sample_rate = rate
     return trimmed
 
@@ -328,15 +351,17 @@ def remux_stream(path: str | Path, start: float = 0.0) -> Generator[bytes, None,
         output = av.open(sink, "w", format="ogg")
         try:
             out_stream = output.add_stream_from_template(in_stream)
-            source.seek(int(start / in_stream.time_base), stream=in_stream)
+            time_base = _time_base(in_stream, path)
+            source.seek(int(start / time_base), stream=in_stream)
             first: int | None = None
             for packet in source.demux(in_stream):
-                if packet.pts is None or packet.pts * in_stream.time_base < start:
+                if packet.pts is None or packet.pts * time_base < start:
                     continue  # the demuxer's final empty packet, or before the cut
                 if first is None:
                     first = packet.pts
                 packet.pts -= first
-                packet.dts -= first
+                if packet.dts is not None:
+                    packet.dts -= first
                 packet.stream = out_stream
                 output.mux(packet)
                 chunk = sink.take()
