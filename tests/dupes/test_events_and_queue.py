@@ -84,7 +84,7 @@ def test_inline_scan_with_several_processes_matches_a_single_process(beet: Beet)
 def test_help_lists_the_actions_and_each_action_has_its_own(beet: Beet) -> None:
     with pytest.raises(SystemExit):
         beet("dupes", "--help")
-    assert "resolve  dry run by default" in beet.capsys.readouterr().out
+    assert "resolve [GROUP...|--all]  dry run by default" in beet.capsys.readouterr().out
     with pytest.raises(SystemExit):
         beet("dupes", "resolve", "--help")
     assert "beet dupes resolve [options] [GROUP...|--all]" in beet.capsys.readouterr().out
