@@ -18,19 +18,20 @@ from beets.library import Item, Library
 from beets.util import syspath
 from tqdm import tqdm
 
+from analysis import ANALYSIS_VERSION
 from analysis import waveform as waveforms
-from analysis.engine import ANALYSIS_VERSION
 from beetcrate import queue
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, open_queue
 from beetcrate.settings import queue_settings, sidecar_path
-from beetsplug.dj import store
+from beetsplug.dj import ledger, store
 from beetsplug.dj.apply import Applier, LostTaskWatch, recover
+from beetsplug.dj.ledger import Failure, Job, JobState
+from beetsplug.dj.messages import AnalysisFailure, AnalysisRequest, AnalysisResult
 from beetsplug.dj.render import render_waveform
-from beetsplug.dj.tasks import USER_PRIORITY, analyze_file, compute_inline
+from beetsplug.dj.tasks import IMPORT_PRIORITY, USER_PRIORITY, analyze_file, compute_inline
 
-IMPORT_PRIORITY = 0
 _IDLE_HINT_SECONDS = 60.0
 # The keys of ``beet dj show --json`` named by the issue, then the rest of the scalars.
 SHOW_KEYS = (
@@ -54,7 +55,7 @@ class Summary:
     done: int = 0
     queued: int = 0
     skipped: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
 class DjLibrary:
@@ -68,6 +69,9 @@ class DjLibrary:
         low, high = plugin_config["tempo_range"].get(list)
         self.preferred = (float(low), float(high))
         self.applier = Applier(lib, self.db, write=ui.should_write())
+
+    def _request(self, path: str, expected_hash: str | None) -> AnalysisRequest:
+        return AnalysisRequest(path, expected_hash, self.preferred, self.queue.lease_seconds)
 
     def _is_current(self, item: Item) -> bool:
         stored = item.get("dj_audio_hash")
@@ -86,8 +90,8 @@ class DjLibrary:
                 return audio_hash(syspath(item.path))
             except MediaError as exc:
                 reason = str(exc)
-        store.add_job(self.db, item.id, path, None, None, 0, store.FAILED, reason)
-        summary.failures.append((path, reason))
+        ledger.add_job(self.db, item, None, None, state=JobState.FAILED, reason=reason)
+        summary.failures.append(Failure(path, reason))
         return None
 
     def select(self, items: list[Item], force: bool, summary: Summary) -> list[tuple[Item, str]]:
@@ -102,22 +106,20 @@ class DjLibrary:
             if digest is None:
                 continue
             if not force and self.applier.apply_stored(item, digest):
-                store.add_job(self.db, item.id, os.fsdecode(item.path), digest, None, 0, store.DONE)
+                ledger.add_job(self.db, item, digest, None, state=JobState.DONE)
                 summary.done += 1
                 continue
             todo.append((item, digest))
         return todo
 
-    def enqueue(self, item: Item, digest: str | None, priority: int) -> int:
+    def enqueue(self, item: Item, digest: str | None, priority: int) -> Job:
         path = os.fsdecode(item.path)
-        task_id = store.queued_job_for_hash(self.db, digest) if digest else None
+        task_id = ledger.queued_task_for_hash(self.db, digest) if digest else None
         if task_id is None:
-            task = analyze_file.s(
-                path, digest, self.preferred, self.queue.lease_seconds, priority=priority
-            )
+            task = analyze_file.s(self._request(path, digest), priority=priority)
             huey.enqueue(task)
             task_id = task.id
-        return store.add_job(self.db, item.id, path, digest, task_id, priority)
+        return ledger.add_job(self.db, item, digest, task_id, priority)
 
     def enqueue_imported(self, items: list[Item]) -> None:
         """Queue freshly imported items behind any explicit request (the import hook)."""
@@ -129,7 +131,7 @@ class DjLibrary:
         bar = tqdm(total=len(todo), unit="track", desc="analysing", disable=not todo)
         if jobs <= 1:
             outcomes = (
-                (item, digest, compute_inline(os.fsdecode(item.path), digest, self.preferred))
+                (item, digest, compute_inline(self._request(os.fsdecode(item.path), digest)))
                 for item, digest in todo
             )
             for item, digest, result in outcomes:
@@ -138,7 +140,7 @@ class DjLibrary:
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = {
-                    pool.submit(compute_inline, os.fsdecode(item.path), digest, self.preferred): (
+                    pool.submit(compute_inline, self._request(os.fsdecode(item.path), digest)): (
                         item,
                         digest,
                     )
@@ -150,25 +152,24 @@ class DjLibrary:
                     bar.update()
         bar.close()
 
-    def _record(self, item: Item, digest: str, result: dict[str, Any], summary: Summary) -> None:
-        path = os.fsdecode(item.path)
-        job = store.add_job(self.db, item.id, path, digest, None, USER_PRIORITY)
-        self.applier.finish([{"id": job, "item_id": item.id}], result)
-        if "error" in result:
-            summary.failures.append((path, result["error"]))
+    def _record(self, item: Item, digest: str, result: AnalysisResult, summary: Summary) -> None:
+        job = ledger.add_job(self.db, item, digest, None, USER_PRIORITY)
+        self.applier.finish([job], result)
+        if isinstance(result, AnalysisFailure):
+            summary.failures.append(Failure(job.path, result.reason))
         else:
             summary.done += 1
 
-    def wait(self, job_ids: list[int], summary: Summary, poll: float = 0.5) -> None:
+    def wait(self, queued: list[Job], summary: Summary, poll: float = 0.5) -> None:
         """Collect results until the given jobs are closed, with a progress bar."""
-        total = len(job_ids)
-        bar = tqdm(total=total, unit="track", desc="waiting for workers")
-        remaining = store.open_jobs(self.db, job_ids)
+        job_ids = [job.id for job in queued]
+        bar = tqdm(total=len(job_ids), unit="track", desc="waiting for workers")
+        remaining = ledger.open_count(self.db, job_ids)
         progress_at = time.monotonic()
         hinted = False
         while remaining:
             self.applier.collect()
-            now = store.open_jobs(self.db, job_ids)
+            now = ledger.open_count(self.db, job_ids)
             if now < remaining:
                 progress_at = time.monotonic()
             elif not hinted and time.monotonic() - progress_at > _IDLE_HINT_SECONDS:
@@ -179,15 +180,9 @@ class DjLibrary:
             if remaining:
                 time.sleep(poll)
         bar.close()
-        marks = ",".join("?" * len(job_ids))
-        rows = self.db.execute(
-            f"SELECT state, path, reason FROM dj_jobs WHERE id IN ({marks})", job_ids
-        ).fetchall()
-        for state, path, reason in rows:
-            if state == store.FAILED:
-                summary.failures.append((path, reason))
-            else:
-                summary.done += 1
+        failed = ledger.failures_among(self.db, job_ids)
+        summary.failures.extend(failed)
+        summary.done += len(job_ids) - len(failed)
 
     def analyze(self, items: list[Item], now: bool, jobs: int, force: bool, wait: bool) -> Summary:
         summary = Summary()
@@ -195,25 +190,26 @@ class DjLibrary:
         if now:
             self.analyze_now(todo, jobs, summary)
             return summary
-        job_ids = [self.enqueue(item, digest, USER_PRIORITY) for item, digest in todo]
+        queued = [self.enqueue(item, digest, USER_PRIORITY) for item, digest in todo]
         if wait:
-            self.wait(job_ids, summary)
+            self.wait(queued, summary)
         else:
-            summary.queued = len(job_ids)
+            summary.queued = len(queued)
         return summary
 
     def status(self) -> str:
         self.applier.collect()
-        counts = store.counts(self.db)
+        counts = ledger.counts(self.db)
         seconds = self.queue.lease_seconds
-        running = sum(queue.holds_lease(t, seconds) for t in store.open_task_ids(self.db))
+        running = sum(queue.holds_lease(t, seconds) for t in ledger.open_task_ids(self.db))
         lines = [
             f"queue: {huey.pending_count()} waiting, {huey.scheduled_count()} to retry, "
             f"{running} running",
-            f"tracks: {counts[store.QUEUED]} queued, {counts[store.DONE]} done, "
-            f"{counts[store.FAILED]} failed",
+            f"tracks: {counts[JobState.QUEUED]} queued, {counts[JobState.DONE]} done, "
+            f"{counts[JobState.FAILED]} failed",
         ]
-        lines += [f"  failed: {path}: {reason}" for path, reason in store.failures(self.db)]
+        failures = ledger.failures(self.db)
+        lines += [f"  failed: {failure.path}: {failure.reason}" for failure in failures]
         return "\n".join(lines)
 
     def features(self, item: Item) -> dict[str, Any] | None:
@@ -287,8 +283,8 @@ def _summarize(summary: Summary, now: bool, wait: bool) -> None:
         )
     if summary.failures:
         ui.print_(f"{len(summary.failures)} failed:")
-        for path, reason in summary.failures:
-            ui.print_(f"  {path}: {reason}")
+        for failure in summary.failures:
+            ui.print_(f"  {failure.path}: {failure.reason}")
 
 
 def _parser(usage: str) -> optparse.OptionParser:

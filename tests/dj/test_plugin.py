@@ -15,10 +15,11 @@ from beets.library import Item, Library
 from analysis.engine import ANALYSIS_VERSION
 from analysis.waveform import unpack
 from beetcrate.queue import huey
-from beetsplug.dj import store
-from beetsplug.dj.apply import recover
 from beetcrate.settings import sidecar_path
+from beetsplug.dj import ledger, store
+from beetsplug.dj.apply import recover
 from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.ledger import Failure, JobState
 from beetsplug.dj.tasks import USER_PRIORITY
 
 BEET = str(Path(sys.executable).parent / "beet")
@@ -77,7 +78,7 @@ def test_queued_analysis_is_applied_only_by_the_writer(
     assert library.get_item(item.id).get("bpm_precise") is None
     assert dj.applier.collect() == 1
     assert library.get_item(item.id).bpm_precise == pytest.approx(133.0, abs=0.05)
-    assert store.counts(dj.db)[store.DONE] == 1
+    assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
 def test_already_analysed_items_are_skipped_unless_forced(
@@ -98,7 +99,7 @@ def test_an_explicit_request_runs_before_the_import_backlog(
     dj.enqueue(backlog, None, 0)
     dj.enqueue(wanted, None, USER_PRIORITY)
     first = huey.dequeue()
-    assert first.args[0] == os.fsdecode(wanted.path)
+    assert first.args[0].path == os.fsdecode(wanted.path)
 
 
 def test_missing_file_closes_its_job_with_that_reason(
@@ -109,8 +110,8 @@ def test_missing_file_closes_its_job_with_that_reason(
     os.remove(item.path)
     run_worker_once(dj)
     dj.applier.collect()
-    assert store.failures(dj.db) == [
-        (os.fsdecode(item.path), f"file not found: {os.fsdecode(item.path)}")
+    assert ledger.failures(dj.db) == [
+        Failure(os.fsdecode(item.path), f"file not found: {os.fsdecode(item.path)}")
     ]
 
 

@@ -20,9 +20,10 @@ from beetcrate import queue
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, lease
-from beetsplug.dj import store, tasks
+from beetsplug.dj import ledger, tasks
 from beetsplug.dj.apply import LostTaskWatch, recover
 from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.ledger import JobState
 from beetsplug.dj.tasks import RETRIES, RETRY_DELAY
 
 
@@ -80,7 +81,7 @@ def test_a_passing_io_error_is_retried_with_growing_delays_then_applied(
     _execute_due_retry()
     assert dj.applier.collect() == 1
     assert library.get_item(item.id).bpm == 127
-    assert store.counts(dj.db)[store.DONE] == 1
+    assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
 def test_retries_exhausted_close_the_job_with_the_error(
@@ -93,8 +94,8 @@ def test_retries_exhausted_close_the_job_with_the_error(
         _execute_due_retry()
     assert huey.scheduled_count() == 0
     dj.applier.collect()
-    ((path, reason),) = store.failures(dj.db)
-    assert path == os.fsdecode(item.path) and "Input/output error" in reason
+    (failure,) = ledger.failures(dj.db)
+    assert failure.path == os.fsdecode(item.path) and "Input/output error" in failure.reason
     assert library.get_item(item.id).get("bpm_precise") is None
 
 
@@ -142,6 +143,6 @@ def test_an_inline_run_reports_a_passing_io_error_as_that_tracks_failure(
     items = [add_clip("house"), add_clip("dnb")]
     summary = dj.analyze(items, now=True, jobs=1, force=False, wait=False)
     assert summary.done == 0
-    assert [reason for _, reason in summary.failures] == [
+    assert [failure.reason for failure in summary.failures] == [
         f"cannot open {os.fsdecode(item.path)}: Input/output error" for item in items
     ]
