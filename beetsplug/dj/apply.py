@@ -4,8 +4,6 @@ Workers only compute; whichever beets process runs on the library's machine (``b
 worker``, ``beet dj analyze --wait``, ``beet dj status``) collects finished tasks from the queue
 and applies them here. Huey hands each result out once, so two collectors never apply the same
 task twice.
-
-It also queues again the tasks lost with a killed worker (``recover``, ``LostTaskWatch``).
 """
 
 from __future__ import annotations
@@ -15,19 +13,11 @@ from beets.library import Item, Library
 from huey.exceptions import TaskException
 
 from analysis import ANALYSIS_VERSION
-from beetcrate.queue import holds_lease, huey, release
+from beetcrate.queue import huey, release
 from beetsplug.dj import ledger, store
 from beetsplug.dj.fields import item_fields
 from beetsplug.dj.ledger import Job, JobState
-from beetsplug.dj.messages import (
-    AnalysisFailure,
-    AnalysisPayload,
-    AnalysisRequest,
-    AnalysisResult,
-    TempoRange,
-    as_result,
-)
-from beetsplug.dj.tasks import analyze_file
+from beetsplug.dj.messages import AnalysisFailure, AnalysisPayload, AnalysisResult, as_result
 
 
 class Applier:
@@ -87,61 +77,3 @@ class Applier:
             release(task_id)
             collected += 1
         return collected
-
-
-def lost_tasks(db: sqlite_utils.Database, lease_seconds: float) -> set[str]:
-    """Open tasks that died with their worker: neither waiting, nor scheduled for a retry, nor
-    finished, nor running (a lease renewed within ``lease_seconds``)."""
-    waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
-    lost = set()
-    for task_id in ledger.open_task_ids(db):
-        if task_id in waiting or holds_lease(task_id, lease_seconds):
-            continue
-        try:
-            if huey.result(task_id, preserve=True) is not None:
-                continue
-        except TaskException:  # finished with an error: the writer will collect it
-            continue
-        lost.add(task_id)
-    return lost
-
-
-def recover(db: sqlite_utils.Database, preferred: TempoRange, lease_seconds: float) -> int:
-    """Queue every lost task again; returns how many."""
-    return _requeue(db, lost_tasks(db, lease_seconds), preferred, lease_seconds)
-
-
-def _requeue(
-    db: sqlite_utils.Database, task_ids: set[str], preferred: TempoRange, lease_seconds: float
-) -> int:
-    for task_id in task_ids:
-        waiting = ledger.jobs_of_task(db, task_id)
-        first = waiting[0]
-        request = AnalysisRequest(first.path, first.audio_hash, preferred, lease_seconds)
-        task = analyze_file.s(request, priority=max(job.priority for job in waiting))
-        huey.enqueue(task)
-        ledger.retask(db, task_id, task.id)
-        release(task_id)
-    return len(task_ids)
-
-
-class LostTaskWatch:
-    """Queues again the tasks found lost on two checks in a row, while workers run.
-
-    One check is not enough: a task a worker has just taken holds no lease for a moment.
-    """
-
-    def __init__(
-        self, db: sqlite_utils.Database, preferred: TempoRange, lease_seconds: float
-    ) -> None:
-        self.db = db
-        self.preferred = preferred
-        self.lease_seconds = lease_seconds
-        self._suspects: set[str] = set()
-
-    def check(self) -> int:
-        """Queue again what the previous check also found lost; returns how many."""
-        lost = lost_tasks(self.db, self.lease_seconds)
-        confirmed = lost & self._suspects
-        self._suspects = lost - confirmed
-        return _requeue(self.db, confirmed, self.preferred, self.lease_seconds)

@@ -8,7 +8,7 @@ from beets import plugins
 from beets.library import Item, Library
 
 from beetcrate.queue import huey
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.library import DjLibrary
 
 
 def test_imported_item_is_queued_behind_explicit_requests(

@@ -17,8 +17,8 @@ from beets.library import Item, Library
 
 from beetcrate import media, queue
 from beetsplug.dj import ledger
-from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.ledger import JobState
+from beetsplug.dj.library import DjLibrary
 from benchmarks.dj import synth
 from tests.dj.conftest import CLIPS
 
@@ -51,7 +51,7 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     tmp_path: Path,
 ) -> None:
     dj_config("beetcrate:\n  queue:\n    lease_seconds: 2\n")
-    dj = DjLibrary(Library(config["library"].as_filename()), config, config["dj"])
+    dj = DjLibrary.from_config(Library(config["library"].as_filename()), config, config["dj"])
     # Five minutes of whole bars: about two seconds of analysis, long enough to be killed in.
     spec = dataclasses.replace(CLIPS["house"], intro_bars=0)
     samples, _ = synth.render(spec)

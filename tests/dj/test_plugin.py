@@ -17,10 +17,10 @@ from analysis.waveform import unpack
 from beetcrate.queue import huey
 from beetcrate.settings import sidecar_path
 from beetsplug.dj import ledger, store
-from beetsplug.dj.apply import recover
-from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.ledger import Failure, JobState
+from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
+from beetsplug.dj.worker import recover
 
 BEET = str(Path(sys.executable).parent / "beet")
 
@@ -215,7 +215,7 @@ def test_bpm_and_key_tags_are_written_to_the_file_when_beets_writes(
     from mediafile import MediaFile
 
     dj_config("import:\n  write: yes\n")
-    dj = DjLibrary(library, config, config["dj"])
+    dj = DjLibrary.from_config(library, config, config["dj"])
     item = add_clip("house")
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     tags = MediaFile(item.path)
@@ -229,7 +229,7 @@ def test_files_are_left_alone_when_beets_does_not_write(
     from mediafile import MediaFile
 
     dj_config("import:\n  write: no\n")
-    dj = DjLibrary(library, config, config["dj"])
+    dj = DjLibrary.from_config(library, config, config["dj"])
     item = add_clip("house")
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     assert MediaFile(item.path).bpm in (None, 0)

@@ -21,10 +21,10 @@ from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, lease
 from beetsplug.dj import ledger, tasks
-from beetsplug.dj.apply import LostTaskWatch, recover
-from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.ledger import JobState
+from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import RETRIES, RETRY_DELAY
+from beetsplug.dj.worker import LostTaskWatch, recover
 
 
 class ShareDown:
