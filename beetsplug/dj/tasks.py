@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 from huey.api import Task
 
 from analysis import waveform
-from analysis.engine import Analysis, AnalysisError, analyze
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, lease
@@ -31,6 +31,9 @@ from beetsplug.dj.messages import (
     AnalysisResult,
     PackedWaveform,
 )
+
+if TYPE_CHECKING:
+    from analysis.engine import Analysis
 
 RETRIES = 3
 RETRY_DELAY = 10  # seconds, doubled at each retry
@@ -83,6 +86,10 @@ def _floats(values: np.ndarray) -> bytes:
 
 def compute(request: AnalysisRequest) -> AnalysisResult:
     """Analyse the requested file; an ``AnalysisFailure`` for a file that cannot be."""
+    # The engine (librosa, scipy, essentia) loads with the first analysis, not with the queue:
+    # commands that only queue or report (and the import hook) start without it.
+    from analysis.engine import AnalysisError, analyze
+
     path = request.path
     if not os.path.exists(path):
         return AnalysisFailure(f"file not found: {path}")
