@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import sqlite_utils
 from beets import ui
@@ -57,13 +58,15 @@ def _write_until(dj: DjLibrary, stop: threading.Event) -> None:
                 ui.print_(f"re-queued {requeued} job(s) lost with a worker")
 
 
-def lost_tasks(db: sqlite_utils.Database, lease_seconds: float) -> set[str]:
+def lost_tasks(
+    db: sqlite_utils.Database, lease_seconds: float, clock: Callable[[], float] = time.time
+) -> set[str]:
     """Open tasks that died with their worker: neither waiting, nor scheduled for a retry, nor
-    finished, nor running (a lease renewed within ``lease_seconds``)."""
+    finished, nor running (a lease renewed within ``lease_seconds`` of ``clock``)."""
     waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
     lost = set()
     for task_id in ledger.open_task_ids(db):
-        if task_id in waiting or holds_lease(task_id, lease_seconds):
+        if task_id in waiting or holds_lease(task_id, lease_seconds, clock):
             continue
         try:
             if huey.result(task_id, preserve=True) is not None:
@@ -74,9 +77,14 @@ def lost_tasks(db: sqlite_utils.Database, lease_seconds: float) -> set[str]:
     return lost
 
 
-def recover(db: sqlite_utils.Database, preferred: TempoRange, lease_seconds: float) -> int:
+def recover(
+    db: sqlite_utils.Database,
+    preferred: TempoRange,
+    lease_seconds: float,
+    clock: Callable[[], float] = time.time,
+) -> int:
     """Queue every lost task again; returns how many."""
-    return _requeue(db, lost_tasks(db, lease_seconds), preferred, lease_seconds)
+    return _requeue(db, lost_tasks(db, lease_seconds, clock), preferred, lease_seconds)
 
 
 def _requeue(
