@@ -1,16 +1,25 @@
 """The ``dj`` plugin: DJ analysis of a beets library (``beet dj …``).
 
+Tempo and beat grid, key, loudness, energy, danceability, cue points and waveforms, computed by
+the ``analysis`` engine on the background queue and written to beets' fields and the sidecar.
+The Subsonic server reads the stored analyses through ``beetsplug.dj.store``.
+
 Enable with ``plugins: dj``. Configuration (all optional)::
 
     dj:
       auto: no              # queue new items on import
       tempo_range: [78, 180]  # preferred BPM range that resolves octave ambiguity
       workers: 2            # consumer processes of ``beet dj worker``
+
+Modules: ``commands`` (the ``beet dj`` actions), ``library`` (``DjLibrary``, the operations),
+``tasks`` (the Huey task, compute only), ``apply`` (the one writer), ``worker`` (consumers,
+writer thread, lost-task watch), ``store`` and ``ledger`` (the sidecar tables), ``messages``
+(what travels through the queue), ``fields`` (the beets fields), ``render`` (the PNG).
+beets loads this package for every command, so it imports nothing heavy.
 """
 
 from __future__ import annotations
 
-from optparse import Values
 from typing import TYPE_CHECKING
 
 from beets import config, ui
@@ -20,7 +29,7 @@ from beets.plugins import BeetsPlugin
 from beetsplug.dj.fields import ITEM_TYPES
 
 if TYPE_CHECKING:
-    from beetsplug.dj.cli import DjLibrary
+    from beetsplug.dj.library import DjLibrary
 
 
 class DjPlugin(BeetsPlugin):
@@ -34,28 +43,19 @@ class DjPlugin(BeetsPlugin):
             self.register_listener("album_imported", self.imported_album)
 
     def commands(self) -> list[ui.Subcommand]:
-        command = ui.Subcommand("dj", help="DJ analysis: analyze, status, show, waveform, worker")
-        command.parser.usage = "beet dj analyze|status|show|waveform|worker [options] [QUERY]"
-        # Options after the action belong to it.
-        command.parser.disable_interspersed_args()
-        command.func = self.run
-        return [command]
+        from beetsplug.dj.commands import DjCommands
 
-    def _library(self, lib: Library) -> DjLibrary:
-        # The engine (numpy, scipy, essentia) loads only when a dj command or hook runs.
-        from beetsplug.dj.cli import DjLibrary
+        return [DjCommands(self.library, self.config).subcommand()]
 
-        return DjLibrary(lib, config, self.config)
+    def library(self, lib: Library) -> DjLibrary:
+        """The plugin's operations over ``lib``, as the beets configuration describes them."""
+        # The queue and the service load only when a dj command or hook runs.
+        from beetsplug.dj.library import DjLibrary
 
-    def run(self, lib: Library, opts: Values, args: list[str]) -> None:
-        if not args:
-            raise ui.UserError("usage: beet dj analyze|status|show|waveform|worker [QUERY]")
-        from beetsplug.dj import cli
-
-        cli.run(self._library(lib), args[0], args[1:], self.config)
+        return DjLibrary.from_config(lib, config, self.config)
 
     def imported_item(self, lib: Library, item: Item) -> None:
-        self._library(lib).enqueue_imported([item])
+        self.library(lib).enqueue_imported([item])
 
     def imported_album(self, lib: Library, album: Album) -> None:
-        self._library(lib).enqueue_imported(list(album.items()))
+        self.library(lib).enqueue_imported(list(album.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -27,7 +28,7 @@ def render_waveform(
     waveform: Waveform,
     beats: list[float],
     downbeats: list[float],
-    cues: list[dict[str, object]],
+    cues: list[dict[str, Any]],  # as ``store.load_features`` gives them
     path: str | Path,
     width: int = 1600,
     height: int = 240,
@@ -58,9 +59,9 @@ def render_waveform(
             if reach >= 0.5:
                 draw.line([(x, middle - reach), (x, middle + reach)], fill=BAND_COLOURS[band])
     for cue in cues:
-        x = float(cue["time"]) * x_of
+        at = float(cue["time"]) * x_of
         colour = CUE_COLOURS.get(str(cue["kind"]), (255, 255, 255))
-        draw.line([(x, 0), (x, height)], fill=colour, width=2)
-        draw.polygon([(x, 0), (x + 8, 0), (x, 10)], fill=colour)
-        draw.text((x + 3, 12), str(cue["kind"]).replace("_", " "), fill=colour)
+        draw.line([(at, 0), (at, height)], fill=colour, width=2)
+        draw.polygon([(at, 0), (at + 8, 0), (at, 10)], fill=colour)
+        draw.text((at + 3, 12), str(cue["kind"]).replace("_", " "), fill=colour)
     image.save(path, format="PNG")

@@ -1,4 +1,4 @@
-"""The DJ sidecar: analysis arrays keyed by audio hash, and the job ledger of the queue.
+"""The DJ sidecar: its tables, and the analyses stored in them by audio hash.
 
 Tables (component ``dj`` of ``beetcrate.sidecar``):
 
@@ -6,12 +6,11 @@ Tables (component ``dj`` of ``beetcrate.sidecar``):
   the scalar features and cue points as JSON, beats and downbeats as little-endian float64;
 - ``dj_waveforms``: one packed waveform per audio hash and zoom level (see
   ``analysis.waveform``);
-- ``dj_jobs``: one row per item queued: its Huey task id, state (queued, done, failed) and
-  the reason of a failure.
+- ``dj_jobs``: one row per item queued; ``beetsplug.dj.ledger`` keeps it.
 
-``encode`` turns an ``Analysis`` into the plain payload a task returns; ``save`` writes a
-payload in one transaction, so a reader never sees half an analysis; ``load_features`` is the
-read function the server uses.
+``save`` writes a payload in one transaction, so a reader never sees half an analysis;
+``load_features`` and ``load_waveform`` are the reads the server uses. This module is what the
+server imports: it stays free of the engine and the queue.
 """
 
 from __future__ import annotations
@@ -24,11 +23,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from analysis import waveform
-from analysis.engine import ANALYSIS_VERSION, Analysis
 from beetcrate import sidecar
-
-QUEUED, DONE, FAILED = "queued", "done", "failed"
+from beetsplug.dj.messages import AnalysisPayload, PackedWaveform
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:
@@ -57,76 +53,67 @@ MIGRATIONS = [_create_tables]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:
+    """The sidecar at ``path``, with the DJ tables created if they are not there yet."""
     db = sidecar.connect(path)
     sidecar.migrate(db, "dj", MIGRATIONS)
     return db
 
 
-def _floats(values: np.ndarray) -> bytes:
-    return np.asarray(values, dtype="<f8").tobytes()
-
-
-def encode(analysis: Analysis) -> dict[str, Any]:
-    """The plain, picklable payload of an analysis (what a task returns)."""
-    return {
-        "analysis_version": analysis.analysis_version,
-        "features": {**analysis.scalars(), "cues": [cue.as_dict() for cue in analysis.cues]},
-        "beats": _floats(analysis.rhythm.beats),
-        "downbeats": _floats(analysis.rhythm.downbeats),
-        "waveforms": [waveform.pack(level) for level in analysis.waveforms],
-    }
-
-
-def save(db: sqlite_utils.Database, audio_hash: str, payload: dict[str, Any]) -> None:
+def save(db: sqlite_utils.Database, payload: AnalysisPayload) -> None:
+    """Store an analysis under its audio hash, replacing an older one."""
     with db.conn:
-        db.conn.execute("DELETE FROM dj_analysis WHERE audio_hash = ?", (audio_hash,))
+        db.conn.execute("DELETE FROM dj_analysis WHERE audio_hash = ?", (payload.audio_hash,))
         db.conn.execute(
             "INSERT INTO dj_analysis VALUES (?, ?, ?, ?, ?, ?)",
             (
-                audio_hash,
-                payload["analysis_version"],
-                json.dumps(payload["features"]),
-                payload["beats"],
-                payload["downbeats"],
+                payload.audio_hash,
+                payload.analysis_version,
+                json.dumps(payload.features),
+                payload.beats,
+                payload.downbeats,
                 time.time(),
             ),
         )
-        for zoom, data in enumerate(payload["waveforms"]):
-            points = waveform.unpack(data).points
-            db.conn.execute(
-                "INSERT INTO dj_waveforms VALUES (?, ?, ?, ?)", (audio_hash, zoom, points, data)
-            )
+        db.conn.executemany(
+            "INSERT INTO dj_waveforms VALUES (?, ?, ?, ?)",
+            [
+                (payload.audio_hash, zoom, level.points, level.data)
+                for zoom, level in enumerate(payload.waveforms)
+            ],
+        )
 
 
 def stored_version(db: sqlite_utils.Database, audio_hash: str) -> int | None:
+    """The engine version of the analysis stored for ``audio_hash``, if any."""
     row = db.execute(
         "SELECT analysis_version FROM dj_analysis WHERE audio_hash = ?", (audio_hash,)
     ).fetchone()
     return row[0] if row else None
 
 
-def is_current(db: sqlite_utils.Database, audio_hash: str) -> bool:
-    return stored_version(db, audio_hash) == ANALYSIS_VERSION
-
-
-def load_payload(db: sqlite_utils.Database, audio_hash: str) -> dict[str, Any] | None:
-    """A stored analysis in the shape ``encode`` gives, or None."""
-    row = db.execute(
+def _analysis_row(db: sqlite_utils.Database, audio_hash: str) -> tuple[Any, ...] | None:
+    return db.execute(
         "SELECT analysis_version, features, beats, downbeats FROM dj_analysis WHERE audio_hash = ?",
         (audio_hash,),
     ).fetchone()
+
+
+def load_payload(db: sqlite_utils.Database, audio_hash: str) -> AnalysisPayload | None:
+    """The analysis stored for ``audio_hash``, as a task returned it, or None."""
+    row = _analysis_row(db, audio_hash)
     if row is None:
         return None
     levels = db.execute(
-        "SELECT data FROM dj_waveforms WHERE audio_hash = ? ORDER BY zoom", (audio_hash,)
+        "SELECT points, data FROM dj_waveforms WHERE audio_hash = ? ORDER BY zoom", (audio_hash,)
     ).fetchall()
-    return {
-        "analysis_version": row[0],
-        "features": json.loads(row[1]),
-        "beats": row[2],
-        "downbeats": row[3],
-        "waveforms": [level[0] for level in levels],
-    }
+    return AnalysisPayload(
+        audio_hash=audio_hash,
+        analysis_version=row[0],
+        features=json.loads(row[1]),
+        beats=row[2],
+        downbeats=row[3],
+        waveforms=tuple(PackedWaveform(points, data) for points, data in levels),
+    )
 
 
 def load_features(db: sqlite_utils.Database, audio_hash: str) -> dict[str, Any] | None:
@@ -137,14 +124,14 @@ def load_features(db: sqlite_utils.Database, audio_hash: str) -> dict[str, Any] 
     ``danceability``, ...), ``cues`` (list of {time, kind, bar}), ``beats`` and ``downbeats``
     (lists of seconds) and ``analysis_version``.
     """
-    payload = load_payload(db, audio_hash)
-    if payload is None:
+    row = _analysis_row(db, audio_hash)
+    if row is None:
         return None
     return {
-        **payload["features"],
-        "analysis_version": payload["analysis_version"],
-        "beats": _times(payload["beats"]),
-        "downbeats": _times(payload["downbeats"]),
+        **json.loads(row[1]),
+        "analysis_version": row[0],
+        "beats": _times(row[2]),
+        "downbeats": _times(row[3]),
     }
 
 
@@ -158,105 +145,3 @@ def load_waveform(db: sqlite_utils.Database, audio_hash: str, zoom: int) -> byte
         "SELECT data FROM dj_waveforms WHERE audio_hash = ? AND zoom = ?", (audio_hash, zoom)
     ).fetchone()
     return row[0] if row else None
-
-
-# The job ledger.
-
-
-def add_job(
-    db: sqlite_utils.Database,
-    item_id: int,
-    path: str,
-    audio_hash: str | None,
-    task_id: str | None,
-    priority: int,
-    state: str = QUEUED,
-    reason: str | None = None,
-) -> int:
-    with db.conn:
-        cursor = db.conn.execute(
-            "INSERT INTO dj_jobs (item_id, path, audio_hash, task_id, priority, state, reason,"
-            " queued_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                item_id,
-                path,
-                audio_hash,
-                task_id,
-                priority,
-                state,
-                reason,
-                time.time(),
-                None if state == QUEUED else time.time(),
-            ),
-        )
-    return int(cursor.lastrowid)
-
-
-def open_task_ids(db: sqlite_utils.Database) -> list[str]:
-    rows = db.execute(
-        "SELECT DISTINCT task_id FROM dj_jobs WHERE state = ? AND task_id IS NOT NULL", (QUEUED,)
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
-def jobs_of_task(db: sqlite_utils.Database, task_id: str) -> list[dict[str, Any]]:
-    cursor = db.execute(
-        "SELECT id, item_id, path, audio_hash FROM dj_jobs WHERE task_id = ? AND state = ?",
-        (task_id, QUEUED),
-    )
-    return [dict(zip(("id", "item_id", "path", "audio_hash"), row, strict=True)) for row in cursor]
-
-
-def queued_job_for_hash(db: sqlite_utils.Database, audio_hash: str) -> str | None:
-    """The task already computing ``audio_hash``, if any: copies ride along with it."""
-    row = db.execute(
-        "SELECT task_id FROM dj_jobs WHERE audio_hash = ? AND state = ? LIMIT 1",
-        (audio_hash, QUEUED),
-    ).fetchone()
-    return row[0] if row else None
-
-
-def finish_jobs(
-    db: sqlite_utils.Database, job_ids: list[int], state: str, reason: str | None = None
-) -> None:
-    with db.conn:
-        db.conn.executemany(
-            "UPDATE dj_jobs SET state = ?, reason = ?, finished_at = ? WHERE id = ?",
-            [(state, reason, time.time(), job_id) for job_id in job_ids],
-        )
-
-
-def retask(db: sqlite_utils.Database, old_task_id: str, new_task_id: str) -> None:
-    with db.conn:
-        db.conn.execute(
-            "UPDATE dj_jobs SET task_id = ? WHERE task_id = ? AND state = ?",
-            (new_task_id, old_task_id, QUEUED),
-        )
-
-
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    rows = db.execute(
-        "SELECT state, COUNT(*) FROM dj_jobs WHERE id IN"
-        " (SELECT MAX(id) FROM dj_jobs GROUP BY item_id) GROUP BY state"
-    ).fetchall()
-    return {QUEUED: 0, DONE: 0, FAILED: 0, **dict(rows)}
-
-
-def failures(db: sqlite_utils.Database, limit: int = 50) -> list[tuple[str, str]]:
-    """(path, reason) of the latest job of each item whose latest job failed."""
-    rows = db.execute(
-        "SELECT path, reason FROM dj_jobs WHERE state = ? AND id IN"
-        " (SELECT MAX(id) FROM dj_jobs GROUP BY item_id) ORDER BY finished_at DESC LIMIT ?",
-        (FAILED, limit),
-    ).fetchall()
-    return [(row[0], row[1]) for row in rows]
-
-
-def open_jobs(db: sqlite_utils.Database, ids: list[int]) -> int:
-    if not ids:
-        return 0
-    marks = ",".join("?" * len(ids))
-    row = db.execute(
-        f"SELECT COUNT(*) FROM dj_jobs WHERE state = ? AND id IN ({marks})", (QUEUED, *ids)
-    ).fetchone()
-    return int(row[0])

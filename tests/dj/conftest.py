@@ -20,7 +20,7 @@ from beets.util import cached_classproperty
 
 from analysis.engine import Analysis, analyze
 from beetcrate import media
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.library import DjLibrary
 from benchmarks.dj import synth
 
 
@@ -123,4 +123,4 @@ def add_clip(library: Library, clips: dict[str, Clip]) -> Callable[[str], Item]:
 @pytest.fixture
 def dj(library: Library, dj_config: Callable[..., None]) -> DjLibrary:
     """The plugin's operations over the test library, its sidecar and a SQLite queue."""
-    return DjLibrary(library, beets_config, beets_config["dj"])
+    return DjLibrary.from_config(library, beets_config, beets_config["dj"])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.engine import AnalysisError, analyze
+from beetsplug.dj.messages import AnalysisFailure, AnalysisRequest
 from beetsplug.dj.tasks import compute
 
 
@@ -54,14 +55,14 @@ def test_clip_shorter_than_five_seconds_gets_no_tempo_but_a_key_and_loudness(
 
 @pytest.mark.parametrize("name", ["empty", "corrupt", "truncated", "silent", "short"])
 def test_task_never_raises_on_bad_input(bad_files: dict[str, Path], name: str) -> None:
-    result = compute(str(bad_files[name]), None, (78.0, 180.0))
-    if "error" in result:
-        assert "\n" not in result["error"]
-        assert set(result) == {"error"}
+    result = compute(AnalysisRequest(str(bad_files[name]), None, (78.0, 180.0), 60.0))
+    if isinstance(result, AnalysisFailure):
+        assert "\n" not in result.reason
     else:
-        assert result["audio_hash"] and result["features"]["analysis_version"]
+        assert result.audio_hash and result.features["analysis_version"]
 
 
 def test_task_for_a_missing_file_says_so(tmp_path: Path) -> None:
     missing = tmp_path / "gone.flac"
-    assert compute(str(missing), None, (78.0, 180.0)) == {"error": f"file not found: {missing}"}
+    request = AnalysisRequest(str(missing), None, (78.0, 180.0), 60.0)
+    assert compute(request) == AnalysisFailure(f"file not found: {missing}")

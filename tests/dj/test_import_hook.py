@@ -8,7 +8,7 @@ from beets import plugins
 from beets.library import Item, Library
 
 from beetcrate.queue import huey
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.library import DjLibrary
 
 
 def test_imported_item_is_queued_behind_explicit_requests(
@@ -19,7 +19,7 @@ def test_imported_item_is_queued_behind_explicit_requests(
     item = add_clip("house")
     plugins.send("item_imported", lib=library, item=item)
     task = huey.dequeue()
-    assert task.args[0] == item.path.decode()
+    assert task.args[0].path == item.path.decode()
     assert not task.priority
 
 

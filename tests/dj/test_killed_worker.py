@@ -16,8 +16,9 @@ from beets import config
 from beets.library import Item, Library
 
 from beetcrate import media, queue
-from beetsplug.dj import store
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj import ledger
+from beetsplug.dj.ledger import JobState
+from beetsplug.dj.library import DjLibrary
 from benchmarks.dj import synth
 from tests.dj.conftest import CLIPS
 
@@ -50,7 +51,7 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     tmp_path: Path,
 ) -> None:
     dj_config("beetcrate:\n  queue:\n    lease_seconds: 2\n")
-    dj = DjLibrary(Library(config["library"].as_filename()), config, config["dj"])
+    dj = DjLibrary.from_config(Library(config["library"].as_filename()), config, config["dj"])
     # Five minutes of whole bars: about two seconds of analysis, long enough to be killed in.
     spec = dataclasses.replace(CLIPS["house"], intro_bars=0)
     samples, _ = synth.render(spec)
@@ -59,7 +60,7 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     media.write_audio(long_file, np.tile(samples[:, :eight_bars], 20), synth.RATE)
     item = add_clip("long", source=long_file)
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
-    (task_id,) = store.open_task_ids(dj.db)
+    (task_id,) = ledger.open_task_ids(dj.db)
 
     first = _start_worker()
     try:
@@ -67,12 +68,12 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
-    assert store.counts(dj.db)[store.QUEUED] == 1
+    assert ledger.counts(dj.db)[JobState.QUEUED] == 1
 
     second = _start_worker()
     try:
         _wait_until(
-            lambda: store.counts(dj.db)[store.DONE] == 1, 90, "the next worker finishes the job"
+            lambda: ledger.counts(dj.db)[JobState.DONE] == 1, 90, "the next worker finishes the job"
         )
     finally:
         os.killpg(second.pid, signal.SIGTERM)

@@ -16,10 +16,11 @@ from analysis.engine import ANALYSIS_VERSION
 from analysis.waveform import unpack
 from beetcrate.queue import huey
 from beetcrate.settings import sidecar_path
-from beetsplug.dj import store
-from beetsplug.dj.apply import recover
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj import ledger, store
+from beetsplug.dj.ledger import Failure, JobState
+from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
+from beetsplug.dj.worker import recover
 
 BEET = str(Path(sys.executable).parent / "beet")
 
@@ -77,7 +78,7 @@ def test_queued_analysis_is_applied_only_by_the_writer(
     assert library.get_item(item.id).get("bpm_precise") is None
     assert dj.applier.collect() == 1
     assert library.get_item(item.id).bpm_precise == pytest.approx(133.0, abs=0.05)
-    assert store.counts(dj.db)[store.DONE] == 1
+    assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
 def test_already_analysed_items_are_skipped_unless_forced(
@@ -98,7 +99,7 @@ def test_an_explicit_request_runs_before_the_import_backlog(
     dj.enqueue(backlog, None, 0)
     dj.enqueue(wanted, None, USER_PRIORITY)
     first = huey.dequeue()
-    assert first.args[0] == os.fsdecode(wanted.path)
+    assert first.args[0].path == os.fsdecode(wanted.path)
 
 
 def test_missing_file_closes_its_job_with_that_reason(
@@ -109,8 +110,8 @@ def test_missing_file_closes_its_job_with_that_reason(
     os.remove(item.path)
     run_worker_once(dj)
     dj.applier.collect()
-    assert store.failures(dj.db) == [
-        (os.fsdecode(item.path), f"file not found: {os.fsdecode(item.path)}")
+    assert ledger.failures(dj.db) == [
+        Failure(os.fsdecode(item.path), f"file not found: {os.fsdecode(item.path)}")
     ]
 
 
@@ -214,7 +215,7 @@ def test_bpm_and_key_tags_are_written_to_the_file_when_beets_writes(
     from mediafile import MediaFile
 
     dj_config("import:\n  write: yes\n")
-    dj = DjLibrary(library, config, config["dj"])
+    dj = DjLibrary.from_config(library, config, config["dj"])
     item = add_clip("house")
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     tags = MediaFile(item.path)
@@ -228,7 +229,7 @@ def test_files_are_left_alone_when_beets_does_not_write(
     from mediafile import MediaFile
 
     dj_config("import:\n  write: no\n")
-    dj = DjLibrary(library, config, config["dj"])
+    dj = DjLibrary.from_config(library, config, config["dj"])
     item = add_clip("house")
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     assert MediaFile(item.path).bpm in (None, 0)

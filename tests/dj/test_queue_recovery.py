@@ -20,10 +20,11 @@ from beetcrate import queue
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, lease
-from beetsplug.dj import store, tasks
-from beetsplug.dj.apply import LostTaskWatch, recover
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj import ledger, tasks
+from beetsplug.dj.ledger import JobState
+from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import RETRIES, RETRY_DELAY
+from beetsplug.dj.worker import LostTaskWatch, recover
 
 
 class ShareDown:
@@ -80,7 +81,7 @@ def test_a_passing_io_error_is_retried_with_growing_delays_then_applied(
     _execute_due_retry()
     assert dj.applier.collect() == 1
     assert library.get_item(item.id).bpm == 127
-    assert store.counts(dj.db)[store.DONE] == 1
+    assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
 def test_retries_exhausted_close_the_job_with_the_error(
@@ -93,8 +94,8 @@ def test_retries_exhausted_close_the_job_with_the_error(
         _execute_due_retry()
     assert huey.scheduled_count() == 0
     dj.applier.collect()
-    ((path, reason),) = store.failures(dj.db)
-    assert path == os.fsdecode(item.path) and "Input/output error" in reason
+    (failure,) = ledger.failures(dj.db)
+    assert failure.path == os.fsdecode(item.path) and "Input/output error" in failure.reason
     assert library.get_item(item.id).get("bpm_precise") is None
 
 
@@ -103,12 +104,11 @@ def test_a_running_task_holds_a_lease_and_is_not_queued_twice(
 ) -> None:
     dj.analyze([add_clip("dnb")], now=False, jobs=1, force=False, wait=False)
     task = huey.dequeue()
-    with lease(task.id, 0.4):
-        time.sleep(0.6)  # longer than a lease: the renewals keep it fresh
-        assert recover(dj.db, dj.preferred, 0.4) == 0
+    with lease(task.id, 60.0):
+        assert recover(dj.db, dj.preferred, 60.0) == 0
         assert dj.status().startswith("queue: 0 waiting, 0 to retry, 1 running")
-    time.sleep(0.5)  # the worker was killed: nothing renews the lease any more
-    assert recover(dj.db, dj.preferred, 0.4) == 1
+    # The worker was killed: a minute later, nothing has renewed the lease.
+    assert recover(dj.db, dj.preferred, 60.0, clock=lambda: time.time() + 61) == 1
     assert huey.pending_count() == 1
 
 
@@ -142,6 +142,6 @@ def test_an_inline_run_reports_a_passing_io_error_as_that_tracks_failure(
     items = [add_clip("house"), add_clip("dnb")]
     summary = dj.analyze(items, now=True, jobs=1, force=False, wait=False)
     assert summary.done == 0
-    assert [reason for _, reason in summary.failures] == [
+    assert [failure.reason for failure in summary.failures] == [
         f"cannot open {os.fsdecode(item.path)}: Input/output error" for item in items
     ]

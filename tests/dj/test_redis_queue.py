@@ -14,9 +14,9 @@ from beets import config as beets_config
 from beets.library import Item, Library
 
 from beetcrate.queue import holds_lease, huey
-from beetsplug.dj.apply import LostTaskWatch
-from beetsplug.dj.cli import DjLibrary
+from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
+from beetsplug.dj.worker import LostTaskWatch
 
 
 def _free_port() -> int:
@@ -57,7 +57,7 @@ def redis_dj(
     library: Library, dj_config: Callable[..., None], redis_url: str
 ) -> Iterator[DjLibrary]:
     dj_config(f"beetcrate:\n  queue:\n    backend: redis\n    redis_url: {redis_url}\n")
-    yield DjLibrary(library, beets_config, beets_config["dj"])
+    yield DjLibrary.from_config(library, beets_config, beets_config["dj"])
     huey.storage.flush_all()
 
 
