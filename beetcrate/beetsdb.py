@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from beets.library import Library
+if TYPE_CHECKING:
+    from beets.library import Library
 
 # beets >= 2.x joins multi-valued fields with this in the database; older ones used "; ".
 LIST_SEPARATORS = ("\\␀", "; ", ";", " / ")
