@@ -5,21 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from beets import config as beets_config
 from beets.library import Album, Item, Library
 
 from beetcrate import media
-
-SAMPLE_RATE = 44100
-
-
-def sine(seconds: float, freq: float = 440.0, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A stereo sine tone, shape (2, n), at -10 dBFS."""
-    t = np.arange(int(seconds * rate)) / rate
-    tone = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-    return np.stack([tone, tone])
+from beetcrate.synth.tones import RATE, sine
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +56,7 @@ def make_item(library: Library, tmp_path: Path) -> Callable[..., Item]:
     ) -> Item:
         n = next(counter)
         path = Path(library.directory.decode()) / f"track{n:04d}.{suffix}"
-        media.write_audio(path, sine(seconds, freq), SAMPLE_RATE)
+        media.write_audio(path, sine(seconds, freq), RATE)
         item = Item.from_path(str(path))
         item.update({"title": f"Track {n}", "artist": "Artist", "track": n, **fields})
         item.write()

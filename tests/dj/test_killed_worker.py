@@ -16,9 +16,9 @@ from beets import config
 from beets.library import Item, Library
 
 from beetcrate import media, queue
+from beetcrate.synth import grooves
 from beetsplug.dj import store
 from beetsplug.dj.cli import DjLibrary
-from benchmarks.dj import synth
 from tests.dj.conftest import CLIPS
 
 BEET = str(Path(sys.executable).parent / "beet")
@@ -53,10 +53,10 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     dj = DjLibrary(Library(config["library"].as_filename()), config, config["dj"])
     # Five minutes of whole bars: about two seconds of analysis, long enough to be killed in.
     spec = dataclasses.replace(CLIPS["house"], intro_bars=0)
-    samples, _ = synth.render(spec)
-    eight_bars = round(8 * 4 * 60 / spec.bpm * synth.RATE)
+    samples, _ = grooves.render(spec)
+    eight_bars = round(8 * 4 * 60 / spec.bpm * grooves.RATE)
     long_file = tmp_path / "long.flac"
-    media.write_audio(long_file, np.tile(samples[:, :eight_bars], 20), synth.RATE)
+    media.write_audio(long_file, np.tile(samples[:, :eight_bars], 20), grooves.RATE)
     item = add_clip("long", source=long_file)
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
     (task_id,) = store.open_task_ids(dj.db)

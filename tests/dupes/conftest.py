@@ -14,8 +14,8 @@ from beets import config, plugins, ui
 from beets.library import Item, Library
 
 from beetcrate import media
-from tests.dupes import music
-from tests.dupes.tagging import write_tone
+from beetcrate.synth import tunes
+from beetcrate.synth.tones import write_tone
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ class Beet:
         name: str,
         samples: np.ndarray,
         bit_rate: int | None = None,
-        rate: int = music.RATE,
+        rate: int = tunes.RATE,
         **fields: object,
     ) -> Item:
         """Encode ``samples`` to ``music/name``, tag it through beets and add it."""

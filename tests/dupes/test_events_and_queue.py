@@ -11,9 +11,9 @@ from beets.library import Item
 
 from beetcrate import media
 from beetcrate.queue import configure_queue, huey
+from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
 from tests.dupes.conftest import Beet
-from tests.dupes.music import RATE, song
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
@@ -30,7 +30,7 @@ while (task := huey.dequeue()) is not None:
 def test_import_hashes_new_items_and_removal_regroups(beet: Beet, tmp_path: Path) -> None:
     incoming = tmp_path / "incoming"
     incoming.mkdir()
-    x = song(1, 6)
+    x = tune(1, 6)
     media.write_audio(incoming / "one.flac", x, RATE)
     media.write_audio(incoming / "two.mp3", x, RATE, bit_rate=160_000)
     beet("import", "-A", "-q", "-s", str(incoming))
@@ -46,7 +46,7 @@ def test_import_hashes_new_items_and_removal_regroups(beet: Beet, tmp_path: Path
 
 def test_scan_on_the_queue_regroups_after_the_last_batch(beet: Beet, tmp_path: Path) -> None:
     queue_db = tmp_path / "queue.db"
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("a.flac", x)
     beet.add("b.flac", x)
     beet.add("c.ogg", x)
@@ -68,10 +68,10 @@ def test_scan_on_the_queue_regroups_after_the_last_batch(beet: Beet, tmp_path: P
 
 
 def test_inline_scan_with_several_processes_matches_a_single_process(beet: Beet) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     for name in ("a.flac", "b.mp3", "c.opus"):
         beet.add(name, x, bit_rate=None if name.endswith("flac") else 128_000)
-    beet.add("d.flac", song(2, 6))
+    beet.add("d.flac", tune(2, 6))
     out = beet("dupes", "scan", "--jobs", "2")
     assert "scanned 4" in out
     (group,) = beet.groups()
@@ -88,7 +88,7 @@ def test_help_lists_the_actions_and_each_action_has_its_own(beet: Beet) -> None:
 
 
 def test_audio_hash_is_a_typed_attribute_queryable_from_beets(beet: Beet) -> None:
-    item = beet.add("a.flac", song(1, 6))
+    item = beet.add("a.flac", tune(1, 6))
     beet("dupes", "scan")
     audio_hash = beet.lib.get_item(item.id)["audio_hash"]
     out = beet("ls", "-f", "$title $audio_hash_size", f"audio_hash:{audio_hash}")
@@ -100,7 +100,7 @@ def test_sidecar_follows_the_beetcrate_db_setting(beet: Beet, tmp_path: Path) ->
     elsewhere = tmp_path / "state" / "crate.db"
     text = (beet.home / "config.yaml").read_text()
     (beet.home / "config.yaml").write_text(text + f"beetcrate:\n  db: {elsewhere}\n")
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("a.flac", x)
     beet.add("b.flac", x)
     beet("dupes", "scan")

@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 from beets.ui import UserError
 
+from beetcrate.synth.tunes import tune
 from beetsplug.dupes import store
 from beetsplug.dupes.resolve import PENDING, Plan, Resolver, move_file
 from tests.dupes.conftest import Beet
-from tests.dupes.music import song
 
 
 @pytest.fixture
 def trio(beet: Beet) -> dict:
     """A FLAC (canonical), its 128k MP3 with MusicBrainz ids, an unrelated song; scanned."""
-    x = song(1, 6)
+    x = tune(1, 6)
     keep = beet.add("Artist/Album/01 Song.flac", x, album="")
     extra = beet.add("Other/song.mp3", x, bit_rate=128_000, album="The Album", mb_trackid="mbid-1")
-    beet.add("Artist/Album/02 Other.flac", song(2, 6))
+    beet.add("Artist/Album/02 Other.flac", tune(2, 6))
     beet("dupes", "scan")
     return {"keep": keep, "extra": extra}
 
@@ -110,7 +110,7 @@ def test_purge_asks_and_deletes_only_with_confirmation(
 
 
 def test_file_vanished_since_scan_is_skipped_with_a_message(beet: Beet) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     gone = beet.add("gone.mp3", x, bit_rate=128_000)
     other = beet.add("other.ogg", x)
@@ -139,7 +139,7 @@ def test_trash_on_another_filesystem_copies_then_removes(beet: Beet, trio: dict)
 
 
 def test_failure_mid_group_moves_everything_back_and_a_rerun_succeeds(beet: Beet) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     first = beet.add("a/copy.mp3", x, bit_rate=128_000)
     second = beet.add("b/copy.ogg", x)
@@ -182,7 +182,7 @@ def _crashed_after_first_move(beet: Beet) -> tuple[Resolver, Plan, int]:
 
 
 def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: Beet) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     beet.add("a/copy.mp3", x, bit_rate=128_000)
     beet.add("b/copy.ogg", x)
@@ -203,7 +203,7 @@ def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: Beet) -> None:
 def test_crash_after_beets_commit_is_finished_by_the_next_run_and_can_be_undone(
     beet: Beet,
 ) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     beet.add("a/copy.mp3", x, bit_rate=128_000)
     beet("dupes", "scan")
@@ -220,7 +220,7 @@ def test_crash_after_beets_commit_is_finished_by_the_next_run_and_can_be_undone(
 
 
 def test_undo_recreates_an_album_emptied_by_the_resolution(beet: Beet) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     copy = beet.add("Copies/copy.mp3", x, bit_rate=128_000)
     album = beet.lib.add_album([copy])

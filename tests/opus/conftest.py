@@ -5,21 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from beetcrate import media
-from tests.conftest import SAMPLE_RATE, sine
-
-
-def music(seconds: float, seed: int = 0) -> np.ndarray:
-    """Stereo chords with a little noise: dense enough that VBR encoders use their bitrate."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    tone = sum(0.1 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6, 1760.0))
-    left = tone + 0.05 * rng.standard_normal(t.size)
-    right = tone + 0.05 * rng.standard_normal(t.size)
-    return np.stack([left, right]).astype(np.float32)
+from beetcrate.synth.tones import RATE, noisy_chord, sine
 
 
 def decoded(data_or_path: bytes | Path, tmp_path: Path, suffix: str = "opus") -> dict:
@@ -47,7 +36,7 @@ def decoded(data_or_path: bytes | Path, tmp_path: Path, suffix: str = "opus") ->
 @pytest.fixture
 def flac(tmp_path: Path) -> Path:
     path = tmp_path / "source.flac"
-    media.write_audio(path, music(6.0), SAMPLE_RATE)
+    media.write_audio(path, noisy_chord(6.0), RATE)
     return path
 
 
@@ -118,8 +107,8 @@ def beet(library, mirror_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.fixture(scope="session")
 def served_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("served-audio")
-    media.write_audio(folder / "song.flac", music(6.0), SAMPLE_RATE)
-    media.write_audio(folder / "lossy.mp3", music(4.0), SAMPLE_RATE, bit_rate=128_000)
+    media.write_audio(folder / "song.flac", noisy_chord(6.0), RATE)
+    media.write_audio(folder / "lossy.mp3", noisy_chord(4.0), RATE, bit_rate=128_000)
     return folder
 
 

@@ -15,8 +15,8 @@ from mediafile import MediaFile
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import configure_queue, huey
+from beetcrate.synth.tones import RATE, sine
 from beetsplug.opus.state import MirrorState, servable
-from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
 
 
@@ -107,7 +107,7 @@ def test_audio_change_reencodes(beet, album_and_single, mirror_dir: Path) -> Non
     beet("opus", "sync", "--jobs", "1")
     target = mirror_dir / "Artist/Blue (2020)/02 - Two.opus"
     audio_before = audio_hash(target)
-    media.write_audio(second.path.decode(), sine(3.0, 880.0), SAMPLE_RATE)
+    media.write_audio(second.path.decode(), sine(3.0, 880.0), RATE)
     second.write()
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
     assert audio_hash(target) != audio_before

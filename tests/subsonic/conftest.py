@@ -20,9 +20,9 @@ from PIL import Image
 
 from beetcrate import media, sidecar
 from beetcrate.settings import Settings
+from beetcrate.synth.tones import RATE, sine
 from subsonic.app import create_app
 from subsonic.store import Users, load_key
-from tests.conftest import SAMPLE_RATE, sine
 from tests.subsonic import spec
 
 ADMIN, ADMIN_PASSWORD = "alice", "open sesame"
@@ -46,7 +46,7 @@ class MusicLibrary:
 def _add(lib: Library, folder: Path, name: str, suffix: str, freq: float, **fields) -> Item:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.{suffix}"
-    media.write_audio(path, sine(1.0, freq), SAMPLE_RATE)
+    media.write_audio(path, sine(1.0, freq), RATE)
     item = Item.from_path(str(path))
     item.update(fields)
     item.write()
