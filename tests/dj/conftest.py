@@ -1,27 +1,25 @@
 """DJ fixtures: synthesized clips with known tempo, beats, downbeats and key, analysed once.
 
-Clips come from the labelled grooves of ``beetcrate.grooves.grooves``, short (16 s) and
+Clips come from the labelled grooves of ``beetcrate.synth.grooves``, short (16 s) and
 session-scoped, so the whole DJ suite analyses each of them a single time.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from beets import config as beets_config
-from beets import plugins
-from beets.library import Item, Library, ReadError
-from beets.util import cached_classproperty
+from beets.library import Item, Library
 
 from analysis.engine import Analysis, analyze
 from beetcrate import media
 from beetcrate.synth import grooves
 from beetsplug.dj.cli import DjLibrary
+from tests.helper import BeetsHome
 
 
 @dataclass(frozen=True)
@@ -73,49 +71,27 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Clip]) 
     return files
 
 
-def _reset_plugins() -> None:
-    plugins.BeetsPlugin.listeners.clear()
-    plugins.BeetsPlugin._raw_listeners.clear()
-    plugins._instances.clear()
-    # Models cache the field types that plugins declare.
-    cached_classproperty.cache.clear()
-
-
 @pytest.fixture
-def dj_config(beets_home: Path) -> Iterator[Callable[..., None]]:
-    """Enable the dj plugin in the test's beets config (extra YAML appended) and load it."""
+def dj_config(beets_home: BeetsHome) -> Callable[..., None]:
+    """Enable the dj plugin in the test's beets config (extra YAML merged in) and load the
+    plugins as ``beet`` does."""
 
     def write(extra: str = "") -> None:
-        config_file = beets_home / "config.yaml"
-        text = config_file.read_text().replace("plugins: []", "plugins: [dj]")
-        config_file.write_text(text + extra)
-        beets_config.clear()
-        beets_config.read()
-        _reset_plugins()
-        plugins.load_plugins()
-        cached_classproperty.cache.clear()
+        beets_home.configure(extra, plugins=["dj"])
+        beets_home.load_plugins()
 
     write()
-    yield write
-    _reset_plugins()
+    return write
 
 
 @pytest.fixture
-def add_clip(library: Library, clips: dict[str, Clip]) -> Callable[[str], Item]:
-    """Copy a clip into the library's directory and add it as an item."""
+def add_clip(beets_home: BeetsHome, clips: dict[str, Clip]) -> Callable[..., Item]:
+    """Copy a clip (or ``source``) into the library's directory and add it, titled ``name``."""
     counter = iter(range(1, 1000))
 
     def add(name: str, source: Path | None = None) -> Item:
         source = source or clips[name].path
-        target = Path(library.directory.decode()) / f"{next(counter):02d}-{source.name}"
-        shutil.copy(source, target)
-        try:
-            item = Item.from_path(str(target))
-        except ReadError:  # a corrupt file: beets cannot read its tags either
-            item = Item(path=str(target))
-        item.title = name
-        library.add(item)
-        return item
+        return beets_home.add_file(source, f"{next(counter):02d}-{source.name}", title=name)
 
     return add
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,33 +16,12 @@ from beetcrate.synth import grooves
 from beetsplug.dj import store
 from beetsplug.dj.cli import DjLibrary
 from tests.dj.conftest import CLIPS
-
-BEET = str(Path(sys.executable).parent / "beet")
-
-
-def _start_worker() -> subprocess.Popen[str]:
-    # A session of its own, so the consumer and its worker processes die together.
-    return subprocess.Popen(
-        [BEET, "dj", "worker", "-w", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.05)
+from tests.helper import start_process, stop_process, wait_for
 
 
 def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     dj_config: Callable[..., None],
     add_clip: Callable[..., Item],
-    beets_home: Path,
     tmp_path: Path,
 ) -> None:
     dj_config("beetcrate:\n  queue:\n    lease_seconds: 2\n")
@@ -61,22 +36,23 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
     (task_id,) = store.open_task_ids(dj.db)
 
-    first = _start_worker()
+    # A session of its own (start_process), so the consumer and its workers die together.
+    first = start_process("beet", "dj", "worker", "-w", "1")
     try:
-        _wait_until(lambda: queue.holds_lease(task_id), 60, "the worker runs the task")
+        wait_for(lambda: queue.holds_lease(task_id), 60, what="the worker to run the task")
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
+        stop_process(first, signal.SIGKILL)
     assert store.counts(dj.db)[store.QUEUED] == 1
 
-    second = _start_worker()
+    second = start_process("beet", "dj", "worker", "-w", "1")
     try:
-        _wait_until(
-            lambda: store.counts(dj.db)[store.DONE] == 1, 90, "the next worker finishes the job"
+        wait_for(
+            lambda: store.counts(dj.db)[store.DONE] == 1,
+            90,
+            what="the next worker to finish the job",
         )
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        output = second.communicate(timeout=30)[0]
+        output = stop_process(second)
     assert "re-queued 1" in output
     fresh = Library(config["library"].as_filename())
     assert fresh.get_item(item.id).bpm == 127

@@ -24,6 +24,7 @@ from beetsplug.dj import store, tasks
 from beetsplug.dj.apply import LostTaskWatch, recover
 from beetsplug.dj.cli import DjLibrary
 from beetsplug.dj.tasks import RETRIES, RETRY_DELAY
+from tests.helper import wait_for
 
 
 class ShareDown:
@@ -98,17 +99,36 @@ def test_retries_exhausted_close_the_job_with_the_error(
     assert library.get_item(item.id).get("bpm_precise") is None
 
 
+class Clock:
+    """The wall clock the queue's leases read, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> object:  # everything else is the real time module
+        return getattr(time, name)
+
+
 def test_a_running_task_holds_a_lease_and_is_not_queued_twice(
     dj: DjLibrary, add_clip: Callable[..., Item], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = Clock()
+    monkeypatch.setattr(queue, "time", clock)
     monkeypatch.setattr(queue, "LEASE_SECONDS", 0.4)
     dj.analyze([add_clip("dnb")], now=False, jobs=1, force=False, wait=False)
     task = huey.dequeue()
     with lease(task.id):
-        time.sleep(0.6)  # longer than a lease: the renewals keep it fresh
+        clock.advance(0.6)  # longer than a lease: only a renewal can keep it fresh
+        wait_for(lambda: queue.holds_lease(task.id), what="the running task to renew its lease")
         assert recover(dj.db, dj.preferred) == 0
         assert dj.status().startswith("queue: 0 waiting, 0 to retry, 1 running")
-    time.sleep(0.5)  # the worker was killed: nothing renews the lease any more
+    clock.advance(0.5)  # the worker was killed: nothing renews the lease any more
     assert recover(dj.db, dj.preferred) == 1
     assert huey.pending_count() == 1
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from beetsplug.opus import sync
 from beetsplug.opus.mirror import MirrorConfig, plan
 from beetsplug.opus.state import MirrorState
+from tests.helper import wait_for
 from tests.opus.conftest import decoded
 
 AUTH = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "pytest"}
@@ -32,13 +32,6 @@ def error_of(response) -> dict:
 
 def transcoder(app):
     return app.extensions["beetcrate"].transcoding.transcoder
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def test_opus_at_the_requested_bitrate(served, tmp_path: Path) -> None:
