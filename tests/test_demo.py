@@ -114,7 +114,8 @@ def test_cover_art_is_embedded_and_in_album_folders(demo_lib: Library) -> None:
         if release.folder_art:
             cover = Path(os.fsdecode(album.artpath))
             assert cover.parent == path_of(album.items().get()).parent
-            assert Image.open(cover).format == "JPEG"
+            with Image.open(cover) as image:
+                assert image.format == "JPEG"
         else:
             assert not album.artpath
     embedded = 0
