@@ -8,9 +8,9 @@ Every test reaches beets through this module, one way for each thing:
 - ``BeetsHome`` is a beets home as a user has one: a BEETSDIR with ``config.yaml`` (always
   written to the file, never set in memory), a music directory and ``library.db``. ``add``
   writes real audio, tags it through beets and adds it to the library (``add_file`` adds a copy
-  of an existing file); ``configure`` edits the
-  config file; ``load_plugins`` loads the configured plugins the way ``beet`` does, for tests
-  that call plugin code directly; calling the home runs a ``beet`` command on it;
+  of an existing file); ``configure`` edits the config file; ``load_plugins`` loads the
+  configured plugins the way ``beet`` does, for tests that call plugin code directly; calling
+  the home runs a ``beet`` command on it;
 - ``run_beet(*args)`` runs ``beet ARGS`` in this process exactly as the ``beet`` script does
   (configuration read from BEETSDIR and ``-c``, plugins loaded, library opened) and returns
   what it printed. Errors propagate as exceptions (``UserError``…), as in beets' own
@@ -76,6 +76,13 @@ def reset_beets() -> None:
         beets_log.removeHandler(handler)
 
 
+def reset_queue() -> None:
+    """Put beetcrate's queue back in memory, where it is until an entry point configures it."""
+    queue.huey.storage_class = MemoryStorage
+    queue.huey.storage_kwargs = {}
+    queue.huey.storage = queue.huey.create_storage()
+
+
 def run_beet(*args: str) -> str:
     """Run ``beet ARGS`` in this process as the ``beet`` script does; returns its stdout.
 
@@ -115,7 +122,8 @@ class BeetsHome:
     commands, in this process or another, find the configuration as a user's would.
     """
 
-    def __init__(self, root: Path, plugins: Iterable[str] = (), **settings: Any) -> None:
+    def __init__(self, root: Path, **settings: Any) -> None:
+        """``settings`` go into ``config.yaml`` (see ``configure``), e.g. ``plugins=["dj"]``."""
         self.dir = root / "beets"
         self.music = root / "music"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +131,7 @@ class BeetsHome:
         self.settings: dict[str, Any] = {
             "directory": str(self.music),
             "library": str(self.library_path),
-            "plugins": list(plugins),
+            "plugins": [],
             # As in beets' own test helper: no copies of a new library before its migrations.
             "create_backup_before_migrations": False,
         }
@@ -208,13 +216,6 @@ class BeetsHome:
             self._lib = None
 
 
-def reset_queue() -> None:
-    """Put beetcrate's queue back in memory, where it is until an entry point configures it."""
-    queue.huey.storage_class = MemoryStorage
-    queue.huey.storage_kwargs = {}
-    queue.huey.storage = queue.huey.create_storage()
-
-
 # Separate processes
 
 
@@ -282,7 +283,8 @@ def stop_process(
     try:
         output = process.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         output = process.communicate(timeout=timeout)[0]
     return output or ""
 
