@@ -27,6 +27,9 @@ from beetcrate.demo import (
 )
 from beetcrate.synth import songs
 
+# One xdist worker builds the demo (over a minute of synthesis) and runs all these tests.
+pytestmark = pytest.mark.xdist_group("demo")
+
 RATE = songs.SAMPLE_RATE
 CATALOG_TRACKS = {track.title: (release, track) for release in CATALOG for track in release.tracks}
 
