@@ -33,7 +33,9 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return run_process("beetcrate", *args, stdin=stdin, timeout=60, check=False)
 
 
-def test_user_lifecycle(config: Path, capsys: pytest.CaptureFixture) -> None:
+def test_users_are_added_listed_given_api_keys_and_removed(
+    config: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["-c", str(config), "user", "add", "ann", "--password", "pw1", "--admin"]) == 0
     assert main(["-c", str(config), "user", "add", "ben", "--password", "pw2"]) == 0
     assert main(["-c", str(config), "user", "list"]) == 0

@@ -34,7 +34,7 @@ def transcoder(app):
     return app.extensions["beetcrate"].transcoding.transcoder
 
 
-def test_opus_at_the_requested_bitrate(served, tmp_path: Path) -> None:
+def test_opus_is_streamed_at_the_requested_bitrate(served, tmp_path: Path) -> None:
     app, items, _ = served
     response = get(app, items["song"], format="opus", maxBitRate="96")
     assert response.status_code == 200 and response.mimetype == "audio/ogg"

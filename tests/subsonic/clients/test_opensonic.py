@@ -85,7 +85,9 @@ def test_opensonic_logs_in_with_a_legacy_password_and_gets_random_songs_by_genre
     assert sorted(titles) == ALBUM_TRACKS["Blue Album"]
 
 
-def test_opensonic_api_key_login(server: RunningServer, bob_api_key: str) -> None:
+def test_opensonic_logs_in_with_an_api_key_as_its_user(
+    server: RunningServer, bob_api_key: str
+) -> None:
     async def scenario(client: libopensonic.AsyncConnection) -> Any:
         assert await client.ping() is True
         return await client.get_user(LISTENER)
