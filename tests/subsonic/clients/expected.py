@@ -10,8 +10,8 @@ from PIL import Image
 
 from tests.subsonic.server import RunningServer
 
-# What the test library holds (see build_library), as every client must see it. Album
-# artists, in index order; beetcrate gathers an artist's singletons as one "[Singles]" album.
+# Album artists, in index order; beetcrate gathers an artist's singletons as one "[Singles]"
+# album.
 ARTISTS = ["Broken", "Élodie", "The Testers", "Various Artists", "Zeta Band"]
 ALBUM_TRACKS = {
     "Blue Album": ["Blue Song 1", "Blue Song 2", "Blue Song 3"],
