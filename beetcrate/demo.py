@@ -1,7 +1,7 @@
 """The demo library: thirty synthesized tracks imported into a real beets library, offline.
 
-``build_demo(root)`` renders music with ``beetcrate.synth``, tags it with mediafile (beets' own
-tag layer), draws cover art with Pillow and imports everything with ``beet import`` as-is, the
+``build_demo(root)`` renders music with ``beetcrate.synth.songs``, tags it with mediafile (beets'
+own tag layer), draws cover art with Pillow and imports everything with ``beet import`` as-is, the
 autotagger off and no plugins, so nothing goes to the network. A newcomer without a collection
 gets albums (one on two discs), a compilation and singles in FLAC, MP3 and Ogg Opus, with
 embedded and folder cover art.
@@ -29,7 +29,8 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 from tqdm import tqdm
 
-from beetcrate import media, synth
+from beetcrate import media
+from beetcrate.synth import songs
 
 # Bump when the catalog or the rendering changes: existing demos are then rebuilt.
 DEMO_VERSION = 1
@@ -272,11 +273,11 @@ def _render(
         seed = len(truth)
         suffix = track.suffix or release.suffix
         path = folder / f"{seed:02d}.{suffix}"
-        samples = synth.render_track(
+        samples = songs.render_track(
             track.bpm, track.key, track.mode, track.seconds, track.pattern, seed,
             intro_bars=track.intro_bars, breakdown_bar=track.breakdown_bar,
         )  # fmt: skip
-        media.write_audio(path, samples, synth.SAMPLE_RATE, bit_rate=BIT_RATES[suffix])
+        media.write_audio(path, samples, songs.SAMPLE_RATE, bit_rate=BIT_RATES[suffix])
         _tag(path, release, track)
         truth[name] = {
             "bpm": track.bpm,

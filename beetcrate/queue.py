@@ -60,6 +60,16 @@ def open_queue(settings: QueueSettings) -> Huey:
         return huey
 
 
+def close_queue() -> None:
+    """Put the queue back in memory, as it is before an entry point opens it."""
+    global _opened
+    with _opening:
+        huey.storage_class = MemoryStorage
+        huey.storage_kwargs = {}
+        huey.storage = huey.create_storage()
+        _opened = None
+
+
 def _lease_key(task_id: str) -> str:
     return f"beetcrate-lease:{task_id}"
 

@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/dj_bench.py --only beetcrate
     .venv/bin/python benchmarks/dj_bench.py --stressed # humanized drums, noise
 
-The set is synthesized (benchmarks/dj/synth.py) into benchmarks/.work/dj and reused across runs.
+The set is synthesized (beetcrate/synth/grooves.py) into benchmarks/.work/dj and reused across runs.
 All three systems decode through ``beetcrate.media`` and run in this process, one at a time, so
 their timings are comparable: CPU seconds per minute of audio, on one core (BLAS limited to
 one thread for all three).
@@ -27,9 +27,10 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analysis import evaluation
 from analysis.engine import analyze
 from beetcrate import media
-from benchmarks.dj import metrics, synth
+from beetcrate.synth import grooves
 
 WORK = Path(__file__).resolve().parent / ".work" / "dj"
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -118,16 +119,16 @@ SYSTEMS: dict[str, Callable[[Path], Estimate]] = {
 
 def build_set(
     count: int, seconds: float, seed: int, stressed: bool
-) -> list[tuple[synth.Spec, Path, synth.Labels]]:
+) -> list[tuple[grooves.Spec, Path, grooves.Labels]]:
     WORK.mkdir(parents=True, exist_ok=True)
     items = []
-    for spec in synth.labelled_set(count, seconds, seed=seed, stressed=stressed):
+    for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed):
         path = WORK / f"{spec.name}_{int(seconds)}s_seed{seed}.{spec.suffix}"
         if path.exists():
-            _, labels = synth.render(spec)
+            _, labels = grooves.render(spec)
         else:
-            samples, labels = synth.render(spec)
-            media.write_audio(path, samples, synth.RATE)
+            samples, labels = grooves.render(spec)
+            media.write_audio(path, samples, grooves.RATE)
         items.append((spec, path, labels))
     return items
 
@@ -144,13 +145,13 @@ def evaluate(system: str, items: list, verbose: bool) -> dict[str, object]:
         minutes += spec.seconds / 60
         for stage, seconds in estimate.stages.items():
             stages[stage] += seconds
-        acc1.append(metrics.tempo_accuracy1(estimate.bpm, spec.bpm))
-        acc2.append(metrics.tempo_accuracy2(estimate.bpm, spec.bpm))
-        errors.append(metrics.bpm_error_percent(estimate.bpm, spec.bpm))
-        beat_f.append(metrics.f_measure(estimate.beats, labels.beats))
+        acc1.append(evaluation.tempo_accuracy1(estimate.bpm, spec.bpm))
+        acc2.append(evaluation.tempo_accuracy2(estimate.bpm, spec.bpm))
+        errors.append(evaluation.bpm_error_percent(estimate.bpm, spec.bpm))
+        beat_f.append(evaluation.f_measure(estimate.beats, labels.beats))
         if estimate.downbeats is not None:
-            down_f.append(metrics.f_measure(estimate.downbeats, labels.downbeats))
-        score = metrics.mirex_key_score(estimate.tonic, estimate.minor, spec.tonic, spec.minor)
+            down_f.append(evaluation.f_measure(estimate.downbeats, labels.downbeats))
+        score = evaluation.mirex_key_score(estimate.tonic, estimate.minor, spec.tonic, spec.minor)
         mirex.append(score)
         exact.append(score == 1.0)
         if verbose:

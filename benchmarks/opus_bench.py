@@ -29,8 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,6 +38,7 @@ from beets.library import Item, Library  # noqa: E402
 from beetcrate import media  # noqa: E402
 from beetcrate.queue import huey, open_queue  # noqa: E402
 from beetcrate.settings import QueueSettings  # noqa: E402
+from beetcrate.synth import tones  # noqa: E402
 from beetcrate.transcode import Job, Profile, TranscodeConfig, Transcoder  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "opus"
@@ -47,29 +46,12 @@ RATE = 44100
 CLI_OPUS = ["-c:a", "libopus", "-b:a", "128k"]
 
 
-def music(seconds: float, seed: int) -> np.ndarray:
-    """Plucked notes with overtones over a light noise floor: about as hard to encode as pop."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * RATE)) / RATE
-    out = np.zeros((2, t.size), np.float32)
-    for start in np.arange(0.0, seconds, 0.5):
-        freq = 110.0 * 2 ** (rng.integers(0, 24) / 12)
-        span = (t >= start) & (t < start + 1.0)
-        local = t[span] - start
-        note = sum(0.1 / k * np.sin(2 * np.pi * freq * k * local) for k in range(1, 6))
-        note *= np.exp(-3 * local)
-        out[0, span] += note
-        out[1, span] += 0.8 * note
-    out += 0.01 * rng.standard_normal(out.shape)
-    return out.astype(np.float32)
-
-
 def make_sources(count: int, seconds: float, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n in range(count):
         path = folder / f"source{n:03d}.flac"
-        media.write_audio(path, music(seconds, n), RATE)
+        media.write_audio(path, tones.plucked(seconds, n, RATE), RATE)
         paths.append(path)
     return paths
 

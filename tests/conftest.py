@@ -1,59 +1,52 @@
-"""Fixtures shared by every test: a real beets library and real synthesized audio files."""
+"""Fixtures every test may use: beets as a new process has it, and a real beets library."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from beets import config as beets_config
 from beets.library import Album, Item, Library
 
-from beetcrate import media
-
-SAMPLE_RATE = 44100
-
-
-def sine(seconds: float, freq: float = 440.0, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A stereo sine tone, shape (2, n), at -10 dBFS."""
-    t = np.arange(int(seconds * rate)) / rate
-    tone = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-    return np.stack([tone, tone])
+from beetcrate.synth.tones import sine
+from tests.helper import BeetsHome, reset_beets, reset_queue
 
 
 @pytest.fixture(autouse=True)
-def fresh_beets_config():
-    """beets' configuration is process-global: forget what a test loaded into it."""
+def fresh_process_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test starts as a new process would: beets reset, the queue in memory, an empty
+    BEETSDIR and no BEETCRATE_ variables, so that neither an earlier test nor the developer's
+    own beets configuration reaches it."""
+    monkeypatch.setenv("BEETSDIR", str(tmp_path_factory.mktemp("beetsdir")))
+    for name in [name for name in os.environ if name.startswith("BEETCRATE_")]:
+        monkeypatch.delenv(name)
+    reset_beets()
+    reset_queue()
     yield
-    beets_config.clear()
-    beets_config._materialized = False
+    reset_beets()
+    reset_queue()
 
 
 @pytest.fixture
-def beets_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A BEETSDIR with a config.yaml pointing at a library inside tmp_path."""
-    home = tmp_path / "beets"
-    music = tmp_path / "music"
-    home.mkdir()
-    music.mkdir()
-    (home / "config.yaml").write_text(
-        f"directory: {music}\nlibrary: {home / 'library.db'}\nplugins: []\n"
-    )
-    monkeypatch.setenv("BEETSDIR", str(home))
-    return home
+def beets_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BeetsHome]:
+    """The test's beets home (no plugins yet), found by ``beet`` through BEETSDIR."""
+    home = BeetsHome(tmp_path)
+    monkeypatch.setenv("BEETSDIR", str(home.dir))
+    yield home
+    home.close()
 
 
 @pytest.fixture
-def library(beets_home: Path, tmp_path: Path) -> Library:
-    lib = Library(str(beets_home / "library.db"), str(tmp_path / "music"))
-    yield lib
-    lib._close()
+def library(beets_home: BeetsHome) -> Library:
+    return beets_home.lib
 
 
 @pytest.fixture
-def make_item(library: Library, tmp_path: Path) -> Callable[..., Item]:
-    """Write a real audio file, tag it through beets and add it to the library."""
+def make_item(beets_home: BeetsHome) -> Callable[..., Item]:
+    """Write a sine tone file ``trackNNNN.SUFFIX``, tag it through beets and add it."""
     counter = iter(range(1, 1_000_000))
 
     def make(
@@ -64,14 +57,9 @@ def make_item(library: Library, tmp_path: Path) -> Callable[..., Item]:
         **fields: object,
     ) -> Item:
         n = next(counter)
-        path = Path(library.directory.decode()) / f"track{n:04d}.{suffix}"
-        media.write_audio(path, sine(seconds, freq), SAMPLE_RATE)
-        item = Item.from_path(str(path))
-        item.update({"title": f"Track {n}", "artist": "Artist", "track": n, **fields})
-        item.write()
+        fields = {"title": f"Track {n}", "track": n, **fields}
         if album is not None:
-            item.album_id = album.id
-        library.add(item)
-        return item
+            fields["album_id"] = album.id
+        return beets_home.add(f"track{n:04d}.{suffix}", sine(seconds, freq), **fields)
 
     return make

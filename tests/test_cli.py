@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from beetcrate import sidecar
 from beetcrate.cli import main
 from beetcrate.settings import load_settings
 from subsonic.store import Users, load_key
+from tests.helper import run_process
 
 
 @pytest.fixture
@@ -29,16 +29,13 @@ def config(tmp_path: Path) -> Path:
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "beetcrate.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """``beetcrate ARGS`` in a process of its own, as a user runs it."""
+    return run_process("beetcrate", *args, stdin=stdin, timeout=60, check=False)
 
 
-def test_user_lifecycle(config: Path, capsys: pytest.CaptureFixture) -> None:
+def test_users_are_added_listed_given_api_keys_and_removed(
+    config: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["-c", str(config), "user", "add", "ann", "--password", "pw1", "--admin"]) == 0
     assert main(["-c", str(config), "user", "add", "ben", "--password", "pw2"]) == 0
     assert main(["-c", str(config), "user", "list"]) == 0

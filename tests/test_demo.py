@@ -14,7 +14,7 @@ from beets.library import Album, Item, Library
 from mediafile import MediaFile
 from PIL import Image
 
-from beetcrate import media, synth
+from beetcrate import media
 from beetcrate.demo import (
     CATALOG,
     DEMO_VERSION,
@@ -25,8 +25,12 @@ from beetcrate.demo import (
     build_demo,
     is_complete,
 )
+from beetcrate.synth import songs
 
-RATE = synth.SAMPLE_RATE
+# One xdist worker builds the demo (over a minute of synthesis) and runs all these tests.
+pytestmark = pytest.mark.xdist_group("demo")
+
+RATE = songs.SAMPLE_RATE
 CATALOG_TRACKS = {track.title: (release, track) for release in CATALOG for track in release.tracks}
 
 
@@ -113,7 +117,8 @@ def test_cover_art_is_embedded_and_in_album_folders(demo_lib: Library) -> None:
         if release.folder_art:
             cover = Path(os.fsdecode(album.artpath))
             assert cover.parent == path_of(album.items().get()).parent
-            assert Image.open(cover).format == "JPEG"
+            with Image.open(cover) as image:
+                assert image.format == "JPEG"
         else:
             assert not album.artpath
     embedded = 0
@@ -254,22 +259,22 @@ def band(mono: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.fft.irfft(spectrum, size)[: mono.size]
 
 
-@pytest.mark.parametrize("pattern", sorted(synth.PATTERNS))
+@pytest.mark.parametrize("pattern", sorted(songs.PATTERNS))
 @pytest.mark.parametrize("bpm", [93.7, 174.0])
 def test_drum_hits_land_on_the_sixteenth_grid_without_drift(pattern: str, bpm: float) -> None:
-    drums = synth.drum_track(bpm, pattern, bars=16)
+    drums = songs.drum_track(bpm, pattern, bars=16)
     step = 60 / bpm / 4
     onsets = onset_times(drums)
     steps = np.round(onsets / step)
     # Sixteen bars in, a tempo off by 0.1 % would be 22 ms (at 174 BPM) or more off the grid.
     assert np.max(np.abs(onsets - steps * step)) < 0.003
-    expected = {s for steps_ in synth.PATTERNS[pattern].values() for s in steps_}
-    assert {int(s) % synth.STEPS_PER_BAR for s in steps} == expected
+    expected = {s for steps_ in songs.PATTERNS[pattern].values() for s in steps_}
+    assert {int(s) % songs.STEPS_PER_BAR for s in steps} == expected
 
 
 @pytest.mark.parametrize("bpm", [71.5, 122.5, 174.0])
 def test_four_on_the_floor_track_pulses_at_its_tempo(bpm: float) -> None:
-    track = synth.render_track(bpm, "G", "minor", 30, "four_on_the_floor", seed=4)
+    track = songs.render_track(bpm, "G", "minor", 30, "four_on_the_floor", seed=4)
     hop = 128
     strength = onset_strength(band(track.mean(axis=0), 0, 100), hop)
     strength -= strength.mean()
@@ -298,7 +303,7 @@ def estimate_key(samples: np.ndarray) -> tuple[str, str]:
     pitch_classes = np.round(12 * np.log2(freqs[audible] / 440) + 69).astype(int) % 12
     chroma = np.bincount(pitch_classes, weights=power[audible], minlength=12)
     scores = {
-        (synth.PITCH_CLASSES[tonic], mode): np.corrcoef(chroma, np.roll(profile, tonic))[0, 1]
+        (songs.PITCH_CLASSES[tonic], mode): np.corrcoef(chroma, np.roll(profile, tonic))[0, 1]
         for tonic in range(12)
         for mode, profile in (("major", KS_MAJOR), ("minor", KS_MINOR))
     }
@@ -315,14 +320,14 @@ def estimate_key(samples: np.ndarray) -> tuple[str, str]:
     ],
 )
 def test_track_is_in_its_key_and_mode(key: str, mode: str, pattern: str) -> None:
-    track = synth.render_track(118.0, key, mode, 20, pattern, seed=7)
-    assert estimate_key(track) == (synth.PITCH_CLASSES[synth.pitch_class(key)], mode)
+    track = songs.render_track(118.0, key, mode, 20, pattern, seed=7)
+    assert estimate_key(track) == (songs.PITCH_CLASSES[songs.pitch_class(key)], mode)
 
 
 def test_intro_and_breakdown_drop_the_beat_on_phrase_boundaries() -> None:
     bpm = 150.0
-    bar = synth.bar_length(bpm)
-    track = synth.render_track(
+    bar = songs.bar_length(bpm)
+    track = songs.render_track(
         bpm, "D", "minor", 24 * bar / RATE, seed=1, intro_bars=8, breakdown_bar=16
     )
     # Hats and snares live above 5 kHz; the pad and bass do not.
@@ -340,15 +345,15 @@ def test_intro_and_breakdown_drop_the_beat_on_phrase_boundaries() -> None:
 
 def test_sections_off_the_phrase_grid_are_refused() -> None:
     with pytest.raises(ValueError, match="multiples of 8"):
-        synth.render_track(120.0, "C", "major", 10, intro_bars=4)
+        songs.render_track(120.0, "C", "major", 10, intro_bars=4)
 
 
 def test_render_is_stereo_with_headroom_and_repeatable_per_seed() -> None:
-    first = synth.render_track(100.0, "E", "minor", 5, "breakbeat", seed=3)
+    first = songs.render_track(100.0, "E", "minor", 5, "breakbeat", seed=3)
     assert first.shape == (2, 5 * RATE)
     assert first.dtype == np.float32
     assert np.max(np.abs(first)) == pytest.approx(10 ** (-3 / 20), rel=1e-5)
-    assert np.array_equal(first, synth.render_track(100.0, "E", "minor", 5, "breakbeat", seed=3))
+    assert np.array_equal(first, songs.render_track(100.0, "E", "minor", 5, "breakbeat", seed=3))
     assert not np.array_equal(
-        first, synth.render_track(100.0, "E", "minor", 5, "breakbeat", seed=4)
+        first, songs.render_track(100.0, "E", "minor", 5, "breakbeat", seed=4)
     )

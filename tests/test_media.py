@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from beetcrate import media
-from tests.conftest import SAMPLE_RATE, sine
+from beetcrate.synth.tones import RATE, sine
 
 
 @pytest.mark.parametrize("suffix", sorted(media.ENCODINGS))
 def test_written_file_probes_with_its_duration(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"tone.{suffix}"
-    media.write_audio(path, sine(3.0), SAMPLE_RATE)
+    media.write_audio(path, sine(3.0), RATE)
     info = media.probe(path)
     assert info.channels == 2
     assert info.duration == pytest.approx(3.0, abs=0.06)
@@ -22,15 +22,15 @@ def test_written_file_probes_with_its_duration(tmp_path: Path, suffix: str) -> N
 
 def test_decode_in_blocks_keeps_memory_bounded_and_loses_nothing(tmp_path: Path) -> None:
     path = tmp_path / "tone.flac"
-    media.write_audio(path, sine(4.0), SAMPLE_RATE)
+    media.write_audio(path, sine(4.0), RATE)
     blocks = list(media.iter_decode(path, mono=True, block_frames=10_000))
     assert max(block.shape[1] for block in blocks) <= 10_000
-    assert sum(block.shape[1] for block in blocks) == 4 * SAMPLE_RATE
+    assert sum(block.shape[1] for block in blocks) == 4 * RATE
 
 
 def test_decode_resamples_and_keeps_the_tone(tmp_path: Path) -> None:
     path = tmp_path / "tone.mp3"
-    media.write_audio(path, sine(2.0, freq=1000.0), SAMPLE_RATE)
+    media.write_audio(path, sine(2.0, freq=1000.0), RATE)
     samples, rate = media.decode(path, sample_rate=22050, mono=True)
     spectrum = np.abs(np.fft.rfft(samples[0]))
     peak_hz = np.argmax(spectrum) * rate / samples.shape[1]

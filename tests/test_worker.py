@@ -2,55 +2,39 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from beets.library import Item, Library
 
+from tests.helper import BeetsHome, start_process, stop_process, wait_for
+
 
 def test_worker_runs_a_queued_duplicate_scan(
-    beets_home: Path, library: Library, make_item: Callable[..., Item], tmp_path: Path
+    beets_home: BeetsHome, library: Library, make_item: Callable[..., Item], tmp_path: Path
 ) -> None:
     items = [make_item(freq=440.0), make_item(freq=660.0)]
-    config = beets_home / "config.yaml"
-    config.write_text(
-        f"directory: {tmp_path / 'music'}\nlibrary: {beets_home / 'library.db'}\n"
-        "plugins: [dupes]\ndupes: {fingerprint: no}\n"
-        f"beetcrate: {{queue: {{path: {tmp_path / 'queue.db'}}}}}\n"
+    beets_home.configure(
+        plugins=["dupes"],
+        dupes={"fingerprint": False},
+        beetcrate={"queue": {"path": str(tmp_path / "queue.db")}},
     )
-    env = {**os.environ, "BEETSDIR": str(beets_home)}
-    queued = subprocess.run(
-        [sys.executable, "-m", "beets", "dupes", "scan", "--queue"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert queued.returncode == 0, queued.stderr
-    assert "queued 2 items" in queued.stdout
+    queued = beets_home("dupes", "scan", "--queue")
+    assert "queued 2 items" in queued
     assert all(not library.get_item(item.id).get("audio_prescreen") for item in items)
 
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "beetcrate.cli", "worker", "-w", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A separate process: the worker runs until it is stopped.
+    worker = start_process("beetcrate", "worker", "-w", "1")
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            fresh = Library(str(beets_home / "library.db"), str(tmp_path / "music"))
-            if all(fresh.get_item(item.id).get("audio_prescreen") for item in items):
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError("the worker did not run the queued scan")
+
+        def scanned() -> bool:
+            fresh = Library(str(beets_home.library_path), str(beets_home.music))
+            try:
+                return all(fresh.get_item(item.id).get("audio_prescreen") for item in items)
+            finally:
+                fresh._close()
+
+        wait_for(scanned, timeout=90, interval=0.5, what="the worker to run the queued scan")
     finally:
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0]
+        output = stop_process(worker)
     assert "tasks of dupes" in output

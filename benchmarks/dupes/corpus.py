@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from beetcrate import media
-from tests.dupes.music import RATE, song
-from tests.dupes.tagging import add_mp3_tag_containers, retag
+from beetcrate.synth.tagging import add_mp3_tag_containers, retag
+from beetcrate.synth.tunes import RATE, tune
 
 SILENCE = np.zeros((2, RATE), np.float32)
 
@@ -79,7 +79,7 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
         # Songs come in pairs sharing key and tempo: each is the other's hard negative.
         key, bpm = 55 + (n // 2) % 7, 96.0 + 8 * ((n // 2) % 5)
         rec = f"song{n}"
-        body = song(1000 + n, seconds, key, bpm)
+        body = tune(1000 + n, seconds, key, bpm)
         master = np.concatenate([SILENCE, body, SILENCE], axis=1)
         folder = root / rec
         folder.mkdir()
@@ -109,14 +109,14 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
         extended = folder / "extended.flac"
         media.write_audio(
             extended,
-            np.concatenate([song(5000 + n, 8, key, bpm), body, song(6000 + n, 8, key, bpm)], 1),
+            np.concatenate([tune(5000 + n, 8, key, bpm), body, tune(6000 + n, 8, key, bpm)], 1),
             RATE,
         )
         files.append(File(extended, f"{rec}/extended", f"{rec}-extended", "extended"))
         negatives.append(HardNegative(rec, f"{rec}-extended", "radio edit vs extended"))
         intro = folder / "shared-intro.flac"
         media.write_audio(
-            intro, np.concatenate([body[:, : int(4 * RATE)], song(7000 + n, seconds)], 1), RATE
+            intro, np.concatenate([body[:, : int(4 * RATE)], tune(7000 + n, seconds)], 1), RATE
         )
         files.append(File(intro, f"{rec}/intro", f"{rec}-intro", "shared intro"))
         negatives.append(HardNegative(rec, f"{rec}-intro", "identical intro"))
@@ -126,7 +126,7 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
 def throughput_files(root: Path, minutes: float) -> list[Path]:
     """A few full-length files (album-track sized) for the MB/s figures."""
     root.mkdir(parents=True, exist_ok=True)
-    long = np.concatenate([song(9000 + i, 30) for i in range(int(minutes * 2))], axis=1)
+    long = np.concatenate([tune(9000 + i, 30) for i in range(int(minutes * 2))], axis=1)
     paths = []
     for suffix, bit_rate in [("flac", None), ("mp3", 320_000), ("ogg", None), ("m4a", 256_000)]:
         path = root / f"long.{suffix}"

@@ -23,9 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from beetcrate import media
+from beetcrate.synth import tones
 
 SEED = 20261122
 SAMPLE_RATE = 44100
@@ -187,9 +186,8 @@ def _write_samples(folder: Path) -> dict[tuple[str, int], Path]:
     for (suffix, *_), variant in itertools.product(FORMATS, range(SAMPLE_VARIANTS)):
         path = folder / f"tone-{variant}.{suffix}"
         if not path.exists():
-            t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
-            tone = (0.3 * np.sin(2 * np.pi * (220.0 * (variant + 1)) * t)).astype(np.float32)
-            media.write_audio(path, np.stack([tone, tone]), SAMPLE_RATE)
+            tone = tones.sine(2.0, 220.0 * (variant + 1), SAMPLE_RATE)
+            media.write_audio(path, tone, SAMPLE_RATE)
         samples[(suffix, variant)] = path
     return samples
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +19,7 @@ from beetsplug.dj.ledger import Failure, JobState
 from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 from beetsplug.dj.worker import recover
-
-BEET = str(Path(sys.executable).parent / "beet")
+from tests.helper import BeetsHome, run_beet
 
 
 def run_worker_once(dj: DjLibrary) -> None:
@@ -152,17 +149,11 @@ def test_wait_collects_results_from_a_running_consumer(
     assert [library.get_item(item.id).bpm for item in items] == [127, 172]
 
 
-def test_sidecar_and_queue_live_beside_the_library(dj: DjLibrary, beets_home: Path) -> None:
+def test_sidecar_and_queue_live_beside_the_library(dj: DjLibrary, beets_home: BeetsHome) -> None:
     from beets import config
 
-    assert sidecar_path(config) == beets_home / "beetcrate.db"
-    assert Path(huey.storage.filename) == beets_home / "beetcrate-queue.db"
-
-
-def _beet(*args: str) -> str:
-    done = subprocess.run([BEET, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    assert sidecar_path(config) == beets_home.sidecar
+    assert Path(huey.storage.filename) == beets_home.dir / "beetcrate-queue.db"
 
 
 def test_cli_analyzes_shows_json_queries_by_numeric_range_and_draws_the_waveform(
@@ -170,8 +161,8 @@ def test_cli_analyzes_shows_json_queries_by_numeric_range_and_draws_the_waveform
 ) -> None:
     add_clip("house")
     add_clip("dnb")
-    _beet("dj", "analyze", "--jobs", "2")
-    shown = json.loads(_beet("dj", "show", "--json"))
+    run_beet("dj", "analyze", "--jobs", "2")
+    shown = json.loads(run_beet("dj", "show", "--json"))
     assert {
         "path",
         "bpm",
@@ -187,10 +178,10 @@ def test_cli_analyzes_shows_json_queries_by_numeric_range_and_draws_the_waveform
         "cues",
     } <= set(shown[0])
     assert [record["key"] for record in shown] == ["A minor", "F# major"]
-    assert _beet("ls", "-f", "$title", "bpm_precise:120..130").split() == ["house"]
-    assert _beet("ls", "-f", "$title", "camelot:2B").split() == ["dnb"]
+    assert run_beet("ls", "-f", "$title", "bpm_precise:120..130").split() == ["house"]
+    assert run_beet("ls", "-f", "$title", "camelot:2B").split() == ["dnb"]
     picture = tmp_path / "house.png"
-    _beet("dj", "waveform", "title:house", "-o", str(picture))
+    run_beet("dj", "waveform", "title:house", "-o", str(picture))
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

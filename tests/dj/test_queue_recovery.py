@@ -99,6 +99,22 @@ def test_retries_exhausted_close_the_job_with_the_error(
     assert library.get_item(item.id).get("bpm_precise") is None
 
 
+class Clock:
+    """The wall clock the queue's leases read, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> object:  # everything else is the real time module
+        return getattr(time, name)
+
+
 def test_a_running_task_holds_a_lease_and_is_not_queued_twice(
     dj: DjLibrary, add_clip: Callable[..., Item], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,12 +16,21 @@ from beetcrate.queue import holds_lease, huey
 from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 from beetsplug.dj.worker import LostTaskWatch
+from tests.helper import wait_for
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -38,13 +46,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        try:
+            wait_for(lambda: _accepts(port), timeout=5, what="redis-server to listen")
+        except AssertionError:
             pytest.skip("redis-server did not start")
         yield f"redis://127.0.0.1:{port}/0"
     finally:

@@ -17,8 +17,8 @@ from beetcrate.audiohash import (
     whole_file_hash,
 )
 from beetcrate.media import MediaError
+from beetcrate.synth.tagging import FORMATS, add_mp3_tag_containers, retag
 from tests.dupes.conftest import copy
-from tests.dupes.tagging import FORMATS, add_mp3_tag_containers, retag
 
 Tone = Callable[..., Path]
 

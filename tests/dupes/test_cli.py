@@ -9,20 +9,21 @@ import pytest
 from beets.library import Item
 from beets.ui import UserError
 
+from beetcrate.synth.tunes import tune
 from beetsplug.dupes import store
-from tests.dupes.conftest import Beet
-from tests.dupes.music import song
+from tests.dupes.conftest import list_groups
+from tests.helper import BeetsHome
 
 
-def test_scan_list_json_groups_retagged_and_reencoded_copies(beet: Beet) -> None:
-    x = song(1, 8)
+def test_scan_list_json_groups_retagged_and_reencoded_copies(beet: BeetsHome) -> None:
+    x = tune(1, 8)
     flac = beet.add("a/Song.flac", x)
     retagged = beet.add("b/Other title.flac", x, title="Totally different")
     mp3 = beet.add("c/song.mp3", x, bit_rate=128_000)
-    beet.add("d/unrelated.flac", song(2, 8))
+    beet.add("d/unrelated.flac", tune(2, 8))
     out = beet("dupes", "scan")
     assert "scanned 4" in out
-    groups = beet.groups()
+    groups = list_groups(beet)
     by_kind = {g["kind"]: g for g in groups}
     assert set(by_kind) == {"exact-audio", "same-recording"}
     exact = by_kind["exact-audio"]
@@ -35,8 +36,8 @@ def test_scan_list_json_groups_retagged_and_reencoded_copies(beet: Beet) -> None
     assert set(groups[0]) == {"kind", "similarity", "canonical", "members"}
 
 
-def test_scan_stores_typed_attributes_and_acoustid_fingerprint(beet: Beet) -> None:
-    item = beet.add("song.flac", song(1, 6))
+def test_scan_stores_typed_attributes_and_acoustid_fingerprint(beet: BeetsHome) -> None:
+    item = beet.add("song.flac", tune(1, 6))
     beet("dupes", "scan")
     item = beet.lib.get_item(item.id)
     assert len(item["audio_hash"]) == 32
@@ -45,8 +46,8 @@ def test_scan_stores_typed_attributes_and_acoustid_fingerprint(beet: Beet) -> No
     assert item.acoustid_fingerprint.startswith("AQAA")
 
 
-def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: Beet) -> None:
-    item = beet.add("song.flac", song(1, 6))
+def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: BeetsHome) -> None:
+    item = beet.add("song.flac", tune(1, 6))
     beet("dupes", "scan")
     first_hash = beet.lib.get_item(item.id)["audio_hash"]
     assert "scanned 0, unchanged 1" in beet("dupes", "scan")
@@ -57,20 +58,20 @@ def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: Beet)
     assert beet.lib.get_item(item.id)["audio_hash"] == first_hash
 
 
-def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: Beet) -> None:
-    good = beet.add("good.flac", song(1, 6))
+def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: BeetsHome) -> None:
+    good = beet.add("good.flac", tune(1, 6))
     broken = []
     for name, content in [("empty.mp3", b""), ("junk.flac", b"fLaC" + b"\xff" * 40)]:
         path = beet.music / name
         path.write_bytes(content)
         broken.append(path)
-    truncated = beet.add("truncated.ogg", song(3, 6))
+    truncated = beet.add("truncated.ogg", tune(3, 6))
     data = truncated.path
     with open(data, "r+b") as f:
         f.truncate(os.path.getsize(data) // 2)
     for path in broken:
         beet.lib.add(Item(path=os.fsencode(path), title=path.stem))
-    vanished = beet.add("vanished.flac", song(4, 6))
+    vanished = beet.add("vanished.flac", tune(4, 6))
     os.unlink(vanished.path)
     out = beet("dupes", "scan")
     errors = [line for line in out.splitlines() if line.startswith("error:")]
@@ -82,8 +83,8 @@ def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: Beet) -> None
     assert beet.lib.get_item(good.id)["audio_hash"]
 
 
-def test_show_explains_the_canonical_pick(beet: Beet) -> None:
-    x = song(1, 8)
+def test_show_explains_the_canonical_pick(beet: BeetsHome) -> None:
+    x = tune(1, 8)
     beet.add("song.mp3", x, bit_rate=128_000)
     beet.add("song.flac", x)
     beet("dupes", "scan")
@@ -92,19 +93,19 @@ def test_show_explains_the_canonical_pick(beet: Beet) -> None:
     assert "lossless: FLAC (lossless) vs MP3 (lossy)" in out
 
 
-def test_show_reports_an_extended_version_as_related_not_duplicate(beet: Beet) -> None:
-    x = song(1, 8)
+def test_show_reports_an_extended_version_as_related_not_duplicate(beet: BeetsHome) -> None:
+    x = tune(1, 8)
     beet.add("radio.flac", x)
     beet.add("radio.mp3", x, bit_rate=192_000)
-    beet.add("extended.flac", np.concatenate([song(7, 8), x, song(8, 8)], axis=1))
+    beet.add("extended.flac", np.concatenate([tune(7, 8), x, tune(8, 8)], axis=1))
     beet("dupes", "scan")
-    groups = beet.groups()
+    groups = list_groups(beet)
     assert len(groups) == 1
     assert not any(p.endswith("extended.flac") for p in groups[0]["members"])
     assert "related (not a duplicate)" in beet("dupes", "show", "1")
 
 
-def test_unknown_action_and_group_are_one_line_user_errors(beet: Beet) -> None:
+def test_unknown_action_and_group_are_one_line_user_errors(beet: BeetsHome) -> None:
     with pytest.raises(UserError, match="unknown action 'frobnicate'"):
         beet("dupes", "frobnicate")
     beet("dupes", "scan")
@@ -112,23 +113,23 @@ def test_unknown_action_and_group_are_one_line_user_errors(beet: Beet) -> None:
         beet("dupes", "show", "42")
 
 
-def test_hidden_item_ids_are_the_non_canonical_exact_copies(beet: Beet) -> None:
-    x = song(1, 6)
+def test_hidden_item_ids_are_the_non_canonical_exact_copies(beet: BeetsHome) -> None:
+    x = tune(1, 6)
     a = beet.add("a.flac", x)
     b = beet.add("b.flac", x)
     beet.add("c.mp3", x, bit_rate=128_000)
     beet("dupes", "scan")
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     hidden = store.hidden_item_ids(db)
     assert len(hidden) == 1
     assert hidden <= {a.id, b.id}
 
 
-def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet: Beet) -> None:
-    beet.configure(fingerprint=False)
-    x = song(1, 6)
+def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet: BeetsHome) -> None:
+    beet.configure(dupes={"fingerprint": False})
+    x = tune(1, 6)
     a = beet.add("a.flac", x)
-    unique = beet.add("unique.flac", song(2, 6))
+    unique = beet.add("unique.flac", tune(2, 6))
     beet("dupes", "scan")
     assert not beet.lib.get_item(a.id).get("audio_hash")
     assert beet.lib.get_item(unique.id)["audio_prescreen"]
@@ -138,16 +139,16 @@ def test_without_fingerprints_only_prescreen_collisions_are_hashed_in_full(beet:
     beet("dupes", "scan")
     assert beet.lib.get_item(a.id)["audio_hash"] == beet.lib.get_item(b.id)["audio_hash"]
     assert not beet.lib.get_item(unique.id).get("audio_hash")
-    assert [g["kind"] for g in beet.groups()] == ["exact-audio"]
+    assert [g["kind"] for g in list_groups(beet)] == ["exact-audio"]
 
 
-def test_list_query_keeps_groups_with_a_matching_member_and_reads_well(beet: Beet) -> None:
-    beet.add("a.flac", song(1, 6), artist="Alpha")
-    beet.add("a.mp3", song(1, 6), bit_rate=128_000, artist="Alpha")
-    beet.add("b.flac", song(2, 6), artist="Beta")
-    beet.add("b.ogg", song(2, 6), artist="Beta")
+def test_list_query_keeps_groups_with_a_matching_member_and_reads_well(beet: BeetsHome) -> None:
+    beet.add("a.flac", tune(1, 6), artist="Alpha")
+    beet.add("a.mp3", tune(1, 6), bit_rate=128_000, artist="Alpha")
+    beet.add("b.flac", tune(2, 6), artist="Beta")
+    beet.add("b.ogg", tune(2, 6), artist="Beta")
     beet("dupes", "scan")
-    assert len(beet.groups()) == 2
+    assert len(list_groups(beet)) == 2
     out = beet("dupes", "list", "artist:Beta")
     assert "1 groups" in out
     assert "b.flac" in out and "a.flac" not in out

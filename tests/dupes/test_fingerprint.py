@@ -9,10 +9,10 @@ import pytest
 
 from beetcrate import media
 from beetcrate.media import MediaError
+from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes.fingerprint import classify, compare, fingerprint
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Relation
-from tests.dupes.music import RATE, song
 
 SILENCE = np.zeros((2, int(1.7 * RATE)), np.float32)
 
@@ -37,46 +37,46 @@ def _relation(tmp_path: Path, a: np.ndarray, b: np.ndarray, **encode: object) ->
     ids=lambda e: f"{e['suffix']}-{e.get('bit_rate', 'q')}",
 )
 def test_reencoding_is_the_same_recording(tmp_path: Path, encode: dict) -> None:
-    x = song(1, 8)
+    x = tune(1, 8)
     assert _relation(tmp_path, x, x, **encode) == Relation.SAME
 
 
 def test_resampled_copy_is_the_same_recording(tmp_path: Path) -> None:
-    x = song(1, 8)
+    x = tune(1, 8)
     assert _relation(tmp_path, x, x[:, ::2].copy(), suffix="mp3", rate=RATE // 2) == Relation.SAME
 
 
 def test_silence_added_and_gain_changed_is_the_same_recording(tmp_path: Path) -> None:
-    x = song(1, 8)
+    x = tune(1, 8)
     padded = np.concatenate([SILENCE, 0.5 * x, SILENCE[:, :1000]], axis=1)
     assert _relation(tmp_path, x, padded, suffix="mp3", bit_rate=192_000) == Relation.SAME
 
 
 def test_different_song_in_the_same_key_and_tempo_does_not_match(tmp_path: Path) -> None:
-    assert _relation(tmp_path, song(1, 8), song(2, 8), suffix="mp3") is None
+    assert _relation(tmp_path, tune(1, 8), tune(2, 8), suffix="mp3") is None
 
 
 def test_extended_version_is_related_not_the_same(tmp_path: Path) -> None:
-    radio = song(1, 8)
-    extended = np.concatenate([song(5, 6), radio, song(6, 6)], axis=1)
+    radio = tune(1, 8)
+    extended = np.concatenate([tune(5, 6), radio, tune(6, 6)], axis=1)
     assert _relation(tmp_path, radio, extended) == Relation.RELATED
 
 
 def test_songs_sharing_an_identical_intro_do_not_match(tmp_path: Path) -> None:
-    intro = song(9, 3)
-    a = np.concatenate([intro, song(10, 8)], axis=1)
-    b = np.concatenate([intro, song(11, 8)], axis=1)
+    intro = tune(9, 3)
+    a = np.concatenate([intro, tune(10, 8)], axis=1)
+    b = np.concatenate([intro, tune(11, 8)], axis=1)
     assert _relation(tmp_path, a, b) is None
 
 
 def test_fingerprint_is_chromaprint_base64_with_audible_duration(tmp_path: Path) -> None:
     path = tmp_path / "padded.flac"
-    media.write_audio(path, np.concatenate([SILENCE, song(1, 6), SILENCE], axis=1), RATE)
+    media.write_audio(path, np.concatenate([SILENCE, tune(1, 6), SILENCE], axis=1), RATE)
     fp = fingerprint(path)
     assert fp.encoded.startswith("AQAA")
     assert fp.values.dtype == np.uint32
     # 1.7 s of silence at each end is not counted.
-    assert fp.duration == pytest.approx(song(1, 6).shape[1] / RATE, abs=0.1)
+    assert fp.duration == pytest.approx(tune(1, 6).shape[1] / RATE, abs=0.1)
     assert 20 < fp.values.size < 60
 
 

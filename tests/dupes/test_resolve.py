@@ -10,25 +10,26 @@ from pathlib import Path
 import pytest
 from beets.ui import UserError
 
+from beetcrate.synth.tunes import tune
 from beetsplug.dupes import store
 from beetsplug.dupes.journal import ActionState, Plan
 from beetsplug.dupes.resolve import Resolver, move_file
-from tests.dupes.conftest import Beet
-from tests.dupes.music import song
+from tests.dupes.conftest import list_groups
+from tests.helper import BeetsHome
 
 
 @pytest.fixture
-def trio(beet: Beet) -> dict:
+def trio(beet: BeetsHome) -> dict:
     """A FLAC (canonical), its 128k MP3 with MusicBrainz ids, an unrelated song; scanned."""
-    x = song(1, 6)
+    x = tune(1, 6)
     keep = beet.add("Artist/Album/01 Song.flac", x, album="")
     extra = beet.add("Other/song.mp3", x, bit_rate=128_000, album="The Album", mb_trackid="mbid-1")
-    beet.add("Artist/Album/02 Other.flac", song(2, 6))
+    beet.add("Artist/Album/02 Other.flac", tune(2, 6))
     beet("dupes", "scan")
     return {"keep": keep, "extra": extra}
 
 
-def test_dry_run_prints_the_plan_and_changes_nothing(beet: Beet, trio: dict) -> None:
+def test_dry_run_prints_the_plan_and_changes_nothing(beet: BeetsHome, trio: dict) -> None:
     extra = trio["extra"]
     out = beet("dupes", "resolve", "1")
     trash = beet.music / ".dupes-trash" / "1" / "Other" / "song.mp3"
@@ -40,7 +41,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(beet: Beet, trio: dict) -> 
 
 
 def test_apply_keeps_canonical_fills_tags_trashes_others_keeping_relative_paths(
-    beet: Beet, trio: dict
+    beet: BeetsHome, trio: dict
 ) -> None:
     keep, extra = trio["keep"], trio["extra"]
     beet("dupes", "resolve", "1", "--apply")
@@ -51,8 +52,8 @@ def test_apply_keeps_canonical_fills_tags_trashes_others_keeping_relative_paths(
     kept = beet.lib.get_item(keep.id)
     assert kept.album == "The Album"
     assert kept.mb_trackid == "mbid-1"
-    assert beet.groups() == []
-    db = store.open_store(beet.db_path)
+    assert list_groups(beet) == []
+    db = store.open_store(beet.sidecar)
     log = db.execute("SELECT state, log FROM dupes_actions").fetchone()
     assert log[0] == "applied"
     assert "moved" in log[1]
@@ -62,16 +63,16 @@ def test_apply_keeps_canonical_fills_tags_trashes_others_keeping_relative_paths(
 
 
 def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
-    beet: Beet, trio: dict, tmp_path: Path
+    beet: BeetsHome, trio: dict, tmp_path: Path
 ) -> None:
     keep, extra = trio["keep"], trio["extra"]
     playlists = tmp_path / "playlists"
     playlists.mkdir()
     m3u = playlists / "mix.m3u"
     m3u.write_text(f"#EXTM3U\n{os.fsdecode(extra.path)}\n")
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     db["playlist_entries"].insert_all([{"playlist_id": 1, "item_id": extra.id}])
-    beet.configure(playlist_dirs=[str(playlists)])
+    beet.configure(dupes={"playlist_dirs": [str(playlists)]})
     preview = beet("dupes", "resolve", "1")
     assert f"repoint {m3u} line 2 to {os.fsdecode(keep.path)}" in preview
     assert f"repoint playlist_entries row 1: item {extra.id} -> {keep.id}" in preview
@@ -88,11 +89,11 @@ def test_apply_repoints_m3u_and_sidecar_playlists_and_undo_restores_them(
     assert restored.mb_trackid == "mbid-1"
     assert os.path.exists(restored.path)
     assert beet.lib.get_item(keep.id).album == ""
-    assert len(beet.groups()) == 1
+    assert len(list_groups(beet)) == 1
 
 
 def test_an_action_journaled_in_the_first_json_shape_still_undoes(
-    beet: Beet, trio: dict, tmp_path: Path
+    beet: BeetsHome, trio: dict, tmp_path: Path
 ) -> None:
     """Sidecars hold actions applied by earlier versions: their journal must stay readable."""
     keep, extra = trio["keep"], trio["extra"]
@@ -132,13 +133,13 @@ def test_an_action_journaled_in_the_first_json_shape_still_undoes(
     assert [r["item_id"] for r in db["playlist_entries"].rows] == [extra.id]
 
 
-def test_undo_with_nothing_applied_is_a_user_error(beet: Beet, trio: dict) -> None:
+def test_undo_with_nothing_applied_is_a_user_error(beet: BeetsHome, trio: dict) -> None:
     with pytest.raises(UserError, match="no applied action"):
         beet("dupes", "undo")
 
 
 def test_purge_asks_and_deletes_only_with_confirmation(
-    beet: Beet, trio: dict, monkeypatch: pytest.MonkeyPatch
+    beet: BeetsHome, trio: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     beet("dupes", "resolve", "--all", "--apply")
     trashed = beet.music / ".dupes-trash" / "1" / "Other" / "song.mp3"
@@ -151,8 +152,8 @@ def test_purge_asks_and_deletes_only_with_confirmation(
         beet("dupes", "undo")
 
 
-def test_file_vanished_since_scan_is_skipped_with_a_message(beet: Beet) -> None:
-    x = song(1, 6)
+def test_file_vanished_since_scan_is_skipped_with_a_message(beet: BeetsHome) -> None:
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     gone = beet.add("gone.mp3", x, bit_rate=128_000)
     other = beet.add("other.ogg", x)
@@ -164,13 +165,13 @@ def test_file_vanished_since_scan_is_skipped_with_a_message(beet: Beet) -> None:
     assert beet.lib.get_item(gone.id) is not None
 
 
-def test_trash_on_another_filesystem_copies_then_removes(beet: Beet, trio: dict) -> None:
+def test_trash_on_another_filesystem_copies_then_removes(beet: BeetsHome, trio: dict) -> None:
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(beet.music).st_dev:
         pytest.skip("no second filesystem at /dev/shm")
     trash = shm / f"dupes-trash-{os.getpid()}-{id(trio)}"
     try:
-        beet.configure(trash=str(trash))
+        beet.configure(dupes={"trash": str(trash)})
         beet("dupes", "resolve", "1", "--apply")
         assert (trash / "1" / "Other" / "song.mp3").exists()
         assert not os.path.exists(trio["extra"].path)
@@ -180,8 +181,8 @@ def test_trash_on_another_filesystem_copies_then_removes(beet: Beet, trio: dict)
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def test_failure_mid_group_moves_everything_back_and_a_rerun_succeeds(beet: Beet) -> None:
-    x = song(1, 6)
+def test_failure_mid_group_moves_everything_back_and_a_rerun_succeeds(beet: BeetsHome) -> None:
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     first = beet.add("a/copy.mp3", x, bit_rate=128_000)
     second = beet.add("b/copy.ogg", x)
@@ -194,7 +195,7 @@ def test_failure_mid_group_moves_everything_back_and_a_rerun_succeeds(beet: Beet
         beet("dupes", "resolve", "1", "--apply")
     assert os.path.exists(first.path) and os.path.exists(second.path)
     assert beet.lib.get_item(first.id) and beet.lib.get_item(second.id)
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     assert db.execute("SELECT state FROM dupes_actions").fetchone()[0] == "rolled back"
     obstacle.unlink()
     beet("dupes", "resolve", "1", "--apply")
@@ -202,9 +203,9 @@ def test_failure_mid_group_moves_everything_back_and_a_rerun_succeeds(beet: Beet
     assert beet.lib.get_item(second.id) is None
 
 
-def _crashed_after_first_move(beet: Beet) -> tuple[Resolver, Plan, int]:
+def _crashed_after_first_move(beet: BeetsHome) -> tuple[Resolver, Plan, int]:
     """Leave the journal as a process killed right after moving the first file would."""
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     resolver = Resolver(beet.lib, db, beet.music / ".dupes-trash")
     group = store.load_groups(db)[0]
     with db.conn:
@@ -220,8 +221,8 @@ def _crashed_after_first_move(beet: Beet) -> tuple[Resolver, Plan, int]:
     return resolver, plan, action_id
 
 
-def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: Beet) -> None:
-    x = song(1, 6)
+def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: BeetsHome) -> None:
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     beet.add("a/copy.mp3", x, bit_rate=128_000)
     beet.add("b/copy.ogg", x)
@@ -230,7 +231,7 @@ def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: Beet) -> None:
     assert not os.path.exists(plan.moves[0].source)
     beet("dupes", "resolve", "1")  # a dry run recovers nothing: it touches nothing
     beet("dupes", "resolve", "1", "--apply")
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     states = dict(db.execute("SELECT id, state FROM dupes_actions").fetchall())
     assert states[action_id] == "rolled back"
     assert "applied" in states.values()
@@ -240,16 +241,16 @@ def test_crash_mid_resolve_is_rolled_back_by_the_next_run(beet: Beet) -> None:
 
 
 def test_crash_after_beets_commit_is_finished_by_the_next_run_and_can_be_undone(
-    beet: Beet,
+    beet: BeetsHome,
 ) -> None:
-    x = song(1, 6)
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     beet.add("a/copy.mp3", x, bit_rate=128_000)
     beet("dupes", "scan")
     _, plan, action_id = _crashed_after_first_move(beet)
     beet.lib.get_item(plan.moves[0].item_id).remove()  # beets had committed the removal
     beet("dupes", "resolve", "--all", "--apply")
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     assert db.execute("SELECT state FROM dupes_actions WHERE id = ?", (action_id,)).fetchone() == (
         "applied",
     )
@@ -258,8 +259,8 @@ def test_crash_after_beets_commit_is_finished_by_the_next_run_and_can_be_undone(
     assert beet.lib.get_item(plan.moves[0].item_id) is not None
 
 
-def test_undo_recreates_an_album_emptied_by_the_resolution(beet: Beet) -> None:
-    x = song(1, 6)
+def test_undo_recreates_an_album_emptied_by_the_resolution(beet: BeetsHome) -> None:
+    x = tune(1, 6)
     beet.add("keep.flac", x)
     copy = beet.add("Copies/copy.mp3", x, bit_rate=128_000)
     album = beet.lib.add_album([copy])

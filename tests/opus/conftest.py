@@ -5,21 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from beetcrate import media
-from tests.conftest import SAMPLE_RATE, sine
-
-
-def music(seconds: float, seed: int = 0) -> np.ndarray:
-    """Stereo chords with a little noise: dense enough that VBR encoders use their bitrate."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    tone = sum(0.1 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6, 1760.0))
-    left = tone + 0.05 * rng.standard_normal(t.size)
-    right = tone + 0.05 * rng.standard_normal(t.size)
-    return np.stack([left, right]).astype(np.float32)
+from beetcrate.synth.tones import RATE, noisy_chord, sine
+from tests.helper import BeetsHome
 
 
 def decoded(data_or_path: bytes | Path, tmp_path: Path, suffix: str = "opus") -> dict:
@@ -47,7 +37,7 @@ def decoded(data_or_path: bytes | Path, tmp_path: Path, suffix: str = "opus") ->
 @pytest.fixture
 def flac(tmp_path: Path) -> Path:
     path = tmp_path / "source.flac"
-    media.write_audio(path, music(6.0), SAMPLE_RATE)
+    media.write_audio(path, noisy_chord(6.0), RATE)
     return path
 
 
@@ -78,48 +68,22 @@ def mirror_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def beet(library, mirror_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    """Run ``beet opus …`` on the test library with the plugin loaded; returns the output.
-
-    The configuration is set in memory, as beets' own plugin tests do: the global ``config``
-    may have been read before this test's BEETSDIR existed.
-    """
-    import beets
-    import beets.plugins
-
-    from beetsplug.opus import OpusPlugin
-
-    beets.config.clear()
-    beets.config.read(user=False, defaults=True)
-    beets.config.set(
-        {
-            "library": str(library.path),
-            "directory": library.directory.decode(),
-            "opus": {"directory": str(mirror_dir), "bitrate": 96},
-            "beetcrate": {"queue": {"path": str(tmp_path / "queue.db")}},
-        }
+def beet(beets_home: BeetsHome, mirror_dir: Path, tmp_path: Path) -> BeetsHome:
+    """The test's beets home with the opus plugin: a mirror in ``mirror_dir`` at 96 kbps and a
+    queue of its own; ``beet("opus", "sync")`` runs the command as the command line does."""
+    beets_home.configure(
+        plugins=["opus"],
+        opus={"directory": str(mirror_dir), "bitrate": 96},
+        beetcrate={"queue": {"path": str(tmp_path / "queue.db")}},
     )
-    command = OpusPlugin().commands()[0]
-
-    def run(name: str, *args: str) -> str:
-        assert name == "opus"
-        capsys.readouterr()
-        options, rest = command.parser.parse_args(list(args))
-        command.func(library, options, rest)
-        return capsys.readouterr().out
-
-    yield run
-    beets.plugins.BeetsPlugin.listeners.clear()
-    beets.plugins.BeetsPlugin._raw_listeners.clear()
-    beets.config.clear()
-    beets.config.read(user=False, defaults=True)
+    return beets_home
 
 
 @pytest.fixture(scope="session")
 def served_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("served-audio")
-    media.write_audio(folder / "song.flac", music(6.0), SAMPLE_RATE)
-    media.write_audio(folder / "lossy.mp3", music(4.0), SAMPLE_RATE, bit_rate=128_000)
+    media.write_audio(folder / "song.flac", noisy_chord(6.0), RATE)
+    media.write_audio(folder / "lossy.mp3", noisy_chord(4.0), RATE, bit_rate=128_000)
     return folder
 
 
@@ -127,10 +91,7 @@ def served_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(tmp_path: Path, served_audio: Path, long_source: Path):
     """A beets library served by the real Flask app: a 6 s FLAC, a 128k MP3, a broken file, a
     truncated one and a five-minute track. Returns (app, items by name, settings)."""
-    import shutil
     from dataclasses import replace
-
-    from beets.library import Item, Library
 
     from beetcrate import sidecar
     from beetcrate.settings import Settings
@@ -138,31 +99,28 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
     from subsonic.app import create_app
     from subsonic.store import Users, load_key
 
-    music_dir = tmp_path / "music"
-    music_dir.mkdir()
-    lib = Library(str(tmp_path / "library.db"), str(music_dir))
+    home = BeetsHome(tmp_path)
     items = {}
     for name in ("song.flac", "lossy.mp3"):
-        shutil.copyfile(served_audio / name, music_dir / name)
-        items[Path(name).stem] = Item.from_path(str(music_dir / name))
-    broken = music_dir / "broken.flac"
+        items[Path(name).stem] = home.add_file(served_audio / name, name)
+    broken = tmp_path / "broken.flac"
     broken.write_bytes(b"fLaC" + b"\0" * 4000)
-    items["broken"] = Item(path=str(broken), title="broken", length=5.0, bitrate=900_000)
+    items["broken"] = home.add_file(broken, "broken.flac", length=5.0, bitrate=900_000)
+    truncated = tmp_path / "truncated.flac"
     whole = (served_audio / "song.flac").read_bytes()
-    (music_dir / "truncated.flac").write_bytes(whole[: len(whole) // 2])
-    items["truncated"] = Item.from_path(str(music_dir / "truncated.flac"))
-    shutil.copyfile(long_source, music_dir / "long.mp3")
-    items["long"] = Item.from_path(str(music_dir / "long.mp3"))
+    truncated.write_bytes(whole[: len(whole) // 2])
+    items["truncated"] = home.add_file(truncated, "truncated.flac")
+    items["long"] = home.add_file(long_source, "long.mp3")
     for name, item in items.items():
         item.update({"title": name, "artist": "Artist", "album": "Album"})
-        lib.add(item)
-    lib._close()
+        item.store()
+    home.close()
 
     settings = Settings(
-        beets_library=tmp_path / "library.db",
-        music_directory=music_dir,
-        db=tmp_path / "beetcrate.db",
-        secret_key_file=tmp_path / "beetcrate.key",
+        beets_library=home.library_path,
+        music_directory=home.music,
+        db=home.sidecar,
+        secret_key_file=home.dir / "beetcrate.key",
         cache_dir=tmp_path / "cache",
         refresh_interval=0.0,
         transcode=replace(TranscodeConfig.defaults(), max_encoders=4, max_encoders_per_user=2),

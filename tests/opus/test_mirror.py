@@ -20,11 +20,11 @@ from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetcrate.queue import huey, open_queue
 from beetcrate.settings import QueueSettings
+from beetcrate.synth.tones import RATE, sine
 from beetsplug.opus.config import MirrorConfig
 from beetsplug.opus.mirror import Result
 from beetsplug.opus.plan import sources
 from beetsplug.opus.state import MirrorFile, MirrorState, servable
-from tests.conftest import SAMPLE_RATE, sine
 from tests.opus.conftest import decoded
 
 
@@ -164,7 +164,7 @@ def test_audio_change_reencodes(beet, album_and_single, mirror_dir: Path) -> Non
     beet("opus", "sync", "--jobs", "1")
     target = mirror_dir / "Artist/Blue (2020)/02 - Two.opus"
     audio_before = audio_hash(target)
-    media.write_audio(second.path.decode(), sine(3.0, 880.0), SAMPLE_RATE)
+    media.write_audio(second.path.decode(), sine(3.0, 880.0), RATE)
     second.write()
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
     assert audio_hash(target) != audio_before
@@ -200,10 +200,10 @@ def test_partial_sync_by_query_deletes_nothing(beet, album_and_single, mirror_di
 
 
 def test_changing_the_bitrate_is_refused_unless_rebuilding(
-    beet, beets_home: Path, album_and_single, mirror_dir: Path, tmp_path: Path
+    beet, album_and_single, mirror_dir: Path, tmp_path: Path
 ) -> None:
     beet("opus", "sync", "--jobs", "2")
-    beets.config["opus"]["bitrate"] = 48
+    beet.configure(opus={"bitrate": 48})
     with pytest.raises(ui.UserError, match=r"encoded at 96 kbps.*--rebuild"):
         beet("opus", "sync", "--jobs", "2")
     assert "3 encoded" in beet("opus", "sync", "--jobs", "2", "--rebuild")
@@ -213,7 +213,7 @@ def test_changing_the_bitrate_is_refused_unless_rebuilding(
 
 
 def test_bad_sources_fail_with_a_reason_are_retried_then_given_up(
-    beet, beets_home: Path, make_item, mirror_dir: Path
+    beet, make_item, mirror_dir: Path
 ) -> None:
     good = make_item(title="Good")
     broken = make_item(title="Broken")
@@ -288,10 +288,9 @@ def test_sync_wait_shows_progress_until_a_worker_is_done(
     assert "3 of 3 items mirrored (100.0%)" in beet("opus", "status")
 
 
-def test_import_hook_queues_new_items_when_auto(
-    beet, beets_home: Path, library: Library, make_item
-) -> None:
-    beets.config["opus"]["auto"] = True
+def test_import_hook_queues_new_items_when_auto(beet, library: Library, make_item) -> None:
+    beet.configure(opus={"auto": True})
+    beet.load_plugins()
     item = make_item(title="Fresh")
     beets.plugins.send("item_imported", lib=library, item=item)
     beets.plugins.send("import", lib=library, paths=[item.path])
@@ -303,11 +302,11 @@ def test_import_hook_queues_new_items_when_auto(
 
 
 def test_servable_only_while_the_source_is_unchanged(
-    beet, album_and_single, beets_home: Path, mirror_dir: Path
+    beet, album_and_single, mirror_dir: Path
 ) -> None:
     first, _, _ = album_and_single
     beet("opus", "sync", "--jobs", "1")
-    state = MirrorState(beets_home / "beetcrate.db")
+    state = MirrorState(beet.sidecar)
     source = Path(first.path.decode())
     assert servable(state, first.id, source) == MirrorFile(
         mirror_dir / "Artist/Blue (2020)/01 - One.opus", 96
@@ -334,7 +333,7 @@ def test_the_server_imports_the_state_without_the_plugin() -> None:
 
 
 def test_a_mirror_needs_a_directory(beet) -> None:
-    beets.config["opus"]["directory"] = ""
+    beet.configure(opus={"directory": ""})
     with pytest.raises(ui.UserError, match=r"set opus\.directory"):
         beet("opus", "sync")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from beetsplug.opus import sync
 from beetsplug.opus.config import MirrorConfig
 from beetsplug.opus.plan import plan
 from beetsplug.opus.state import MirrorState
+from tests.helper import wait_for
 from tests.opus.conftest import decoded
 
 AUTH = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "pytest"}
@@ -35,14 +35,7 @@ def transcoder(app):
     return app.extensions["beetcrate"].transcoding.transcoder
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
-def test_opus_at_the_requested_bitrate(served, tmp_path: Path) -> None:
+def test_opus_is_streamed_at_the_requested_bitrate(served, tmp_path: Path) -> None:
     app, items, _ = served
     response = get(app, items["song"], format="opus", maxBitRate="96")
     assert response.status_code == 200 and response.mimetype == "audio/ogg"

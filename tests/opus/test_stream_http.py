@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from beets.library import Item, Library
 
+from tests.helper import wait_for
 from tests.opus.conftest import decoded
 from tests.subsonic.server import HttpApi, RunningServer, running_server
 
@@ -35,10 +35,12 @@ def long_song(server: RunningServer, long_source: Path) -> str:
     lib._close()
     song_id = f"tr-{item.id}"
     http = HttpApi(server.url)
-    deadline = time.monotonic() + 20
-    while http.get("getSong", id=song_id, f="json").json()["subsonic-response"]["status"] != "ok":
-        assert time.monotonic() < deadline, "the server never picked up the new item"
-        time.sleep(0.2)
+
+    def served() -> bool:
+        answer = http.get("getSong", id=song_id, f="json").json()
+        return answer["subsonic-response"]["status"] == "ok"
+
+    wait_for(served, timeout=20, interval=0.2, what="the server to pick up the new item")
     return song_id
 
 
@@ -69,9 +71,10 @@ def test_hanging_up_stops_the_encoder_in_the_server(server: RunningServer, long_
         assert next(r.iter_content(4096)).startswith(b"OggS")
         assert list((transcodes(server) / "tmp").iterdir())  # an encoder is at work
     # Five minutes of audio take seconds to encode; a stopped encoder leaves nothing behind.
-    deadline = time.monotonic() + 3
-    while list((transcodes(server) / "tmp").iterdir()):
-        assert time.monotonic() < deadline, "the encoder kept running after the client left"
-        time.sleep(0.05)
+    wait_for(
+        lambda: not list((transcodes(server) / "tmp").iterdir()),
+        timeout=3,
+        what="the encoder to stop after the client left",
+    )
     assert set(transcodes(server).iterdir()) == cached_before  # and nothing half-made cached
     assert "Traceback" not in server.log()

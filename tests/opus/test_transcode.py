@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from beetcrate.transcode import (
     estimate_length,
     fit_to_length,
 )
+from tests.helper import BeetsHome, wait_for
 from tests.opus.conftest import BROKEN, decoded
 
 OPUS = Profile("opus", 128)
@@ -30,20 +30,10 @@ def make_config(**overrides: object) -> TranscodeConfig:
     return TranscodeConfig(**values)
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
-def test_config_is_read_from_the_opus_stream_section(beets_home: Path) -> None:
+def test_config_is_read_from_the_opus_stream_section(beets_home: BeetsHome) -> None:
     from beetcrate.settings import read_beets_config
 
-    (beets_home / "config.yaml").write_text(
-        (beets_home / "config.yaml").read_text()
-        + "opus:\n  stream:\n    format: mp3\n    user_max_bitrate: {alice: 64}\n"
-    )
+    beets_home.configure(opus={"stream": {"format": "mp3", "user_max_bitrate": {"alice": 64}}})
     config = TranscodeConfig.from_beets(read_beets_config())
     assert config.default == "mp3"
     assert config.profiles["opus"] == Profile("opus", 128)
@@ -77,13 +67,26 @@ def test_choose_caps_the_bitrate_by_request_and_user(
     assert got == expected
 
 
+def _until_the_clock_passes_every_mtime_in(directory: Path) -> None:
+    """Recency in the cache is a file's mtime, and the file system's clock moves in steps: wait
+    until a file touched now would be newer than every file in ``directory``."""
+    newest = max(path.stat().st_mtime_ns for path in directory.rglob("*") if path.is_file())
+    probe = directory.parent / "clock-probe"
+
+    def touched_later() -> bool:
+        probe.touch()
+        return probe.stat().st_mtime_ns > newest
+
+    wait_for(touched_later, timeout=2.0, interval=0.001, what="the file system clock to move")
+
+
 def test_cache_evicts_least_recently_used_past_its_size(tmp_path: Path) -> None:
     cache = TranscodeCache(tmp_path / "cache", max_bytes=2500)
-    for n, key in enumerate(["a", "b", "c"]):
+    for key in ["a", "b", "c"]:
         temp = cache.temp_path(key, "opus")
         temp.write_bytes(b"x" * 1000)
         cache.put(temp, key, "opus")
-        time.sleep(0.01 * (n + 1))
+        _until_the_clock_passes_every_mtime_in(tmp_path / "cache")
         if key == "b":
             assert cache.get("a", "opus") is not None  # a is now more recent than b
     assert cache.get("b", "opus") is None

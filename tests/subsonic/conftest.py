@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from beets.library import Item, Library
+from beets.library import Item
 from mutagen.id3 import APIC, ID3
 from PIL import Image
 
-from beetcrate import media, sidecar
+from beetcrate import sidecar
 from beetcrate.settings import Settings
+from beetcrate.synth.tones import sine
 from subsonic.app import create_app
 from subsonic.store import Users, load_key
-from tests.conftest import SAMPLE_RATE, sine
+from tests.helper import BeetsHome
 from tests.subsonic import spec
 
 ADMIN, ADMIN_PASSWORD = "alice", "open sesame"
@@ -37,35 +38,33 @@ def png_bytes(colour: tuple[int, int, int], size: int = 600) -> bytes:
 
 @dataclass
 class MusicLibrary:
-    root: Path
+    """The served library: its beets home (``config.yaml`` with a ``beetcrate:`` section), the
+    server's settings, and its items and album ids by short names (blue1, double1, ghost…)."""
+
+    home: BeetsHome
     settings: Settings
     items: dict[str, Item]
     albums: dict[str, int]
 
 
-def _add(lib: Library, folder: Path, name: str, suffix: str, freq: float, **fields) -> Item:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.{suffix}"
-    media.write_audio(path, sine(1.0, freq), SAMPLE_RATE)
-    item = Item.from_path(str(path))
-    item.update(fields)
-    item.write()
-    return item
+def _add(home: BeetsHome, folder: str, name: str, freq: float, **fields) -> Item:
+    """A one-second tone ``folder/name`` at ``freq`` Hz, tagged with ``fields`` and added."""
+    return home.add(f"{folder}/{name}", sine(1.0, freq), **fields)
 
 
 def build_library(root: Path) -> MusicLibrary:
-    music = root / "music"
-    lib = Library(str(root / "library.db"), str(music))
+    """Build the library under ``root`` through the beets API, and its users."""
+    home = BeetsHome(root)
+    lib = home.lib
     items: dict[str, Item] = {}
     albums: dict[str, int] = {}
 
-    blue = music / "The Testers" / "Blue Album (2001)"
+    blue = "The Testers/Blue Album (2001)"
     tracks = [
         _add(
-            lib,
+            home,
             blue,
-            f"0{n} - Blue {n}",
-            "flac",
+            f"0{n} - Blue {n}.flac",
             220.0 * n,
             title=f"Blue Song {n}",
             artist="The Testers",
@@ -77,21 +76,20 @@ def build_library(root: Path) -> MusicLibrary:
         )
         for n in (1, 2, 3)
     ]
-    (blue / "cover.png").write_bytes(png_bytes((20, 40, 200)))
+    (home.music / blue / "cover.png").write_bytes(png_bytes((20, 40, 200)))
     album = lib.add_album(tracks)
     albums["blue"] = album.id
     items.update({f"blue{n}": item for n, item in enumerate(tracks, start=1)})
 
-    double = music / "Zeta Band" / "Double Trouble (2010)"
+    double = "Zeta Band/Double Trouble (2010)"
     tracks = []
     for disc in (1, 2):
         for track in (1, 2):
             tracks.append(
                 _add(
-                    lib,
+                    home,
                     double,
-                    f"{disc}-0{track}",
-                    "mp3",
+                    f"{disc}-0{track}.mp3",
                     300.0 + 50 * track,
                     title=f"Disc {disc} Track {track}",
                     artist="Zeta Band",
@@ -111,13 +109,12 @@ def build_library(root: Path) -> MusicLibrary:
     albums["double"] = lib.add_album(tracks).id
     items["double1"] = tracks[0]
 
-    hits = music / "Compilations" / "Summer Hits"
+    hits = "Compilations/Summer Hits"
     tracks = [
         _add(
-            lib,
+            home,
             hits,
-            f"0{n}",
-            "opus",
+            f"0{n}.opus",
             500.0 + n,
             title=f"Hit {n}",
             artist=artist,
@@ -132,13 +129,12 @@ def build_library(root: Path) -> MusicLibrary:
     ]
     albums["hits"] = lib.add_album(tracks).id
 
-    broken = music / "Broken" / "Broken Art"
+    broken = "Broken/Broken Art"
     tracks = [
         _add(
-            lib,
+            home,
             broken,
-            "01",
-            "flac",
+            "01.flac",
             640.0,
             title="Cracked",
             artist="Broken",
@@ -147,42 +143,46 @@ def build_library(root: Path) -> MusicLibrary:
             track=1,
         )
     ]
-    (broken / "cover.jpg").write_bytes(b"\xff\xd8\xff this is not really a jpeg")
+    (home.music / broken / "cover.jpg").write_bytes(b"\xff\xd8\xff this is not really a jpeg")
     albums["broken"] = lib.add_album(tracks).id
 
-    singles = music / "Élodie"
+    singles = "Élodie"
     for n in (1, 2):
-        item = _add(
-            lib,
+        items[f"single{n}"] = _add(
+            home,
             singles,
-            f"single {n}",
-            "ogg",
+            f"single {n}.ogg",
             700.0 + n,
             title=f"Chanson {n}",
             artist="Élodie",
             year=1999,
             genres=["Jazz"],
         )
-        lib.add(item)
-        items[f"single{n}"] = item
-    ghost = _add(lib, singles, "ghost", "ogg", 800.0, title="Ghost Track", artist="Élodie")
-    lib.add(ghost)
+    ghost = _add(home, singles, "ghost.ogg", 800.0, title="Ghost Track", artist="Élodie")
     Path(ghost.path.decode()).unlink()
     items["ghost"] = ghost
-    lib._close()
+    home.close()
 
     settings = Settings(
-        beets_library=root / "library.db",
-        music_directory=music,
-        db=root / "beetcrate.db",
-        secret_key_file=root / "beetcrate.key",
-        cache_dir=root / "cache",
+        beets_library=home.library_path,
+        music_directory=home.music,
+        db=home.sidecar,
+        secret_key_file=home.dir / "beetcrate.key",
+        cache_dir=home.dir / "cache",
         refresh_interval=0.0,
+    )
+    # The configuration a user serves this library with (``beetcrate -c CONFIG serve``).
+    home.configure(
+        beetcrate={
+            "db": str(settings.db),
+            "secret_key_file": str(settings.secret_key_file),
+            "cache_dir": str(settings.cache_dir),
+        }
     )
     users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
     users.add(ADMIN, ADMIN_PASSWORD, admin=True)
     users.add(LISTENER, LISTENER_PASSWORD)
-    return MusicLibrary(root=root, settings=settings, items=items, albums=albums)
+    return MusicLibrary(home=home, settings=settings, items=items, albums=albums)
 
 
 @pytest.fixture(scope="session")
@@ -214,9 +214,19 @@ class Api:
         token = hashlib.md5((self.password + salt).encode()).hexdigest()
         return {"u": self.user, "t": token, "s": salt, "v": "1.16.1", "c": "pytest"}
 
-    def get(self, method: str, auth: bool = True, **params):
+    def get(self, method: str, auth: bool = True, headers=None, **params):
+        return self.request("GET", method, auth, headers, **params)
+
+    def request(self, http_method: str, method: str, auth: bool = True, headers=None, **params):
+        """The whole answer, read and closed (files the server sends are closed with it)."""
         query = {**(self.credentials() if auth else {}), **params}
-        return self.client.get(f"/rest/{method}", query_string=query)
+        return self.client.open(
+            f"/rest/{method}",
+            method=http_method,
+            query_string=query,
+            headers=headers,
+            buffered=True,
+        )
 
     def _both(self, method: str, auth: bool, params: dict) -> dict:
         xml = self.get(method, auth=auth, **params)

@@ -1,7 +1,7 @@
 """beetcrate under real gunicorn, started the way a user starts it, for the integration tests.
 
-``running_server`` writes a beets configuration for a library from ``build_library``, starts
-``python -m beetcrate.cli -c CONFIG serve --bind 127.0.0.1:PORT`` as a subprocess with its
+``running_server`` builds a library with ``build_library`` (its beets home holds the config),
+starts ``beetcrate -c CONFIG serve --bind 127.0.0.1:PORT`` in a process of its own with its
 stdout and stderr (the access log and the error log) captured in a file, waits until ``ping``
 answers, and stops gunicorn when the block ends, also when the tests failed.
 ``HttpApi`` talks to it over HTTP with ``requests`` and checks answers against the spec.
@@ -10,13 +10,9 @@ answers, and stops gunicorn when the block ends, also when the tests failed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,10 +21,10 @@ from typing import Any
 
 import requests
 
+from tests.helper import run_process, start_process, stop_process, wait_for
 from tests.subsonic import spec
 from tests.subsonic.conftest import ADMIN, ADMIN_PASSWORD, MusicLibrary, build_library
 
-REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
@@ -40,31 +36,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_beets_config(library: MusicLibrary, path: Path) -> Path:
-    """A beets config as a user writes it: beets' own keys plus a ``beetcrate:`` section."""
-    settings = library.settings
-    path.write_text(
-        f"directory: {json.dumps(str(settings.music_directory))}\n"
-        f"library: {json.dumps(str(settings.beets_library))}\n"
-        "plugins: []\n"
-        "beetcrate:\n"
-        f"  db: {json.dumps(str(settings.db))}\n"
-        f"  secret_key_file: {json.dumps(str(settings.secret_key_file))}\n"
-        f"  cache_dir: {json.dumps(str(settings.cache_dir))}\n"
-    )
-    return path
-
-
 @dataclass
 class RunningServer:
     """A gunicorn serving ``library`` at ``url``; ``log`` holds everything it printed."""
 
     library: MusicLibrary
-    config: Path
     port: int
     log_file: Path
     env: dict[str, str]
     process: subprocess.Popen
+
+    @property
+    def config(self) -> Path:
+        """The beets configuration it serves (``beetcrate -c CONFIG serve``)."""
+        return self.library.home.config_file
 
     @property
     def url(self) -> str:
@@ -75,52 +60,23 @@ class RunningServer:
 
     def cli(self, *args: str) -> str:
         """Run a ``beetcrate -c CONFIG …`` command against the served library; its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", "beetcrate.cli", "-c", str(self.config), *args],
-            env=self.env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return run_process("beetcrate", "-c", str(self.config), *args, env=self.env).stdout
 
 
-def _wait_for_ping(server: RunningServer) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    api = HttpApi(server.url)
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if api.get("ping", f="json").json()["subsonic-response"]["status"] == "ok":
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer ping in {STARTUP_TIMEOUT}s:\n{server.log()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM is gunicorn's graceful shutdown; its workers are in its own process group, so
-    if the master hangs, that group (and nothing else) is killed."""
-    if process.poll() is not None:
-        return
-    process.terminate()
+def _answers_ping(server: RunningServer) -> bool:
+    if server.process.poll() is not None:
+        raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
     try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
+        answer = HttpApi(server.url).get("ping", f="json").json()
+    except requests.ConnectionError:
+        return False
+    return answer["subsonic-response"]["status"] == "ok"
 
 
 @contextmanager
 def running_server(root: Path) -> Iterator[RunningServer]:
-    (root / "library").mkdir()
+    """Build a library under ``root`` and serve it with gunicorn until the block ends."""
     library = build_library(root / "library")
-    config = write_beets_config(library, root / "config.yaml")
     # An empty BEETSDIR: the developer's own beets configuration must not leak into the test.
     beetsdir = root / "beetsdir"
     beetsdir.mkdir()
@@ -129,29 +85,29 @@ def running_server(root: Path) -> Iterator[RunningServer]:
     port = free_port()
     log_file = root / "gunicorn.log"
     with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "beetcrate.cli",
-                "-c",
-                str(config),
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=REPO,
+        process = start_process(
+            "beetcrate",
+            "-c",
+            str(library.home.config_file),
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
             env=env,
             stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-    server = RunningServer(library, config, port, log_file, env, process)
+    server = RunningServer(library, port, log_file, env, process)
     try:
-        _wait_for_ping(server)
+        wait_for(
+            lambda: _answers_ping(server),
+            timeout=STARTUP_TIMEOUT,
+            interval=0.1,
+            what=lambda: f"gunicorn to answer ping:\n{server.log()}",
+        )
         yield server
     finally:
-        _stop(process)
+        # SIGTERM is gunicorn's graceful shutdown; the session (gunicorn and its workers) is
+        # killed if the master hangs.
+        stop_process(process, timeout=STOP_TIMEOUT)
 
 
 class HttpApi:

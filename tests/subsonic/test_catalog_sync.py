@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,21 +13,13 @@ from beets.library import Item, Library
 from beetcrate import sidecar
 from beetsplug.dupes.store import hidden_item_ids
 from subsonic.app import create_app
+from tests.helper import run_beet, wait_for
 from tests.subsonic.conftest import Api, MusicLibrary
 
 
 def _beets(music_library: MusicLibrary) -> Library:
     settings = music_library.settings
     return Library(str(settings.beets_library), str(settings.music_directory))
-
-
-def _wait_for(api: Api, predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("the server did not pick up the change")
 
 
 def _song_ids(api: Api) -> set[str]:
@@ -48,9 +38,9 @@ def test_retag_add_and_remove_in_beets_show_up_while_serving(own_library: MusicL
     item = lib.get_item(own_library.items["blue1"].id)
     item.title = "Retitled In Beets"
     item.store()
-    _wait_for(api, lambda: "Retitled In Beets" in _song_titles(api))
+    wait_for(lambda: "Retitled In Beets" in _song_titles(api), what="the retitled song")
     lib.get_item(own_library.items["single2"].id).remove()
-    _wait_for(api, lambda: "Chanson 2" not in _song_titles(api))
+    wait_for(lambda: "Chanson 2" not in _song_titles(api), what="the removed song to go")
     assert api.ok("search3", query="retitled")["searchResult3"]["song"][0]["title"] == (
         "Retitled In Beets"
     )
@@ -117,7 +107,8 @@ def test_last_modified_moves_only_when_the_catalog_changed(own_library: MusicLib
     item = lib.get_item(own_library.items["blue3"].id)
     item.title = "Changed"
     item.store()
-    time.sleep(0.01)
+    # lastModified is the sync's time in milliseconds: let the clock pass the first one.
+    wait_for(lambda: int(time.time() * 1000) > first, interval=0.001, what="the clock to move")
     catalog.sync()
     assert api.ok("getIndexes")["indexes"]["lastModified"] > first
     lib._close()
@@ -136,18 +127,9 @@ def test_hide_duplicates_leaves_exact_copies_out_of_browsing_and_search(
     duplicate.write()
     lib.add(duplicate)
     lib._close()
-    config = own_library.root / "config.yaml"
-    config.write_text(
-        f"directory: {settings.music_directory}\nlibrary: {settings.beets_library}\n"
-        f"plugins: [dupes]\ndupes: {{fingerprint: no}}\nbeetcrate: {{db: {settings.db}}}\n"
-    )
-    scan = subprocess.run(
-        [sys.executable, "-m", "beets", "-c", str(config), "dupes", "scan"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert scan.returncode == 0, scan.stderr
+    home = own_library.home
+    home.configure(plugins=["dupes"], dupes={"fingerprint": False})
+    run_beet("-c", str(home.config_file), "dupes", "scan")
 
     # One server at a time: both share the sidecar, and each would re-sync it its own way.
     settings = replace(settings, refresh_interval=3600)

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from analysis.waveform import unpack
 from subsonic.app import create_app
+from tests.helper import run_beet
 from tests.subsonic.conftest import Api, MusicLibrary
 
 
 @pytest.fixture
 def analysed(own_library: MusicLibrary) -> tuple[MusicLibrary, int]:
     """The library after ``beet dj analyze --now`` on one song."""
-    settings = own_library.settings
-    config = own_library.root / "config.yaml"
-    config.write_text(
-        f"directory: {settings.music_directory}\nlibrary: {settings.beets_library}\n"
-        f"plugins: [dj]\nbeetcrate: {{db: {settings.db}}}\n"
-    )
+    home = own_library.home
+    home.configure(plugins=["dj"])
     item_id = own_library.items["blue1"].id
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "beets",
-            "-c",
-            str(config),
-            "dj",
-            "analyze",
-            "--now",
-            f"id:{item_id}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
+    run_beet("-c", str(home.config_file), "dj", "analyze", "--now", f"id:{item_id}")
     return own_library, item_id
 
 

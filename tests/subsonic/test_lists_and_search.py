@@ -66,7 +66,7 @@ def test_random_songs_respect_size_and_filters(api: Api) -> None:
     assert old and all(s["year"] <= 2005 for s in old)
 
 
-def test_songs_by_genre_page(api: Api) -> None:
+def test_songs_by_genre_come_in_pages_by_count_and_offset(api: Api) -> None:
     first = api.ok("getSongsByGenre", genre="Rock", count=2)["songsByGenre"]["song"]
     rest = api.ok("getSongsByGenre", genre="Rock", count=2, offset=2)["songsByGenre"]["song"]
     assert len(first) == 2 and len(rest) == 1

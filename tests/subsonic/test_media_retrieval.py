@@ -27,11 +27,7 @@ def test_stream_sends_the_original_file(api: Api, music_library: MusicLibrary) -
 
 def test_range_request_resumes_with_206(api: Api, music_library: MusicLibrary) -> None:
     song_id, original = _song(music_library, "double1")
-    response = api.client.get(
-        "/rest/stream",
-        query_string={**api.credentials(), "id": song_id},
-        headers={"Range": "bytes=1000-"},
-    )
+    response = api.get("stream", id=song_id, headers={"Range": "bytes=1000-"})
     assert response.status_code == 206
     assert response.headers["Content-Range"] == f"bytes 1000-{len(original) - 1}/{len(original)}"
     assert response.data == original[1000:]
@@ -39,7 +35,7 @@ def test_range_request_resumes_with_206(api: Api, music_library: MusicLibrary) -
 
 def test_head_gives_length_without_body(api: Api, music_library: MusicLibrary) -> None:
     song_id, original = _song(music_library, "single1")
-    response = api.client.head("/rest/stream", query_string={**api.credentials(), "id": song_id})
+    response = api.request("HEAD", "stream", id=song_id)
     assert response.status_code == 200
     assert response.headers["Content-Length"] == str(len(original))
     assert response.data == b""

@@ -1,38 +1,22 @@
-"""Real tagging the way taggers do it, shared by the tests and the benchmark."""
+"""Tags written the ways real taggers write them: files that differ only in their tags.
+
+The duplicate finder must see through all of this: cover art embedded in each format's own way,
+long comments spilling over Ogg pages, and an MP3 wrapped in every tag container at once.
+"""
 
 from __future__ import annotations
 
 import base64
-import wave
 from pathlib import Path
 
 import mutagen
-import numpy as np
 from mutagen.apev2 import APEv2
 from mutagen.flac import Picture
 from mutagen.id3 import APIC, ID3, TIT2
 from mutagen.mp4 import MP4Cover
 
-from beetcrate import media
-from tests.conftest import SAMPLE_RATE, sine
-
 FORMATS = ["flac", "mp3", "ogg", "opus", "m4a", "wav"]
 COVER = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
-
-
-def write_tone(path: Path, seconds: float = 2.0, freq: float = 440.0) -> Path:
-    """A real audio file at ``path``; WAV through the standard library, the rest through PyAV."""
-    samples = sine(seconds, freq)
-    if path.suffix == ".wav":
-        pcm = (np.clip(samples.T, -1, 1) * 32767).astype("<i2")
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(2)
-            out.setsampwidth(2)
-            out.setframerate(SAMPLE_RATE)
-            out.writeframes(pcm.tobytes())
-    else:
-        media.write_audio(path, samples, SAMPLE_RATE)
-    return path
 
 
 def _picture() -> Picture:

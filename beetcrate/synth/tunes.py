@@ -1,8 +1,8 @@
-"""Synthetic songs for the duplicate finder's tests and benchmark.
+"""Seeded tunes for the duplicate finder's tests and benchmark: each seed a different song.
 
-Pure tones fingerprint poorly (Chromaprint listens to chroma changes), so a "song" here has what
+Pure tones fingerprint poorly (Chromaprint listens to chroma changes), so a tune here has what
 a fingerprint needs: a chord progression, a melody, a bass line and drums, all decided by a seed.
-Two songs may share key and tempo and still differ, like two songs on one album.
+Two tunes may share key and tempo and still differ, like two songs on one album.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ MAJOR = [0, 2, 4, 5, 7, 9, 11]
 
 
 @dataclass(frozen=True)
-class Song:
+class Tune:
     seed: int
     key: int = 57  # MIDI note of the tonic (A3)
     bpm: float = 112.0
@@ -70,12 +70,12 @@ def _bar(key: int, chord: int, melody: np.ndarray, drums: np.ndarray, beat: floa
 
 @functools.lru_cache(maxsize=64)
 def _cached(seed: int, bars: int, key: int, bpm: float) -> np.ndarray:
-    samples = Song(seed, key, bpm).bars(bars)
+    samples = Tune(seed, key, bpm).bars(bars)
     samples.flags.writeable = False  # shared between callers: nobody may change it
     return samples
 
 
-def song(seed: int, seconds: float = 12.0, key: int = 57, bpm: float = 112.0) -> np.ndarray:
-    """About ``seconds`` of the song ``seed`` (whole bars), stereo float32 at ``RATE``."""
+def tune(seed: int, seconds: float = 12.0, key: int = 57, bpm: float = 112.0) -> np.ndarray:
+    """About ``seconds`` of the tune ``seed`` (whole bars), stereo float32 at ``RATE``."""
     beat = 60.0 / bpm
     return _cached(seed, max(1, round(seconds / (4 * beat))), key, bpm)

@@ -1,5 +1,8 @@
 """A labelled set of synthesized dance tracks with known tempo, beats, downbeats and key.
 
+The DJ benchmark (``benchmarks/dj_bench.py``) measures the analysis on sets of them; the DJ
+tests analyse a few short ones.
+
 Every track is rendered from a score, so its labels are exact: a constant-tempo grid (the
 ground truth beats, from the first sample to the end, beatless intro included), downbeats on
 every fourth beat, and a key fixed by a chord progression that also fixes the mode (major:

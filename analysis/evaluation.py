@@ -1,4 +1,8 @@
-"""The standard measures of tempo, beat and key estimation (as in mir_eval and MIREX)."""
+"""The standard measures of tempo, beat and key estimation (as in mir_eval and MIREX).
+
+Pure functions of an estimate and its reference: the DJ benchmark scores the engine with them
+and the DJ tests hold it to them.
+"""
 
 from __future__ import annotations
 
