@@ -380,12 +380,13 @@ def cover_art(release: Release, size: int) -> bytes:
     shapes = PILImage.new("RGBA", (size, size))
     shape_draw = ImageDraw.Draw(shapes)
     for _ in range(rng.randint(3, 7)):
-        x, y, r = rng.uniform(0, size), rng.uniform(0, size), rng.uniform(size * 0.05, size * 0.3)
+        cx, cy = rng.uniform(0, size), rng.uniform(0, size)
+        r = rng.uniform(size * 0.05, size * 0.3)
         fill = (*_color(rng.random(), 0.5, 1.0), rng.randint(60, 150))
         if rng.random() < 0.5:
-            shape_draw.ellipse([x - r, y - r, x + r, y + r], fill=fill)
+            shape_draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
         else:
-            shape_draw.rectangle([x - r, y - r / 3, x + r, y + r / 3], fill=fill)
+            shape_draw.rectangle([cx - r, cy - r / 3, cx + r, cy + r / 3], fill=fill)
     image = PILImage.alpha_composite(image.convert("RGBA"), shapes).convert("RGB")
     draw = ImageDraw.Draw(image)
     margin = size // 16
@@ -403,7 +404,7 @@ def cover_art(release: Release, size: int) -> bytes:
 
 def _fitting_font(
     draw: ImageDraw.ImageDraw, text: str, height: int, width: int
-) -> ImageFont.FreeTypeFont:
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at ``height`` pixels, smaller if the text would run off the cover."""
     font = ImageFont.load_default(size=height)
     while height > 8 and draw.textlength(text, font=font) > width:
