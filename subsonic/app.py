@@ -16,6 +16,7 @@ from subsonic.responses import RenderedCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
 from subsonic.transcoding import create as create_transcoding
+from subsonic.userdata.writer import Writer
 from subsonic.watcher import BeetsWatcher
 
 
@@ -31,6 +32,7 @@ class Services:
     covers: CoverArt
     transcoding: Transcoding
     rendered: RenderedCache
+    userdata: Writer
 
 
 def create_services(settings: Settings) -> Services:
@@ -49,6 +51,7 @@ def create_services(settings: Settings) -> Services:
         ),
         transcoding=create_transcoding(settings),
         rendered=RenderedCache(),
+        userdata=Writer(settings.db),
     )
 
 

@@ -118,3 +118,14 @@ ITEM_ID_COLUMNS = (
     ("play_queue_entries", "item_id"),
     ("bookmarks", "item_id"),
 )
+
+# Rows that belong to a user: what deleting the user deletes.
+USER_COLUMNS = (
+    ("user_annotations", "user"),
+    ("user_plays", "user"),
+    ("now_playing", "user"),
+    ("playlists", "owner"),
+    ("play_queues", "user"),
+    ("play_queue_entries", "user"),
+    ("bookmarks", "user"),
+)

@@ -100,9 +100,9 @@ def test_an_action_journaled_in_the_first_json_shape_still_undoes(
     keep_path, extra_path = os.fsdecode(keep.path), os.fsdecode(extra.path)
     m3u = tmp_path / "mix.m3u"
     m3u.write_text(f"#EXTM3U\n{extra_path}\n")
-    db = store.open_store(beet.db_path)
+    db = store.open_store(beet.sidecar)
     db["playlist_entries"].insert_all([{"playlist_id": 1, "item_id": extra.id}])
-    beet.configure(playlist_dirs=[str(tmp_path)])
+    beet.configure(dupes={"playlist_dirs": [str(tmp_path)]})
     beet("dupes", "resolve", "1", "--apply")
     trashed = str(beet.music / ".dupes-trash" / "1" / "Other" / "song.mp3")
     (stored,) = db.execute("SELECT plan FROM dupes_actions").fetchone()

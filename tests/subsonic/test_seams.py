@@ -36,22 +36,20 @@ from pathlib import Path
 from beetcrate.settings import Settings
 from subsonic.app import create_app
 
-root = Path(sys.argv[1])
-settings = Settings(
-    beets_library=root / "library.db", music_directory=root / "music", db=root / "beetcrate.db",
-    secret_key_file=root / "beetcrate.key", cache_dir=root / "cache", refresh_interval=0.0,
-)
-client = create_app(settings).test_client()
+paths = {name: Path(value) for name, value in json.loads(sys.argv[1]).items()}
+client = create_app(Settings(**paths, refresh_interval=0.0)).test_client()
 query = {"u": "alice", "p": "open sesame", "v": "1.16.1", "c": "t", "f": "json"}
 assert client.get("/rest/getAlbumList2", query_string={**query, "type": "newest"}).json
 assert client.get("/beetcrate/dj/analysis", query_string={**query, "id": "tr-1"}).status_code
 print(json.dumps(sorted(sys.modules)))
 """
+PATH_SETTINGS = ("beets_library", "music_directory", "db", "secret_key_file", "cache_dir")
 
 
 def _modules_loaded_serving(library: MusicLibrary) -> list[str]:
+    paths = {name: str(getattr(library.settings, name)) for name in PATH_SETTINGS}
     result = subprocess.run(
-        [sys.executable, "-c", SERVE_ONE_REQUEST, str(library.root)],
+        [sys.executable, "-c", SERVE_ONE_REQUEST, json.dumps(paths)],
         capture_output=True,
         text=True,
         cwd=ROOT,
