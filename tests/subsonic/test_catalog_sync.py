@@ -157,3 +157,31 @@ def test_a_catalog_of_another_schema_version_is_rebuilt_from_beets(
     rebuilt = Api(create_app(settings).test_client())
     assert _song_ids(rebuilt) == before
     assert rebuilt.ok("getGenres")["genres"]["genre"]
+
+
+def test_a_sync_that_keeps_failing_is_logged_once_and_recovery_too(
+    own_library: MusicLibrary, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    app = create_app(replace(own_library.settings, refresh_interval=0.0))
+    watcher = app.extensions["beetcrate"].watcher
+    original = watcher.catalog.sync
+
+    def locked(force: bool = False) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    watcher.catalog.sync = locked
+    for _ in range(3):
+        assert watcher.start()
+        watcher.wait()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "catalog sync failed, retrying at the next request: OperationalError: database is locked"
+    ]
+    watcher.catalog.sync = original
+    assert watcher.start()
+    watcher.wait()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"][-1] == (
+        "catalog sync works again"
+    )
