@@ -153,3 +153,16 @@ def test_list_query_keeps_groups_with_a_matching_member_and_reads_well(beet: Bee
     assert "1 groups" in out
     assert "b.flac" in out and "a.flac" not in out
     assert out.splitlines()[1].startswith("  * ") and out.splitlines()[1].endswith("b.flac")
+
+
+def test_scan_writes_its_groups_to_the_sidecar_beetcrate_db_names(
+    beet: BeetsHome, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "server.db"
+    monkeypatch.setenv("BEETCRATE_DB", str(elsewhere))
+    x = tune(1, 8)
+    beet.add("a/Song.flac", x)
+    beet.add("b/Copy.flac", x, title="Copy")
+    beet("dupes", "scan")
+    assert len(store.load_groups(store.open_store(elsewhere))) == 1
+    assert not beet.sidecar.exists()
