@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from subsonic import (
     album_lists,
+    bookmarks,
     browsing,
     dj_analysis,
     library_scanning,
@@ -81,6 +82,14 @@ PROTECTED: dict[str, Handler] = {
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
     "getCoverArt": media_retrieval.get_cover_art,
+    # Bookmarks and the play queue (OpenSubsonic indexBasedQueue)
+    "createBookmark": bookmarks.create_bookmark,
+    "deleteBookmark": bookmarks.delete_bookmark,
+    "getBookmarks": bookmarks.get_bookmarks,
+    "savePlayQueue": bookmarks.save_play_queue,
+    "getPlayQueue": bookmarks.get_play_queue,
+    "savePlayQueueByIndex": bookmarks.save_play_queue_by_index,
+    "getPlayQueueByIndex": bookmarks.get_play_queue_by_index,
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,
