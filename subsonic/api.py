@@ -25,6 +25,7 @@ from subsonic import (
     browsing,
     dj_analysis,
     library_scanning,
+    lyrics,
     media_retrieval,
     searching,
     system,
@@ -82,6 +83,9 @@ PROTECTED: dict[str, Handler] = {
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
     "getCoverArt": media_retrieval.get_cover_art,
+    # Lyrics (media retrieval in the spec; OpenSubsonic songLyrics)
+    "getLyrics": lyrics.get_lyrics,
+    "getLyricsBySongId": lyrics.get_lyrics_by_song_id,
     # Bookmarks and the play queue (OpenSubsonic indexBasedQueue)
     "createBookmark": bookmarks.create_bookmark,
     "deleteBookmark": bookmarks.delete_bookmark,

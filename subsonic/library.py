@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from subsonic.names import sort_key
+
 Row = dict[str, Any]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -144,6 +146,12 @@ class Library:
             [json.dumps(list(item_ids))],
         )
         return {row["item_id"]: row for row in rows}
+
+    def songs_titled(self, title: str) -> list[Row]:
+        """Songs of this title, ignoring case, accents and a leading article (indexed)."""
+        return self._all(
+            "SELECT * FROM catalog_songs WHERE title_key = ? ORDER BY item_id", [sort_key(title)]
+        )
 
     def random_songs(
         self,
