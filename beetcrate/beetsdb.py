@@ -3,9 +3,10 @@
 Writes to the music always go through the beets API (``Item.store``, ``Library.add``…). Some
 readers must read many rows fast, where building a beets ``Item`` costs about 1.5 ms a row: the
 server's catalog sync (SQL over the attached database) and the Opus mirror's planner (every
-stored field of every item). They read through here, so that beets' storage conventions are
-known in one place: paths relative to the music directory, multi-valued fields in delimited
-strings, flexible attributes in ``item_attributes``/``album_attributes``.
+stored field of every item). The server also reads one item's lyrics here when a client asks
+for them (too big to copy into its catalog). They read through here, so that beets' storage
+conventions are known in one place: paths relative to the music directory, multi-valued fields
+in delimited strings, flexible attributes in ``item_attributes``/``album_attributes``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,38 @@ def attached(conn: sqlite3.Connection, beets_db: Path, schema: str = "beets") ->
         yield
     finally:
         conn.execute(f"DETACH DATABASE {schema}")
+
+
+def item_fields(beets_db: Path, item_id: int, names: Iterable[str]) -> dict[str, object]:
+    """The named fields of one item as beets stored them, fixed or flexible, read-only; those
+    that are unset or empty are left out. For a reader that needs one row now, and fields too
+    big to copy into the server's catalog (an item's lyrics)."""
+    conn = sqlite3.connect(f"{beets_db.as_uri()}?mode=ro", uri=True, timeout=5.0)
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
+        wanted = list(names)
+        # Only names that are real columns reach the SQL text.
+        fixed = [name for name in wanted if name in columns]
+        flexible = [name for name in wanted if name not in columns]
+        found: dict[str, object] = {}
+        if fixed:
+            row = conn.execute(
+                f"SELECT {', '.join(fixed)} FROM items WHERE id = ?", [item_id]
+            ).fetchone()
+            if row is not None:
+                found.update(zip(fixed, row, strict=True))
+        if flexible:
+            marks = ", ".join("?" * len(flexible))
+            found.update(
+                conn.execute(
+                    "SELECT key, value FROM item_attributes"
+                    f" WHERE entity_id = ? AND key IN ({marks})",
+                    [item_id, *flexible],
+                ).fetchall()
+            )
+    finally:
+        conn.close()
+    return {name: value for name, value in found.items() if value not in (None, "")}
 
 
 @dataclass(frozen=True)

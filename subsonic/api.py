@@ -21,9 +21,11 @@ from werkzeug.exceptions import HTTPException
 
 from subsonic import (
     album_lists,
+    bookmarks,
     browsing,
     dj_analysis,
     library_scanning,
+    lyrics,
     media_retrieval,
     searching,
     system,
@@ -81,6 +83,17 @@ PROTECTED: dict[str, Handler] = {
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
     "getCoverArt": media_retrieval.get_cover_art,
+    # Lyrics (media retrieval in the spec; OpenSubsonic songLyrics)
+    "getLyrics": lyrics.get_lyrics,
+    "getLyricsBySongId": lyrics.get_lyrics_by_song_id,
+    # Bookmarks and the play queue (OpenSubsonic indexBasedQueue)
+    "createBookmark": bookmarks.create_bookmark,
+    "deleteBookmark": bookmarks.delete_bookmark,
+    "getBookmarks": bookmarks.get_bookmarks,
+    "savePlayQueue": bookmarks.save_play_queue,
+    "getPlayQueue": bookmarks.get_play_queue,
+    "savePlayQueueByIndex": bookmarks.save_play_queue_by_index,
+    "getPlayQueueByIndex": bookmarks.get_play_queue_by_index,
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,

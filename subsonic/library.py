@@ -7,13 +7,16 @@ dicts keyed by column name; turning them into Subsonic nodes is nodes.py's job.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from subsonic.names import sort_key
 
 Row = dict[str, Any]
 
@@ -134,6 +137,21 @@ class Library:
 
     def song(self, item_id: int) -> Row | None:
         return self._one("SELECT * FROM catalog_songs WHERE item_id = ?", [item_id])
+
+    def songs(self, item_ids: Iterable[int]) -> dict[int, Row]:
+        """The songs of these ids that are in the catalog, by id: one query for any number
+        (a JSON array is one parameter, where ``IN (?, ?…)`` runs out of parameters)."""
+        rows = self._all(
+            "SELECT * FROM catalog_songs WHERE item_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(item_ids))],
+        )
+        return {row["item_id"]: row for row in rows}
+
+    def songs_titled(self, title: str) -> list[Row]:
+        """Songs of this title, ignoring case, accents and a leading article (indexed)."""
+        return self._all(
+            "SELECT * FROM catalog_songs WHERE title_key = ? ORDER BY item_id", [sort_key(title)]
+        )
 
     def random_songs(
         self,

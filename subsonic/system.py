@@ -14,6 +14,8 @@ EXTENSIONS: list[Payload] = [
     {"name": "formPost", "versions": [1]},
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
+    {"name": "songLyrics", "versions": [1]},
+    {"name": "indexBasedQueue", "versions": [1]},
 ]
 
 

@@ -37,19 +37,29 @@ def _xsd() -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(str(XSD))
 
 
+# Attributes OpenSubsonic retyped (errata): checked by the JSON schemas, left out for the XSD.
+# PlayQueue's ``current`` is an xs:int in the XSD but a song id, a string, in OpenSubsonic.
+RETYPED = {"PlayQueue": {"current"}}
+
+
 @functools.cache
 def opensubsonic_only_names() -> frozenset[str]:
     """Every field name the OpenSubsonic schemas define (stripped only where the XSD's type
-    for that element does not declare it), plus the OpenSubsonic-only responses."""
-    names = {"openSubsonicExtensions"}
+    for that element does not declare it), and every response element its endpoints answer
+    with (OpenSubsonic-only ones such as ``lyricsList`` or ``playQueueByIndex`` among them)."""
+    names = set()
     for schema_file in (OPENAPI / "schemas").glob("*.json"):
         names |= set(json.loads(schema_file.read_text()).get("properties", {}))
+    for success in (OPENAPI / "endpoints").glob("*/*SuccessResponse.json"):
+        for part in json.loads(success.read_text()).get("allOf", []):
+            names |= set(part.get("properties", {}))
     return frozenset(names)
 
 
 def _strip(element: etree._Element, xsd_type, extra: frozenset[str]) -> None:
     """Remove OpenSubsonic additions that ``xsd_type`` does not declare, walking down."""
     declared = set(xsd_type.attributes) if hasattr(xsd_type, "attributes") else set()
+    declared -= RETYPED.get(getattr(xsd_type, "local_name", None) or "", set())
     for name in [a for a in element.attrib if a not in declared and a in extra]:
         del element.attrib[name]
     content = getattr(xsd_type, "content", None)
