@@ -25,6 +25,7 @@ from subsonic import (
     dj_analysis,
     library_scanning,
     media_retrieval,
+    playlists,
     searching,
     system,
     users,
@@ -87,6 +88,12 @@ PROTECTED: dict[str, Handler] = {
     # Library scanning
     "getScanStatus": library_scanning.get_scan_status,
     "startScan": library_scanning.start_scan,
+    # Playlists
+    "getPlaylists": playlists.get_playlists,
+    "getPlaylist": playlists.get_playlist,
+    "createPlaylist": playlists.create_playlist,
+    "updatePlaylist": playlists.update_playlist,
+    "deletePlaylist": playlists.delete_playlist,
 }
 
 # beetcrate's own answers beside the API, at /beetcrate/<name>, as plain JSON or bytes
