@@ -368,6 +368,23 @@ def test_beet_dupes_resolve_repoints_a_playlist_at_the_canonical_copy_and_undo_p
     assert entry_ids(api, created["id"]) == [duplicated.extra, other]
 
 
+def test_beet_dupes_undo_leaves_alone_an_entry_the_playlist_replaced_since(
+    own_library: MusicLibrary, duplicated: Duplicated
+) -> None:
+    catalog = duplicated.app.extensions["beetcrate"].catalog
+    api = Api(duplicated.app.test_client())
+    created = create(api, "Holding a copy", duplicated.extra)
+    run_beet("dupes", "resolve", duplicated.group, "--apply")
+    catalog.sync()
+    # New songs: the rows are deleted and new ones written, which may reuse their rowids.
+    replacement = song(own_library, "single1")
+    write_ok(api, "createPlaylist", playlistId=created["id"], songId=[replacement])
+
+    run_beet("dupes", "undo")
+    catalog.sync()
+    assert entry_ids(api, created["id"]) == [replacement]
+
+
 # Concurrency, and the benchmark's seeding
 
 
