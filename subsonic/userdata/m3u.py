@@ -74,7 +74,7 @@ def candidates(entry: str, folder: Path, music_directory: Path) -> list[str]:
         entry = unquote(url.path)
     if os.path.isabs(entry):
         return [os.path.normpath(entry)]
-    return [os.path.normpath(base / entry) for base in (folder, music_directory)]
+    return list(dict.fromkeys(os.path.normpath(base / entry) for base in (folder, music_directory)))
 
 
 class PlaylistFiles:

@@ -323,22 +323,22 @@ def test_a_song_removed_from_beets_drops_out_without_breaking_the_playlist(
 
 
 @dataclass
-class Duplicated:
-    """blue1 and a copy of it, grouped by ``beet dupes scan``, and an app serving them."""
+class Duplicate:
+    """blue1 and a copy of it in beets, grouped by ``beet dupes scan``."""
 
     group: str  # the group's id
     keep: str  # the song id of the canonical copy…
     extra: str  # …and of the other
-    app: Flask
+    extra_path: str
 
 
-@pytest.fixture
-def duplicated(own_library: MusicLibrary, monkeypatch: pytest.MonkeyPatch) -> Duplicated:
-    home = own_library.home
-    monkeypatch.setenv("BEETSDIR", str(home.dir))
+def duplicate_blue1(library: MusicLibrary) -> Duplicate:
+    """Add a copy of blue1 and group it with ``beet dupes scan`` (BEETSDIR must name the
+    library's home)."""
+    home = library.home
     # Exact-audio copies need no fingerprints (and one-second tones have none to compare).
     home.configure(plugins=["dupes"], dupes={"fingerprint": False})
-    original = own_library.items["blue1"]
+    original = library.items["blue1"]
     copy = home.add_file(Path(os.fsdecode(original.path)), "Copies/blue1.flac", title="Blue copy")
     home.close()
     run_beet("dupes", "scan")
@@ -347,8 +347,20 @@ def duplicated(own_library: MusicLibrary, monkeypatch: pytest.MonkeyPatch) -> Du
     (group,) = json.loads(run_beet("dupes", "list", "--json", "title:Blue copy"))["groups"]
     by_path = {os.fsdecode(item.path): f"tr-{item.id}" for item in (original, copy)}
     keep = by_path.pop(group["canonical"])
-    (extra,) = by_path.values()
-    return Duplicated(group_id, keep, extra, create_app(own_library.settings))
+    ((extra_path, extra),) = by_path.items()
+    return Duplicate(group_id, keep, extra, extra_path)
+
+
+@dataclass
+class Duplicated(Duplicate):
+    app: Flask  # serving the library
+
+
+@pytest.fixture
+def duplicated(own_library: MusicLibrary, monkeypatch: pytest.MonkeyPatch) -> Duplicated:
+    monkeypatch.setenv("BEETSDIR", str(own_library.home.dir))
+    duplicate = duplicate_blue1(own_library)
+    return Duplicated(**vars(duplicate), app=create_app(own_library.settings))
 
 
 def test_beet_dupes_resolve_repoints_a_playlist_at_the_canonical_copy_and_undo_puts_it_back(
