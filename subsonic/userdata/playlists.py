@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from subsonic import ids
 from subsonic.library import Library, Row, dict_rows
 from subsonic.store import User
 from subsonic.userdata.writer import Writer
@@ -115,7 +116,7 @@ def _recount(conn: sqlite3.Connection, where: str, params: Sequence[object] = ()
     """Count the shown songs of the playlists ``where`` selects, as of the catalog now."""
     conn.execute(
         "UPDATE playlists SET (song_count, duration, cover_item_id, counted_for) = ("
-        f" SELECT count(*), coalesce(sum(s.length), 0), ("
+        " SELECT count(*), coalesce(sum(s.length), 0), ("
         f"   SELECT e.item_id FROM {SHOWN_ENTRIES} WHERE e.playlist_id = playlists.id"
         "    ORDER BY e.position LIMIT 1),"
         "  (SELECT value FROM catalog_meta WHERE key = 'beets_signature')"
@@ -163,7 +164,7 @@ def _require_songs(conn: sqlite3.Connection, item_ids: Sequence[int]) -> None:
     }
     missing = sorted(set(item_ids) - found)
     if missing:
-        raise NotFound("no such song: " + ", ".join(f"tr-{item_id}" for item_id in missing))
+        raise NotFound("no such song: " + ", ".join(map(ids.song_id, missing)))
 
 
 def seed_playlists(
@@ -328,7 +329,7 @@ class PlaylistStore:
         ).fetchone()
         playlist = _playlist(row) if row else None
         if playlist is None or not playlist.visible_to(user):
-            raise NotFound(f"no such playlist: pl-{playlist_id}")
+            raise NotFound(f"no such playlist: {ids.playlist_id(playlist_id)}")
         return playlist
 
     def _editable(self, conn: sqlite3.Connection, playlist_id: int, user: User) -> Playlist:
