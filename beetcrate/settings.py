@@ -37,6 +37,13 @@ DEFAULTS: dict[str, object] = {
     # Hide non-canonical members of exact-audio duplicate groups from browsing and search.
     "hide_duplicates": False,
 }
+PLAYLIST_DEFAULTS: dict[str, object] = {
+    # A folder of .m3u/.m3u8 files served as read-only playlists that follow the files (beets'
+    # ``playlist: playlist_dir:`` is served too).
+    "import_dir": "",
+    # Who owns them; empty: the first admin by name.
+    "owner": "",
+}
 QUEUE_DEFAULTS: dict[str, object] = {
     "backend": "sqlite",
     "path": "",
@@ -60,6 +67,14 @@ class QueueSettings:
     lease_seconds: float = 60.0
 
 
+@dataclass(frozen=True)
+class PlaylistSettings:
+    """The M3U playlists served read-only: the folders they are in, and who owns them."""
+
+    import_dirs: tuple[Path, ...] = ()
+    owner: str = ""  # empty: the first admin by name
+
+
 class SettingsError(Exception):
     """The configuration cannot be used; the message says what to fix."""
 
@@ -81,6 +96,7 @@ class Settings:
     max_cover_size: int = 2048
     hide_duplicates: bool = False
     queue: QueueSettings = field(default_factory=QueueSettings)
+    playlists: PlaylistSettings = field(default_factory=PlaylistSettings)
     # The ``opus: stream:`` section: on-the-fly transcoding profiles and limits.
     transcode: TranscodeConfig = field(default_factory=TranscodeConfig.defaults)
 
@@ -155,6 +171,22 @@ def queue_settings(config: confuse.ConfigView) -> QueueSettings:
     return QueueSettings(backend, _path_setting(path, default), redis_url, lease_seconds)
 
 
+def playlist_settings(config: confuse.ConfigView) -> PlaylistSettings:
+    """The ``beetcrate: playlists:`` section, plus beets' own ``playlist: playlist_dir:``."""
+    section = config["beetcrate"]["playlists"]
+    section.add(PLAYLIST_DEFAULTS)
+    beets_folder = config["playlist"]["playlist_dir"]
+    try:
+        folders = [section["import_dir"].as_str()]
+        if beets_folder.exists():
+            folders.append(beets_folder.as_str())
+        owner = section["owner"].as_str()
+    except confuse.ConfigError as exc:
+        raise SettingsError(f"setting beetcrate.playlists: {exc}") from exc
+    paths = dict.fromkeys(_path_setting(folder, Path()) for folder in folders if folder)
+    return PlaylistSettings(tuple(paths), owner)
+
+
 def settings_from(config: confuse.ConfigView) -> Settings:
     """Resolve beetcrate's settings from a beets configuration already read."""
     config["beetcrate"].add(DEFAULTS)
@@ -177,6 +209,7 @@ def settings_from(config: confuse.ConfigView) -> Settings:
         secret_key_file=secret_key_file,
         cache_dir=cache_dir,
         queue=queue_settings(config),
+        playlists=playlist_settings(config),
         transcode=transcode,
         **values,  # type: ignore[arg-type]
     )

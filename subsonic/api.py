@@ -27,6 +27,7 @@ from subsonic import (
     library_scanning,
     lyrics,
     media_retrieval,
+    playlists,
     searching,
     system,
     users,
@@ -100,6 +101,12 @@ PROTECTED: dict[str, Handler] = {
     # Library scanning
     "getScanStatus": library_scanning.get_scan_status,
     "startScan": library_scanning.start_scan,
+    # Playlists
+    "getPlaylists": playlists.get_playlists,
+    "getPlaylist": playlists.get_playlist,
+    "createPlaylist": playlists.create_playlist,
+    "updatePlaylist": playlists.update_playlist,
+    "deletePlaylist": playlists.delete_playlist,
 }
 
 # beetcrate's own answers beside the API, at /beetcrate/<name>, as plain JSON or bytes

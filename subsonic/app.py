@@ -16,6 +16,7 @@ from subsonic.responses import RenderedCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
 from subsonic.transcoding import create as create_transcoding
+from subsonic.userdata.m3u import PlaylistFiles
 from subsonic.userdata.writer import Writer
 from subsonic.watcher import BeetsWatcher
 
@@ -33,6 +34,7 @@ class Services:
     transcoding: Transcoding
     rendered: RenderedCache
     userdata: Writer
+    playlist_files: PlaylistFiles
 
 
 def create_services(settings: Settings) -> Services:
@@ -40,18 +42,22 @@ def create_services(settings: Settings) -> Services:
     # The first request must see the library, so a stale catalog is brought up to date now.
     catalog.sync()
     library = Library(settings.db)
+    users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
     return Services(
         settings=settings,
         catalog=catalog,
         watcher=BeetsWatcher(catalog, settings.refresh_interval),
         library=library,
-        users=Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)),
+        users=users,
         covers=CoverArt(
             library, settings.cache_dir, settings.cover_cache_mb, settings.max_cover_size
         ),
         transcoding=create_transcoding(settings),
         rendered=RenderedCache(),
         userdata=Writer(settings.db),
+        playlist_files=PlaylistFiles(
+            settings.playlists, settings.music_directory, settings.refresh_interval, users
+        ),
     )
 
 

@@ -2,8 +2,9 @@
 
 ``tr-<beets item id>`` songs, ``al-<beets album id>`` albums, ``al-s<hash>`` an artist's
 singletons gathered as one album, ``ar-<hash>`` artists (a hash of the casefolded name, so ids
-survive restarts and rescans). Music folders are the one exception: the XSD types their id as
-``xs:int``. An id never names a path, so no id can make the server read outside the library.
+survive restarts and rescans), ``pl-<n>`` playlists (their row in the sidecar). Music folders
+are the one exception: the XSD types their id as ``xs:int``. An id never names a path, so no id
+can make the server read outside the library.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import re
 from subsonic.responses import NOT_FOUND, ApiError
 
 MUSIC_FOLDER_ID = 1
-_ID = re.compile(r"^(tr|al|ar)-(s?[0-9a-f]{16}|\d{1,18})$")
+_ID = re.compile(r"^(tr|al|ar|pl)-(s?[0-9a-f]{16}|\d{1,18})$")
 
 
 def song_id(item_id: int) -> str:
     return f"tr-{item_id}"
+
+
+def playlist_id(number: int) -> str:
+    return f"pl-{number}"
 
 
 def parse(value: str, *kinds: str) -> tuple[str, str]:
@@ -32,4 +37,11 @@ def parse_song(value: str) -> int:
     _, key = parse(value, "tr")
     if not key.isdigit():
         raise ApiError(NOT_FOUND, f"no such song: {value!r}")
+    return int(key)
+
+
+def parse_playlist(value: str) -> int:
+    _, key = parse(value, "pl")
+    if not key.isdigit():
+        raise ApiError(NOT_FOUND, f"no such playlist: {value!r}")
     return int(key)

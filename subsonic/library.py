@@ -48,6 +48,17 @@ def fts_query(text: str) -> str | None:
     return " AND ".join(f'"{word}"*' for word in words)
 
 
+def dict_rows(cursor: sqlite3.Cursor) -> list[Row]:
+    """A query's rows as dicts keyed by column name.
+
+    Dicts, not sqlite3.Row: a Row finds a column by comparing names one by one,
+    case-insensitively, and building a song node reads ~45 columns by name; with Rows that
+    lookup was most of the time a 500-song search3 page took.
+    """
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
 class Library:
     """Queries over the catalog; one read-only SQLite connection per thread."""
 
@@ -66,12 +77,7 @@ class Library:
         return conn
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        # Dicts, not sqlite3.Row: a Row finds a column by comparing names one by one,
-        # case-insensitively, and building a song node reads ~45 columns by name; with Rows that
-        # lookup was most of the time a 500-song search3 page took.
-        cursor = self.conn.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        return dict_rows(self.conn.execute(sql, params))
 
     def _one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         rows = self._all(sql, params)

@@ -63,8 +63,10 @@ class Playlists:
                 lines[entry.line] = lines[entry.line].replace(entry.old, keep_path)
             playlist.write_text("".join(lines), encoding="utf-8")
 
-    def restore(self, entries: Sequence[PlaylistEntry], keep_path: str) -> None:
-        """Point ``entries`` back at what they held (an m3u line edited since is left alone)."""
+    def restore(self, entries: Sequence[PlaylistEntry], keep_path: str, keep_id: int) -> None:
+        """Point ``entries`` back at what they held. An m3u line or a row that no longer holds
+        the canonical copy was edited since (a row's rowid may even have been reused by another
+        playlist's entry): it is left alone."""
         for entry in entries:
             if isinstance(entry, M3uEntry):
                 playlist = Path(entry.playlist)
@@ -73,10 +75,14 @@ class Playlists:
                     lines[entry.line] = lines[entry.line].replace(keep_path, entry.old)
                     playlist.write_text("".join(lines), encoding="utf-8")
             elif self.db[entry.table].exists():
-                self._set_item(entry, entry.old)
+                self._set_item(entry, entry.old, holding=keep_id)
 
-    def _set_item(self, entry: TableEntry, item_id: int) -> None:
+    def _set_item(self, entry: TableEntry, item_id: int, holding: int | None = None) -> None:
+        """Point a row at ``item_id``; with ``holding``, only if it still points at that."""
+        sql = f"UPDATE [{entry.table}] SET item_id = ? WHERE rowid = ?"
+        params = [item_id, entry.rowid]
+        if holding is not None:
+            sql += " AND item_id = ?"
+            params.append(holding)
         with self.db.conn:
-            self.db.execute(
-                f"UPDATE [{entry.table}] SET item_id = ? WHERE rowid = ?", (item_id, entry.rowid)
-            )
+            self.db.execute(sql, params)

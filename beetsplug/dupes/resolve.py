@@ -274,7 +274,7 @@ class Resolver:
                 keep.store()
         if keep is not None and plan.fills:
             keep.try_write()
-        self.playlists.restore(plan.playlist_entries, plan.keep_path)
+        self.playlists.restore(plan.playlist_entries, plan.keep_path, plan.keep_id)
         self.journal.set_state(action_id, ActionState.UNDONE, "undone")
         return plan
 

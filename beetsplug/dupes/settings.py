@@ -14,7 +14,13 @@ from pathlib import Path
 import confuse
 from beets import ui
 
-from beetcrate.settings import QueueSettings, SettingsError, queue_settings, sidecar_path
+from beetcrate.settings import (
+    QueueSettings,
+    SettingsError,
+    playlist_settings,
+    queue_settings,
+    sidecar_path,
+)
 from beetsplug.dupes.rank import Ranking
 
 
@@ -64,10 +70,6 @@ def _ranking(plugin: confuse.ConfigView) -> Ranking:
 
 def _playlist_dirs(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> tuple[Path, ...]:
     directories = [Path(p) for p in plugin["playlist_dirs"].as_str_seq()]
-    try:
-        beets_playlists = beets["playlist"]["playlist_dir"].get()
-    except confuse.NotFoundError:
-        beets_playlists = None
-    if beets_playlists:
-        directories.append(Path(os.path.expanduser(beets_playlists)))
-    return tuple(directories)
+    # And the folders whose M3U files the server serves (beets' playlist_dir among them).
+    directories += playlist_settings(beets).import_dirs
+    return tuple(dict.fromkeys(directories))

@@ -7,7 +7,8 @@
 - ``now_playing``: what each user's player is playing, until the song would have ended.
 - ``playlists`` / ``playlist_entries``: playlists and their songs in order (beets item ids;
   ``beet dupes resolve`` repoints the ``item_id`` column at the canonical copy). A playlist
-  read from an M3U file has ``source_path`` set and is read-only.
+  read from an M3U file has ``source_path`` set and is read-only. Each playlist keeps its song
+  count, duration and cover as counted against one version of the catalog.
 - ``play_queues`` / ``play_queue_entries``: each user's saved queue (duplicates allowed).
 - ``bookmarks``: a position in a song, per user.
 
@@ -108,7 +109,21 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial]
+def _playlist_summaries(db: sqlite_utils.Database) -> None:
+    # What getPlaylists shows of each playlist, kept with it: counting 200 playlists' songs
+    # against the catalog takes most of a second. ``counted_for`` is the catalog version
+    # (``catalog_meta.beets_signature``) they were counted for; a sync makes them stale.
+    # One statement at a time: ``executescript`` would commit migrate's BEGIN IMMEDIATE first.
+    for column in (
+        "song_count INTEGER NOT NULL DEFAULT 0",
+        "duration REAL NOT NULL DEFAULT 0",
+        "cover_item_id INTEGER",
+        "counted_for TEXT",
+    ):
+        db.execute(f"ALTER TABLE playlists ADD COLUMN {column}")
+
+
+MIGRATIONS = [_initial, _playlist_summaries]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.
 ITEM_ID_COLUMNS = (

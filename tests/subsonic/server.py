@@ -13,7 +13,7 @@ import hashlib
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,9 +74,14 @@ def _answers_ping(server: RunningServer) -> bool:
 
 
 @contextmanager
-def running_server(root: Path) -> Iterator[RunningServer]:
-    """Build a library under ``root`` and serve it with gunicorn until the block ends."""
+def running_server(
+    root: Path, configure: Callable[[MusicLibrary], None] | None = None
+) -> Iterator[RunningServer]:
+    """Build a library under ``root`` and serve it with gunicorn until the block ends;
+    ``configure`` may change the library and its configuration before the server starts."""
     library = build_library(root / "library")
+    if configure is not None:
+        configure(library)
     # An empty BEETSDIR: the developer's own beets configuration must not leak into the test.
     beetsdir = root / "beetsdir"
     beetsdir.mkdir()
