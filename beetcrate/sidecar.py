@@ -28,6 +28,22 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run SQL statements one by one inside the caller's transaction.
+
+    ``executescript`` would COMMIT the transaction first: a migration or a schema rebuild run
+    with it is no longer all or nothing, and two processes starting at once could both run it.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement.strip()[:80]}")
+
+
 def migrate(db: sqlite_utils.Database, component: str, migrations: Sequence[Migration]) -> int:
     """Apply ``component``'s pending migrations in order; returns the schema version reached."""
     db.execute(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from beetcrate import sidecar
+
 # Accents and case never matter; prefix indexes make search-as-you-type ("be", "bea") fast.
 FTS_OPTIONS = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
 
@@ -76,7 +78,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
         " content='catalog_songs', content_rowid='item_id',"
         f" {FTS_OPTIONS})"
     )
-    db.executescript(
+    sidecar.run_script(
+        db,
         """
         CREATE TRIGGER catalog_songs_ai AFTER INSERT ON catalog_songs BEGIN
           INSERT INTO catalog_songs_fts(rowid, title, artist, album, albumartist)
@@ -87,7 +90,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
             albumartist)
           VALUES ('delete', old.item_id, old.title, old.artist, old.album, old.albumartist);
         END;
-        """
+        """,
     )
     db.table("catalog_albums").create(
         {

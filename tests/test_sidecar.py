@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,24 @@ def test_failed_migration_is_rolled_back_and_retried_next_time(tmp_path: Path) -
         sidecar.migrate(db, "demo", [create_things, broken])
     assert "half" not in db.table_names()
     assert db.execute("SELECT version FROM _migrations").fetchall() == [(1,)]
+
+
+def test_a_script_migration_that_fails_half_way_leaves_nothing_behind(tmp_path: Path) -> None:
+    db = sidecar.connect(tmp_path / "side.db")
+
+    def two_tables_then_a_mistake(db: sqlite_utils.Database) -> None:
+        sidecar.run_script(
+            db,
+            """
+            CREATE TABLE first (id INTEGER);
+            CREATE TRIGGER first_ai AFTER INSERT ON first BEGIN
+              SELECT 1;
+            END;
+            CREATE TABLE second (id INTEGER);
+            CREATE TABLE first (id INTEGER);
+            """,
+        )
+
+    with pytest.raises(sqlite3.OperationalError):
+        sidecar.migrate(db, "demo", [two_tables_then_a_mistake])
+    assert not {"first", "second"} & set(db.table_names())

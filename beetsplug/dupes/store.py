@@ -28,7 +28,8 @@ from beetsplug.dupes.model import Edge, Group, GroupKind, Member, Relation, Stor
 
 
 def _initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    sidecar.run_script(
+        db,
         """
         CREATE TABLE dupes_fingerprints (
             audio_hash TEXT PRIMARY KEY,
@@ -74,7 +75,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY,
             remaining INTEGER NOT NULL
         );
-        """
+        """,
     )
 
 

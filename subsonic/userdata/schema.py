@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from beetcrate import sidecar
+
 COMPONENT = "userdata"
 
 
 def _initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    sidecar.run_script(
+        db,
         """
         CREATE TABLE user_annotations (
             user TEXT NOT NULL,
@@ -105,7 +108,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (user, item_id)
         );
         CREATE INDEX bookmarks_item ON bookmarks (item_id);
-        """
+        """,
     )
 
 
@@ -113,7 +116,6 @@ def _playlist_summaries(db: sqlite_utils.Database) -> None:
     # What getPlaylists shows of each playlist, kept with it: counting 200 playlists' songs
     # against the catalog takes most of a second. ``counted_for`` is the catalog version
     # (``catalog_meta.beets_signature``) they were counted for; a sync makes them stale.
-    # One statement at a time: ``executescript`` would commit migrate's BEGIN IMMEDIATE first.
     for column in (
         "song_count INTEGER NOT NULL DEFAULT 0",
         "duration REAL NOT NULL DEFAULT 0",
