@@ -24,6 +24,7 @@ from subsonic import (
     browsing,
     dj_analysis,
     library_scanning,
+    media_annotation,
     media_retrieval,
     searching,
     system,
@@ -42,6 +43,7 @@ from subsonic.responses import (
     error_node,
     render,
 )
+from subsonic.userdata import annotations as annotation_store
 
 if TYPE_CHECKING:
     from subsonic.app import Services
@@ -74,6 +76,9 @@ PROTECTED: dict[str, Handler] = {
     "getAlbumList2": album_lists.get_album_list2,
     "getRandomSongs": album_lists.get_random_songs,
     "getSongsByGenre": album_lists.get_songs_by_genre,
+    "getNowPlaying": album_lists.get_now_playing,
+    "getStarred": album_lists.get_starred,
+    "getStarred2": album_lists.get_starred2,
     # Searching
     "search2": searching.search2,
     "search3": searching.search3,
@@ -81,6 +86,12 @@ PROTECTED: dict[str, Handler] = {
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
     "getCoverArt": media_retrieval.get_cover_art,
+    # Media annotation
+    "star": media_annotation.star,
+    "unstar": media_annotation.unstar,
+    "setRating": media_annotation.set_rating,
+    "scrobble": media_annotation.scrobble,
+    "reportPlayback": media_annotation.report_playback,
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,
@@ -96,7 +107,9 @@ BEETCRATE: dict[str, Handler] = {
     "dj/waveform": dj_analysis.waveform,
 }
 
-# Answers that depend on the catalog alone (no user data): rendered once per catalog version.
+# Answers that depend on the catalog and on stars and ratings alone (not on plays): rendered
+# once per catalog version, annotation version and user. The artist index is the costliest
+# answer at 100k tracks and clients ask for it at every start, while stars change seldom.
 CATALOG_ONLY = {"getArtists", "getIndexes", "getGenres", "getMusicFolders"}
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
 
@@ -129,7 +142,11 @@ class ApiRequest:
 
     @cached_property
     def nodes(self) -> Nodes:
-        return Nodes(transcoded=self.services.transcoding.config.default_profile)
+        return Nodes(
+            transcoded=self.services.transcoding.config.default_profile,
+            conn=self.services.library.conn,
+            user=self.user.name,
+        )
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
@@ -193,7 +210,14 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
     query = tuple(
         sorted((k, v) for k, v in request.params.items(multi=True) if k not in CREDENTIALS)
     )
-    key = (services.library.meta("beets_signature"), name, query)
+    library = services.library
+    key = (
+        library.meta("beets_signature"),
+        annotation_store.version(library.conn),
+        request.user.name,
+        name,
+        query,
+    )
     response = services.rendered.get(key)
     if response is None:
         response = _answer(PROTECTED[name](request), fmt, callback)

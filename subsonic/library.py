@@ -29,8 +29,22 @@ ALBUM_LIST_ORDERS = {
     "byYear": "year, name_key, id",
     "byGenre": "name_key, id",
 }
-# Lists that rank by per-user data (stars, plays, ratings); empty until that data exists.
-USER_DATA_LISTS = {"highest", "frequent", "recent", "starred"}
+# Lists that rank by the user's own annotations: which rows, in what order. Each order is
+# the order of a partial index on user_annotations (its primary key's target last), walked
+# backwards, so a page at any offset reads only the index.
+USER_DATA_LISTS = {
+    "starred": ("u.starred IS NOT NULL", "u.starred DESC, u.target DESC"),
+    "highest": ("u.rating IS NOT NULL", "u.rating DESC, u.target DESC"),
+    "frequent": ("u.play_count > 0", "u.play_count DESC, u.target DESC"),
+    "recent": ("u.play_count > 0", "u.last_played DESC, u.target DESC"),
+}
+# A user's starred songs, albums and artists, joined to the catalog (so that what left it is
+# not listed), most recently starred first.
+_STARRED = (
+    " FROM user_annotations u JOIN {table} ON {join}"
+    " WHERE u.user = ? AND u.kind = ? AND u.starred IS NOT NULL"
+    " ORDER BY u.starred DESC, u.target DESC"
+)
 
 
 def fts_query(text: str) -> str | None:
@@ -109,9 +123,10 @@ class Library:
         from_year: int | None = None,
         to_year: int | None = None,
         genre: str | None = None,
+        user: str = "",
     ) -> list[Row]:
         if list_type in USER_DATA_LISTS:
-            return []
+            return self._user_album_list(list_type, user, size, offset)
         where, params = "1", list[object]()
         order = ALBUM_LIST_ORDERS[list_type]
         if list_type == "byYear":
@@ -128,6 +143,15 @@ class Library:
         return self._all(
             f"SELECT * FROM catalog_albums WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, size, offset],
+        )
+
+    def _user_album_list(self, list_type: str, user: str, size: int, offset: int) -> list[Row]:
+        where, order = USER_DATA_LISTS[list_type]
+        return self._all(
+            "SELECT a.* FROM user_annotations u JOIN catalog_albums a ON a.id = u.target"
+            f" WHERE u.user = ? AND u.kind = 'album' AND {where}"
+            f" ORDER BY {order} LIMIT ? OFFSET ?",
+            [user, size, offset],
         )
 
     # Songs
@@ -230,6 +254,26 @@ class Library:
             "SELECT s.* FROM catalog_songs_fts f JOIN catalog_songs s ON s.item_id = f.rowid"
             " WHERE catalog_songs_fts MATCH ? ORDER BY f.rowid LIMIT ? OFFSET ?",
             [match, size, offset],
+        )
+
+    # Starred
+
+    def starred_artists(self, user: str) -> list[Row]:
+        join = "a.id = u.target"
+        return self._all(
+            "SELECT a.*" + _STARRED.format(table="catalog_artists a", join=join), [user, "artist"]
+        )
+
+    def starred_albums(self, user: str) -> list[Row]:
+        join = "a.id = u.target"
+        return self._all(
+            "SELECT a.*" + _STARRED.format(table="catalog_albums a", join=join), [user, "album"]
+        )
+
+    def starred_songs(self, user: str) -> list[Row]:
+        join = "s.item_id = CAST(substr(u.target, 4) AS INTEGER)"
+        return self._all(
+            "SELECT s.*" + _STARRED.format(table="catalog_songs s", join=join), [user, "song"]
         )
 
     # Status

@@ -10,6 +10,12 @@
   read from an M3U file has ``source_path`` set and is read-only.
 - ``play_queues`` / ``play_queue_entries``: each user's saved queue (duplicates allowed).
 - ``bookmarks``: a position in a song, per user.
+- ``annotation_version``: a counter every star, unstar and rating moves, which keys the cached
+  answers that show them (getArtists, getIndexes).
+- ``departed_songs`` / ``departed_albums``: songs and albums that left the catalog while user
+  data named them, remembered until they come back under another id (``follow``).
+
+``now_playing`` also holds the timeline a ``reportPlayback`` gave (state, position, rate, when).
 
 Migrations are append-only: never edit one that has shipped.
 """
@@ -108,7 +114,48 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial]
+_LISTS_AND_PLAYBACK = """
+CREATE INDEX user_annotations_frequent
+    ON user_annotations (user, kind, play_count, target) WHERE play_count > 0;
+CREATE INDEX user_annotations_rated
+    ON user_annotations (user, kind, rating, target) WHERE rating IS NOT NULL;
+
+ALTER TABLE now_playing ADD COLUMN state TEXT NOT NULL DEFAULT 'playing';
+ALTER TABLE now_playing ADD COLUMN position_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE now_playing ADD COLUMN playback_rate REAL NOT NULL DEFAULT 1.0;
+ALTER TABLE now_playing ADD COLUMN reported REAL;
+
+CREATE TABLE annotation_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO annotation_version (id, version) VALUES (1, 0);
+
+CREATE TABLE departed_songs (
+    item_id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    mb_trackid TEXT,
+    departed REAL NOT NULL
+);
+CREATE INDEX departed_songs_path ON departed_songs (path);
+CREATE INDEX departed_songs_mb_trackid ON departed_songs (mb_trackid);
+CREATE TABLE departed_albums (
+    id TEXT PRIMARY KEY,
+    mb_albumid TEXT,
+    artist_key TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    departed REAL NOT NULL
+)
+"""
+
+
+def _annotation_lists_and_playback(db: sqlite_utils.Database) -> None:
+    # One statement at a time: executescript() would commit the migration's transaction.
+    for statement in _LISTS_AND_PLAYBACK.split(";"):
+        db.execute(statement)
+
+
+MIGRATIONS = [_initial, _annotation_lists_and_playback]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.
 ITEM_ID_COLUMNS = (

@@ -43,7 +43,11 @@ def opensubsonic_only_names() -> frozenset[str]:
     for that element does not declare it), plus the OpenSubsonic-only responses."""
     names = {"openSubsonicExtensions"}
     for schema_file in (OPENAPI / "schemas").glob("*.json"):
-        names |= set(json.loads(schema_file.read_text()).get("properties", {}))
+        schema = json.loads(schema_file.read_text())
+        # A type that extends another (NowPlayingEntry extends Child) lists its own fields
+        # in the second part of an allOf.
+        for part in [schema, *schema.get("allOf", [])]:
+            names |= set(part.get("properties", {}))
     return frozenset(names)
 
 
