@@ -107,10 +107,18 @@ BEETCRATE: dict[str, Handler] = {
     "dj/waveform": dj_analysis.waveform,
 }
 
-# Answers that depend on the catalog and on stars and ratings alone (not on plays): rendered
-# once per catalog version, annotation version and user. The artist index is the costliest
-# answer at 100k tracks and clients ask for it at every start, while stars change seldom.
-CATALOG_ONLY = {"getArtists", "getIndexes", "getGenres", "getMusicFolders"}
+# Answers rendered once and reused while what they show stands (``_cached_answer``): keyed by
+# the catalog's version, a version of everyone's stars and ratings, and one of the asking
+# user's annotations. The artist index and a user's starred lists are the costliest answers
+# at 100k tracks and clients ask for them at every start, while what they show changes seldom.
+RENDER_CACHED = {
+    "getArtists",
+    "getIndexes",
+    "getGenres",
+    "getMusicFolders",
+    "getStarred",
+    "getStarred2",
+}
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
 
 blueprint = Blueprint("subsonic", __name__)
@@ -211,13 +219,9 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
         sorted((k, v) for k, v in request.params.items(multi=True) if k not in CREDENTIALS)
     )
     library = services.library
-    key = (
-        library.meta("beets_signature"),
-        annotation_store.version(library.conn),
-        request.user.name,
-        name,
-        query,
-    )
+    user = request.user.name
+    versions = annotation_store.versions(library.conn, user)
+    key = (library.meta("beets_signature"), versions, user, name, query)
     response = services.rendered.get(key)
     if response is None:
         response = _answer(PROTECTED[name](request), fmt, callback)
@@ -253,7 +257,7 @@ def dispatch(method: str) -> Response:
                 if not params.get(required):
                     raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {required}")
         api_request = _request(params, public=name in PUBLIC)
-        if name in CATALOG_ONLY:
+        if name in RENDER_CACHED:
             return _cached_answer(name, api_request, fmt, callback)
         return _answer(handler(api_request), fmt, callback)
     except ApiError as error:

@@ -29,14 +29,14 @@ ALBUM_LIST_ORDERS = {
     "byYear": "year, name_key, id",
     "byGenre": "name_key, id",
 }
-# Lists that rank by the user's own annotations: which rows, in what order. Each order is
-# the order of a partial index on user_annotations (its primary key's target last), walked
-# backwards, so a page at any offset reads only the index.
+# Lists that rank by the user's own annotations: the partial index of user_annotations each
+# walks (backwards, its primary key's target last, which breaks ties), which rows, in what
+# order. Named, because two of them would otherwise pick the same index and sort.
 USER_DATA_LISTS = {
-    "starred": ("u.starred IS NOT NULL", "u.starred DESC, u.target DESC"),
-    "highest": ("u.rating IS NOT NULL", "u.rating DESC, u.target DESC"),
-    "frequent": ("u.play_count > 0", "u.play_count DESC, u.target DESC"),
-    "recent": ("u.play_count > 0", "u.last_played DESC, u.target DESC"),
+    "starred": ("user_annotations_starred", "u.starred IS NOT NULL", "u.starred DESC"),
+    "highest": ("user_annotations_rated", "u.rating IS NOT NULL", "u.rating DESC"),
+    "frequent": ("user_annotations_frequent", "u.play_count > 0", "u.play_count DESC"),
+    "recent": ("user_annotations_played", "u.play_count > 0", "u.last_played DESC"),
 }
 # A user's starred songs, albums and artists, joined to the catalog (so that what left it is
 # not listed), most recently starred first.
@@ -146,11 +146,12 @@ class Library:
         )
 
     def _user_album_list(self, list_type: str, user: str, size: int, offset: int) -> list[Row]:
-        where, order = USER_DATA_LISTS[list_type]
+        index, where, order = USER_DATA_LISTS[list_type]
         return self._all(
-            "SELECT a.* FROM user_annotations u JOIN catalog_albums a ON a.id = u.target"
+            f"SELECT a.* FROM user_annotations u INDEXED BY {index}"
+            " JOIN catalog_albums a ON a.id = u.target"
             f" WHERE u.user = ? AND u.kind = 'album' AND {where}"
-            f" ORDER BY {order} LIMIT ? OFFSET ?",
+            f" ORDER BY {order}, u.target DESC LIMIT ? OFFSET ?",
             [user, size, offset],
         )
 

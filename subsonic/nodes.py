@@ -8,7 +8,7 @@ A ``Nodes`` is made per request (``ApiRequest.nodes``): it holds what depends on
 settings rather than on the row, such as the format songs are transcoded to by default, and
 who asks: every song, album and artist carries that user's stars, rating and plays. A list of
 rows is built in one call (``songs``, ``albums``…), which loads the annotations of all its rows
-in one query, so a list of 5,000 songs costs one extra query, not 5,000.
+in two queries, so a list of 5,000 songs costs two extra queries, not 5,000.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class Nodes:
     user: str
 
     def annotations(self, ids: Sequence[str]) -> dict[str, Annotation]:
-        """The user's annotations of ``ids`` (and their average ratings), in one query."""
+        """The user's annotations of ``ids`` (and their average ratings), in two queries."""
         return annotations_of(self.conn, self.user, ids)
 
     def _annotated(

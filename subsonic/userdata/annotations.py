@@ -62,33 +62,50 @@ class Play:
 def annotations_of(
     conn: sqlite3.Connection, user: str, ids: Sequence[str]
 ) -> dict[str, Annotation]:
-    """The annotations of ``ids`` for ``user`` (those with any), in one indexed query."""
+    """The annotations of ``ids`` for ``user`` (those with any), in two indexed queries: the
+    user's rows by primary key, and the average ratings by the partial index of ratings."""
     if not ids:
         return {}
-    rows = conn.execute(
-        "SELECT target,"
-        " max(CASE WHEN user = :user THEN starred END),"
-        " max(CASE WHEN user = :user THEN rating END),"
-        " max(CASE WHEN user = :user THEN play_count END),"
-        " max(CASE WHEN user = :user THEN last_played END),"
-        " avg(rating)"
-        " FROM user_annotations"
-        " WHERE target IN (SELECT value FROM json_each(:ids)) GROUP BY target",
-        {"user": user, "ids": json.dumps(list(ids))},
+    wanted = json.dumps(list(ids))
+    averages = dict(
+        conn.execute(
+            "SELECT target, avg(rating) FROM user_annotations WHERE rating IS NOT NULL"
+            " AND target IN (SELECT value FROM json_each(?)) GROUP BY target",
+            (wanted,),
+        ).fetchall()
     )
-    return {
-        target: Annotation(starred, rating, play_count or 0, last_played, average)
-        for target, starred, rating, play_count, last_played, average in rows
+    found = {
+        target: Annotation(starred, rating, play_count, last_played, averages.get(target))
+        for target, starred, rating, play_count, last_played in conn.execute(
+            "SELECT target, starred, rating, play_count, last_played FROM user_annotations"
+            " WHERE user = ? AND target IN (SELECT value FROM json_each(?))",
+            (user, wanted),
+        )
     }
+    for target, average in averages.items():
+        if target not in found:
+            found[target] = Annotation(average_rating=average)
+    return found
 
 
-def version(conn: sqlite3.Connection) -> int:
-    """Moves with every star, unstar and rating: the key of answers cached while it stands."""
-    return int(conn.execute("SELECT version FROM annotation_version").fetchone()[0])
+def versions(conn: sqlite3.Connection, user: str) -> tuple[int, int]:
+    """What keys answers cached while what they show stands: a version every star and rating
+    moves (anyone's: artist indexes show stars, averages all ratings), and one every annotation
+    of ``user`` moves (plays too)."""
+    found = dict(
+        conn.execute(
+            "SELECT scope, version FROM annotation_versions WHERE scope IN ('', ?)", (user,)
+        ).fetchall()
+    )
+    return found.get("", 0), found.get(user, 0)
 
 
-def _changed(tx: sqlite3.Connection) -> None:
-    tx.execute("UPDATE annotation_version SET version = version + 1")
+def _changed(tx: sqlite3.Connection, user: str, stars_or_ratings: bool = True) -> None:
+    tx.executemany(
+        "INSERT INTO annotation_versions (scope, version) VALUES (?, 1)"
+        " ON CONFLICT (scope) DO UPDATE SET version = version + 1",
+        [(user,), ("",)] if stars_or_ratings else [(user,)],
+    )
 
 
 def _forget_empty(tx: sqlite3.Connection, user: str, targets: Iterable[Target]) -> None:
@@ -106,7 +123,7 @@ def star(tx: sqlite3.Connection, user: str, targets: Sequence[Target], when: flo
         " ON CONFLICT (user, target) DO UPDATE SET starred = coalesce(starred, excluded.starred)",
         [(user, target.id, target.kind, when) for target in targets],
     )
-    _changed(tx)
+    _changed(tx, user)
 
 
 def unstar(tx: sqlite3.Connection, user: str, targets: Sequence[Target]) -> None:
@@ -115,7 +132,7 @@ def unstar(tx: sqlite3.Connection, user: str, targets: Sequence[Target]) -> None
         [(user, target.id) for target in targets],
     )
     _forget_empty(tx, user, targets)
-    _changed(tx)
+    _changed(tx, user)
 
 
 def rate(tx: sqlite3.Connection, user: str, target: Target, rating: int | None) -> None:
@@ -126,7 +143,7 @@ def rate(tx: sqlite3.Connection, user: str, target: Target, rating: int | None) 
         (user, target.id, target.kind, rating),
     )
     _forget_empty(tx, user, [target])
-    _changed(tx)
+    _changed(tx, user)
 
 
 def record_plays(tx: sqlite3.Connection, user: str, plays: Sequence[Play]) -> None:
@@ -150,3 +167,4 @@ def record_plays(tx: sqlite3.Connection, user: str, plays: Sequence[Play]) -> No
         "INSERT INTO user_plays (user, item_id, played_at, client) VALUES (?, ?, ?, ?)",
         [(user, play.item_id, play.played_at, play.client) for play in plays],
     )
+    _changed(tx, user, stars_or_ratings=False)

@@ -10,8 +10,9 @@
   read from an M3U file has ``source_path`` set and is read-only.
 - ``play_queues`` / ``play_queue_entries``: each user's saved queue (duplicates allowed).
 - ``bookmarks``: a position in a song, per user.
-- ``annotation_version``: a counter every star, unstar and rating moves, which keys the cached
-  answers that show them (getArtists, getIndexes).
+- ``annotation_versions``: counters that key the answers cached while what they show stands:
+  scope ``''`` moves with every star and rating (artist indexes, average ratings), scope
+  ``<user>`` with every annotation of that user, plays too (the user's starred lists).
 - ``departed_songs`` / ``departed_albums``: songs and albums that left the catalog while user
   data named them, remembered until they come back under another id (``follow``).
 
@@ -125,11 +126,13 @@ ALTER TABLE now_playing ADD COLUMN position_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE now_playing ADD COLUMN playback_rate REAL NOT NULL DEFAULT 1.0;
 ALTER TABLE now_playing ADD COLUMN reported REAL;
 
-CREATE TABLE annotation_version (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+CREATE INDEX user_annotations_ratings
+    ON user_annotations (target, rating) WHERE rating IS NOT NULL;
+
+CREATE TABLE annotation_versions (
+    scope TEXT PRIMARY KEY,
     version INTEGER NOT NULL
 );
-INSERT INTO annotation_version (id, version) VALUES (1, 0);
 
 CREATE TABLE departed_songs (
     item_id INTEGER PRIMARY KEY,

@@ -426,7 +426,7 @@ def test_playback_report_is_an_advertised_extension(api: Api) -> None:
 # Cost -----------------------------------------------------------------------------------------
 
 
-def test_a_list_of_nodes_reads_its_annotations_in_one_query(
+def test_a_list_of_nodes_reads_its_annotations_in_two_queries(
     fan: Api, shared: tuple[MusicLibrary, Flask]
 ) -> None:
     _, app = shared
@@ -439,5 +439,23 @@ def test_a_list_of_nodes_reads_its_annotations_in_one_query(
         app.extensions["beetcrate"].library.conn.set_trace_callback(None)
     assert len(body["searchResult3"]["song"]) > 10
     reads = [s for s in statements if "user_annotations" in s]
-    # One for the artists, one for the albums, one for the songs, in each of XML and JSON.
-    assert len(reads) == 6
+    # The user's own and the average ratings, for each of the artists, albums and songs, in
+    # each of XML and JSON: not one per node.
+    assert len(reads) == 2 * 3 * 2
+
+
+def test_a_cached_starred_list_changes_with_the_users_plays_and_anyones_ratings(
+    fans: Callable[[], Api], ids: dict[str, str]
+) -> None:
+    fan, other = fans(), fans()
+    fan.ok("star", id=ids["single2"])
+    (song,) = fan.ok("getStarred2")["starred2"]["song"]
+    assert "playCount" not in song and "averageRating" not in song
+    _once(fan, "scrobble", id=ids["single2"])
+    (song,) = fan.ok("getStarred2")["starred2"]["song"]
+    assert song["playCount"] == 1
+    other.ok("setRating", id=ids["single2"], rating=4)
+    (song,) = fan.ok("getStarred")["starred"]["song"]
+    assert song["averageRating"] == 4
+    (song,) = fan.ok("getStarred2")["starred2"]["song"]
+    assert song["averageRating"] == 4 and "userRating" not in song
