@@ -100,7 +100,10 @@ def versions(conn: sqlite3.Connection, user: str) -> tuple[int, int]:
     return found.get("", 0), found.get(user, 0)
 
 
-def _changed(tx: sqlite3.Connection, user: str, stars_or_ratings: bool = True) -> None:
+def changed(tx: sqlite3.Connection, user: str, stars_or_ratings: bool = True) -> None:
+    """Move the versions that answers showing ``user``'s annotations are cached under. Called
+    by every write here; a writer elsewhere that changes annotations (deleting a user's data)
+    calls it too, or a cached answer outlives what it shows."""
     tx.executemany(
         "INSERT INTO annotation_versions (scope, version) VALUES (?, 1)"
         " ON CONFLICT (scope) DO UPDATE SET version = version + 1",
@@ -123,7 +126,7 @@ def star(tx: sqlite3.Connection, user: str, targets: Sequence[Target], when: flo
         " ON CONFLICT (user, target) DO UPDATE SET starred = coalesce(starred, excluded.starred)",
         [(user, target.id, target.kind, when) for target in targets],
     )
-    _changed(tx, user)
+    changed(tx, user)
 
 
 def unstar(tx: sqlite3.Connection, user: str, targets: Sequence[Target]) -> None:
@@ -132,7 +135,7 @@ def unstar(tx: sqlite3.Connection, user: str, targets: Sequence[Target]) -> None
         [(user, target.id) for target in targets],
     )
     _forget_empty(tx, user, targets)
-    _changed(tx, user)
+    changed(tx, user)
 
 
 def rate(tx: sqlite3.Connection, user: str, target: Target, rating: int | None) -> None:
@@ -143,7 +146,7 @@ def rate(tx: sqlite3.Connection, user: str, target: Target, rating: int | None) 
         (user, target.id, target.kind, rating),
     )
     _forget_empty(tx, user, [target])
-    _changed(tx, user)
+    changed(tx, user)
 
 
 def record_plays(tx: sqlite3.Connection, user: str, plays: Sequence[Play]) -> None:
@@ -167,4 +170,4 @@ def record_plays(tx: sqlite3.Connection, user: str, plays: Sequence[Play]) -> No
         "INSERT INTO user_plays (user, item_id, played_at, client) VALUES (?, ?, ?, ?)",
         [(user, play.item_id, play.played_at, play.client) for play in plays],
     )
-    _changed(tx, user, stars_or_ratings=False)
+    changed(tx, user, stars_or_ratings=False)
