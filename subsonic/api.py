@@ -26,6 +26,7 @@ from subsonic import (
     dj_analysis,
     library_scanning,
     lyrics,
+    media_annotation,
     media_retrieval,
     playlists,
     searching,
@@ -45,6 +46,7 @@ from subsonic.responses import (
     error_node,
     render,
 )
+from subsonic.userdata import annotations as annotation_store
 
 if TYPE_CHECKING:
     from subsonic.app import Services
@@ -77,6 +79,9 @@ PROTECTED: dict[str, Handler] = {
     "getAlbumList2": album_lists.get_album_list2,
     "getRandomSongs": album_lists.get_random_songs,
     "getSongsByGenre": album_lists.get_songs_by_genre,
+    "getNowPlaying": album_lists.get_now_playing,
+    "getStarred": album_lists.get_starred,
+    "getStarred2": album_lists.get_starred2,
     # Searching
     "search2": searching.search2,
     "search3": searching.search3,
@@ -95,6 +100,12 @@ PROTECTED: dict[str, Handler] = {
     "getPlayQueue": bookmarks.get_play_queue,
     "savePlayQueueByIndex": bookmarks.save_play_queue_by_index,
     "getPlayQueueByIndex": bookmarks.get_play_queue_by_index,
+    # Media annotation
+    "star": media_annotation.star,
+    "unstar": media_annotation.unstar,
+    "setRating": media_annotation.set_rating,
+    "scrobble": media_annotation.scrobble,
+    "reportPlayback": media_annotation.report_playback,
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,
@@ -116,8 +127,18 @@ BEETCRATE: dict[str, Handler] = {
     "dj/waveform": dj_analysis.waveform,
 }
 
-# Answers that depend on the catalog alone (no user data): rendered once per catalog version.
-CATALOG_ONLY = {"getArtists", "getIndexes", "getGenres", "getMusicFolders"}
+# Answers rendered once and reused while what they show stands (``_cached_answer``): keyed by
+# the catalog's version, a version of everyone's stars and ratings, and one of the asking
+# user's annotations. The artist index and a user's starred lists are the costliest answers
+# at 100k tracks and clients ask for them at every start, while what they show changes seldom.
+RENDER_CACHED = {
+    "getArtists",
+    "getIndexes",
+    "getGenres",
+    "getMusicFolders",
+    "getStarred",
+    "getStarred2",
+}
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
 
 blueprint = Blueprint("subsonic", __name__)
@@ -149,7 +170,11 @@ class ApiRequest:
 
     @cached_property
     def nodes(self) -> Nodes:
-        return Nodes(transcoded=self.services.transcoding.config.default_profile)
+        return Nodes(
+            transcoded=self.services.transcoding.config.default_profile,
+            conn=self.services.library.conn,
+            user=self.user.name,
+        )
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
@@ -213,7 +238,10 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
     query = tuple(
         sorted((k, v) for k, v in request.params.items(multi=True) if k not in CREDENTIALS)
     )
-    key = (services.library.meta("beets_signature"), name, query)
+    library = services.library
+    user = request.user.name
+    versions = annotation_store.versions(library.conn, user)
+    key = (library.meta("beets_signature"), versions, user, name, query)
     response = services.rendered.get(key)
     if response is None:
         response = _answer(PROTECTED[name](request), fmt, callback)
@@ -249,7 +277,7 @@ def dispatch(method: str) -> Response:
                 if not params.get(required):
                     raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {required}")
         api_request = _request(params, public=name in PUBLIC)
-        if name in CATALOG_ONLY:
+        if name in RENDER_CACHED:
             return _cached_answer(name, api_request, fmt, callback)
         return _answer(handler(api_request), fmt, callback)
     except ApiError as error:

@@ -89,7 +89,7 @@ def _queue_fields(request: ApiRequest, queue: queues.PlayQueue) -> Payload:
         "username": request.user.name,
         "changed": iso_time(queue.changed),
         "changedBy": queue.changed_by,
-        "entry": [request.nodes.song(song) for song in queue.songs],
+        "entry": request.nodes.songs(queue.songs),
     }
 
 
@@ -135,6 +135,8 @@ def delete_bookmark(request: ApiRequest) -> Payload:
 
 def get_bookmarks(request: ApiRequest) -> Payload:
     user = request.user.name
+    stored = queues.load_bookmarks(request.services.library, user)
+    songs = request.nodes.songs([bookmark.song for bookmark in stored])
     bookmarks = [
         compact(
             {
@@ -143,9 +145,9 @@ def get_bookmarks(request: ApiRequest) -> Payload:
                 "comment": bookmark.comment or None,
                 "created": iso_time(bookmark.created),
                 "changed": iso_time(bookmark.changed),
-                "entry": request.nodes.song(bookmark.song),
+                "entry": song,
             }
         )
-        for bookmark in queues.load_bookmarks(request.services.library, user)
+        for bookmark, song in zip(stored, songs, strict=True)
     ]
     return {"bookmarks": {"bookmark": bookmarks}}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from subsonic import ids, nodes
+from subsonic import ids
 from subsonic.names import IGNORED_ARTICLES
 from subsonic.responses import NOT_FOUND, ApiError, Payload
 
@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 IGNORED = " ".join(IGNORED_ARTICLES)
 
 
-def _indexed(rows: list[Row], node) -> list[Payload]:
+def _indexed(rows: list[Row], artists: list[Payload]) -> list[Payload]:
+    """Artist nodes (built from ``rows``, in their order) grouped by index letter."""
+    pairs = zip(rows, artists, strict=True)
     return [
-        {"name": letter, "artist": [node(row) for row in group]}
-        for letter, group in groupby(rows, key=lambda row: row["index_letter"])
+        {"name": letter, "artist": [artist for _, artist in group]}
+        for letter, group in groupby(pairs, key=lambda pair: pair[0]["index_letter"])
     ]
 
 
@@ -44,7 +46,7 @@ def get_indexes(request: ApiRequest) -> Payload:
     indexes: Payload = {"lastModified": last_modified, "ignoredArticles": IGNORED}
     if if_modified_since < last_modified or not if_modified_since:
         rows = _sorted_by_letter(library.index_artists())
-        indexes["index"] = _indexed(rows, nodes.index_artist)
+        indexes["index"] = _indexed(rows, request.nodes.index_artists(rows))
     return {"indexes": indexes}
 
 
@@ -59,7 +61,8 @@ def get_music_directory(request: ApiRequest) -> Payload:
             "directory": {
                 "id": directory_id,
                 "name": artist["name"],
-                "child": [nodes.album_directory_child(row) for row in albums],
+                **request.nodes.directory_fields(directory_id),
+                "child": request.nodes.album_children(albums),
             }
         }
     album = _found(library.album(directory_id), "Album", directory_id)
@@ -68,7 +71,8 @@ def get_music_directory(request: ApiRequest) -> Payload:
             "id": directory_id,
             "parent": album["artist_id"],
             "name": album["name"],
-            "child": [request.nodes.song(row) for row in library.album_songs(directory_id)],
+            **request.nodes.directory_fields(directory_id),
+            "child": request.nodes.songs(library.album_songs(directory_id)),
         }
     }
 
@@ -83,7 +87,8 @@ def get_genres(request: ApiRequest) -> Payload:
 
 def get_artists(request: ApiRequest) -> Payload:
     rows = _sorted_by_letter(request.services.library.index_artists())
-    return {"artists": {"ignoredArticles": IGNORED, "index": _indexed(rows, nodes.artist)}}
+    index = _indexed(rows, request.nodes.artists(rows))
+    return {"artists": {"ignoredArticles": IGNORED, "index": index}}
 
 
 def _found(row: Row | None, what: str, item_id: str) -> Row:
@@ -97,8 +102,8 @@ def get_artist(request: ApiRequest) -> Payload:
     ids.parse(artist_id, "ar")
     library = request.services.library
     artist = _found(library.artist(artist_id), "Artist", artist_id)
-    albums = [nodes.album(row) for row in library.artist_albums(artist_id)]
-    return {"artist": {**nodes.artist(artist), "album": albums}}
+    albums = request.nodes.albums(library.artist_albums(artist_id))
+    return {"artist": {**request.nodes.artist(artist), "album": albums}}
 
 
 def get_album(request: ApiRequest) -> Payload:
@@ -106,8 +111,8 @@ def get_album(request: ApiRequest) -> Payload:
     ids.parse(album_id, "al")
     library = request.services.library
     album = _found(library.album(album_id), "Album", album_id)
-    songs = [request.nodes.song(row) for row in library.album_songs(album_id)]
-    return {"album": {**nodes.album(album), "song": songs}}
+    songs = request.nodes.songs(library.album_songs(album_id))
+    return {"album": {**request.nodes.album(album), "song": songs}}
 
 
 def get_song(request: ApiRequest) -> Payload:

@@ -40,6 +40,9 @@ from subsonic.names import (
     short_hash,
     sort_key,
 )
+from subsonic.userdata import follow
+from subsonic.userdata.schema import COMPONENT as USERDATA
+from subsonic.userdata.schema import MIGRATIONS as USERDATA_MIGRATIONS
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class Catalog:
     ) -> None:
         # A connection of its own: the sync's long transaction must not mix with requests.
         self.db = sidecar.connect(db_path)
+        # The sync carries user data along when beets gives a track a new id (``follow``).
+        sidecar.migrate(self.db, USERDATA, USERDATA_MIGRATIONS)
         # Explicit transactions only (BEGIN IMMEDIATE … COMMIT): a sync is all or nothing.
         self.db.conn.isolation_level = None
         self.beets_db = beets_db
@@ -186,7 +191,9 @@ class Catalog:
                         return None
                     self._set_meta(scan_started=time.time())
                     changed, removed = self._sync_songs()
+                    follow.albums_departing(conn)
                     self._rebuild_aggregates()
+                    follow.albums_arrived(conn)
                     counts = {
                         table: conn.execute(f"SELECT count(*) FROM catalog_{table}").fetchone()[0]
                         for table in ("songs", "albums", "artists")
@@ -293,6 +300,7 @@ class Catalog:
         hidden = self._hidden()
         if hidden:
             conn.executemany("DELETE FROM temp.src WHERE item_id = ?", [(i,) for i in hidden])
+        follow.songs_departing(conn)
         removed = conn.execute(
             "DELETE FROM catalog_songs WHERE item_id NOT IN (SELECT item_id FROM temp.src)"
         ).rowcount
@@ -303,6 +311,7 @@ class Catalog:
             f" EXCEPT SELECT {column_list} FROM catalog_songs"
         )
         changed = conn.execute("SELECT count(*) FROM temp.changed").fetchone()[0]
+        follow.songs_arrived(conn)
         if changed:
             conn.execute(
                 "DELETE FROM catalog_songs WHERE item_id IN (SELECT item_id FROM temp.changed)"

@@ -32,8 +32,22 @@ ALBUM_LIST_ORDERS = {
     "byYear": "year, name_key, id",
     "byGenre": "name_key, id",
 }
-# Lists that rank by per-user data (stars, plays, ratings); empty until that data exists.
-USER_DATA_LISTS = {"highest", "frequent", "recent", "starred"}
+# Lists that rank by the user's own annotations: the partial index of user_annotations each
+# walks (backwards, its primary key's target last, which breaks ties), which rows, in what
+# order. Named, because two of them would otherwise pick the same index and sort.
+USER_DATA_LISTS = {
+    "starred": ("user_annotations_starred", "u.starred IS NOT NULL", "u.starred DESC"),
+    "highest": ("user_annotations_rated", "u.rating IS NOT NULL", "u.rating DESC"),
+    "frequent": ("user_annotations_frequent", "u.play_count > 0", "u.play_count DESC"),
+    "recent": ("user_annotations_played", "u.play_count > 0", "u.last_played DESC"),
+}
+# A user's starred songs, albums and artists, joined to the catalog (so that what left it is
+# not listed), most recently starred first.
+_STARRED = (
+    " FROM user_annotations u JOIN {table} ON {join}"
+    " WHERE u.user = ? AND u.kind = ? AND u.starred IS NOT NULL"
+    " ORDER BY u.starred DESC, u.target DESC"
+)
 
 
 def fts_query(text: str) -> str | None:
@@ -118,9 +132,10 @@ class Library:
         from_year: int | None = None,
         to_year: int | None = None,
         genre: str | None = None,
+        user: str = "",
     ) -> list[Row]:
         if list_type in USER_DATA_LISTS:
-            return []
+            return self._user_album_list(list_type, user, size, offset)
         where, params = "1", list[object]()
         order = ALBUM_LIST_ORDERS[list_type]
         if list_type == "byYear":
@@ -137,6 +152,16 @@ class Library:
         return self._all(
             f"SELECT * FROM catalog_albums WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, size, offset],
+        )
+
+    def _user_album_list(self, list_type: str, user: str, size: int, offset: int) -> list[Row]:
+        index, where, order = USER_DATA_LISTS[list_type]
+        return self._all(
+            f"SELECT a.* FROM user_annotations u INDEXED BY {index}"
+            " JOIN catalog_albums a ON a.id = u.target"
+            f" WHERE u.user = ? AND u.kind = 'album' AND {where}"
+            f" ORDER BY {order}, u.target DESC LIMIT ? OFFSET ?",
+            [user, size, offset],
         )
 
     # Songs
@@ -254,6 +279,26 @@ class Library:
             "SELECT s.* FROM catalog_songs_fts f JOIN catalog_songs s ON s.item_id = f.rowid"
             " WHERE catalog_songs_fts MATCH ? ORDER BY f.rowid LIMIT ? OFFSET ?",
             [match, size, offset],
+        )
+
+    # Starred
+
+    def starred_artists(self, user: str) -> list[Row]:
+        join = "a.id = u.target"
+        return self._all(
+            "SELECT a.*" + _STARRED.format(table="catalog_artists a", join=join), [user, "artist"]
+        )
+
+    def starred_albums(self, user: str) -> list[Row]:
+        join = "a.id = u.target"
+        return self._all(
+            "SELECT a.*" + _STARRED.format(table="catalog_albums a", join=join), [user, "album"]
+        )
+
+    def starred_songs(self, user: str) -> list[Row]:
+        join = "s.item_id = CAST(substr(u.target, 4) AS INTEGER)"
+        return self._all(
+            "SELECT s.*" + _STARRED.format(table="catalog_songs s", join=join), [user, "song"]
         )
 
     # Status

@@ -5,11 +5,16 @@ Fields the XSD knows are written as attributes; OpenSubsonic additions (``genres
 are left out rather than sent empty, and every integer fits in the type the XSD declares.
 
 A ``Nodes`` is made per request (``ApiRequest.nodes``): it holds what depends on the server's
-settings rather than on the row, such as the format songs are transcoded to by default.
+settings rather than on the row, such as the format songs are transcoded to by default, and
+who asks: every song, album and artist carries that user's stars, rating and plays. A list of
+rows is built in one call (``songs``, ``albums``…), which loads the annotations of all its rows
+in two queries, so a list of 5,000 songs costs two extra queries, not 5,000.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from beetcrate.beetsdb import split_list
@@ -18,6 +23,7 @@ from subsonic.ids import song_id
 from subsonic.library import Row
 from subsonic.names import SINGLES_ALBUM, iso_time
 from subsonic.responses import Payload
+from subsonic.userdata.annotations import NOTHING, Annotation, annotations_of
 
 CONTENT_TYPES = {
     "mp3": "audio/mpeg",
@@ -72,9 +78,39 @@ def _replay_gain(row: Row) -> Payload | None:
     return {k: v for k, v in gain.items() if v is not None} or None
 
 
+def _song_key(row: Row) -> str:
+    return song_id(row["item_id"])
+
+
+def _id_key(row: Row) -> str:
+    return row["id"]
+
+
 def compact(node: Payload) -> Payload:
     """Leave out what beets does not have: the JSON writer relies on nodes holding no None."""
     return {key: value for key, value in node.items() if value is not None}
+
+
+# The user fields each node type declares (the XSD's, and OpenSubsonic's additions).
+CHILD_FIELDS = ("starred", "userRating", "averageRating", "playCount", "played")
+ALBUM_FIELDS = ("starred", "userRating", "playCount", "played")
+ARTIST_FIELDS = ("starred", "userRating", "averageRating")
+ARTIST_ID3_FIELDS = ("starred",)
+DIRECTORY_FIELDS = ("starred", "userRating", "averageRating", "playCount")
+
+
+def user_fields(note: Annotation, names: Sequence[str]) -> Payload:
+    """A user's stars, rating and plays as the fields ``names`` of a node (those set)."""
+    if note is NOTHING:
+        return {}
+    values = {
+        "starred": iso_time(note.starred) if note.starred is not None else None,
+        "userRating": note.rating,
+        "averageRating": round(note.average_rating, 2) if note.average_rating else None,
+        "playCount": note.play_count or None,
+        "played": iso_time(note.last_played) if note.last_played is not None else None,
+    }
+    return {name: values[name] for name in names if values[name] is not None}
 
 
 def _disc_titles(raw: str | None) -> list[Payload]:
@@ -86,7 +122,7 @@ def _disc_titles(raw: str | None) -> list[Payload]:
     return titles
 
 
-def album(row: Row) -> Payload:
+def _album(row: Row) -> Payload:
     """An album as ``AlbumID3`` (getAlbum, getArtist, getAlbumList2, search3)."""
     genre = row["genre"]
     return compact(
@@ -114,7 +150,7 @@ def album(row: Row) -> Payload:
     )
 
 
-def album_directory_child(row: Row) -> Payload:
+def _album_child(row: Row) -> Payload:
     """An album as a folder ``Child`` (getMusicDirectory of an artist, getAlbumList)."""
     return compact(
         {
@@ -133,12 +169,11 @@ def album_directory_child(row: Row) -> Payload:
             "artistId": row["artist_id"],
             # OpenSubsonic
             "mediaType": "album",
-            "isCompilation": bool(row["comp"]),
         }
     )
 
 
-def artist(row: Row) -> Payload:
+def _artist(row: Row) -> Payload:
     """An artist as ``ArtistID3``."""
     return compact(
         {
@@ -153,7 +188,7 @@ def artist(row: Row) -> Payload:
     )
 
 
-def index_artist(row: Row) -> Payload:
+def _index_artist(row: Row) -> Payload:
     """An artist in a folder index (``Artist``: no album count)."""
     return {"id": row["id"], "name": row["name"]}
 
@@ -164,6 +199,63 @@ class Nodes:
 
     # What a song is streamed as when a client asks for the default format.
     transcoded: Profile
+    # Where annotations are read (the request's read-only connection), and whose.
+    conn: sqlite3.Connection
+    user: str
+
+    def annotations(self, ids: Sequence[str]) -> dict[str, Annotation]:
+        """The user's annotations of ``ids`` (and their average ratings), in two queries."""
+        return annotations_of(self.conn, self.user, ids)
+
+    def _annotated(
+        self,
+        rows: Sequence[Row],
+        key: Callable[[Row], str],
+        build: Callable[[Row], Payload],
+        names: Sequence[str],
+    ) -> list[Payload]:
+        ids = [key(row) for row in rows]
+        notes = self.annotations(ids)
+        nodes = []
+        for row, node_id in zip(rows, ids, strict=True):
+            node = build(row)
+            node.update(user_fields(notes.get(node_id, NOTHING), names))
+            nodes.append(node)
+        return nodes
+
+    def songs(self, rows: Sequence[Row]) -> list[Payload]:
+        """Songs as ``Child`` nodes (getAlbum, search3, lists, playlists…)."""
+        return self._annotated(rows, _song_key, self._song, CHILD_FIELDS)
+
+    def song(self, row: Row) -> Payload:
+        return self.songs([row])[0]
+
+    def albums(self, rows: Sequence[Row]) -> list[Payload]:
+        """Albums as ``AlbumID3`` (getArtist, getAlbumList2, search3, getStarred2)."""
+        return self._annotated(rows, _id_key, _album, ALBUM_FIELDS)
+
+    def album(self, row: Row) -> Payload:
+        return self.albums([row])[0]
+
+    def album_children(self, rows: Sequence[Row]) -> list[Payload]:
+        """Albums as folder ``Child`` nodes (getMusicDirectory, getAlbumList, search2…)."""
+        return self._annotated(rows, _id_key, _album_child, CHILD_FIELDS)
+
+    def artists(self, rows: Sequence[Row]) -> list[Payload]:
+        """Artists as ``ArtistID3`` (getArtists, search3, getStarred2)."""
+        return self._annotated(rows, _id_key, _artist, ARTIST_ID3_FIELDS)
+
+    def artist(self, row: Row) -> Payload:
+        return self.artists([row])[0]
+
+    def index_artists(self, rows: Sequence[Row]) -> list[Payload]:
+        """Artists as folder-index ``Artist`` nodes (getIndexes, search2, getStarred)."""
+        return self._annotated(rows, _id_key, _index_artist, ARTIST_FIELDS)
+
+    def directory_fields(self, directory_id: str) -> Payload:
+        """The user fields of a ``Directory`` (an artist's or an album's folder)."""
+        note = self.annotations([directory_id]).get(directory_id, NOTHING)
+        return user_fields(note, DIRECTORY_FIELDS)
 
     def _transcoded_fields(self, suffix: str) -> Payload:
         if suffix == self.transcoded.suffix:
@@ -173,8 +265,7 @@ class Nodes:
             "transcodedContentType": self.transcoded.content_type,
         }
 
-    def song(self, row: Row) -> Payload:
-        """A song as a Subsonic ``Child`` (getSong, getAlbum, search3, lists…)."""
+    def _song(self, row: Row) -> Payload:
         suffix = row["suffix"]
         genres = split_list(row["genres"]) if row["genres"] else []
         node = {

@@ -82,7 +82,7 @@ def _with_songs(request: ApiRequest, store: PlaylistStore, playlist_id: int) -> 
         duration=sum(row["length"] or 0 for row in rows),
         cover_item_id=rows[0]["item_id"] if rows else None,
     )
-    entries = [request.nodes.song(row) for row in rows]
+    entries = request.nodes.songs(rows)
     return {"playlist": {**_playlist_node(shown, request.user), "entry": entries}}
 
 

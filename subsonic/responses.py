@@ -151,16 +151,19 @@ def error_node(error: ApiError) -> Payload:
 
 
 class RenderedCache:
-    """Rendered bodies of answers that depend on the catalog alone, reused until it changes.
+    """Rendered bodies of answers reused while what they show stands (see ``api.RENDER_CACHED``).
 
-    getArtists and getIndexes list every artist: at 100k tracks building and encoding them
-    costs more than the rest of the request. Their answer only changes with the catalog, so
-    each process keeps the last few renderings keyed by the catalog's version.
+    getArtists and getIndexes list every artist, getStarred2 every starred song: at 100k
+    tracks building and encoding them costs more than the rest of the request. Each process
+    keeps the last few renderings, keyed by the versions of what they show, within a budget of
+    bytes (a list of 5,000 songs is a few megabytes).
     """
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 32, max_bytes: int = 64 * 2**20) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple, tuple[bytes, str | None]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Response | None:
@@ -172,7 +175,13 @@ class RenderedCache:
         return Response(entry[0], mimetype=entry[1])
 
     def put(self, key: tuple, response: Response) -> None:
+        body = response.get_data()
         with self._lock:
-            self._entries[key] = (response.get_data(), response.mimetype)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous[0])
+            self._entries[key] = (body, response.mimetype)
+            self._bytes += len(body)
+            while len(self._entries) > self.size or self._bytes > self.max_bytes:
+                _, (evicted, _) = self._entries.popitem(last=False)
+                self._bytes -= len(evicted)

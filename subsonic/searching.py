@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subsonic import nodes
 from subsonic.responses import Payload
 
 if TYPE_CHECKING:
@@ -41,9 +40,9 @@ def search3(request: ApiRequest) -> Payload:
     artists, albums, songs = _results(request)
     return {
         "searchResult3": {
-            "artist": [nodes.artist(row) for row in artists],
-            "album": [nodes.album(row) for row in albums],
-            "song": [request.nodes.song(row) for row in songs],
+            "artist": request.nodes.artists(artists),
+            "album": request.nodes.albums(albums),
+            "song": request.nodes.songs(songs),
         }
     }
 
@@ -52,8 +51,8 @@ def search2(request: ApiRequest) -> Payload:
     artists, albums, songs = _results(request)
     return {
         "searchResult2": {
-            "artist": [nodes.index_artist(row) for row in artists],
-            "album": [nodes.album_directory_child(row) for row in albums],
-            "song": [request.nodes.song(row) for row in songs],
+            "artist": request.nodes.index_artists(artists),
+            "album": request.nodes.album_children(albums),
+            "song": request.nodes.songs(songs),
         }
     }

@@ -16,6 +16,7 @@ EXTENSIONS: list[Payload] = [
     {"name": "transcodeOffset", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
     {"name": "indexBasedQueue", "versions": [1]},
+    {"name": "playbackReport", "versions": [1]},
 ]
 
 

@@ -106,6 +106,24 @@ def hidden_item_ids(db: sqlite_utils.Database) -> set[int]:
     return {row[0] for row in rows}
 
 
+def replaced_items(db: sqlite_utils.Database) -> dict[int, int]:
+    """The canonical item each removed copy was merged into, by ``beet dupes resolve``.
+
+    For the server, whose users' stars and plays of a removed copy move to its canonical copy.
+    Read from the journal of every resolution that removed items from beets (applied, purged,
+    or pending after a crash; rolled back and undone ones put their items back).
+    """
+    if not db["dupes_actions"].exists():
+        return {}
+    # journal.ActionState's values, and its NO_PLAN (the journal module is not a read module).
+    rows = db.execute(
+        "SELECT json_extract(m.value, '$.item_id'), json_extract(a.plan, '$.keep_id')"
+        " FROM dupes_actions a, json_each(a.plan, '$.moves') m"
+        " WHERE a.state IN ('pending', 'applied', 'purged') AND a.plan != '{}' ORDER BY a.id"
+    ).fetchall()
+    return {int(removed): int(keep) for removed, keep in rows}
+
+
 # Fingerprints ---------------------------------------------------------------------------------
 
 

@@ -18,11 +18,13 @@ import hashlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +152,16 @@ def beetcrate_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "beetcrate.cli"]
 
 
-def start_beetcrate(generated: Generated, home: Path) -> tuple[Server, float]:
-    """Build beetcrate's library if needed, scan it, and serve it; also returns the scan time."""
+# Writes user data into a freshly scanned sidecar (``speed.seed``): the sidecar, the number of
+# tracks, the benchmark's user; returns a line saying what it wrote.
+Seeder = Callable[[sqlite3.Connection, int, str], str]
+
+
+def start_beetcrate(
+    generated: Generated, home: Path, seeders: Sequence[Seeder] = ()
+) -> tuple[Server, float, list[str]]:
+    """Build beetcrate's library if needed, scan it, seed its user data, and serve it; also
+    returns the scan time and what the seeders wrote."""
     home.mkdir(parents=True, exist_ok=True)
     log = home / "server.log"
     library_db = home / "library.db"
@@ -171,6 +181,11 @@ def start_beetcrate(generated: Generated, home: Path) -> tuple[Server, float]:
     _run([*beetcrate, "scan"], env, log)
     scan_seconds = time.perf_counter() - started
     _run([*beetcrate, "user", "add", USER, "--password", PASSWORD, "--admin"], env, log)
+    conn = sqlite3.connect(home / "beetcrate.db")
+    try:
+        seeded = [seeder(conn, generated.tracks, USER) for seeder in seeders]
+    finally:
+        conn.close()
     port = free_port()
     server = _start(
         "beetcrate", [*beetcrate, "serve", "--bind", f"127.0.0.1:{port}"], env, log, port
@@ -178,7 +193,7 @@ def start_beetcrate(generated: Generated, home: Path) -> tuple[Server, float]:
     server.auth = token_auth(USER, PASSWORD)
     server.album_prefix, server.song_prefix = "al-", "tr-"
     _wait_until_up(server)
-    return server, scan_seconds
+    return server, scan_seconds, seeded
 
 
 def beetstream_venv(work: Path) -> Path:

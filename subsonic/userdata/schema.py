@@ -11,6 +11,13 @@
   count, duration and cover as counted against one version of the catalog.
 - ``play_queues`` / ``play_queue_entries``: each user's saved queue (duplicates allowed).
 - ``bookmarks``: a position in a song, per user.
+- ``annotation_versions``: counters that key the answers cached while what they show stands:
+  scope ``''`` moves with every star and rating (artist indexes, average ratings), scope
+  ``<user>`` with every annotation of that user, plays too (the user's starred lists).
+- ``departed_songs`` / ``departed_albums``: songs and albums that left the catalog while user
+  data named them, remembered until they come back under another id (``follow``).
+
+``now_playing`` also holds the timeline a ``reportPlayback`` gave (state, position, rate, when).
 
 Migrations are append-only: never edit one that has shipped.
 """
@@ -125,7 +132,48 @@ def _playlist_summaries(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE playlists ADD COLUMN {column}")
 
 
-MIGRATIONS = [_initial, _playlist_summaries]
+_LISTS_AND_PLAYBACK = """
+CREATE INDEX user_annotations_frequent
+    ON user_annotations (user, kind, play_count, target) WHERE play_count > 0;
+CREATE INDEX user_annotations_rated
+    ON user_annotations (user, kind, rating, target) WHERE rating IS NOT NULL;
+
+ALTER TABLE now_playing ADD COLUMN state TEXT NOT NULL DEFAULT 'playing';
+ALTER TABLE now_playing ADD COLUMN position_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE now_playing ADD COLUMN playback_rate REAL NOT NULL DEFAULT 1.0;
+ALTER TABLE now_playing ADD COLUMN reported REAL;
+
+CREATE INDEX user_annotations_ratings
+    ON user_annotations (target, rating) WHERE rating IS NOT NULL;
+
+CREATE TABLE annotation_versions (
+    scope TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+
+CREATE TABLE departed_songs (
+    item_id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    mb_trackid TEXT,
+    departed REAL NOT NULL
+);
+CREATE INDEX departed_songs_path ON departed_songs (path);
+CREATE INDEX departed_songs_mb_trackid ON departed_songs (mb_trackid);
+CREATE TABLE departed_albums (
+    id TEXT PRIMARY KEY,
+    mb_albumid TEXT,
+    artist_key TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    departed REAL NOT NULL
+);
+"""
+
+
+def _annotation_lists_and_playback(db: sqlite_utils.Database) -> None:
+    sidecar.run_script(db, _LISTS_AND_PLAYBACK)
+
+
+MIGRATIONS = [_initial, _playlist_summaries, _annotation_lists_and_playback]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.
 ITEM_ID_COLUMNS = (

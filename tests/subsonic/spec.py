@@ -49,7 +49,11 @@ def opensubsonic_only_names() -> frozenset[str]:
     with (OpenSubsonic-only ones such as ``lyricsList`` or ``playQueueByIndex`` among them)."""
     names = set()
     for schema_file in (OPENAPI / "schemas").glob("*.json"):
-        names |= set(json.loads(schema_file.read_text()).get("properties", {}))
+        schema = json.loads(schema_file.read_text())
+        # A type that extends another (NowPlayingEntry extends Child) lists its own fields
+        # in the second part of an allOf.
+        for part in [schema, *schema.get("allOf", [])]:
+            names |= set(part.get("properties", {}))
     for success in (OPENAPI / "endpoints").glob("*/*SuccessResponse.json"):
         for part in json.loads(success.read_text()).get("allOf", []):
             names |= set(part.get("properties", {}))

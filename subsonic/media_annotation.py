@@ -1,0 +1,147 @@
+"""Media annotation: star, unstar, setRating, scrobble, and OpenSubsonic's reportPlayback.
+
+Every id a request names is checked against the catalog before anything is written, so an
+unknown id fails the whole request (error 70) and writes nothing; the writes of one request
+are one transaction (``Writer.transaction()``). Streaming never counts a play: only
+``scrobble`` (``submission=true``) and a ``stopped`` playback report do.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from subsonic import ids
+from subsonic.responses import GENERIC, MISSING_PARAMETER, NOT_FOUND, ApiError, Payload
+from subsonic.userdata import annotations as annotation_store
+from subsonic.userdata import now_playing
+from subsonic.userdata.annotations import Play, Target
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Row
+
+# Which kinds of id each parameter of star/unstar takes: ``id`` is a song, or a folder (an
+# album or an artist) for clients that browse by folders.
+STAR_PARAMETERS = {"id": ("tr", "al", "ar"), "albumId": ("al",), "artistId": ("ar",)}
+
+
+def _song_row(request: ApiRequest, value: str) -> Row:
+    row = request.services.library.song(ids.parse_song(value))
+    if row is None:
+        raise ApiError(NOT_FOUND, f"Song not found: {value}")
+    return row
+
+
+def _target(request: ApiRequest, value: str, kinds: tuple[str, ...]) -> Target:
+    """The song, album or artist ``value`` names, if the catalog has it; error 70 otherwise."""
+    kind, _ = ids.parse(value, *kinds)
+    library = request.services.library
+    if kind == "tr":
+        _song_row(request, value)
+    elif (library.album(value) if kind == "al" else library.artist(value)) is None:
+        raise ApiError(NOT_FOUND, f"No such {annotation_store.KINDS[kind]}: {value}")
+    return Target(value)
+
+
+def _star_targets(request: ApiRequest) -> list[Target]:
+    targets = [
+        _target(request, value, kinds)
+        for name, kinds in STAR_PARAMETERS.items()
+        for value in request.get_list(name)
+    ]
+    if not targets:
+        raise ApiError(MISSING_PARAMETER, "Required parameter is missing: id, albumId or artistId")
+    return list(dict.fromkeys(targets))
+
+
+def star(request: ApiRequest) -> Payload:
+    targets = _star_targets(request)
+    with request.services.userdata.transaction() as tx:
+        annotation_store.star(tx, request.user.name, targets, time.time())
+    return {}
+
+
+def unstar(request: ApiRequest) -> Payload:
+    targets = _star_targets(request)
+    with request.services.userdata.transaction() as tx:
+        annotation_store.unstar(tx, request.user.name, targets)
+    return {}
+
+
+def set_rating(request: ApiRequest) -> Payload:
+    target = _target(request, request.require("id"), ("tr", "al", "ar"))
+    request.require("rating")
+    rating = request.get_int("rating", 0)
+    if not 0 <= rating <= 5:
+        raise ApiError(GENERIC, f"Rating must be from 0 (no rating) to 5, not {rating}")
+    with request.services.userdata.transaction() as tx:
+        annotation_store.rate(tx, request.user.name, target, rating or None)
+    return {}
+
+
+def _play(request: ApiRequest, row: Row, played_at: float) -> Play:
+    return Play(
+        item_id=row["item_id"],
+        album_id=row["album_id"],
+        artist_ids=(row["artist_id"], row["albumartist_id"]),
+        played_at=played_at,
+        client=request.require("c"),
+    )
+
+
+def scrobble(request: ApiRequest) -> Payload:
+    """``submission=false``: the song is now playing; ``true`` (the default): songs were played,
+    at ``time`` (milliseconds since the epoch, one per ``id``) or now."""
+    song_ids = request.get_list("id")
+    if not song_ids:
+        raise ApiError(MISSING_PARAMETER, "Required parameter is missing: id")
+    rows = [_song_row(request, value) for value in song_ids]
+    now = time.time()
+    user, client = request.user.name, request.require("c")
+    if not request.get_bool("submission", default=True):
+        with request.services.userdata.transaction() as tx:
+            now_playing.start(tx, user, client, rows[0]["item_id"], now, rows[0]["length"] or 0)
+        return {}
+    times = request.get_list("time")
+    if times and len(times) != len(rows):
+        raise ApiError(GENERIC, f"{len(times)} times for {len(rows)} ids: give one per id")
+    try:
+        moments = [int(value) / 1000 for value in times] or [now] * len(rows)
+    except ValueError as exc:
+        raise ApiError(GENERIC, f"time must be milliseconds since the epoch: {exc}") from exc
+    plays = [_play(request, row, moment) for row, moment in zip(rows, moments, strict=True)]
+    with request.services.userdata.transaction() as tx:
+        annotation_store.record_plays(tx, user, plays)
+    return {}
+
+
+def report_playback(request: ApiRequest) -> Payload:
+    """OpenSubsonic ``playbackReport``: a player's timeline; ``stopped`` after enough of the
+    song was heard counts a play, unless ``ignoreScrobble``."""
+    media_id = request.require("mediaId")
+    media_type = request.require("mediaType")
+    if media_type != "song":
+        raise ApiError(GENERIC, f"Only songs can be reported: this server has no {media_type}s")
+    request.require("positionMs")
+    position_ms = request.get_int("positionMs", 0, minimum=0)
+    state = request.require("state")
+    if state not in now_playing.STATES:
+        raise ApiError(GENERIC, f"Unknown playback state {state!r}: one of {now_playing.STATES}")
+    try:
+        rate = float(request.get("playbackRate") or 1.0)
+    except ValueError as exc:
+        raise ApiError(GENERIC, f"playbackRate must be a number: {exc}") from exc
+    if not 0 < rate <= 16:
+        raise ApiError(GENERIC, f"playbackRate must be above 0 and at most 16, not {rate}")
+    row = _song_row(request, media_id)
+    length = row["length"] or 0.0
+    user, client, now = request.user.name, request.require("c"), time.time()
+    with request.services.userdata.transaction() as tx:
+        ended = now_playing.report(
+            tx, user, client, row["item_id"], state, position_ms, rate, now, length
+        )
+        counts = not request.get_bool("ignoreScrobble")
+        if ended is not None and counts and ended.heard_enough(position_ms, length):
+            annotation_store.record_plays(tx, user, [_play(request, row, ended.started)])
+    return {}
