@@ -133,7 +133,6 @@ def album_directory_child(row: Row) -> Payload:
             "artistId": row["artist_id"],
             # OpenSubsonic
             "mediaType": "album",
-            "isCompilation": bool(row["comp"]),
         }
     )
 
