@@ -100,6 +100,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
             "artist_key": str,
             "year": int,
             "genre": str,
+            # Every genre of its songs, most common first, joined by U+001F.
+            "genres": str,
             "song_count": int,
             "duration": float,
             "added": float,
@@ -121,6 +123,11 @@ def create_tables(db: sqlite_utils.Database) -> None:
     ):
         db.table("catalog_albums").create_index(columns)
     db.table("catalog_albums").create_index(["genre"])
+    # An album is of every genre one of its songs is of: what byGenre lists and getGenres counts.
+    db.table("catalog_album_genres").create(
+        {"album_id": str, "genre": str, "song_count": int}, pk=("genre", "album_id")
+    )
+    db.table("catalog_album_genres").create_index(["album_id", "song_count"])
     db.table("catalog_artists").create(
         {
             "id": str,
@@ -147,14 +154,28 @@ def create_tables(db: sqlite_utils.Database) -> None:
 AGGREGATES_SQL = """
 DELETE FROM catalog_song_genres
   WHERE item_id NOT IN (SELECT item_id FROM catalog_songs);
+DELETE FROM catalog_album_genres;
+INSERT INTO catalog_album_genres (album_id, genre, song_count)
+  SELECT s.album_id, g.genre, count(*)
+  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
+  GROUP BY s.album_id, g.genre;
 DELETE FROM catalog_albums;
 INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_id,
-    artist_key, year, genre, song_count, duration, added, comp, mb_albumid,
+    artist_key, year, genre, genres, song_count, duration, added, comp, mb_albumid,
     artpath, disc_titles, first_item_id)
   SELECT s.album_id, s.beets_album_id, s.album, bc_sort(s.album),
     s.albumartist, 'ar-' || bc_hash(s.albumartist), bc_sort(s.albumartist),
     coalesce(nullif(a.year, 0), max(s.year)),
-    coalesce(bc_first(a.genres), bc_first(max(s.genres))),
+    -- The one genre older clients show: beets' album genre if its songs have it, else
+    -- the most common genre of its songs.
+    coalesce(
+      (SELECT genre FROM catalog_album_genres
+        WHERE album_id = s.album_id AND genre = bc_first(a.genres)),
+      (SELECT genre FROM catalog_album_genres WHERE album_id = s.album_id
+        ORDER BY song_count DESC, genre LIMIT 1)),
+    (SELECT group_concat(genre, char(31)) FROM (
+       SELECT genre FROM catalog_album_genres WHERE album_id = s.album_id
+       ORDER BY song_count DESC, genre)),
     count(*), sum(s.length), min(s.added),
     coalesce(a.comp, max(s.comp)), nullif(a.mb_albumid, ''),
     bc_path(nullif(a.artpath, '')),
@@ -183,9 +204,7 @@ UPDATE catalog_artists SET mbid = (
   WHERE s.artist_id = catalog_artists.id AND i.mb_artistid != '' LIMIT 1);
 DELETE FROM catalog_genres;
 INSERT INTO catalog_genres (name, song_count, album_count)
-  SELECT g.genre, count(*), count(DISTINCT s.album_id)
-  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
-  GROUP BY g.genre;
+  SELECT genre, sum(song_count), count(*) FROM catalog_album_genres GROUP BY genre;
 INSERT INTO catalog_songs_fts(catalog_songs_fts) VALUES ('optimize');
 DELETE FROM catalog_albums_fts;
 INSERT INTO catalog_albums_fts (rowid, name, artist)
@@ -197,4 +216,4 @@ INSERT INTO catalog_artists_fts (rowid, name)
 
 # The catalog is derived from beets' database, so a change to its tables needs no migration:
 # bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "3"
+CATALOG_SCHEMA = "4"

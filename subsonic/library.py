@@ -120,10 +120,7 @@ class Library:
             if (from_year or 0) > (to_year or 9999):
                 order = "year DESC, name_key, id"
         elif list_type == "byGenre":
-            where = (
-                "id IN (SELECT s.album_id FROM catalog_song_genres g"
-                " JOIN catalog_songs s ON s.item_id = g.item_id WHERE g.genre = ?)"
-            )
+            where = "id IN (SELECT album_id FROM catalog_album_genres WHERE genre = ?)"
             params = [genre]
         return self._all(
             f"SELECT * FROM catalog_albums WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
