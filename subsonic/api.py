@@ -60,6 +60,7 @@ PROTECTED: dict[str, Handler] = {
     # System
     "ping": system.ping,
     "getLicense": system.get_license,
+    "tokenInfo": system.token_info,
     # Browsing
     "getMusicFolders": browsing.get_music_folders,
     "getIndexes": browsing.get_indexes,
@@ -84,6 +85,10 @@ PROTECTED: dict[str, Handler] = {
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,
+    "createUser": users.create_user,
+    "updateUser": users.update_user,
+    "deleteUser": users.delete_user,
+    "changePassword": users.change_password,
     # Library scanning
     "getScanStatus": library_scanning.get_scan_status,
     "startScan": library_scanning.start_scan,
