@@ -23,6 +23,7 @@ from subsonic import (
     album_lists,
     browsing,
     dj_analysis,
+    info,
     library_scanning,
     media_retrieval,
     searching,
@@ -70,6 +71,14 @@ PROTECTED: dict[str, Handler] = {
     "getArtist": browsing.get_artist,
     "getAlbum": browsing.get_album,
     "getSong": browsing.get_song,
+    # Browsing: info, top and similar songs, from the library itself
+    "getArtistInfo": info.get_artist_info,
+    "getArtistInfo2": info.get_artist_info2,
+    "getAlbumInfo": info.get_album_info,
+    "getAlbumInfo2": info.get_album_info2,
+    "getTopSongs": info.get_top_songs,
+    "getSimilarSongs": info.get_similar_songs,
+    "getSimilarSongs2": info.get_similar_songs2,
     # Album and song lists
     "getAlbumList": album_lists.get_album_list,
     "getAlbumList2": album_lists.get_album_list2,

@@ -14,6 +14,7 @@ EXTENSIONS: list[Payload] = [
     {"name": "formPost", "versions": [1]},
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "transcodeOffset", "versions": [1]},
+    {"name": "topSongsByArtistId", "versions": [1]},
 ]
 
 
