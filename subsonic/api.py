@@ -26,6 +26,8 @@ from subsonic import (
     info,
     library_scanning,
     media_retrieval,
+    not_offered,
+    radio,
     searching,
     system,
     users,
@@ -87,6 +89,7 @@ PROTECTED: dict[str, Handler] = {
     # Searching
     "search2": searching.search2,
     "search3": searching.search3,
+    "search": searching.search,
     # Media retrieval
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
@@ -101,6 +104,13 @@ PROTECTED: dict[str, Handler] = {
     # Library scanning
     "getScanStatus": library_scanning.get_scan_status,
     "startScan": library_scanning.start_scan,
+    # Internet radio
+    "getInternetRadioStations": radio.get_internet_radio_stations,
+    "createInternetRadioStation": radio.create_internet_radio_station,
+    "updateInternetRadioStation": radio.update_internet_radio_station,
+    "deleteInternetRadioStation": radio.delete_internet_radio_station,
+    # Features not offered: empty lists, error 50 for the rest
+    **not_offered.HANDLERS,
 }
 
 # beetcrate's own answers beside the API, at /beetcrate/<name>, as plain JSON or bytes

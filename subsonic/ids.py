@@ -2,8 +2,9 @@
 
 ``tr-<beets item id>`` songs, ``al-<beets album id>`` albums, ``al-s<hash>`` an artist's
 singletons gathered as one album, ``ar-<hash>`` artists (a hash of the casefolded name, so ids
-survive restarts and rescans). Music folders are the one exception: the XSD types their id as
-``xs:int``. An id never names a path, so no id can make the server read outside the library.
+survive restarts and rescans), ``ir-<n>`` internet radio stations. Music folders are the one
+exception: the XSD types their id as ``xs:int``. An id never names a path, so no id can make
+the server read outside the library.
 """
 
 from __future__ import annotations
@@ -33,3 +34,15 @@ def parse_song(value: str) -> int:
     if not key.isdigit():
         raise ApiError(NOT_FOUND, f"no such song: {value!r}")
     return int(key)
+
+
+def station_id(station: int) -> str:
+    return f"ir-{station}"
+
+
+def parse_station(value: str) -> int:
+    """An internet radio station's number, or error 70 if ``value`` names none."""
+    number = (value or "").removeprefix("ir-")
+    if not value.startswith("ir-") or not number.isdigit() or len(number) > 18:
+        raise ApiError(NOT_FOUND, f"no such internet radio station: {value!r}")
+    return int(number)

@@ -10,6 +10,7 @@
   read from an M3U file has ``source_path`` set and is read-only.
 - ``play_queues`` / ``play_queue_entries``: each user's saved queue (duplicates allowed).
 - ``bookmarks``: a position in a song, per user.
+- ``internet_radio_stations``: the stations admins list for everyone.
 
 Migrations are append-only: never edit one that has shipped.
 """
@@ -108,7 +109,16 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial]
+def _internet_radio(db: sqlite_utils.Database) -> None:
+    """Internet radio stations: the server's, not a user's (admins keep the list)."""
+    db.execute(
+        "CREATE TABLE internet_radio_stations ("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL, stream_url TEXT NOT NULL,"
+        " homepage_url TEXT, created REAL NOT NULL)"
+    )
+
+
+MIGRATIONS = [_initial, _internet_radio]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.
 ITEM_ID_COLUMNS = (
