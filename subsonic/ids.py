@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from subsonic.names import short_hash
 from subsonic.responses import NOT_FOUND, ApiError
 
 MUSIC_FOLDER_ID = 1
@@ -19,6 +20,11 @@ _ID = re.compile(r"^(tr|al|ar)-(s?[0-9a-f]{16}|\d{1,18})$")
 
 def song_id(item_id: int) -> str:
     return f"tr-{item_id}"
+
+
+def artist_id(name: str) -> str:
+    """The id of the artist called ``name`` (in any case), as the catalog derives it."""
+    return f"ar-{short_hash(name)}"
 
 
 def parse(value: str, *kinds: str) -> tuple[str, str]:

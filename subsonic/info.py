@@ -22,7 +22,6 @@ from flask import request as http_request
 from beetcrate.beetsdb import split_list
 from subsonic import ids, nodes, similarity
 from subsonic.covers import CoverError
-from subsonic.names import short_hash
 from subsonic.responses import MISSING_PARAMETER, NOT_FOUND, ApiError, Element, Payload
 
 if TYPE_CHECKING:
@@ -167,8 +166,8 @@ def get_top_songs(request: ApiRequest) -> Payload:
         name = request.get("artist")
         if not name:
             raise ApiError(MISSING_PARAMETER, "Required parameter is missing: artist or id")
-        # Artist ids are the hash of the name (subsonic.ids); an unknown name has no songs.
-        artist_id = f"ar-{short_hash(name.strip())}"
+        # An unknown name has no songs, like a name Last.fm does not know.
+        artist_id = ids.artist_id(name.strip())
     songs = library.top_songs(artist_id, count)
     return {"topSongs": {"song": [request.nodes.song(row) for row in songs]}}
 
@@ -186,9 +185,9 @@ def _song_traits(row: Row) -> similarity.Song:
 def _seed(library: Library, kind: str, row: Row) -> tuple[similarity.Seed, set[int]]:
     """What songs are compared with, and the songs left out (the seed's own)."""
     if kind == "tr":
-        song = _song_traits(row)
-        genres = dict.fromkeys(song.genres, 1.0)
-        artist_id, own_artists, left_out = row["artist_id"], song.artist_ids, {row["item_id"]}
+        traits = _song_traits(row)
+        genres = dict.fromkeys(traits.genres, 1.0)
+        artist_id, own_artists, left_out = row["artist_id"], traits.artist_ids, {row["item_id"]}
     else:
         # An album or an artist: the mix of genres of its songs, its mean tempo.
         artist_id = row["artist_id"] if kind == "al" else row["id"]
@@ -198,7 +197,7 @@ def _seed(library: Library, kind: str, row: Row) -> tuple[similarity.Seed, set[i
             else library.artist_song_genres(row["id"])
         )
         genres = {genre: float(songs) for genre, songs in counts.items()}
-        song = similarity.Song(genres=(), artist_ids=(), tempo=row["tempo"])
+        traits = similarity.Song(genres=(), artist_ids=(), tempo=row["tempo"])
         own_artists = (artist_id,)
         left_out = (
             {album_song["item_id"] for album_song in library.album_songs(row["id"])}
@@ -213,9 +212,9 @@ def _seed(library: Library, kind: str, row: Row) -> tuple[similarity.Seed, set[i
             **{other["id"]: score for other, score in alike},
             **dict.fromkeys(own_artists, 1.0),
         },
-        tempo=song.tempo,
-        camelot=song.camelot,
-        energy=song.energy,
+        tempo=traits.tempo,
+        camelot=traits.camelot,
+        energy=traits.energy,
     )
     return seed, left_out
 
