@@ -15,9 +15,13 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from beetcrate import sidecar
 from beetcrate.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from subsonic.store import Roles, User
 
 DEMO_USER = "demo"
 
@@ -63,22 +67,101 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+# What each of a user's roles lets them do (``beetcrate user add|set --ROLE/--no-ROLE``).
+ROLE_HELP = {
+    "settings": "change their own password",
+    "stream": "stream songs",
+    "download": "download the original files",
+    "playlist": "make playlists",
+    "comment": "rate songs, albums and artists",
+    "cover_art": "change cover art and tags (not offered by this server)",
+    "upload": "upload files (not offered)",
+    "podcast": "manage podcasts (not offered)",
+    "share": "share songs by link (not offered)",
+    "jukebox": "control the jukebox (not offered)",
+    "video_conversion": "convert videos (not offered)",
+}
+
+
+def _with_roles(roles: Roles, args: argparse.Namespace) -> Roles:
+    """``roles`` with the ``--ROLE``/``--no-ROLE`` options given on the command line."""
+    from dataclasses import replace
+
+    given = {role: getattr(args, role) for role in ROLE_HELP if getattr(args, role) is not None}
+    return replace(roles, **given)
+
+
+def _describe(user: User) -> str:
+    granted = [role for role in ROLE_HELP if getattr(user.roles, role)]
+    return "\n".join(
+        [
+            f"name:         {user.name}",
+            f"admin:        {'yes' if user.admin else 'no'}",
+            f"email:        {user.email or '-'}",
+            f"max bit rate: {user.max_bit_rate or 'no limit'}",
+            f"scrobbling:   {'yes' if user.scrobbling else 'no'}",
+            f"roles:        {', '.join(granted) or '-'}",
+        ]
+    )
+
+
 def cmd_user(settings: Settings, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from subsonic.store import Roles, StoreError
+    from subsonic.userdata.writer import Writer
+
     users = _users(settings)
     if args.user_command == "add":
-        user = users.add(args.name, _password(args), admin=args.admin)
+        user = users.add(
+            args.name,
+            _password(args),
+            admin=args.admin,
+            roles=_with_roles(Roles(), args),
+            email=args.email,
+        )
         print(f"added user {user.name}{' (admin)' if user.admin else ''}")
+    elif args.user_command == "set":
+        user = users.get(args.name)
+        if user is None:
+            raise StoreError(f"no user named {args.name!r}")
+        changed = replace(
+            user,
+            admin=user.admin if args.admin is None else args.admin,
+            roles=_with_roles(user.roles, args),
+            email=user.email if args.email is None else args.email or None,
+            max_bit_rate=user.max_bit_rate if args.max_bit_rate is None else args.max_bit_rate,
+            scrobbling=user.scrobbling if args.scrobbling is None else args.scrobbling,
+        )
+        users.update(changed)
+        print(_describe(changed))
+    elif args.user_command == "show":
+        user = users.get(args.name)
+        if user is None:
+            raise StoreError(f"no user named {args.name!r}")
+        print(_describe(user))
     elif args.user_command == "passwd":
         users.set_password(args.name, _password(args))
         print(f"password of {args.name} changed")
     elif args.user_command == "apikey":
         print(users.new_api_key(args.name))
     elif args.user_command == "remove":
-        users.remove(args.name)
-        print(f"removed user {args.name}")
+        users.remove(args.name, Writer(settings.db))
+        print(f"removed user {args.name} and their stars, plays, playlists, queue and bookmarks")
     else:
         for user in users.list():
             print(f"{user.name}{'  admin' if user.admin else ''}")
+
+
+def _role_options(parser: argparse.ArgumentParser) -> None:
+    roles = parser.add_argument_group("roles (left out: unchanged, or the default for new users)")
+    for role, does in ROLE_HELP.items():
+        roles.add_argument(
+            f"--{role.replace('_', '-')}",
+            dest=role,
+            action=argparse.BooleanOptionalAction,
+            help=f"may {does}",
+        )
 
 
 # The task module of each plugin that queues work; importing one registers its tasks.
@@ -170,16 +253,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = commands.add_parser("user", help="manage the server's users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
-    add = user_commands.add_parser("add", help="add a user")
+    add = user_commands.add_parser(
+        "add",
+        help="add a user",
+        description="Add a user. New users may change their password, stream, download, make"
+        " playlists and rate, unless told otherwise.",
+    )
     add.add_argument("name")
     add.add_argument("--password", help="the password (asked for when left out)")
     add.add_argument("--admin", action="store_true", help="give the user admin rights")
+    add.add_argument("--email", help="the user's email address")
+    _role_options(add)
+    change = user_commands.add_parser(
+        "set", help="change a user's rights and details", description="Change a user."
+    )
+    change.add_argument("name")
+    change.add_argument(
+        "--admin", action=argparse.BooleanOptionalAction, help="may manage users and scans"
+    )
+    change.add_argument("--email", help="the user's email address ('' removes it)")
+    change.add_argument(
+        "--max-bit-rate", type=int, metavar="KBPS", help="cap streams at KBPS (0: no limit)"
+    )
+    change.add_argument(
+        "--scrobbling",
+        action=argparse.BooleanOptionalAction,
+        help="forward the user's plays to scrobbling services",
+    )
+    _role_options(change)
+    show = user_commands.add_parser("show", help="show a user's rights and details")
+    show.add_argument("name")
     passwd = user_commands.add_parser("passwd", help="change a user's password")
     passwd.add_argument("name")
     passwd.add_argument("--password", help="the new password (asked for when left out)")
     apikey = user_commands.add_parser("apikey", help="issue a new API key and print it")
     apikey.add_argument("name")
-    remove = user_commands.add_parser("remove", help="remove a user")
+    remove = user_commands.add_parser("remove", help="remove a user and all their data")
     remove.add_argument("name")
     user_commands.add_parser("list", help="list users")
     user.set_defaults(func=cmd_user)

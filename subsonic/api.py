@@ -24,11 +24,14 @@ from subsonic import (
     bookmarks,
     browsing,
     dj_analysis,
+    info,
     library_scanning,
     lyrics,
     media_annotation,
     media_retrieval,
+    not_offered,
     playlists,
+    radio,
     searching,
     system,
     users,
@@ -65,6 +68,7 @@ PROTECTED: dict[str, Handler] = {
     # System
     "ping": system.ping,
     "getLicense": system.get_license,
+    "tokenInfo": system.token_info,
     # Browsing
     "getMusicFolders": browsing.get_music_folders,
     "getIndexes": browsing.get_indexes,
@@ -74,6 +78,14 @@ PROTECTED: dict[str, Handler] = {
     "getArtist": browsing.get_artist,
     "getAlbum": browsing.get_album,
     "getSong": browsing.get_song,
+    # Browsing: info, top and similar songs, from the library itself
+    "getArtistInfo": info.get_artist_info,
+    "getArtistInfo2": info.get_artist_info2,
+    "getAlbumInfo": info.get_album_info,
+    "getAlbumInfo2": info.get_album_info2,
+    "getTopSongs": info.get_top_songs,
+    "getSimilarSongs": info.get_similar_songs,
+    "getSimilarSongs2": info.get_similar_songs2,
     # Album and song lists
     "getAlbumList": album_lists.get_album_list,
     "getAlbumList2": album_lists.get_album_list2,
@@ -85,6 +97,7 @@ PROTECTED: dict[str, Handler] = {
     # Searching
     "search2": searching.search2,
     "search3": searching.search3,
+    "search": searching.search,
     # Media retrieval
     "stream": media_retrieval.stream,
     "download": media_retrieval.download,
@@ -109,6 +122,10 @@ PROTECTED: dict[str, Handler] = {
     # User management
     "getUser": users.get_user,
     "getUsers": users.get_users,
+    "createUser": users.create_user,
+    "updateUser": users.update_user,
+    "deleteUser": users.delete_user,
+    "changePassword": users.change_password,
     # Library scanning
     "getScanStatus": library_scanning.get_scan_status,
     "startScan": library_scanning.start_scan,
@@ -118,6 +135,13 @@ PROTECTED: dict[str, Handler] = {
     "createPlaylist": playlists.create_playlist,
     "updatePlaylist": playlists.update_playlist,
     "deletePlaylist": playlists.delete_playlist,
+    # Internet radio
+    "getInternetRadioStations": radio.get_internet_radio_stations,
+    "createInternetRadioStation": radio.create_internet_radio_station,
+    "updateInternetRadioStation": radio.update_internet_radio_station,
+    "deleteInternetRadioStation": radio.delete_internet_radio_station,
+    # Features not offered: empty lists, error 50 for the rest
+    **not_offered.HANDLERS,
 }
 
 # beetcrate's own answers beside the API, at /beetcrate/<name>, as plain JSON or bytes

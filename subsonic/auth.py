@@ -15,18 +15,16 @@ from subsonic.responses import (
 from subsonic.store import User, Users
 
 
-def _decode_password(raw: str) -> list[str]:
-    """The passwords an ``enc:`` value may stand for.
+def password_readings(raw: str) -> list[str]:
+    """The passwords a password parameter may stand for, the likeliest first (plain, or
+    ``enc:`` and hex; ``ValueError`` if that is not hex).
 
     The API defines hex-encoded UTF-8; py-sonic and py-opensonic hex-encode code points
     instead, which is Latin-1 for the characters they can send. Both readings are tried.
     """
     if not raw.startswith("enc:"):
         return [raw]
-    try:
-        data = bytes.fromhex(raw[4:])
-    except ValueError as exc:
-        raise ApiError(WRONG_CREDENTIALS, "Wrong username or password") from exc
+    data = bytes.fromhex(raw[4:])
     readings = [data.decode("latin-1")]
     with contextlib.suppress(UnicodeDecodeError):
         readings.insert(0, data.decode("utf-8"))
@@ -53,7 +51,10 @@ def authenticate(params: Mapping[str, str], users: Users) -> User:
             raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {missing}")
         user = users.check_token(username, token, salt)
     elif params.get("p") is not None:
-        candidates = _decode_password(params["p"])
+        try:
+            candidates = password_readings(params["p"])
+        except ValueError as exc:
+            raise ApiError(WRONG_CREDENTIALS, "Wrong username or password") from exc
         user = next(
             (u for u in (users.check_password(username, pw) for pw in candidates) if u), None
         )

@@ -285,6 +285,14 @@ class Catalog:
                 "(SELECT value FROM beets.item_attributes"
                 " WHERE entity_id = i.id AND key = 'dj_audio_hash')"
             ),
+            "camelot": (
+                "(SELECT value FROM beets.item_attributes"
+                " WHERE entity_id = i.id AND key = 'camelot')"
+            ),
+            "energy": (
+                "(SELECT CAST(value AS REAL) FROM beets.item_attributes"
+                " WHERE entity_id = i.id AND key = 'energy')"
+            ),
         }
 
     def _sync_songs(self) -> tuple[int, int]:

@@ -61,12 +61,22 @@ SONG_COLUMNS = {
     "albumartist_id": str,
     # The audio hash the DJ analysis stored its arrays under (a beets flexible attribute).
     "dj_audio_hash": str,
+    # The DJ analysis' key (Camelot notation, "8A") and energy, for similar songs.
+    "camelot": str,
+    "energy": float,
 }
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
     db.table("catalog_songs").create(SONG_COLUMNS, pk="item_id")
-    for columns in (["album_id", "disc", "track"], ["artist_id"], ["title_key"], ["added"]):
+    for columns in (
+        ["album_id", "disc", "track"],
+        ["artist_id"],
+        ["albumartist_id"],
+        ["title_key"],
+        ["added"],
+        ["bpm"],
+    ):
         db.table("catalog_songs").create_index(columns)
     # The keys alone, compact: a deep OFFSET (search3 sync pages) skips through this index
     # instead of through whole rows: about 6x less CPU for a page at offset 90000 of 100k.
@@ -103,8 +113,12 @@ def create_tables(db: sqlite_utils.Database) -> None:
             "artist_key": str,
             "year": int,
             "genre": str,
+            # Every genre of its songs, most common first, joined by U+001F.
+            "genres": str,
             "song_count": int,
             "duration": float,
+            # The mean BPM of its songs that have one.
+            "tempo": float,
             "added": float,
             "comp": int,
             "mb_albumid": str,
@@ -124,6 +138,11 @@ def create_tables(db: sqlite_utils.Database) -> None:
     ):
         db.table("catalog_albums").create_index(columns)
     db.table("catalog_albums").create_index(["genre"])
+    # An album is of every genre one of its songs is of: what byGenre lists and getGenres counts.
+    db.table("catalog_album_genres").create(
+        {"album_id": str, "genre": str, "song_count": int}, pk=("genre", "album_id")
+    )
+    db.table("catalog_album_genres").create_index(["album_id", "song_count"])
     db.table("catalog_artists").create(
         {
             "id": str,
@@ -134,6 +153,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
             "album_count": int,
             "song_count": int,
             "cover_album_id": str,
+            # The mean tempo of their albums, for similar artists.
+            "tempo": float,
         },
         pk="id",
     )
@@ -150,15 +171,29 @@ def create_tables(db: sqlite_utils.Database) -> None:
 AGGREGATES_SQL = """
 DELETE FROM catalog_song_genres
   WHERE item_id NOT IN (SELECT item_id FROM catalog_songs);
+DELETE FROM catalog_album_genres;
+INSERT INTO catalog_album_genres (album_id, genre, song_count)
+  SELECT s.album_id, g.genre, count(*)
+  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
+  GROUP BY s.album_id, g.genre;
 DELETE FROM catalog_albums;
 INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_id,
-    artist_key, year, genre, song_count, duration, added, comp, mb_albumid,
+    artist_key, year, genre, genres, song_count, duration, tempo, added, comp, mb_albumid,
     artpath, disc_titles, first_item_id)
   SELECT s.album_id, s.beets_album_id, s.album, bc_sort(s.album),
     s.albumartist, 'ar-' || bc_hash(s.albumartist), bc_sort(s.albumartist),
     coalesce(nullif(a.year, 0), max(s.year)),
-    coalesce(bc_first(a.genres), bc_first(max(s.genres))),
-    count(*), sum(s.length), min(s.added),
+    -- The one genre older clients show: beets' album genre if its songs have it, else
+    -- the most common genre of its songs.
+    coalesce(
+      (SELECT genre FROM catalog_album_genres
+        WHERE album_id = s.album_id AND genre = bc_first(a.genres)),
+      (SELECT genre FROM catalog_album_genres WHERE album_id = s.album_id
+        ORDER BY song_count DESC, genre LIMIT 1)),
+    (SELECT group_concat(genre, char(31)) FROM (
+       SELECT genre FROM catalog_album_genres WHERE album_id = s.album_id
+       ORDER BY song_count DESC, genre)),
+    count(*), sum(s.length), avg(s.bpm), min(s.added),
     coalesce(a.comp, max(s.comp)), nullif(a.mb_albumid, ''),
     bc_path(nullif(a.artpath, '')),
     (SELECT group_concat(d.disc || char(31) || d.disctitle, char(30))
@@ -170,14 +205,14 @@ INSERT INTO catalog_albums (id, beets_album_id, name, name_key, artist, artist_i
   GROUP BY s.album_id;
 DELETE FROM catalog_artists;
 INSERT INTO catalog_artists (id, name, name_key, album_count, song_count,
-    cover_album_id)
-  SELECT id, name, bc_sort(name), sum(albums), sum(songs), max(cover)
+    cover_album_id, tempo)
+  SELECT id, name, bc_sort(name), sum(albums), sum(songs), max(cover), max(tempo)
   FROM (
     SELECT artist_id AS id, artist AS name, count(*) AS albums,
-           0 AS songs, min(id) AS cover
+           0 AS songs, min(id) AS cover, avg(tempo) AS tempo
       FROM catalog_albums GROUP BY artist_id
     UNION ALL
-    SELECT artist_id, artist, 0, count(*), NULL
+    SELECT artist_id, artist, 0, count(*), NULL, NULL
       FROM catalog_songs GROUP BY artist_id
   ) GROUP BY id;
 UPDATE catalog_artists SET mbid = (
@@ -186,9 +221,7 @@ UPDATE catalog_artists SET mbid = (
   WHERE s.artist_id = catalog_artists.id AND i.mb_artistid != '' LIMIT 1);
 DELETE FROM catalog_genres;
 INSERT INTO catalog_genres (name, song_count, album_count)
-  SELECT g.genre, count(*), count(DISTINCT s.album_id)
-  FROM catalog_song_genres g JOIN catalog_songs s ON s.item_id = g.item_id
-  GROUP BY g.genre;
+  SELECT genre, sum(song_count), count(*) FROM catalog_album_genres GROUP BY genre;
 INSERT INTO catalog_songs_fts(catalog_songs_fts) VALUES ('optimize');
 DELETE FROM catalog_albums_fts;
 INSERT INTO catalog_albums_fts (rowid, name, artist)
@@ -200,4 +233,4 @@ INSERT INTO catalog_artists_fts (rowid, name)
 
 # The catalog is derived from beets' database, so a change to its tables needs no migration:
 # bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "3"
+CATALOG_SCHEMA = "4"

@@ -2,15 +2,16 @@
 
 ``tr-<beets item id>`` songs, ``al-<beets album id>`` albums, ``al-s<hash>`` an artist's
 singletons gathered as one album, ``ar-<hash>`` artists (a hash of the casefolded name, so ids
-survive restarts and rescans), ``pl-<n>`` playlists (their row in the sidecar). Music folders
-are the one exception: the XSD types their id as ``xs:int``. An id never names a path, so no id
-can make the server read outside the library.
+survive restarts and rescans), ``pl-<n>`` playlists (their row in the sidecar), ``ir-<n>``
+internet radio stations. Music folders are the one exception: the XSD types their id as
+``xs:int``. An id never names a path, so no id can make the server read outside the library.
 """
 
 from __future__ import annotations
 
 import re
 
+from subsonic.names import short_hash
 from subsonic.responses import NOT_FOUND, ApiError
 
 MUSIC_FOLDER_ID = 1
@@ -23,6 +24,11 @@ def song_id(item_id: int) -> str:
 
 def playlist_id(number: int) -> str:
     return f"pl-{number}"
+
+
+def artist_id(name: str) -> str:
+    """The id of the artist called ``name`` (in any case), as the catalog derives it."""
+    return f"ar-{short_hash(name)}"
 
 
 def parse(value: str, *kinds: str) -> tuple[str, str]:
@@ -45,3 +51,15 @@ def parse_playlist(value: str) -> int:
     if not key.isdigit():
         raise ApiError(NOT_FOUND, f"no such playlist: {value!r}")
     return int(key)
+
+
+def station_id(station: int) -> str:
+    return f"ir-{station}"
+
+
+def parse_station(value: str) -> int:
+    """An internet radio station's number, or error 70 if ``value`` names none."""
+    number = (value or "").removeprefix("ir-")
+    if not value.startswith("ir-") or not number.isdigit() or len(number) > 18:
+        raise ApiError(NOT_FOUND, f"no such internet radio station: {value!r}")
+    return int(number)

@@ -144,10 +144,7 @@ class Library:
             if (from_year or 0) > (to_year or 9999):
                 order = "year DESC, name_key, id"
         elif list_type == "byGenre":
-            where = (
-                "id IN (SELECT s.album_id FROM catalog_song_genres g"
-                " JOIN catalog_songs s ON s.item_id = g.item_id WHERE g.genre = ?)"
-            )
+            where = "id IN (SELECT album_id FROM catalog_album_genres WHERE genre = ?)"
             params = [genre]
         return self._all(
             f"SELECT * FROM catalog_albums WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
@@ -300,6 +297,114 @@ class Library:
         return self._all(
             "SELECT s.*" + _STARRED.format(table="catalog_songs s", join=join), [user, "song"]
         )
+
+    # Related music: top songs, and the candidates subsonic.info ranks as similar artists
+    # and songs (with subsonic.similarity). Every draw is on an index and bounded by ``limit``.
+
+    def top_songs(self, artist_id: str, count: int) -> list[Row]:
+        """The artist's songs (as track or album artist): most played over all users first,
+        then best rated, then in the order of their discography."""
+        return self._all(
+            "SELECT * FROM catalog_songs s WHERE artist_id = ? OR albumartist_id = ?"
+            " ORDER BY"
+            "  (SELECT sum(play_count) FROM user_annotations WHERE target = 'tr-' || s.item_id)"
+            "  DESC NULLS LAST,"
+            "  (SELECT avg(rating) FROM user_annotations WHERE target = 'tr-' || s.item_id)"
+            "  DESC NULLS LAST,"
+            " year, album, disc, track, item_id LIMIT ?",
+            [artist_id, artist_id, count],
+        )
+
+    def artist_song_genres(self, artist_id: str) -> dict[str, int]:
+        """Genre -> number of the artist's songs (as track or album artist) of that genre."""
+        rows = self.conn.execute(
+            "SELECT g.genre, count(*) FROM catalog_songs s"
+            " JOIN catalog_song_genres g ON g.item_id = s.item_id"
+            " WHERE s.artist_id = ? OR s.albumartist_id = ? GROUP BY g.genre",
+            [artist_id, artist_id],
+        )
+        return dict(rows.fetchall())
+
+    def album_song_genres(self, album_id: str) -> dict[str, int]:
+        """Genre -> number of the album's songs of that genre."""
+        rows = self.conn.execute(
+            "SELECT genre, song_count FROM catalog_album_genres WHERE album_id = ?", [album_id]
+        )
+        return dict(rows.fetchall())
+
+    def album_artist_genres(self, artist_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Album artist -> genre -> number of songs on their albums of that genre."""
+        if not artist_ids:
+            return {}
+        marks = ",".join("?" * len(artist_ids))
+        profiles: dict[str, dict[str, int]] = {}
+        for artist_id, genre, songs in self.conn.execute(
+            "SELECT al.artist_id, ag.genre, sum(ag.song_count) FROM catalog_albums al"
+            " JOIN catalog_album_genres ag ON ag.album_id = al.id"
+            f" WHERE al.artist_id IN ({marks}) GROUP BY al.artist_id, ag.genre",
+            list(artist_ids),
+        ):
+            profiles.setdefault(artist_id, {})[genre] = songs
+        return profiles
+
+    def artists_by_ids(self, artist_ids: Sequence[str]) -> list[Row]:
+        if not artist_ids:
+            return []
+        marks = ",".join("?" * len(artist_ids))
+        return self._all(f"SELECT * FROM catalog_artists WHERE id IN ({marks})", list(artist_ids))
+
+    def album_artists_in_genres(self, genres: Sequence[str], limit: int) -> list[str]:
+        """Album artists with albums of those genres, those with the most such songs first."""
+        if not genres:
+            return []
+        marks = ",".join("?" * len(genres))
+        rows = self.conn.execute(
+            "SELECT al.artist_id FROM catalog_album_genres ag"
+            " JOIN catalog_albums al ON al.id = ag.album_id"
+            f" WHERE ag.genre IN ({marks}) GROUP BY al.artist_id"
+            " ORDER BY sum(ag.song_count) DESC LIMIT ?",
+            [*genres, limit],
+        )
+        return [artist_id for (artist_id,) in rows]
+
+    def album_artists_by_tempo(self, low: float, high: float, limit: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM catalog_artists WHERE tempo BETWEEN ? AND ? AND album_count > 0"
+            " ORDER BY random() LIMIT ?",
+            [low, high, limit],
+        )
+        return [artist_id for (artist_id,) in rows]
+
+    def song_ids_in_genres(self, genres: Sequence[str], limit: int) -> list[int]:
+        """Songs of those genres, those of the most of them first, at random among equals."""
+        if not genres:
+            return []
+        marks = ",".join("?" * len(genres))
+        rows = self.conn.execute(
+            f"SELECT item_id FROM catalog_song_genres WHERE genre IN ({marks})"
+            " GROUP BY item_id ORDER BY count(*) DESC, random() LIMIT ?",
+            [*genres, limit],
+        )
+        return [item_id for (item_id,) in rows]
+
+    def song_ids_on_albums_of(self, artist_ids: Sequence[str], limit: int) -> list[int]:
+        if not artist_ids:
+            return []
+        marks = ",".join("?" * len(artist_ids))
+        rows = self.conn.execute(
+            "SELECT item_id FROM catalog_songs WHERE album_id IN"
+            f" (SELECT id FROM catalog_albums WHERE artist_id IN ({marks}))"
+            " ORDER BY random() LIMIT ?",
+            [*artist_ids, limit],
+        )
+        return [item_id for (item_id,) in rows]
+
+    def song_ids_by_tempo(self, low: float, high: float, limit: int) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT item_id FROM catalog_songs WHERE bpm BETWEEN ? AND ? ORDER BY random() LIMIT ?",
+            [low, high, limit],
+        )
+        return [item_id for (item_id,) in rows]
 
     # Status
 

@@ -1,5 +1,7 @@
 """Media retrieval: stream and download the original files, and cover art.
 
+Streaming needs the user's ``streamRole``, downloading their ``downloadRole``.
+
 Files are sent with Flask's ``send_file``: HTTP Range (206), HEAD, conditional requests and
 ``sendfile`` where the server supports it. A song id is the only way to name a file, so nothing
 outside the library can be served.
@@ -14,7 +16,7 @@ from flask import Response, send_file
 
 from subsonic import ids, nodes, transcoding
 from subsonic.covers import CoverError
-from subsonic.responses import NOT_FOUND, ApiError
+from subsonic.responses import NOT_AUTHORIZED, NOT_FOUND, ApiError
 
 if TYPE_CHECKING:
     from subsonic.api import ApiRequest
@@ -46,12 +48,16 @@ def _send_original(row: Row, as_attachment: bool) -> Response:
 
 
 def stream(request: ApiRequest) -> Response:
+    if not request.user.roles.stream:
+        raise ApiError(NOT_AUTHORIZED, f"User {request.user.name} may not stream (streamRole)")
     row = _song_row(request)
     transcoded = transcoding.stream(request, row)  # None: the client gets the original
     return transcoded if transcoded is not None else _send_original(row, as_attachment=False)
 
 
 def download(request: ApiRequest) -> Response:
+    if not request.user.roles.download:
+        raise ApiError(NOT_AUTHORIZED, f"User {request.user.name} may not download (downloadRole)")
     return _send_original(_song_row(request), as_attachment=True)
 
 

@@ -141,7 +141,7 @@ def _album(row: Row) -> Payload:
             "sortName": row["name_key"],
             "musicBrainzId": row["mb_albumid"],
             "isCompilation": bool(row["comp"]),
-            "genres": [{"name": genre}] if genre else [],
+            "genres": [{"name": name} for name in (row["genres"] or "").split("\x1f") if name],
             "artists": [{"id": row["artist_id"], "name": row["artist"]}],
             "displayArtist": row["artist"],
             "releaseTypes": ["Single"] if row["name"] == SINGLES_ALBUM else [],

@@ -7,7 +7,9 @@ A response payload is a plain dict built in the order the XSD's sequences expect
 - a list is repeated child elements / a JSON array (of objects, or of plain values);
 - the key ``value`` holds an element's text content (``<genre>Rock</genre>`` is
   ``{"value": "Rock"}`` in JSON, as OpenSubsonic specifies);
-- ``None`` is left out: node builders drop it (``nodes.compact``), and the XML writer skips it.
+- ``None`` is left out: node builders drop it (``nodes.compact``), and the XML writer skips it;
+- an ``Element`` is a string the XSD declares as a child element (``<notes>…</notes>`` in
+  ``albumInfo``): a child element in XML, a plain string in JSON.
 
 Errors are values of the same model (``ApiError`` turns into a ``failed`` response), always
 with HTTP 200 as the Subsonic API requires.
@@ -62,6 +64,10 @@ HTTP_STATUS = {
 _JSONP_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,127}$")
 
 
+class Element(str):
+    """Text written as a child element in XML and as a plain string in JSON."""
+
+
 class ApiError(Exception):
     """An error the client is told about as a Subsonic ``failed`` response."""
 
@@ -97,7 +103,7 @@ def _xml_element(name: str, node: Any) -> Iterator[str]:
             continue
         if key == "value" and not isinstance(value, dict | list):
             text = _xml_value(value)
-        elif isinstance(value, dict | list):
+        elif isinstance(value, dict | list | Element):
             children.append((key, value))
         else:
             attributes.append(f" {key}={quoteattr(_xml_value(value))}")

@@ -1,4 +1,4 @@
-"""Searching: search2 (folder-style results) and search3 (ID3 results).
+"""Searching: search2 (folder-style results), search3 (ID3 results) and the old search.
 
 An empty query, or the literal ``""``, matches everything in a stable order, so that clients
 that sync the whole library by paging search3 get every song exactly once.
@@ -54,5 +54,23 @@ def search2(request: ApiRequest) -> Payload:
             "artist": request.nodes.index_artists(artists),
             "album": request.nodes.album_children(albums),
             "song": request.nodes.songs(songs),
+        }
+    }
+
+
+def search(request: ApiRequest) -> Payload:
+    """The pre-1.4 search: songs matching every word of ``any``, ``artist``, ``album`` and
+    ``title`` together. ``totalHits`` counts the hits up to this page's end."""
+    words = " ".join(request.get(name) or "" for name in ("any", "artist", "album", "title"))
+    count = request.get_int("count", 20, minimum=0)
+    offset = request.get_int("offset", 0, minimum=0)
+    songs = (
+        request.services.library.search_songs(words.strip(), count, offset) if words.strip() else []
+    )
+    return {
+        "searchResult": {
+            "offset": offset,
+            "totalHits": offset + len(songs),
+            "match": [request.nodes.song(row) for row in songs],
         }
     }

@@ -1,9 +1,12 @@
-"""Server-side state in the sidecar database: users and their credentials.
+"""Server-side state in the sidecar database: users, their roles and their credentials.
 
 Subsonic's token authentication (``t = md5(password + salt)``) needs the password itself, so
 passwords cannot be stored as one-way hashes: they are encrypted with Fernet under a key kept in
 a separate file (mode 0600), never in the database. API keys only need to be checked, so they are
 stored as SHA-256 digests.
+
+A user's roles are Subsonic's (``downloadRole``…), one column each. Removing a user removes
+everything they wrote (``userdata.schema.USER_COLUMNS``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,14 +15,19 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken
 
 from beetcrate import sidecar
+from subsonic.userdata.schema import USER_COLUMNS
+
+if TYPE_CHECKING:
+    from subsonic.userdata.writer import Writer
 
 
 class StoreError(Exception):
@@ -43,7 +51,43 @@ def _create_users(db: sqlite_utils.Database) -> None:
     db.table("users").create_index(["api_key_sha256"], unique=True)
 
 
-MIGRATIONS = [_create_users]
+def _add_roles(db: sqlite_utils.Database) -> None:
+    """Subsonic's roles, email and scrobbling; existing users get what new users get."""
+    granted = ("settings", "stream", "download", "playlist", "comment")
+    refused = ("cover_art", "upload", "podcast", "share", "jukebox", "video_conversion")
+    for role in granted + refused:
+        default = 1 if role in granted else 0
+        db.execute(f"ALTER TABLE users ADD COLUMN {role}_role INTEGER NOT NULL DEFAULT {default}")
+    db.execute("ALTER TABLE users ADD COLUMN email TEXT")
+    db.execute("ALTER TABLE users ADD COLUMN scrobbling INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATIONS = [_create_users, _add_roles]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a user may do: Subsonic's roles, by their names without ``Role``.
+
+    New users may change their own password (settings), stream, download, make playlists and
+    rate (comment); the rest is for features that need an admin's trust or that this server
+    does not offer.
+    """
+
+    settings: bool = True
+    stream: bool = True
+    download: bool = True
+    playlist: bool = True
+    comment: bool = True
+    cover_art: bool = False
+    upload: bool = False
+    podcast: bool = False
+    share: bool = False
+    jukebox: bool = False
+    video_conversion: bool = False
+
+
+ROLE_NAMES = tuple(role.name for role in fields(Roles))
 
 
 @dataclass(frozen=True)
@@ -51,6 +95,10 @@ class User:
     name: str
     admin: bool
     max_bit_rate: int
+    roles: Roles = field(default_factory=Roles)
+    email: str | None = None
+    # Whether the user wants their plays forwarded to scrobbling services.
+    scrobbling: bool = True
 
 
 def load_key(path: Path) -> Fernet:
@@ -81,23 +129,54 @@ class Users:
 
     @staticmethod
     def _user(row: dict) -> User:
-        return User(name=row["name"], admin=bool(row["admin"]), max_bit_rate=row["max_bit_rate"])
+        return User(
+            name=row["name"],
+            admin=bool(row["admin"]),
+            max_bit_rate=row["max_bit_rate"],
+            roles=Roles(**{role: bool(row[f"{role}_role"]) for role in ROLE_NAMES}),
+            email=row["email"],
+            scrobbling=bool(row["scrobbling"]),
+        )
 
-    def add(self, name: str, password: str, admin: bool = False) -> User:
+    @staticmethod
+    def _columns(user: User) -> dict:
+        """The stored fields of ``user`` but its name and credentials."""
+        return {
+            "admin": int(user.admin),
+            "max_bit_rate": user.max_bit_rate,
+            "email": user.email,
+            "scrobbling": int(user.scrobbling),
+            **{f"{role}_role": int(getattr(user.roles, role)) for role in ROLE_NAMES},
+        }
+
+    def add(
+        self,
+        name: str,
+        password: str,
+        admin: bool = False,
+        roles: Roles | None = None,
+        email: str | None = None,
+    ) -> User:
+        """A new user with ``roles`` (by default what any new user may do)."""
         if not name or not password:
             raise StoreError("a user needs a name and a password")
         if self._row(name):
             raise StoreError(f"user {name!r} already exists")
+        user = User(name=name, admin=admin, max_bit_rate=0, roles=roles or Roles(), email=email)
         self.db.table("users").insert(
             {
                 "name": name,
                 "password": self.key.encrypt(password.encode()),
-                "admin": int(admin),
-                "max_bit_rate": 0,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **self._columns(user),
             }
         )
-        return User(name=name, admin=admin, max_bit_rate=0)
+        return user
+
+    def update(self, user: User) -> None:
+        """Store a changed ``user`` (admin, roles, email, bit rate, scrobbling); not renames."""
+        self._require(user.name)
+        self.db.table("users").update(user.name, self._columns(user))
 
     def set_password(self, name: str, password: str) -> None:
         if not password:
@@ -112,9 +191,13 @@ class Users:
         self.db.table("users").update(name, {"api_key_sha256": _digest(api_key)})
         return api_key
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, userdata: Writer) -> None:
+        """Remove the user and every row of user data they own, in one transaction."""
         self._require(name)
-        self.db.table("users").delete(name)
+        with userdata.transaction() as conn:
+            for table, column in USER_COLUMNS:
+                conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+            conn.execute("DELETE FROM users WHERE name = ?", [name])
 
     def list(self) -> list[User]:
         return [self._user(row) for row in self.db.table("users").rows_where(order_by="name")]
@@ -141,11 +224,19 @@ class Users:
             return self._user(row)
         return None
 
+    def token(self, name: str, salt: str) -> str:
+        """The Subsonic token ``md5(password + salt)`` of the user: what the server puts in
+        links it hands a user who logged in with their password, instead of the password."""
+        return self._token(self._require(name), salt)
+
+    def _token(self, row: dict, salt: str) -> str:
+        return hashlib.md5((self._password(row) + salt).encode()).hexdigest()
+
     def check_token(self, name: str, token: str, salt: str) -> User | None:
         row = self._row(name)
         if row is None:
             return None
-        expected = hashlib.md5((self._password(row) + salt).encode()).hexdigest()
+        expected = self._token(row, salt)
         return self._user(row) if hmac.compare_digest(expected, token.lower()) else None
 
     def check_api_key(self, api_key: str) -> User | None:

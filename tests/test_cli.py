@@ -10,7 +10,8 @@ import pytest
 from beetcrate import sidecar
 from beetcrate.cli import main
 from beetcrate.settings import load_settings
-from subsonic.store import Users, load_key
+from subsonic.store import ROLE_NAMES, Users, load_key
+from subsonic.userdata.writer import Writer
 from tests.helper import run_process
 
 
@@ -45,6 +46,54 @@ def test_users_are_added_listed_given_api_keys_and_removed(
     assert main(["-c", str(config), "user", "remove", "ben"]) == 0
     assert main(["-c", str(config), "user", "list"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "ann  admin"
+
+
+def test_roles_are_given_at_creation_and_changed_later(
+    config: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["-c", str(config), "user", "add", "ann", "--password", "pw", "--no-download"]) == 0
+    assert main(["-c", str(config), "user", "show", "ann"]) == 0
+    shown = capsys.readouterr().out
+    assert "roles:        settings, stream, playlist, comment\n" in shown
+    assert "admin:        no" in shown
+    change = ["--download", "--no-stream", "--max-bit-rate", "192", "--email", "ann@example.org"]
+    assert main(["-c", str(config), "user", "set", "ann", *change]) == 0
+    settings = load_settings(config)
+    ann = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)).get("ann")
+    assert ann is not None
+    assert (ann.roles.download, ann.roles.stream, ann.roles.playlist) == (True, False, True)
+    assert (ann.max_bit_rate, ann.email, ann.admin) == (192, "ann@example.org", False)
+
+
+def test_every_role_has_an_option(config: Path) -> None:
+    usage = run("-c", str(config), "user", "set", "--help").stdout
+    for role in ROLE_NAMES:
+        option = role.replace("_", "-")
+        assert f"--{option}, --no-{option}" in usage
+
+
+def test_removing_a_user_removes_their_data_and_no_one_elses(config: Path) -> None:
+    for name in ("ann", "ben"):
+        assert main(["-c", str(config), "user", "add", name, "--password", "pw"]) == 0
+    settings = load_settings(config)
+    writer = Writer(settings.db)
+    with writer.transaction() as conn:
+        for name in ("ann", "ben"):
+            conn.execute(
+                "INSERT INTO user_annotations (user, target, kind, rating)"
+                " VALUES (?, 'tr-1', 'song', 5)",
+                [name],
+            )
+            conn.execute("INSERT INTO play_queues (user, changed) VALUES (?, 0)", [name])
+    assert main(["-c", str(config), "user", "remove", "ann"]) == 0
+    counts = {
+        name: [
+            writer.db.execute(f"SELECT count(*) FROM {table} WHERE user = ?", [name]).fetchone()[0]
+            for table in ("user_annotations", "play_queues")
+        ]
+        for name in ("ann", "ben")
+    }
+    assert counts == {"ann": [0, 0], "ben": [1, 1]}
 
 
 def test_passwords_are_encrypted_at_rest_with_a_separate_key(config: Path, tmp_path: Path) -> None:

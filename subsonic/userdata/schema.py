@@ -18,6 +18,7 @@
   data named them, remembered until they come back under another id (``follow``).
 
 ``now_playing`` also holds the timeline a ``reportPlayback`` gave (state, position, rate, when).
+- ``internet_radio_stations``: the stations admins list for everyone.
 
 Migrations are append-only: never edit one that has shipped.
 """
@@ -173,7 +174,21 @@ def _annotation_lists_and_playback(db: sqlite_utils.Database) -> None:
     sidecar.run_script(db, _LISTS_AND_PLAYBACK)
 
 
-MIGRATIONS = [_initial, _playlist_summaries, _annotation_lists_and_playback]
+def _internet_radio(db: sqlite_utils.Database) -> None:
+    """Internet radio stations: the server's, not a user's (admins keep the list)."""
+    db.execute(
+        "CREATE TABLE internet_radio_stations ("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL, stream_url TEXT NOT NULL,"
+        " homepage_url TEXT, created REAL NOT NULL)"
+    )
+
+
+MIGRATIONS = [
+    _initial,
+    _playlist_summaries,
+    _annotation_lists_and_playback,
+    _internet_radio,
+]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.
 ITEM_ID_COLUMNS = (

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from beets.library import Item
+from lxml import etree
 from mutagen.id3 import APIC, ID3
 from PIL import Image
 
@@ -248,6 +249,22 @@ class Api:
         assert body["status"] == "failed", body
         assert body["error"]["message"]
         return body["error"]["code"]
+
+    def once(self, method: str, fmt: str = "json", **params) -> dict:
+        """Call a method that changes something just once (``ok`` and ``error`` call twice),
+        in ``fmt``, checking the answer against the spec; its status, and in JSON its body."""
+        response = self.get(method, f=fmt, **params)
+        assert response.status_code == 200, response.data[:300]
+        if fmt == "xml":
+            spec.validate_xml(response.data)
+            return {"status": etree.fromstring(response.data).get("status")}
+        spec.validate_json(method, response.json)
+        return response.json["subsonic-response"]
+
+    def ok_once(self, method: str, fmt: str = "json", **params) -> dict:
+        body = self.once(method, fmt, **params)
+        assert body["status"] == "ok", body
+        return body
 
 
 @pytest.fixture

@@ -1,0 +1,251 @@
+"""Browsing, the part that comes from outside services elsewhere: artist and album info, top
+songs and similar songs, answered offline from the library and its users' plays.
+
+- Info: MusicBrainz ids from beets; image links to this server's own ``getCoverArt`` (only when
+  it has art to send), carrying the caller's credentials (a salted token, never a password);
+  no biography or notes, which beets does not keep.
+- Similar artists and songs: ranked by ``subsonic.similarity`` among candidates the library
+  draws on its indexes (same genres, alike artists, nearby tempo).
+- Top songs: most played over all users, then best rated, then discography order
+  (``topSongsByArtistId``: ``id`` names the artist and wins over ``artist``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from flask import request as http_request
+
+from beetcrate.beetsdb import split_list
+from subsonic import ids, nodes, similarity
+from subsonic.covers import CoverError
+from subsonic.responses import MISSING_PARAMETER, NOT_FOUND, ApiError, Element, Payload
+
+if TYPE_CHECKING:
+    from subsonic.api import ApiRequest
+    from subsonic.library import Library, Row
+
+# Cover sizes of the small, medium and large image links.
+IMAGE_SIZES = {"smallImageUrl": 300, "mediumImageUrl": 600, "largeImageUrl": 1200}
+# How many candidates of each kind (same genres, alike artists, nearby tempo) are ranked.
+CANDIDATES = 300
+# How many alike artists lend their songs to similar songs.
+ALIKE_ARTISTS = 10
+CREDENTIALS = ("u", "t", "s", "apiKey", "v", "c")
+
+
+def _found(row: Row | None, what: str, item_id: str) -> Row:
+    if row is None:
+        raise ApiError(NOT_FOUND, f"{what} not found: {item_id}")
+    return row
+
+
+def _item(request: ApiRequest, *kinds: str) -> tuple[str, Row]:
+    """The artist, album or song the ``id`` parameter names, and its kind."""
+    item_id = request.require("id")
+    kind, _ = ids.parse(item_id, *kinds)
+    library = request.services.library
+    if kind == "ar":
+        return kind, _found(library.artist(item_id), "Artist", item_id)
+    if kind == "al":
+        return kind, _found(library.album(item_id), "Album", item_id)
+    return kind, _found(library.song(ids.parse_song(item_id)), "Song", item_id)
+
+
+def _artist_of(request: ApiRequest, kind: str, row: Row) -> Row:
+    if kind == "ar":
+        return row
+    artist = request.services.library.artist(row["artist_id"])
+    return _found(artist, "Artist", row["artist_id"])
+
+
+def _credentials(request: ApiRequest) -> dict[str, str]:
+    """The caller's credentials for links back to this server; a password becomes a token."""
+    given = {name: request.get(name) for name in CREDENTIALS}
+    credentials = {name: value for name, value in given.items() if value}
+    if request.get("p") is not None:
+        salt = secrets.token_hex(8)
+        credentials.update(t=request.services.users.token(request.user.name, salt), s=salt)
+    return credentials
+
+
+def _images(request: ApiRequest, cover_id: str) -> Payload:
+    """Links to the cover of ``cover_id`` in three sizes, or none if there is no cover."""
+    try:
+        request.services.covers.get(cover_id, IMAGE_SIZES["smallImageUrl"])
+    except CoverError:
+        return {}
+    url = f"{http_request.url_root}rest/getCoverArt?"
+    query = {**_credentials(request), "id": cover_id}
+    return {
+        field: Element(url + urlencode({**query, "size": size}))
+        for field, size in IMAGE_SIZES.items()
+    }
+
+
+def similar_artists(library: Library, artist: Row, count: int) -> list[tuple[Row, float]]:
+    """Album artists most like ``artist``, with how alike (0 to 1), most alike first."""
+    mine = library.artist_song_genres(artist["id"])
+    candidates = set(library.album_artists_in_genres(list(mine), CANDIDATES))
+    if artist["tempo"]:
+        window = similarity.tempo_window(artist["tempo"])
+        candidates |= set(library.album_artists_by_tempo(*window, CANDIDATES))
+    candidates.discard(artist["id"])
+    rows = library.artists_by_ids(list(candidates))
+    profiles = library.album_artist_genres([row["id"] for row in rows])
+    scored = [
+        (
+            similarity.artist_score(
+                mine, profiles.get(row["id"], {}), artist["tempo"], row["tempo"]
+            )
+            / similarity.ARTIST_SCORE_MAX,
+            row,
+        )
+        for row in rows
+    ]
+    scored.sort(key=lambda pair: (-pair[0], pair[1]["name_key"], pair[1]["id"]))
+    return [(row, score) for score, row in scored if score > 0][:count]
+
+
+def _artist_info(
+    request: ApiRequest, similar_nodes: Callable[[Sequence[Row]], list[Payload]]
+) -> Payload:
+    kind, row = _item(request)
+    artist = _artist_of(request, kind, row)
+    count = request.get_int("count", 20, minimum=0)
+    similar = similar_artists(request.services.library, artist, count)
+    return nodes.compact(
+        {
+            "musicBrainzId": Element(artist["mbid"]) if artist["mbid"] else None,
+            **_images(request, artist["id"]),
+            "similarArtist": similar_nodes([row for row, _ in similar]),
+        }
+    )
+
+
+def get_artist_info(request: ApiRequest) -> Payload:
+    return {"artistInfo": _artist_info(request, request.nodes.index_artists)}
+
+
+def get_artist_info2(request: ApiRequest) -> Payload:
+    return {"artistInfo2": _artist_info(request, request.nodes.artists)}
+
+
+def _album_info(request: ApiRequest) -> Payload:
+    kind, row = _item(request, "al", "tr")
+    library = request.services.library
+    album = (
+        row if kind == "al" else _found(library.album(row["album_id"]), "Album", row["album_id"])
+    )
+    mbid = album["mb_albumid"]
+    return {
+        "albumInfo": {
+            **({"musicBrainzId": Element(mbid)} if mbid else {}),
+            **_images(request, album["id"]),
+        }
+    }
+
+
+def get_album_info(request: ApiRequest) -> Payload:
+    return _album_info(request)
+
+
+def get_album_info2(request: ApiRequest) -> Payload:
+    return _album_info(request)
+
+
+def get_top_songs(request: ApiRequest) -> Payload:
+    library = request.services.library
+    count = request.get_int("count", 50, minimum=0)
+    artist_id = request.get("id")
+    if artist_id:
+        ids.parse(artist_id, "ar")
+        _found(library.artist(artist_id), "Artist", artist_id)
+    else:
+        name = request.get("artist")
+        if not name:
+            raise ApiError(MISSING_PARAMETER, "Required parameter is missing: artist or id")
+        # An unknown name has no songs, like a name Last.fm does not know.
+        artist_id = ids.artist_id(name.strip())
+    songs = library.top_songs(artist_id, count)
+    return {"topSongs": {"song": request.nodes.songs(songs)}}
+
+
+def _song_traits(row: Row) -> similarity.Song:
+    return similarity.Song(
+        genres=tuple(split_list(row["genres"])),
+        artist_ids=(row["artist_id"], row["albumartist_id"]),
+        tempo=row["bpm"],
+        camelot=row["camelot"],
+        energy=row["energy"],
+    )
+
+
+def _seed(library: Library, kind: str, row: Row) -> tuple[similarity.Seed, set[int]]:
+    """What songs are compared with, and the songs left out (the seed's own)."""
+    if kind == "tr":
+        traits = _song_traits(row)
+        genres = dict.fromkeys(traits.genres, 1.0)
+        artist_id, own_artists, left_out = row["artist_id"], traits.artist_ids, {row["item_id"]}
+    else:
+        # An album or an artist: the mix of genres of its songs, its mean tempo.
+        artist_id = row["artist_id"] if kind == "al" else row["id"]
+        counts = (
+            library.album_song_genres(row["id"])
+            if kind == "al"
+            else library.artist_song_genres(row["id"])
+        )
+        genres = {genre: float(songs) for genre, songs in counts.items()}
+        traits = similarity.Song(genres=(), artist_ids=(), tempo=row["tempo"])
+        own_artists = (artist_id,)
+        left_out = (
+            {album_song["item_id"] for album_song in library.album_songs(row["id"])}
+            if kind == "al"
+            else set()
+        )
+    artist = library.artist(artist_id)
+    alike = similar_artists(library, artist, ALIKE_ARTISTS) if artist else []
+    seed = similarity.Seed(
+        genres=genres,
+        artists={
+            **{other["id"]: score for other, score in alike},
+            **dict.fromkeys(own_artists, 1.0),
+        },
+        tempo=traits.tempo,
+        camelot=traits.camelot,
+        energy=traits.energy,
+    )
+    return seed, left_out
+
+
+def similar_songs(library: Library, kind: str, row: Row, count: int) -> list[Row]:
+    """Songs most like a song, an album or an artist's music, most alike first."""
+    seed, left_out = _seed(library, kind, row)
+    candidates = set(library.song_ids_in_genres(list(seed.genres), CANDIDATES))
+    candidates |= set(library.song_ids_on_albums_of(list(seed.artists), CANDIDATES))
+    if seed.tempo:
+        window = similarity.tempo_window(seed.tempo)
+        candidates |= set(library.song_ids_by_tempo(*window, CANDIDATES))
+    scored = [
+        (similarity.song_score(seed, _song_traits(song)), song)
+        for song in library.songs(candidates - left_out).values()
+    ]
+    scored.sort(key=lambda pair: (-pair[0], pair[1]["item_id"]))
+    return [song for score, song in scored if score > 0][:count]
+
+
+def _similar_songs(request: ApiRequest) -> list[Payload]:
+    kind, row = _item(request)
+    count = request.get_int("count", 50, minimum=0)
+    return request.nodes.songs(similar_songs(request.services.library, kind, row, count))
+
+
+def get_similar_songs(request: ApiRequest) -> Payload:
+    return {"similarSongs": {"song": _similar_songs(request)}}
+
+
+def get_similar_songs2(request: ApiRequest) -> Payload:
+    return {"similarSongs2": {"song": _similar_songs(request)}}
