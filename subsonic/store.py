@@ -24,6 +24,7 @@ import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken
 
 from beetcrate import sidecar
+from subsonic.userdata import annotations as user_annotations
 from subsonic.userdata.schema import USER_COLUMNS
 
 if TYPE_CHECKING:
@@ -198,6 +199,8 @@ class Users:
             for table, column in USER_COLUMNS:
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
             conn.execute("DELETE FROM users WHERE name = ?", [name])
+            # Answers cached for the user (and averages over users) must not outlive them.
+            user_annotations.changed(conn, name)
 
     def list(self) -> list[User]:
         return [self._user(row) for row in self.db.table("users").rows_where(order_by="name")]
