@@ -198,6 +198,8 @@ class ApiRequest:
             transcoded=self.services.transcoding.config.default_profile,
             conn=self.services.library.conn,
             user=self.user.name,
+            cache=self.services.song_nodes,
+            catalog_version=self.services.library.meta("beets_signature") or "",
         )
 
     def get(self, name: str, default: str | None = None) -> str | None:

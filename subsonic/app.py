@@ -12,6 +12,7 @@ from subsonic.api import blueprint
 from subsonic.catalog import Catalog
 from subsonic.covers import CoverArt
 from subsonic.library import Library
+from subsonic.nodes import SongNodeCache
 from subsonic.responses import RenderedCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
@@ -34,6 +35,7 @@ class Services:
     transcoding: Transcoding
     rendered: RenderedCache
     userdata: Writer
+    song_nodes: SongNodeCache
     playlist_files: PlaylistFiles
 
 
@@ -55,6 +57,7 @@ def create_services(settings: Settings) -> Services:
         transcoding=create_transcoding(settings),
         rendered=RenderedCache(),
         userdata=Writer(settings.db),
+        song_nodes=SongNodeCache(),
         playlist_files=PlaylistFiles(
             settings.playlists, settings.music_directory, settings.refresh_interval, users
         ),

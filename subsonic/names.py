@@ -7,8 +7,8 @@ node builders use the same constants.
 
 from __future__ import annotations
 
+import time
 import unicodedata
-from datetime import UTC, datetime
 
 import xxhash
 
@@ -41,6 +41,7 @@ def index_letter(name: str) -> str:
 
 
 def iso_time(epoch: float | None) -> str:
-    """xs:dateTime in UTC with milliseconds, as every client parses it."""
-    moment = datetime.fromtimestamp(epoch or 0, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """xs:dateTime in UTC with milliseconds, as every client parses it (rounded to the
+    millisecond, as SQLite's ``strftime('%f')`` does where the user-data queries format times)."""
+    seconds, millis = divmod(round((epoch or 0) * 1000), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

@@ -75,14 +75,16 @@ def _with_songs(request: ApiRequest, store: PlaylistStore, playlist_id: int) -> 
     """A playlist and its songs, counted from the songs shown rather than as last counted."""
     with _refusals():
         playlist = store.get(playlist_id, request.user)
-    rows = store.songs(playlist_id)
+    songs = store.songs(playlist_id)
+    item_ids = [song.item_id for song in songs]
     shown = dataclasses.replace(
         playlist,
-        song_count=len(rows),
-        duration=sum(row["length"] or 0 for row in rows),
-        cover_item_id=rows[0]["item_id"] if rows else None,
+        song_count=len(songs),
+        duration=sum(song.length for song in songs),
+        cover_item_id=item_ids[0] if item_ids else None,
     )
-    entries = request.nodes.songs(rows)
+    library = request.services.library
+    entries = request.nodes.songs_by_id(item_ids, lambda missing: library.songs(missing).values())
     return {"playlist": {**_playlist_node(shown, request.user), "entry": entries}}
 
 

@@ -5,8 +5,9 @@ the sidecar (after ``beetcrate scan``: the catalog and the user-data tables exis
 the library and the benchmark's user, and returns a line saying what it seeded.
 
 At 100k tracks (issue 10, item 12): 5,000 starred songs, a million plays in the listening
-history and the play counts they imply on songs, albums and artists; smaller libraries get the
-same shares (a quarter of the songs starred at most, ten plays per track).
+history and the play counts they imply on songs, albums and artists, and 200 playlists of up to
+5,000 songs; smaller libraries get the same shares (a quarter of the songs starred at most, ten
+plays per track, playlists of at most half the library).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 
 SEED = 20261130
 STARRED_SONGS, PLAYS = 5_000, 1_000_000
+# The first playlist is the longest: the benchmark's getPlaylist asks for it (``pl-1``).
+PLAYLISTS, LONGEST_PLAYLIST = 200, 5_000
 STARRED_ALBUMS, STARRED_ARTISTS, RATED_ALBUMS = 500, 200, 2_000
 # Other users' players, so that getNowPlaying has entries to show.
 NOW_PLAYING_SESSIONS = 10
@@ -107,3 +110,16 @@ def _count_plays(conn: sqlite3.Connection) -> None:
         "   JOIN catalog_songs s ON s.item_id = p.item_id"
         " ) WHERE true GROUP BY user, artist_id" + upsert
     )
+
+
+def playlists(conn: sqlite3.Connection, tracks: int, user: str) -> str:
+    """200 playlists of the user's, the first of 5,000 songs, the others of 20 to 5,000."""
+    from subsonic.userdata.playlists import seed_playlists
+
+    rng = random.Random(SEED + 1)
+    songs = [row[0] for row in conn.execute("SELECT item_id FROM catalog_songs")]
+    longest = min(LONGEST_PLAYLIST, len(songs) // 2)
+    sizes = [longest] + [rng.randint(20, longest) for _ in range(PLAYLISTS - 1)]
+    with conn:
+        seed_playlists(conn, user, [rng.sample(songs, size) for size in sizes])
+    return f"{PLAYLISTS} playlists of {min(sizes)} to {longest} songs ({sum(sizes)} entries)"

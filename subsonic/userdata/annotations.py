@@ -17,16 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 KINDS = {"tr": "song", "al": "album", "ar": "artist"}
+# Epoch seconds as xs:dateTime, rounded to the millisecond as ``subsonic.names.iso_time`` does.
+_ISO = "strftime('%Y-%m-%dT%H:%M:%fZ', {}, 'unixepoch')"
 
 
 @dataclass(frozen=True)
 class Annotation:
     """What one user did with a song, album or artist, and what all users rated it."""
 
-    starred: float | None = None  # epoch seconds
+    # Times as clients are sent them (xs:dateTime, UTC, milliseconds), formatted by SQLite:
+    # in Python, formatting both for a 5,000-song list took a third of the request.
+    starred: str | None = None
     rating: int | None = None  # 1-5
     play_count: int = 0
-    last_played: float | None = None  # epoch seconds
+    last_played: str | None = None
     average_rating: float | None = None  # over every user who rated it
 
 
@@ -77,7 +81,8 @@ def annotations_of(
     found = {
         target: Annotation(starred, rating, play_count, last_played, averages.get(target))
         for target, starred, rating, play_count, last_played in conn.execute(
-            "SELECT target, starred, rating, play_count, last_played FROM user_annotations"
+            f"SELECT target, {_ISO.format('starred')}, rating, play_count,"
+            f" {_ISO.format('last_played')} FROM user_annotations"
             " WHERE user = ? AND target IN (SELECT value FROM json_each(?))",
             (user, wanted),
         )

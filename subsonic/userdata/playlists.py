@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from subsonic import ids
-from subsonic.library import Library, Row, dict_rows
+from subsonic.library import Library
 from subsonic.store import User
 from subsonic.userdata.writer import Writer
 
@@ -48,6 +48,14 @@ class NotFound(PlaylistError):
 
 class NotAllowed(PlaylistError):
     """Someone else's playlist, or one that follows a file."""
+
+
+@dataclass(frozen=True)
+class ShownSong:
+    """A song a playlist shows, and its length (for the playlist's duration)."""
+
+    item_id: int
+    length: float
 
 
 @dataclass(frozen=True)
@@ -209,14 +217,17 @@ class PlaylistStore:
         """A playlist ``user`` may see (``song_count`` and the like as last counted)."""
         return self._visible(self.library.conn, playlist_id, user)
 
-    def songs(self, playlist_id: int) -> list[Row]:
-        """The catalog rows of a playlist's shown songs, in order, in one query."""
-        return dict_rows(
-            self.library.conn.execute(
-                f"SELECT s.* FROM {SHOWN_ENTRIES} WHERE e.playlist_id = ? ORDER BY e.position",
+    def songs(self, playlist_id: int) -> list[ShownSong]:
+        """A playlist's shown songs (those in the catalog), in order, in one narrow query: the
+        nodes of long playlists come from the node cache, so their rows are rarely needed."""
+        return [
+            ShownSong(item_id, length or 0.0)
+            for item_id, length in self.library.conn.execute(
+                f"SELECT s.item_id, s.length FROM {SHOWN_ENTRIES}"
+                " WHERE e.playlist_id = ? ORDER BY e.position",
                 [playlist_id],
             )
-        )
+        ]
 
     def file_signatures(self) -> dict[str, str]:
         """The M3U file each file playlist follows, and the signature it was read with."""
