@@ -310,6 +310,15 @@ def dispatch(method: str) -> Response:
         return render(error_node(error), fmt, callback)
 
 
+@blueprint.route("/beetcrate/image/<token>", methods=["GET", "HEAD"])
+def dispatch_image_link(token: str) -> Response:
+    """A signed image link (getArtistInfo2's image URLs): public, as a plain URL must be."""
+    try:
+        return media_retrieval.linked_image(current_app.extensions["beetcrate"], token)
+    except ApiError as error:
+        return error.as_http()
+
+
 @blueprint.route("/beetcrate/<path:name>", methods=["GET", "POST", "HEAD"])
 def dispatch_beetcrate(name: str) -> Response:
     handler = BEETCRATE.get(name)

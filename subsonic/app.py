@@ -11,6 +11,7 @@ from beetcrate.settings import Settings
 from subsonic.api import blueprint
 from subsonic.catalog import Catalog
 from subsonic.covers import CoverArt
+from subsonic.image_links import ImageLinks
 from subsonic.library import Library
 from subsonic.nodes import SongNodeCache
 from subsonic.responses import RenderedCache
@@ -36,6 +37,7 @@ class Services:
     rendered: RenderedCache
     userdata: Writer
     song_nodes: SongNodeCache
+    image_links: ImageLinks
     playlist_files: PlaylistFiles
 
 
@@ -58,6 +60,8 @@ def create_services(settings: Settings) -> Services:
         rendered=RenderedCache(),
         userdata=Writer(settings.db),
         song_nodes=SongNodeCache(),
+        # load_key (for the users, above) made the key file if there was none.
+        image_links=ImageLinks(settings.secret_key_file.read_bytes()),
         playlist_files=PlaylistFiles(
             settings.playlists, settings.music_directory, settings.refresh_interval, users
         ),

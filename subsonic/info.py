@@ -1,9 +1,9 @@
 """Browsing, the part that comes from outside services elsewhere: artist and album info, top
 songs and similar songs, answered offline from the library and its users' plays.
 
-- Info: MusicBrainz ids from beets; image links to this server's own ``getCoverArt`` (only when
-  it has art to send), carrying the caller's credentials (a salted token, never a password);
-  no biography or notes, which beets does not keep.
+- Info: MusicBrainz ids from beets; image links to covers this server has (signed, expiring
+  links that carry no credentials: ``subsonic.image_links``); no biography or notes, which
+  beets does not keep.
 - Similar artists and songs: ranked by ``subsonic.similarity`` among candidates the library
   draws on its indexes (same genres, alike artists, nearby tempo).
 - Top songs: most played over all users, then best rated, then discography order
@@ -12,10 +12,8 @@ songs and similar songs, answered offline from the library and its users' plays.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from flask import request as http_request
 
@@ -34,7 +32,6 @@ IMAGE_SIZES = {"smallImageUrl": 300, "mediumImageUrl": 600, "largeImageUrl": 120
 CANDIDATES = 300
 # How many alike artists lend their songs to similar songs.
 ALIKE_ARTISTS = 10
-CREDENTIALS = ("u", "t", "s", "apiKey", "v", "c")
 
 
 def _found(row: Row | None, what: str, item_id: str) -> Row:
@@ -62,26 +59,15 @@ def _artist_of(request: ApiRequest, kind: str, row: Row) -> Row:
     return _found(artist, "Artist", row["artist_id"])
 
 
-def _credentials(request: ApiRequest) -> dict[str, str]:
-    """The caller's credentials for links back to this server; a password becomes a token."""
-    given = {name: request.get(name) for name in CREDENTIALS}
-    credentials = {name: value for name, value in given.items() if value}
-    if request.get("p") is not None:
-        salt = secrets.token_hex(8)
-        credentials.update(t=request.services.users.token(request.user.name, salt), s=salt)
-    return credentials
-
-
 def _images(request: ApiRequest, cover_id: str) -> Payload:
     """Links to the cover of ``cover_id`` in three sizes, or none if there is no cover."""
     try:
         request.services.covers.get(cover_id, IMAGE_SIZES["smallImageUrl"])
     except CoverError:
         return {}
-    url = f"{http_request.url_root}rest/getCoverArt?"
-    query = {**_credentials(request), "id": cover_id}
+    links = request.services.image_links
     return {
-        field: Element(url + urlencode({**query, "size": size}))
+        field: Element(f"{http_request.url_root}beetcrate/image/{links.token(cover_id, size)}")
         for field, size in IMAGE_SIZES.items()
     }
 

@@ -16,10 +16,12 @@ from flask import Response, send_file
 
 from subsonic import ids, nodes, transcoding
 from subsonic.covers import CoverError
+from subsonic.image_links import InvalidLink
 from subsonic.responses import NOT_AUTHORIZED, NOT_FOUND, ApiError
 
 if TYPE_CHECKING:
     from subsonic.api import ApiRequest
+    from subsonic.app import Services
     from subsonic.library import Row
 
 
@@ -59,6 +61,19 @@ def download(request: ApiRequest) -> Response:
     if not request.user.roles.download:
         raise ApiError(NOT_AUTHORIZED, f"User {request.user.name} may not download (downloadRole)")
     return _send_original(_song_row(request), as_attachment=True)
+
+
+def linked_image(services: Services, token: str) -> Response:
+    """The cover a signed image link names (``subsonic.image_links``): no credentials needed,
+    nothing but that cover at that size served."""
+    try:
+        link = services.image_links.check(token)
+        cover = services.covers.get(link.cover_id, link.size)
+    except (InvalidLink, CoverError) as exc:
+        raise ApiError(NOT_FOUND, str(exc)) from exc
+    response = Response(cover.data, mimetype=cover.mimetype)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def get_cover_art(request: ApiRequest) -> Response:

@@ -227,19 +227,11 @@ class Users:
             return self._user(row)
         return None
 
-    def token(self, name: str, salt: str) -> str:
-        """The Subsonic token ``md5(password + salt)`` of the user: what the server puts in
-        links it hands a user who logged in with their password, instead of the password."""
-        return self._token(self._require(name), salt)
-
-    def _token(self, row: dict, salt: str) -> str:
-        return hashlib.md5((self._password(row) + salt).encode()).hexdigest()
-
     def check_token(self, name: str, token: str, salt: str) -> User | None:
         row = self._row(name)
         if row is None:
             return None
-        expected = self._token(row, salt)
+        expected = hashlib.md5((self._password(row) + salt).encode()).hexdigest()
         return self._user(row) if hmac.compare_digest(expected, token.lower()) else None
 
     def check_api_key(self, api_key: str) -> User | None:

@@ -8,7 +8,7 @@ MusicBrainz ids; and alice and bob have played and rated some Blue songs.
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import pytest
 from beets.library import Library
@@ -112,20 +112,6 @@ def test_artist_info_of_an_album_or_song_is_its_artists(api: Api, library: Music
 def test_artist_info_count_bounds_the_similar_artists(api: Api) -> None:
     info = api.ok("getArtistInfo2", id=_artist_id(api, "The Testers"), count=0)["artistInfo2"]
     assert info.get("similarArtist", []) == []
-
-
-def test_cover_links_are_served_and_carry_a_token_never_the_password(
-    api: Api, library: MusicLibrary
-) -> None:
-    blue = f"al-{library.albums['blue']}"
-    login = {"u": ADMIN, "p": ADMIN_PASSWORD, "v": "1.16.1", "c": "t"}
-    info = api.ok("getAlbumInfo2", auth=False, id=blue, **login)["albumInfo"]
-    link = urlparse(info["mediumImageUrl"])
-    query = parse_qs(link.query)
-    assert "p" not in query and {"t", "s", "u"} <= set(query)
-    assert query["id"] == [blue] and query["size"] == ["600"]
-    image = api.client.get(link.path, query_string=link.query)
-    assert image.status_code == 200 and image.mimetype.startswith("image/")
 
 
 def test_album_info_has_the_musicbrainz_id_and_no_links_without_a_cover(
@@ -247,3 +233,34 @@ def test_a_song_in_a_neighbouring_key_and_like_energy_ranks_above_one_that_is_no
     near = similarity.Song(genres=(), artist_ids=(), tempo=120, camelot="9A", energy=0.5)
     far = similarity.Song(genres=(), artist_ids=(), tempo=120, camelot="3B", energy=0.1)
     assert similarity.song_score(seed, near) > similarity.song_score(seed, far) > 0
+
+
+def test_image_links_carry_no_credentials_and_serve_only_their_cover(
+    api: Api, library: MusicLibrary
+) -> None:
+    blue = f"al-{library.albums['blue']}"
+    login = {"u": ADMIN, "p": ADMIN_PASSWORD, "v": "1.16.1", "c": "t"}
+    info = api.ok("getAlbumInfo2", auth=False, id=blue, **login)["albumInfo"]
+    link = urlparse(info["mediumImageUrl"])
+    assert link.path.startswith("/beetcrate/image/") and link.query == ""
+    assert ADMIN not in info["mediumImageUrl"] and "sesame" not in info["mediumImageUrl"]
+    client = api.client
+    path = link.path
+    served = client.get(path)  # no credentials: a client fetches the link as a plain URL
+    assert served.status_code == 200 and served.mimetype.startswith("image/")
+    token = path.rsplit("/", 1)[1]
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(f"/beetcrate/image/{forged}").status_code == 404
+    assert client.get("/beetcrate/image/not-a-link").status_code == 404
+
+
+def test_an_expired_image_link_is_refused() -> None:
+    from subsonic.image_links import LIFETIME_SECONDS, ImageLinks, InvalidLink
+
+    links = ImageLinks(b"key")
+    token = links.token("al-1", 300, now=1_000.0)
+    assert links.check(token, now=1_000.0 + LIFETIME_SECONDS - 1).cover_id == "al-1"
+    with pytest.raises(InvalidLink):
+        links.check(token, now=1_000.0 + LIFETIME_SECONDS + 1)
+    with pytest.raises(InvalidLink):
+        ImageLinks(b"another key").check(token, now=1_000.0)
