@@ -276,10 +276,10 @@ class Nodes:
     def songs_by_id(
         self, item_ids: Sequence[int], fetch: Callable[[list[int]], Iterable[Row]]
     ) -> list[Payload]:
-        """The nodes of these songs, in this order; ``fetch`` reads the rows of those not built
-        yet (a long playlist asked for again reads no row at all)."""
+        """The nodes of these songs that are in the catalog, in this order; ``fetch`` reads the
+        rows of those not built yet (a long playlist asked for again reads no row at all)."""
         by_id = self._song_nodes(item_ids, fetch)
-        return self._with_user_fields([by_id[item_id] for item_id in item_ids])
+        return self._with_user_fields([by_id[i] for i in item_ids if i in by_id])
 
     def _song_nodes(
         self, item_ids: Sequence[int], fetch: Callable[[list[int]], Iterable[Row]]

@@ -8,7 +8,6 @@ file). M3U files are looked at (``subsonic.userdata.m3u``) before a playlist is 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -72,20 +71,14 @@ def _playlist_node(playlist: Playlist, viewer: User) -> Payload:
 
 
 def _with_songs(request: ApiRequest, store: PlaylistStore, playlist_id: int) -> Payload:
-    """A playlist and its songs, counted from the songs shown rather than as last counted."""
+    """A playlist (counted against the current catalog) and the songs of it still there."""
     with _refusals():
         playlist = store.get(playlist_id, request.user)
-    songs = store.songs(playlist_id)
-    item_ids = [song.item_id for song in songs]
-    shown = dataclasses.replace(
-        playlist,
-        song_count=len(songs),
-        duration=sum(song.length for song in songs),
-        cover_item_id=item_ids[0] if item_ids else None,
-    )
     library = request.services.library
-    entries = request.nodes.songs_by_id(item_ids, lambda missing: library.songs(missing).values())
-    return {"playlist": {**_playlist_node(shown, request.user), "entry": entries}}
+    entries = request.nodes.songs_by_id(
+        store.songs(playlist_id), lambda missing: library.songs(missing).values()
+    )
+    return {"playlist": {**_playlist_node(playlist, request.user), "entry": entries}}
 
 
 def _song_ids(request: ApiRequest, name: str) -> list[int]:
