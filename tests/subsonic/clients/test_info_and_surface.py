@@ -56,7 +56,10 @@ def test_opensonic_artist_info_similar_songs_and_top_songs_by_id(
 
     info, similar, extensions = with_opensonic(server, scenario)
     assert info.similar_artist in (None, [])  # no other artist shares Zeta Band's genres
-    assert info.large_image_url and "getCoverArt" in info.large_image_url
+    assert info.large_image_url and "/beetcrate/image/" in info.large_image_url
+    # A plain URL: the client fetches it without credentials.
+    image = requests.get(info.large_image_url, timeout=30)
+    assert image.status_code == 200 and image.headers["Content-Type"].startswith("image/")
     # The Blue Album is the only Rock: nothing else is like it, and its own songs are left out.
     assert similar in (None, [])
     assert "topSongsByArtistId" in extensions
