@@ -116,6 +116,13 @@ def endpoints(library: Generated) -> list[Endpoint]:
         ),
         Endpoint("getNowPlaying", "getNowPlaying", fixed({})),
         Endpoint("getPlaylist (longest)", "getPlaylist", fixed({"id": "pl-1"})),
+        # Cached like getStarred2 until the playlist or the user's annotations change: this is
+        # the cost of the first request after a change.
+        Endpoint(
+            "getPlaylist (longest) first after a change",
+            "getPlaylist",
+            lambda s, i: {"id": "pl-1", "bench": str(i)},
+        ),
         Endpoint(PLAYLISTS_LABEL, "getPlaylists", fixed({})),
         # A play of a different song each time, now: a write of its own transaction.
         Endpoint(SCROBBLE_LABEL, "scrobble", lambda s, i: {"id": s.song_id(songs[i % 1000])}),

@@ -10,7 +10,7 @@ for. A handler returns a payload dict or, for binary answers, a Flask ``Response
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
@@ -151,17 +151,24 @@ BEETCRATE: dict[str, Handler] = {
     "dj/waveform": dj_analysis.waveform,
 }
 
+
+def _nothing_else(request: ApiRequest) -> Hashable:
+    return ()
+
+
 # Answers rendered once and reused while what they show stands (``_cached_answer``): keyed by
-# the catalog's version, a version of everyone's stars and ratings, and one of the asking
-# user's annotations. The artist index and a user's starred lists are the costliest answers
-# at 100k tracks and clients ask for them at every start, while what they show changes seldom.
-RENDER_CACHED = {
-    "getArtists",
-    "getIndexes",
-    "getGenres",
-    "getMusicFolders",
-    "getStarred",
-    "getStarred2",
+# the catalog's version, a version of everyone's stars and ratings, one of the asking user's
+# annotations, and what the function here returns for anything else the answer shows. The
+# artist index, a user's starred lists and long playlists are the costliest answers at 100k
+# tracks; clients ask for them at every start, while what they show changes seldom.
+RENDER_CACHED: dict[str, Callable[[ApiRequest], Hashable]] = {
+    "getArtists": _nothing_else,
+    "getIndexes": _nothing_else,
+    "getGenres": _nothing_else,
+    "getMusicFolders": _nothing_else,
+    "getStarred": _nothing_else,
+    "getStarred2": _nothing_else,
+    "getPlaylist": playlists.playlist_version,
 }
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
 
@@ -267,7 +274,14 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
     library = services.library
     user = request.user.name
     versions = annotation_store.versions(library.conn, user)
-    key = (library.meta("beets_signature"), versions, user, name, query)
+    key = (
+        library.meta("beets_signature"),
+        versions,
+        RENDER_CACHED[name](request),
+        user,
+        name,
+        query,
+    )
     response = services.rendered.get(key)
     if response is None:
         response = _answer(PROTECTED[name](request), fmt, callback)

@@ -8,7 +8,7 @@ file). M3U files are looked at (``subsonic.userdata.m3u``) before a playlist is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,12 @@ def get_playlists(request: ApiRequest) -> Payload:
             raise ApiError(NOT_FOUND, f"User not found: {name}")
     playlists = _following_files(request).playable_by(name)
     return {"playlists": {"playlist": [_playlist_node(p, user) for p in playlists]}}
+
+
+def playlist_version(request: ApiRequest) -> Hashable:
+    """What a ``getPlaylist`` answer shows besides the catalog and the user's annotations: the
+    playlist's own state (for the render cache in ``subsonic.api``)."""
+    return _following_files(request).version(ids.parse_playlist(request.require("id")))
 
 
 def get_playlist(request: ApiRequest) -> Payload:

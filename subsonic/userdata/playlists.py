@@ -210,6 +210,14 @@ class PlaylistStore:
         self._count_stale()
         return self._visible(self.library.conn, playlist_id, user)
 
+    def version(self, playlist_id: int) -> tuple | None:
+        """What changes whenever the playlist, its songs or the file it follows change."""
+        self._count_stale()
+        return self.library.conn.execute(
+            "SELECT changed, source_signature, counted_for FROM playlists WHERE id = ?",
+            [playlist_id],
+        ).fetchone()
+
     def songs(self, playlist_id: int) -> list[int]:
         """The item ids of a playlist's entries, in order, songs that left the catalog too (the
         node builder skips them): reading catalog rows here cost 3 µs an entry, and the nodes of

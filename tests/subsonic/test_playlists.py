@@ -438,3 +438,22 @@ def test_seeded_playlists_are_listed_with_their_counts(own_library: MusicLibrary
     seen = listed(bob)
     assert [seen[f"pl-{n}"]["songCount"] for n in numbers] == [3, 1]
     assert entry_ids(bob, f"pl-{numbers[0]}") == [f"tr-{item_id}" for item_id in ids]
+
+
+def test_a_playlist_asked_for_again_shows_every_change_since(own_library: MusicLibrary) -> None:
+    """getPlaylist answers are rendered once and reused: nothing a user does may go unseen."""
+    from subsonic.app import create_app
+
+    api = Api(create_app(own_library.settings).test_client())
+    songs = [f"tr-{own_library.items[name].id}" for name in ("blue1", "blue2", "double1")]
+    playlist = api.ok_once("createPlaylist", name="Cached", songId=songs[:2])["playlist"]["id"]
+    assert api.ok("getPlaylist", id=playlist) == api.ok("getPlaylist", id=playlist)
+    api.ok_once("updatePlaylist", playlistId=playlist, songIdToAdd=songs[2])
+    entries = api.ok("getPlaylist", id=playlist)["playlist"]["entry"]
+    assert [entry["id"] for entry in entries] == songs
+    api.ok("star", id=songs[0])
+    api.ok("setRating", id=songs[1], rating=3)
+    first, second, _ = api.ok("getPlaylist", id=playlist)["playlist"]["entry"]
+    assert "starred" in first and second["userRating"] == 3
+    api.ok("updatePlaylist", playlistId=playlist, name="Renamed")
+    assert api.ok("getPlaylist", id=playlist)["playlist"]["name"] == "Renamed"
