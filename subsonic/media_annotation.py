@@ -12,7 +12,14 @@ import time
 from typing import TYPE_CHECKING
 
 from subsonic import ids
-from subsonic.responses import GENERIC, MISSING_PARAMETER, NOT_FOUND, ApiError, Payload
+from subsonic.responses import (
+    GENERIC,
+    MISSING_PARAMETER,
+    NOT_AUTHORIZED,
+    NOT_FOUND,
+    ApiError,
+    Payload,
+)
 from subsonic.userdata import annotations as annotation_store
 from subsonic.userdata import now_playing
 from subsonic.userdata.annotations import Play, Target
@@ -70,6 +77,9 @@ def unstar(request: ApiRequest) -> Payload:
 
 
 def set_rating(request: ApiRequest) -> Payload:
+    # Subsonic's commentRole: "allowed to create and edit comments and ratings".
+    if not (request.user.admin or request.user.roles.comment):
+        raise ApiError(NOT_AUTHORIZED, "This user may not rate (commentRole)")
     target = _target(request, request.require("id"), ("tr", "al", "ar"))
     request.require("rating")
     rating = request.get_int("rating", 0)

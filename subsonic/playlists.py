@@ -108,8 +108,14 @@ def get_playlist(request: ApiRequest) -> Payload:
     return _with_songs(request, _following_files(request), playlist_id)
 
 
+def _may_edit_playlists(request: ApiRequest) -> None:
+    if not (request.user.admin or request.user.roles.playlist):
+        raise ApiError(NOT_AUTHORIZED, "This user may not make or change playlists (playlistRole)")
+
+
 def create_playlist(request: ApiRequest) -> Payload:
     """A new playlist (``name``), or new songs (and name) for ``playlistId``."""
+    _may_edit_playlists(request)
     song_ids = _song_ids(request, "songId")
     store = _store(request)
     with _refusals():
@@ -129,6 +135,7 @@ def _indexes(request: ApiRequest) -> set[int]:
 
 
 def update_playlist(request: ApiRequest) -> Payload:
+    _may_edit_playlists(request)
     playlist_id = ids.parse_playlist(request.require("playlistId"))
     changes = PlaylistChanges(
         name=request.get("name"),
@@ -143,6 +150,7 @@ def update_playlist(request: ApiRequest) -> Payload:
 
 
 def delete_playlist(request: ApiRequest) -> Payload:
+    _may_edit_playlists(request)
     playlist_id = ids.parse_playlist(request.require("id"))
     with _refusals():
         _store(request).delete(playlist_id, request.user)

@@ -112,6 +112,19 @@ def test_without_stream_role_stream_is_refused(
     assert _as(app, "gina", "pw").error("stream", id=f"tr-{library.items['blue1'].id}") == 50
 
 
+def test_without_playlist_role_playlists_are_read_only_and_without_comment_role_no_rating(
+    app: Flask, admin: Api, library: MusicLibrary
+) -> None:
+    _create(admin, "ivy", "pw", playlistRole="false", commentRole="false")
+    ivy = _as(app, "ivy", "pw")
+    song = f"tr-{library.items['blue1'].id}"
+    assert ivy.error("createPlaylist", name="Mine", songId=song) == 50
+    assert ivy.error("setRating", id=song, rating=4) == 50
+    assert ivy.ok("getPlaylists")["playlists"].get("playlist", []) == []
+    assert "userRating" not in ivy.ok("getSong", id=song)["song"]
+    assert ivy.ok("star", id=song)  # starring is not a comment or a rating
+
+
 def test_update_user_changes_only_what_it_is_given(app: Flask, admin: Api) -> None:
     _create(admin, "hank", "pw", email="hank@example.org")
     admin.ok("updateUser", username="hank", downloadRole="false", maxBitRate=128)
