@@ -30,6 +30,10 @@ SILENCE = 10 ** (-50 / 20)  # -50 dBFS: below it, a sample counts as silence
 FRAME_MISMATCH_BITS = 10
 
 
+class TooShort(media.MediaError):
+    """Too little audible audio for Chromaprint to compute a single sub-fingerprint."""
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     encoded: str  # Chromaprint's compressed base64 string, as fpcalc prints it
@@ -79,8 +83,11 @@ def fingerprint(path: str | Path, max_seconds: float = MAX_SECONDS) -> Fingerpri
         raise media.MediaError(f"no audible audio in {os.fspath(path)}")
     audio = np.concatenate(kept) if kept else np.zeros(0, np.float32)
     if audio.size < RATE:
-        raise media.MediaError(f"less than a second of audio in {os.fspath(path)}")
+        raise TooShort(f"less than a second of audio in {os.fspath(path)}")
     encoded = es.Chromaprinter(sampleRate=RATE, maxLength=0)(audio.astype(np.float32))
+    # Chromaprint's first sub-fingerprint needs a few seconds: shorter audio gives none.
+    if decode_fingerprint(encoded).size == 0:
+        raise TooShort(f"too little audio to fingerprint in {os.fspath(path)}")
     return Fingerprint(encoded=encoded, duration=(last - first) / RATE)
 
 
@@ -120,6 +127,8 @@ def decode_fingerprint(encoded: str) -> np.ndarray:
     if len(data) < 4:
         raise ValueError("not a Chromaprint fingerprint: too short")
     count = int.from_bytes(data[1:4], "big")
+    if count == 0:
+        return np.zeros(0, np.uint32)
     bits = np.unpackbits(np.frombuffer(data[4:], np.uint8), bitorder="little")
     triples = bits[: bits.size // 3 * 3].reshape(-1, 3) @ np.array([1, 2, 4])
     ends = np.flatnonzero(triples == 0)

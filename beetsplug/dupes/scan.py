@@ -23,7 +23,7 @@ from mediafile import MediaFile, UnreadableFileError
 from beetcrate import audiohash
 from beetcrate.media import MediaError
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import Fingerprint, fingerprint
+from beetsplug.dupes.fingerprint import Fingerprint, TooShort, fingerprint
 
 BATCH = 50
 
@@ -73,8 +73,17 @@ def analyse(path: str, db_path: str, fingerprints: bool = True, full: bool = Tru
         mtime=before.st_mtime,
         size=before.st_size,
         has_art=has_art,
-        fingerprint=fingerprint(path) if full and fingerprints and not known else None,
+        fingerprint=_fingerprint(path) if full and fingerprints and not known else None,
     )
+
+
+def _fingerprint(path: str) -> Fingerprint | None:
+    """A very short track (a jingle, a skit) gets no fingerprint: it still has its audio hash,
+    so exact copies of it are grouped; only same-recording matching leaves it out."""
+    try:
+        return fingerprint(path)
+    except TooShort:
+        return None
 
 
 def _analyse_or_error(args: tuple[str, str, bool, bool]) -> Facts | str:

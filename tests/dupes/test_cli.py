@@ -9,7 +9,7 @@ import pytest
 from beets.library import Item
 from beets.ui import UserError
 
-from beetcrate.synth.tunes import tune
+from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
@@ -166,3 +166,17 @@ def test_scan_writes_its_groups_to_the_sidecar_beetcrate_db_names(
     beet("dupes", "scan")
     assert len(store.load_groups(store.open_store(elsewhere))) == 1
     assert not beet.sidecar.exists()
+
+
+def test_tracks_too_short_to_fingerprint_are_hashed_and_their_exact_copies_grouped(
+    beet: BeetsHome,
+) -> None:
+    for seed, seconds, name in ((3, 0.5, "half"), (4, 1.5, "jingle"), (5, 2.5, "skit")):
+        x = tune(seed, 4)[:, : int(seconds * RATE)].copy()
+        beet.add(f"a/{name}.flac", x)
+        beet.add(f"b/{name} copy.flac", x, title=f"{name} copy")
+    out = beet("dupes", "scan")
+    assert "errors 0" in out
+    assert all(item.get("audio_hash") for item in beet.lib.items())
+    groups = list_groups(beet)
+    assert sorted(len(g["members"]) for g in groups if g["kind"] == "exact-audio") == [2, 2, 2]

@@ -10,7 +10,7 @@ import pytest
 from beetcrate import media
 from beetcrate.media import MediaError
 from beetcrate.synth.tunes import RATE, tune
-from beetsplug.dupes.fingerprint import classify, compare, fingerprint
+from beetsplug.dupes.fingerprint import classify, compare, decode_fingerprint, fingerprint
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Relation
 
@@ -107,3 +107,10 @@ def test_index_finds_copies_of_short_tracks_whatever_their_values() -> None:
     jingle = rng.integers(0, 2**30, 40, dtype=np.uint64).astype(np.uint32) << 2 | 1
     others = [rng.integers(0, 2**32, 40, dtype=np.uint64).astype(np.uint32) for _ in range(50)]
     assert candidate_pairs([jingle, *others, jingle.copy()]) == [(0, 51)]
+
+
+def test_a_fingerprint_of_no_sub_fingerprints_decodes_to_none() -> None:
+    import base64
+
+    empty = base64.urlsafe_b64encode(bytes([1, 0, 0, 0])).decode().rstrip("=")
+    assert decode_fingerprint(empty).size == 0
