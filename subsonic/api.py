@@ -171,6 +171,7 @@ RENDER_CACHED: dict[str, Callable[[ApiRequest], Hashable]] = {
     "getPlaylist": playlists.playlist_version,
 }
 CREDENTIALS = {"u", "p", "t", "s", "apiKey", "c", "v"}
+INT64_MAX = 2**63 - 1
 
 blueprint = Blueprint("subsonic", __name__)
 
@@ -249,6 +250,9 @@ class ApiRequest:
             value = int(raw)
         except ValueError as exc:
             raise ApiError(GENERIC, f"Parameter {name} must be an integer, not {raw!r}") from exc
+        if not -INT64_MAX <= value <= INT64_MAX:
+            # SQLite's integers are 64 bits: a larger one would fail in a query.
+            raise ApiError(GENERIC, f"Parameter {name} is out of range: {raw}")
         if minimum is not None and value < minimum:
             raise ApiError(GENERIC, f"Parameter {name} must be at least {minimum}")
         if maximum is not None and value > maximum:
@@ -274,11 +278,13 @@ def _cached_answer(name: str, request: ApiRequest, fmt: str, callback: str | Non
     library = services.library
     user = request.user.name
     versions = annotation_store.versions(library.conn, user)
+    # The whole user, roles included: an admin demoted since must not be served what only an
+    # admin could see.
     key = (
         library.meta("beets_signature"),
         versions,
         RENDER_CACHED[name](request),
-        user,
+        request.user,
         name,
         query,
     )

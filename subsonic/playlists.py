@@ -129,7 +129,7 @@ def create_playlist(request: ApiRequest) -> Payload:
 
 def _indexes(request: ApiRequest) -> set[int]:
     values = request.get_list("songIndexToRemove")
-    if not all(value.isdigit() for value in values):
+    if not all(value.isdecimal() for value in values):
         raise ApiError(GENERIC, f"songIndexToRemove must be indexes (0, 1…), not {values!r}")
     return {int(value) for value in values}
 

@@ -127,7 +127,7 @@ def update_user(request: ApiRequest) -> Payload:
         admin=admin,
         roles=_roles(request, user.roles),
         email=user.email if email is None else email or None,
-        max_bit_rate=request.get_int("maxBitRate", user.max_bit_rate, minimum=0),
+        max_bit_rate=request.get_int("maxBitRate", user.max_bit_rate, minimum=0, maximum=2**31 - 1),
         scrobbling=request.get_bool("scrobblingEnabled", user.scrobbling),
     )
     request.services.users.update(changed)

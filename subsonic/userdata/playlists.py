@@ -68,7 +68,8 @@ class Playlist:
         return self.public or user.admin or self.owner == user.name
 
     def editable_by(self, user: User) -> bool:
-        return self.source_path is None and (user.admin or self.owner == user.name)
+        may_edit = user.admin or (user.roles.playlist and self.owner == user.name)
+        return self.source_path is None and may_edit
 
 
 @dataclass(frozen=True)

@@ -457,3 +457,37 @@ def test_a_playlist_asked_for_again_shows_every_change_since(own_library: MusicL
     assert "starred" in first and second["userRating"] == 3
     api.ok("updatePlaylist", playlistId=playlist, name="Renamed")
     assert api.ok("getPlaylist", id=playlist)["playlist"]["name"] == "Renamed"
+
+
+def test_an_admin_demoted_since_is_not_served_a_private_playlist_from_the_cache(
+    own_library: MusicLibrary,
+) -> None:
+    from subsonic.app import create_app
+    from tests.subsonic.conftest import ADMIN, ADMIN_PASSWORD, LISTENER, LISTENER_PASSWORD
+
+    app = create_app(own_library.settings)
+    admin = Api(app.test_client(), ADMIN, ADMIN_PASSWORD)
+    listener = Api(app.test_client(), LISTENER, LISTENER_PASSWORD)
+    admin.ok_once("createUser", username="carol", password="pw", adminRole="true")
+    carol = Api(app.test_client(), "carol", "pw")
+    song = f"tr-{own_library.items['blue1'].id}"
+    private = listener.ok_once("createPlaylist", name="Mine", songId=song)["playlist"]["id"]
+    assert carol.ok("getPlaylist", id=private)["playlist"]["entry"]
+    admin.ok_once("updateUser", username="carol", adminRole="false")
+    assert carol.error("getPlaylist", id=private) == 70
+
+
+def test_a_user_without_playlist_role_sees_their_playlists_as_read_only(
+    own_library: MusicLibrary,
+) -> None:
+    from subsonic.app import create_app
+    from tests.subsonic.conftest import ADMIN, ADMIN_PASSWORD
+
+    app = create_app(own_library.settings)
+    admin = Api(app.test_client(), ADMIN, ADMIN_PASSWORD)
+    admin.ok_once("createUser", username="dave", password="pw")
+    dave = Api(app.test_client(), "dave", "pw")
+    song = f"tr-{own_library.items['blue1'].id}"
+    playlist = dave.ok_once("createPlaylist", name="Mine", songId=song)["playlist"]["id"]
+    admin.ok_once("updateUser", username="dave", playlistRole="false")
+    assert dave.ok("getPlaylist", id=playlist)["playlist"]["readonly"] is True

@@ -94,3 +94,8 @@ def test_ids_in_json_are_strings_and_integers_fit_int32(api: Api) -> None:
             yield node
 
     assert all(-(2**31) <= number < 2**31 for number in walk(songs))
+
+
+def test_an_integer_too_large_for_the_database_is_a_clear_error(api: Api) -> None:
+    assert api.error("getAlbumList2", type="newest", offset=str(10**30)) == 0
+    assert api.error("search3", query="", songOffset=str(10**30)) == 0
