@@ -55,6 +55,8 @@ class SubsonicServer(BaseApplication):
 
 
 def _check_address(bind: str) -> None:
+    if bind.startswith(("unix:", "fd://")):
+        return  # a socket file or an inherited descriptor: gunicorn opens and checks those
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SettingsError(f"bind {bind!r}: give HOST:PORT, such as 127.0.0.1:4533")

@@ -75,8 +75,10 @@ class PlaylistSettings:
     owner: str = ""  # empty: the first admin by name
 
 
-class SettingsError(Exception):
-    """The configuration cannot be used; the message says what to fix."""
+class SettingsError(confuse.ConfigError):
+    """The configuration cannot be used; the message says what to fix.
+
+    A ``confuse.ConfigError``, so that ``beet`` reports it in one line as it does its own."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def load_settings(config_file: str | os.PathLike | None = None) -> Settings:
 def _environment_or(section: confuse.ConfigView, name: str, default: object) -> object:
     env = os.environ.get(f"BEETCRATE_{name.upper()}")
     try:
-        return _coerce(env, default) if env is not None else section[name].get()
+        # An empty variable (``BEETCRATE_DB= beet …``) is no setting, as it was for every command.
+        return _coerce(env, default) if env else section[name].get()
     except (ValueError, confuse.ConfigError) as exc:
         raise SettingsError(f"setting beetcrate.{name}: {exc}") from exc
 
@@ -200,7 +203,7 @@ def settings_from(config: confuse.ConfigView) -> Settings:
     cache_dir = _path_setting(values.pop("cache_dir"), home / "beetcrate-cache")
     try:
         transcode = TranscodeConfig.from_beets(config)
-    except (TranscodeError, confuse.ConfigError) as exc:
+    except (TranscodeError, confuse.ConfigError, TypeError, KeyError, ValueError) as exc:
         raise SettingsError(f"setting opus.stream: {exc}") from exc
     return Settings(
         beets_library=library,

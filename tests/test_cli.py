@@ -185,3 +185,19 @@ def test_the_sidecar_path_follows_beetcrate_db_for_the_server_and_every_plugin(
     monkeypatch.setenv("BEETCRATE_DB", str(tmp_path / "elsewhere.db"))
     assert load_settings(config).db == tmp_path / "elsewhere.db"
     assert sidecar_path(beets_config) == tmp_path / "elsewhere.db"
+
+
+def test_an_empty_beetcrate_db_variable_leaves_the_configured_sidecar(
+    config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BEETCRATE_DB", "")
+    assert load_settings(config).db == tmp_path / "state" / "server.db"
+
+
+def test_a_bad_transcode_profile_is_a_one_line_settings_error(config: Path) -> None:
+    with config.open("a") as text:
+        text.write("opus:\n  stream:\n    profiles: {opus: 96}\n")
+    result = run("-c", str(config), "user", "list")
+    assert result.returncode == 1
+    assert result.stderr.startswith("beetcrate: setting opus.stream:"), result.stderr
+    assert "Traceback" not in result.stderr

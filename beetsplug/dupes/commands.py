@@ -19,6 +19,7 @@ from beets.library import Item, Library
 from tqdm import tqdm
 
 from beetcrate.queue import open_queue
+from beetcrate.settings import SettingsError, queue_settings
 from beetcrate.subcommands import Action, ActionFunc, option, subcommand
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
@@ -57,7 +58,11 @@ class Context:
 
     def enqueue_scan(self, items: Sequence[Item]) -> int:
         """Queue a scan of ``items`` for ``beetcrate worker``; returns the batches queued."""
-        open_queue(self.settings.queue)
+        # Read only now: a queue setting must not stop `beet dupes list`, or an import.
+        try:
+            open_queue(queue_settings(config))
+        except SettingsError as exc:
+            raise ui.UserError(str(exc)) from exc
         # Items read from the library have ids; beets types them optional for unsaved ones.
         item_ids = [item.id for item in items if item.id is not None]
         return enqueue_scan(Job.from_settings(self.settings), item_ids)

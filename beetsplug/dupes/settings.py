@@ -15,10 +15,8 @@ import confuse
 from beets import ui
 
 from beetcrate.settings import (
-    QueueSettings,
     SettingsError,
     playlist_settings,
-    queue_settings,
     sidecar_path,
 )
 from beetsplug.dupes.rank import Ranking
@@ -29,7 +27,6 @@ class DupesSettings:
     library: Path  # the beets database, which a queued scan opens again
     music_directory: Path
     db: Path  # the sidecar
-    queue: QueueSettings
     fingerprints: bool  # match re-encodings too, not only byte-identical audio
     queue_threshold: int  # more items than this to scan go to the queue
     ranking: Ranking
@@ -48,7 +45,6 @@ def read_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> Dupe
             library=Path(beets["library"].as_filename()),
             music_directory=music_directory,
             db=sidecar_path(beets),
-            queue=queue_settings(beets),
             fingerprints=plugin["fingerprint"].get(bool),
             queue_threshold=plugin["queue_threshold"].get(int),
             ranking=_ranking(plugin),

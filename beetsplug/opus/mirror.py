@@ -24,7 +24,9 @@ from mediafile import Image, MediaFile, UnreadableFileError
 from beetcrate import media
 from beetcrate.audiohash import audio_hash
 from beetsplug.opus.config import MirrorConfig
-from beetsplug.opus.plan import Step, sources
+
+# Action too: encodes queued before plan.py existed pickled it as beetsplug.opus.mirror.Action.
+from beetsplug.opus.plan import Action, Step, sources  # noqa: F401
 from beetsplug.opus.state import MirrorState, Record, RecordStatus
 
 TEMP_MARK = ".beetcrate-tmp"
