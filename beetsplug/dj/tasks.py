@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from huey.api import Task
@@ -24,6 +24,7 @@ from analysis import waveform
 from beetcrate.audiohash import audio_hash
 from beetcrate.media import MediaError
 from beetcrate.queue import huey, lease
+from beetcrate.settings import QueueSettings
 from beetsplug.dj.messages import (
     AnalysisFailure,
     AnalysisPayload,
@@ -113,7 +114,18 @@ def compute_inline(request: AnalysisRequest) -> AnalysisResult:
         return AnalysisFailure.of(exc)
 
 
+def _legacy_request(path: str, arguments: tuple[Any, ...]) -> AnalysisRequest:
+    """A task queued by a version before AnalysisRequest: (path, expected hash, preferred
+    tempo), with the lease time it then had."""
+    expected_hash, (low, high) = arguments
+    return AnalysisRequest(
+        path, expected_hash, (float(low), float(high)), QueueSettings().lease_seconds
+    )
+
+
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, context=True)
-def analyze_file(request: AnalysisRequest, task: Task) -> AnalysisResult:
+def analyze_file(request: AnalysisRequest | str, *legacy: Any, task: Task) -> AnalysisResult:
+    if isinstance(request, str):
+        request = _legacy_request(request, legacy)
     with lease(task.id, request.lease_seconds):
         return compute(request)

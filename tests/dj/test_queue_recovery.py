@@ -161,3 +161,19 @@ def test_an_inline_run_reports_a_passing_io_error_as_that_tracks_failure(
     assert [failure.reason for failure in summary.failures] == [
         f"cannot open {os.fsdecode(item.path)}: Input/output error" for item in items
     ]
+
+
+def test_a_task_queued_by_the_previous_version_is_still_analysed(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    """Before AnalysisRequest, a task's arguments were (path, expected hash, preferred tempo):
+    such tasks may wait in a user's queue across an upgrade."""
+    item = add_clip("dnb")
+    dj.analyze([item], now=False, jobs=1, force=False, wait=False)
+    (job,) = ledger.jobs_of_task(dj.db, ledger.open_task_ids(dj.db)[0])
+    queued = huey.dequeue()
+    request = queued.args[0]
+    queued.args = (request.path, request.expected_hash, list(request.preferred_tempo))
+    huey.execute(queued)
+    dj.applier.collect()
+    assert library.get_item(item.id).bpm == 172
