@@ -170,7 +170,6 @@ def test_a_task_queued_by_the_previous_version_is_still_analysed(
     such tasks may wait in a user's queue across an upgrade."""
     item = add_clip("dnb")
     dj.analyze([item], now=False, jobs=1, force=False, wait=False)
-    (job,) = ledger.jobs_of_task(dj.db, ledger.open_task_ids(dj.db)[0])
     queued = huey.dequeue()
     request = queued.args[0]
     queued.args = (request.path, request.expected_hash, list(request.preferred_tempo))
