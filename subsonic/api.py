@@ -24,6 +24,7 @@ from subsonic import (
     bookmarks,
     browsing,
     dj_analysis,
+    ids,
     info,
     library_scanning,
     lyrics,
@@ -53,6 +54,7 @@ from subsonic.userdata import annotations as annotation_store
 
 if TYPE_CHECKING:
     from subsonic.app import Services
+    from subsonic.library import Row
     from subsonic.store import User
 
 log = logging.getLogger(__name__)
@@ -218,6 +220,13 @@ class ApiRequest:
         if value is None or value == "":
             raise ApiError(MISSING_PARAMETER, f"Required parameter is missing: {name}")
         return value
+
+    def song(self, song_id: str) -> Row:
+        """The catalog row of the song ``song_id`` names, or error 70."""
+        row = self.services.library.song(ids.parse_song(song_id))
+        if row is None:
+            raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+        return row
 
     def get_list(self, name: str) -> list[str]:
         return self.params.getlist(name)

@@ -116,6 +116,4 @@ def get_album(request: ApiRequest) -> Payload:
 
 
 def get_song(request: ApiRequest) -> Payload:
-    song_id = request.require("id")
-    row = _found(request.services.library.song(ids.parse_song(song_id)), "Song", song_id)
-    return {"song": request.nodes.song(row)}
+    return {"song": request.nodes.song(request.song(request.require("id")))}

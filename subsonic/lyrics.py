@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from subsonic import ids, lrc, lyrics_sources
+from subsonic import lrc, lyrics_sources
 from subsonic.names import sort_key
 from subsonic.nodes import compact
-from subsonic.responses import NOT_FOUND, ApiError, Payload
+from subsonic.responses import Payload
 
 if TYPE_CHECKING:
     from subsonic.api import ApiRequest
@@ -53,8 +53,6 @@ def _structured(lyrics: lrc.Lyrics, song: Row) -> Payload:
 
 def get_lyrics_by_song_id(request: ApiRequest) -> Payload:
     song_id = request.require("id")
-    song = request.services.library.song(ids.parse_song(song_id))
-    if song is None:
-        raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+    song = request.song(song_id)
     found = lyrics_sources.find(song, request.services.settings.beets_library)
     return {"lyricsList": {"structuredLyrics": [_structured(lyrics, song) for lyrics in found]}}

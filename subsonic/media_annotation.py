@@ -33,19 +33,12 @@ if TYPE_CHECKING:
 STAR_PARAMETERS = {"id": ("tr", "al", "ar"), "albumId": ("al",), "artistId": ("ar",)}
 
 
-def _song_row(request: ApiRequest, value: str) -> Row:
-    row = request.services.library.song(ids.parse_song(value))
-    if row is None:
-        raise ApiError(NOT_FOUND, f"Song not found: {value}")
-    return row
-
-
 def _target(request: ApiRequest, value: str, kinds: tuple[str, ...]) -> Target:
     """The song, album or artist ``value`` names, if the catalog has it; error 70 otherwise."""
     kind, _ = ids.parse(value, *kinds)
     library = request.services.library
     if kind == "tr":
-        _song_row(request, value)
+        request.song(value)
     elif (library.album(value) if kind == "al" else library.artist(value)) is None:
         raise ApiError(NOT_FOUND, f"No such {annotation_store.KINDS[kind]}: {value}")
     return Target(value)
@@ -106,7 +99,7 @@ def scrobble(request: ApiRequest) -> Payload:
     song_ids = request.get_list("id")
     if not song_ids:
         raise ApiError(MISSING_PARAMETER, "Required parameter is missing: id")
-    rows = [_song_row(request, value) for value in song_ids]
+    rows = [request.song(value) for value in song_ids]
     now = time.time()
     user, client = request.user.name, request.require("c")
     if not request.get_bool("submission", default=True):
@@ -144,7 +137,7 @@ def report_playback(request: ApiRequest) -> Payload:
         raise ApiError(GENERIC, f"playbackRate must be a number: {exc}") from exc
     if not 0 < rate <= 16:
         raise ApiError(GENERIC, f"playbackRate must be above 0 and at most 16, not {rate}")
-    row = _song_row(request, media_id)
+    row = request.song(media_id)
     length = row["length"] or 0.0
     user, client, now = request.user.name, request.require("c"), time.time()
     with request.services.userdata.transaction() as tx:

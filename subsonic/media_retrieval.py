@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from flask import Response, send_file
 
-from subsonic import ids, nodes, transcoding
+from subsonic import nodes, transcoding
 from subsonic.covers import CoverError
 from subsonic.image_links import InvalidLink
 from subsonic.responses import NOT_AUTHORIZED, NOT_FOUND, ApiError
@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 
 def _song_row(request: ApiRequest) -> Row:
     song_id = request.require("id")
-    row = request.services.library.song(ids.parse_song(song_id))
-    if row is None:
-        raise ApiError(NOT_FOUND, f"Song not found: {song_id}")
+    row = request.song(song_id)
     if not os.path.isfile(row["path"]):
         raise ApiError(NOT_FOUND, f"The file of song {song_id} is missing from the library")
     return row
