@@ -55,7 +55,7 @@ def get_music_directory(request: ApiRequest) -> Payload:
     kind, _ = ids.parse(directory_id, "ar", "al")
     library = request.services.library
     if kind == "ar":
-        artist = _found(library.artist(directory_id), "Artist", directory_id)
+        artist = found(library.artist(directory_id), "Artist", directory_id)
         albums = library.artist_albums(directory_id)
         return {
             "directory": {
@@ -65,7 +65,7 @@ def get_music_directory(request: ApiRequest) -> Payload:
                 "child": request.nodes.album_children(albums),
             }
         }
-    album = _found(library.album(directory_id), "Album", directory_id)
+    album = found(library.album(directory_id), "Album", directory_id)
     return {
         "directory": {
             "id": directory_id,
@@ -91,7 +91,8 @@ def get_artists(request: ApiRequest) -> Payload:
     return {"artists": {"ignoredArticles": IGNORED, "index": index}}
 
 
-def _found(row: Row | None, what: str, item_id: str) -> Row:
+def found(row: Row | None, what: str, item_id: str) -> Row:
+    """``row``, or error 70 saying which ``what`` (Artist, Album…) ``item_id`` names none of."""
     if row is None:
         raise ApiError(NOT_FOUND, f"{what} not found: {item_id}")
     return row
@@ -101,7 +102,7 @@ def get_artist(request: ApiRequest) -> Payload:
     artist_id = request.require("id")
     ids.parse(artist_id, "ar")
     library = request.services.library
-    artist = _found(library.artist(artist_id), "Artist", artist_id)
+    artist = found(library.artist(artist_id), "Artist", artist_id)
     albums = request.nodes.albums(library.artist_albums(artist_id))
     return {"artist": {**request.nodes.artist(artist), "album": albums}}
 
@@ -110,7 +111,7 @@ def get_album(request: ApiRequest) -> Payload:
     album_id = request.require("id")
     ids.parse(album_id, "al")
     library = request.services.library
-    album = _found(library.album(album_id), "Album", album_id)
+    album = found(library.album(album_id), "Album", album_id)
     songs = request.nodes.songs(library.album_songs(album_id))
     return {"album": {**request.nodes.album(album), "song": songs}}
 

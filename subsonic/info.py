@@ -19,8 +19,9 @@ from flask import request as http_request
 
 from beetcrate.beetsdb import split_list
 from subsonic import ids, nodes, similarity
+from subsonic.browsing import found
 from subsonic.covers import CoverError
-from subsonic.responses import MISSING_PARAMETER, NOT_FOUND, ApiError, Element, Payload
+from subsonic.responses import MISSING_PARAMETER, ApiError, Element, Payload
 
 if TYPE_CHECKING:
     from subsonic.api import ApiRequest
@@ -34,29 +35,23 @@ CANDIDATES = 300
 ALIKE_ARTISTS = 10
 
 
-def _found(row: Row | None, what: str, item_id: str) -> Row:
-    if row is None:
-        raise ApiError(NOT_FOUND, f"{what} not found: {item_id}")
-    return row
-
-
 def _item(request: ApiRequest, *kinds: str) -> tuple[str, Row]:
     """The artist, album or song the ``id`` parameter names, and its kind."""
     item_id = request.require("id")
     kind, _ = ids.parse(item_id, *kinds)
     library = request.services.library
     if kind == "ar":
-        return kind, _found(library.artist(item_id), "Artist", item_id)
+        return kind, found(library.artist(item_id), "Artist", item_id)
     if kind == "al":
-        return kind, _found(library.album(item_id), "Album", item_id)
-    return kind, _found(library.song(ids.parse_song(item_id)), "Song", item_id)
+        return kind, found(library.album(item_id), "Album", item_id)
+    return kind, found(library.song(ids.parse_song(item_id)), "Song", item_id)
 
 
 def _artist_of(request: ApiRequest, kind: str, row: Row) -> Row:
     if kind == "ar":
         return row
     artist = request.services.library.artist(row["artist_id"])
-    return _found(artist, "Artist", row["artist_id"])
+    return found(artist, "Artist", row["artist_id"])
 
 
 def _images(request: ApiRequest, cover_id: str) -> Payload:
@@ -123,9 +118,7 @@ def get_artist_info2(request: ApiRequest) -> Payload:
 def _album_info(request: ApiRequest) -> Payload:
     kind, row = _item(request, "al", "tr")
     library = request.services.library
-    album = (
-        row if kind == "al" else _found(library.album(row["album_id"]), "Album", row["album_id"])
-    )
+    album = row if kind == "al" else found(library.album(row["album_id"]), "Album", row["album_id"])
     mbid = album["mb_albumid"]
     return {
         "albumInfo": {
@@ -149,7 +142,7 @@ def get_top_songs(request: ApiRequest) -> Payload:
     artist_id = request.get("id")
     if artist_id:
         ids.parse(artist_id, "ar")
-        _found(library.artist(artist_id), "Artist", artist_id)
+        found(library.artist(artist_id), "Artist", artist_id)
     else:
         name = request.get("artist")
         if not name:
