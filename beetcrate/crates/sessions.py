@@ -65,22 +65,22 @@ class Session:
         return tuple(play.item_id for play in self.plays)
 
 
-def sessions(plays: Iterable[Play], gap: float, now: float) -> list[Session]:
+def sessions(plays: Iterable[Play], gap_seconds: float, now: float) -> list[Session]:
     """The sessions in ``plays`` (any order, any users), by user and then start.
 
-    A play at least ``gap`` seconds after the previous one starts a new session: exactly
-    ``gap`` counts as a break, so the boundary is the same one that finishes a session. Plays
-    at the same moment keep the order they were given in (the table's id order)."""
+    A play at least ``gap_seconds`` after the previous one starts a new session: exactly the
+    gap counts as a break, so the boundary is the same one that finishes a session. Plays at
+    the same moment keep the order they were given in (the table's id order)."""
     ordered = sorted(plays, key=attrgetter("user", "played_at"))
     found: list[Session] = []
     for user, own in groupby(ordered, key=attrgetter("user")):
         run: list[Play] = []
         for play in own:
-            if run and play.played_at - run[-1].played_at >= gap:
+            if run and play.played_at - run[-1].played_at >= gap_seconds:
                 found.append(Session(user, tuple(run), finished=True))
                 run = []
             run.append(play)
-        found.append(Session(user, tuple(run), finished=now - run[-1].played_at >= gap))
+        found.append(Session(user, tuple(run), finished=now - run[-1].played_at >= gap_seconds))
     return found
 
 
