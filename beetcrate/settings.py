@@ -20,6 +20,7 @@ from pathlib import Path
 import confuse
 from beets import config as beets_config
 
+from beetcrate.crates.sessions import BadDuration, parse_duration
 from beetcrate.transcode import TranscodeConfig, TranscodeError
 
 # Defaults of the ``beetcrate:`` section. Paths left empty are placed beside the beets library.
@@ -52,6 +53,16 @@ QUEUE_DEFAULTS: dict[str, object] = {
 }
 
 
+CRATE_DEFAULTS: dict[str, object] = {
+    # The folder of crate files (YAML, or Navidrome .nsp); empty: ``crates`` beside the library.
+    "directory": "",
+    # How old (a duration: "60s", "5m") a crate's contents may be when a client asks for it.
+    "refresh_delay": "60s",
+    # How much silence (a duration: "4h") ends a listening session.
+    "session_gap": "4h",
+}
+
+
 class Backend(enum.Enum):
     SQLITE = "sqlite"
     REDIS = "redis"
@@ -73,6 +84,16 @@ class PlaylistSettings:
 
     import_dirs: tuple[Path, ...] = ()
     owner: str = ""  # empty: the first admin by name
+
+
+@dataclass(frozen=True)
+class CrateSettings:
+    """The ``crates:`` section: where the crate files are, and how fresh crates and sessions
+    are kept."""
+
+    directory: Path = Path("crates")
+    refresh_delay: float = 60.0  # seconds
+    session_gap: float = 4 * 3600.0  # seconds
 
 
 class SettingsError(confuse.ConfigError):
@@ -101,6 +122,7 @@ class Settings:
     playlists: PlaylistSettings = field(default_factory=PlaylistSettings)
     # The ``opus: stream:`` section: on-the-fly transcoding profiles and limits.
     transcode: TranscodeConfig = field(default_factory=TranscodeConfig.defaults)
+    crates: CrateSettings = field(default_factory=CrateSettings)
 
 
 def read_beets_config(config_file: str | os.PathLike | None = None) -> confuse.Configuration:
@@ -190,6 +212,20 @@ def playlist_settings(config: confuse.ConfigView) -> PlaylistSettings:
     return PlaylistSettings(tuple(paths), owner)
 
 
+def crate_settings(config: confuse.ConfigView) -> CrateSettings:
+    """The ``crates:`` section (the ``crates`` plugin's, read by the server too)."""
+    section = config["crates"]
+    section.add(CRATE_DEFAULTS)
+    try:
+        directory = section["directory"].as_str()
+        refresh_delay = parse_duration(section["refresh_delay"].get())
+        session_gap = parse_duration(section["session_gap"].get())
+    except (confuse.ConfigError, BadDuration) as exc:
+        raise SettingsError(f"setting crates: {exc}") from exc
+    default = _library_path(config, "library").parent / "crates"
+    return CrateSettings(_path_setting(directory, default), refresh_delay, session_gap)
+
+
 def settings_from(config: confuse.ConfigView) -> Settings:
     """Resolve beetcrate's settings from a beets configuration already read."""
     config["beetcrate"].add(DEFAULTS)
@@ -214,5 +250,6 @@ def settings_from(config: confuse.ConfigView) -> Settings:
         queue=queue_settings(config),
         playlists=playlist_settings(config),
         transcode=transcode,
+        crates=crate_settings(config),
         **values,  # type: ignore[arg-type]
     )

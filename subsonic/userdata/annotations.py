@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -146,9 +147,10 @@ def unstar(tx: sqlite3.Connection, user: str, targets: Sequence[Target]) -> None
 def rate(tx: sqlite3.Connection, user: str, target: Target, rating: int | None) -> None:
     """Set ``user``'s rating of ``target`` (1-5), or remove it (``None``)."""
     tx.execute(
-        "INSERT INTO user_annotations (user, target, kind, rating) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (user, target) DO UPDATE SET rating = excluded.rating",
-        (user, target.id, target.kind, rating),
+        "INSERT INTO user_annotations (user, target, kind, rating, rated) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user, target) DO UPDATE SET rating = excluded.rating,"
+        " rated = excluded.rated",
+        (user, target.id, target.kind, rating, None if rating is None else time.time()),
     )
     _forget_empty(tx, user, [target])
     changed(tx, user)

@@ -183,11 +183,17 @@ def _internet_radio(db: sqlite_utils.Database) -> None:
     )
 
 
+def _rating_times(db: sqlite_utils.Database) -> None:
+    """When a rating was given: what smart playlists' ``daterated`` reads."""
+    db.execute("ALTER TABLE user_annotations ADD COLUMN rated REAL")
+
+
 MIGRATIONS = [
     _initial,
     _playlist_summaries,
     _annotation_lists_and_playback,
     _internet_radio,
+    _rating_times,
 ]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.

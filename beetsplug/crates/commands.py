@@ -1,0 +1,319 @@
+"""``beet crate list|show|explain|refresh|export|freeze|next|path|sessions``.
+
+Each action opens the crate engine on the library beets has open (``CrateEngine``), does one
+thing and prints it, or with ``--json`` prints the documented JSON (``docs/crates.md``). A crate
+file that does not load is one line on stderr; the other crates still work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from optparse import Values
+from pathlib import Path
+from typing import Any
+
+from beets import config as beets_config
+from beets import ui
+from beets.library import Library
+
+from beetcrate import subcommands
+from beetcrate.crates import playlists, sessions
+from beetcrate.crates.compile import describe
+from beetcrate.crates.engine import CrateEngine, CrateSet
+from beetcrate.crates.rules import Crate, CrateError
+from beetcrate.settings import SettingsError, crate_settings, sidecar_path
+from beetcrate.subcommands import Action, option
+
+
+@contextmanager
+def engine_for(lib: Library) -> Iterator[CrateEngine]:
+    try:
+        settings = crate_settings(beets_config)
+    except SettingsError as error:
+        raise ui.UserError(str(error)) from None
+    engine = CrateEngine(
+        sidecar_path(beets_config),
+        Path(os.fsdecode(lib.path)),
+        Path(os.fsdecode(lib.directory)),
+        settings,
+    )
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _load(engine: CrateEngine) -> CrateSet:
+    crates = engine.load()
+    for error in crates.errors:
+        print(f"crate: {error}", file=sys.stderr)
+    return crates
+
+
+def _crate(crates: CrateSet, name: str) -> Crate:
+    crate = crates.find(name)
+    if crate is None:
+        known = ", ".join(sorted(crates.crates)) or "none"
+        raise ui.UserError(f"no crate named {name!r} (crates: {known})")
+    return crate
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _one_argument(args: list[str], what: str) -> str:
+    if len(args) != 1:
+        raise ui.UserError(f"give one {what}")
+    return args[0]
+
+
+def _list(lib: Library, opts: Values, args: list[str]) -> None:
+    with engine_for(lib) as engine:
+        crates = _load(engine)
+        summaries = []
+        for crate in crates.crates.values():
+            ids = engine.evaluate(crate, crates, opts.user)
+            summaries.append(
+                {
+                    "name": crate.name,
+                    "file": str(crate.path),
+                    "tracks": len(ids),
+                    "public": crate.public,
+                    "owner": crate.owner,
+                    "comment": crate.comment,
+                }
+            )
+    if opts.json:
+        _print_json(summaries)
+        return
+    for summary in summaries:
+        ui.print_(f"{summary['name']}: {summary['tracks']} tracks ({Path(summary['file']).name})")
+
+
+def _show(lib: Library, opts: Values, args: list[str]) -> None:
+    name = _one_argument(args, "crate name")
+    with engine_for(lib) as engine:
+        crates = _load(engine)
+        crate = _crate(crates, name)
+        tracks = engine.tracks(engine.evaluate(crate, crates, opts.user))
+    if opts.json:
+        _print_json(
+            {
+                "name": crate.name,
+                "rules": crate.source,
+                "items": [track.as_json() for track in tracks],
+            }
+        )
+        return
+    for track in tracks:
+        ui.print_(_line(track.as_json()))
+
+
+def _line(track: dict[str, Any]) -> str:
+    dj = " ".join(
+        part
+        for part in (
+            f"{track['bpm']:.1f} BPM" if track["bpm"] else "",
+            track["camelot"] or "",
+            f"energy {track['energy']:.2f}" if track["energy"] is not None else "",
+        )
+        if part
+    )
+    return f"{track['artist']} - {track['title']}" + (f"  [{dj}]" if dj else "")
+
+
+def _explain(lib: Library, opts: Values, args: list[str]) -> None:
+    name = _one_argument(args, "crate name")
+    with engine_for(lib) as engine:
+        crates = _load(engine)
+        crate = _crate(crates, name)
+        compiled = engine.compile(crate, crates)
+    ui.print_(describe(crate))
+    ui.print_("")
+    ui.print_(compiled.select())
+    parameters = (["<listener>"] if compiled.reads_user_data else []) + list(compiled.params)
+    ui.print_(f"-- parameters: {parameters}")
+
+
+def _refresh(lib: Library, opts: Values, args: list[str]) -> None:
+    with engine_for(lib) as engine:
+        report = engine.refresh_index()
+        crates = _load(engine)
+        chosen = [_crate(crates, args[0])] if args else list(crates.crates.values())
+        for crate in chosen:
+            ids = engine.evaluate(crate, crates, opts.user)
+            ui.print_(f"{crate.name}: {len(ids)} tracks")
+    ui.print_(f"({report.items} items in the library{', re-read' if report.rebuilt else ''})")
+
+
+def _export(lib: Library, opts: Values, args: list[str]) -> None:
+    name = _one_argument(args, "crate name")
+    with engine_for(lib) as engine:
+        crates = _load(engine)
+        crate = _crate(crates, name)
+        tracks = engine.tracks(engine.evaluate(crate, crates, opts.user))
+    output = Path(opts.output) if opts.output else None
+    relative_to = output.parent.resolve() if output and not opts.absolute else None
+    text = playlists.m3u8(crate.name, tracks, relative_to)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    playlists.write_atomically(output, text)
+    ui.print_(f"{crate.name}: {len(tracks)} tracks written to {output}")
+
+
+def _freeze(lib: Library, opts: Values, args: list[str]) -> None:
+    name = _one_argument(args, "crate name")
+    with engine_for(lib) as engine:
+        crates = _load(engine)
+        crate = _crate(crates, name)
+        ids = engine.evaluate(crate, crates, opts.user)
+        new_name = opts.as_name or f"{crate.name} {datetime.now():%Y-%m-%d}"
+        owner = opts.user or crate.owner
+        if not owner:
+            raise ui.UserError("whose playlist? give --user NAME (or owner: in the crate file)")
+        try:
+            playlist_id = playlists.freeze(engine.conn, owner, new_name, ids)
+        except playlists.FreezeError as error:
+            raise ui.UserError(str(error)) from None
+    ui.print_(f"{new_name}: a playlist of {len(ids)} tracks (id pl-{playlist_id})")
+
+
+def _sessions(lib: Library, opts: Values, args: list[str]) -> None:
+    with engine_for(lib) as engine:
+        rows = [
+            {
+                "user": found.session.user,
+                "start": _iso(found.session.start),
+                "end": _iso(found.session.end),
+                "finished": found.session.finished,
+                "title": sessions.title(found.session, _local_zone()),
+                "harmonic_share": found.transitions.share_harmonic,
+                "items": [track.as_json() for track in found.tracks],
+            }
+            for found in engine.sessions(opts.user, time.time())
+        ]
+    if opts.json:
+        _print_json(rows)
+        return
+    if not rows:
+        ui.print_("no plays recorded yet")
+    for row in rows:
+        share = row["harmonic_share"]
+        harmonic = f", {share:.0%} of transitions harmonic" if share is not None else ""
+        ui.print_(f"{row['user']}: {row['title']}{harmonic}")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def _local_zone() -> Any:
+    return datetime.now().astimezone().tzinfo
+
+
+def _with_errors(run: Callable[[Library, Values, list[str]], None]) -> Callable[..., None]:
+    def wrapped(lib: Library, opts: Values, args: list[str]) -> None:
+        try:
+            run(lib, opts, args)
+        except CrateError as error:
+            raise ui.UserError(str(error)) from None
+
+    return wrapped
+
+
+_JSON = option("--json", action="store_true", help="print JSON (see docs/crates.md)")
+_USER = option(
+    "--user", metavar="USER", help="evaluate user fields (loved, rating, plays) for USER"
+)
+
+
+def crate_command() -> ui.Subcommand:
+    from beetsplug.crates import similar
+
+    actions = [
+        Action(
+            "list",
+            "list the crates and how many tracks each has",
+            _with_errors(_list),
+            options=[_JSON, _USER],
+        ),
+        Action(
+            "show",
+            "list a crate's tracks in playlist order",
+            _with_errors(_show),
+            "NAME",
+            [_USER, _JSON],
+        ),
+        Action(
+            "explain",
+            "a crate's rules in words and the SQL they compile to",
+            _with_errors(_explain),
+            "NAME",
+        ),
+        Action(
+            "refresh",
+            "re-read the library and evaluate the crates",
+            _with_errors(_refresh),
+            "[NAME]",
+            [_USER],
+        ),
+        Action(
+            "export",
+            "write a crate as an extended M3U8 playlist",
+            _with_errors(_export),
+            "NAME",
+            [
+                option("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)"),
+                option(
+                    "--absolute",
+                    action="store_true",
+                    help="absolute paths (default: relative to FILE's folder)",
+                ),
+                _USER,
+            ],
+        ),
+        Action(
+            "freeze",
+            "save a crate's tracks of today as a static playlist",
+            _with_errors(_freeze),
+            "NAME",
+            [
+                option(
+                    "--as",
+                    dest="as_name",
+                    metavar="NEWNAME",
+                    help="the playlist's name (default: the crate's and today's date)",
+                ),
+                _USER,
+            ],
+        ),
+        Action(
+            "next",
+            "what to play after a track",
+            _with_errors(similar.next_tracks),
+            "QUERY",
+            similar.NEXT_OPTIONS,
+        ),
+        Action(
+            "path",
+            "a path of tracks from one track to another",
+            _with_errors(similar.path),
+            "FROM_QUERY TO_QUERY",
+            similar.PATH_OPTIONS,
+        ),
+        Action(
+            "sessions",
+            "listening sessions from the play history",
+            _with_errors(_sessions),
+            options=[_USER, _JSON],
+        ),
+    ]
+    return subcommands.subcommand("crate", "DJ-aware smart playlists and sonic similarity", actions)
