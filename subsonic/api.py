@@ -34,6 +34,7 @@ from subsonic import (
     playlists,
     radio,
     searching,
+    sonic,
     system,
     users,
 )
@@ -88,6 +89,9 @@ PROTECTED: dict[str, Handler] = {
     "getTopSongs": info.get_top_songs,
     "getSimilarSongs": info.get_similar_songs,
     "getSimilarSongs2": info.get_similar_songs2,
+    # OpenSubsonic sonicSimilarity, from the DJ analysis
+    "getSonicSimilarTracks": sonic.get_sonic_similar_tracks,
+    "findSonicPath": sonic.find_sonic_path,
     # Album and song lists
     "getAlbumList": album_lists.get_album_list,
     "getAlbumList2": album_lists.get_album_list2,

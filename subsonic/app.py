@@ -11,14 +11,17 @@ from beetcrate.settings import Settings
 from subsonic.api import blueprint
 from subsonic.catalog import Catalog
 from subsonic.covers import CoverArt
+from subsonic.crates import CratePlaylists
 from subsonic.image_links import ImageLinks
 from subsonic.library import Library
 from subsonic.nodes import SongNodeCache
 from subsonic.responses import RenderedCache
+from subsonic.sonic import SonicIndexCache
 from subsonic.store import Users, load_key
 from subsonic.transcoding import Transcoding
 from subsonic.transcoding import create as create_transcoding
 from subsonic.userdata.m3u import PlaylistFiles
+from subsonic.userdata.playlists import PlaylistStore
 from subsonic.userdata.writer import Writer
 from subsonic.watcher import BeetsWatcher
 
@@ -39,6 +42,8 @@ class Services:
     song_nodes: SongNodeCache
     image_links: ImageLinks
     playlist_files: PlaylistFiles
+    crate_playlists: CratePlaylists
+    sonic: SonicIndexCache
 
 
 def create_services(settings: Settings) -> Services:
@@ -47,10 +52,17 @@ def create_services(settings: Settings) -> Services:
     catalog.sync()
     library = Library(settings.db)
     users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+    userdata = Writer(settings.db)
+    crate_playlists = CratePlaylists(settings, users)
+
+    def follow_the_library() -> None:
+        # Crates follow beets' changes without waiting for someone to ask for a playlist.
+        crate_playlists.poll(PlaylistStore(library, userdata), force=True)
+
     return Services(
         settings=settings,
         catalog=catalog,
-        watcher=BeetsWatcher(catalog, settings.refresh_interval),
+        watcher=BeetsWatcher(catalog, settings.refresh_interval, after_sync=follow_the_library),
         library=library,
         users=users,
         covers=CoverArt(
@@ -58,13 +70,15 @@ def create_services(settings: Settings) -> Services:
         ),
         transcoding=create_transcoding(settings),
         rendered=RenderedCache(),
-        userdata=Writer(settings.db),
+        userdata=userdata,
         song_nodes=SongNodeCache(),
         # load_key (for the users, above) made the key file if there was none.
         image_links=ImageLinks(settings.secret_key_file.read_bytes()),
         playlist_files=PlaylistFiles(
             settings.playlists, settings.music_directory, settings.refresh_interval, users
         ),
+        crate_playlists=crate_playlists,
+        sonic=SonicIndexCache(crate_playlists),
     )
 
 

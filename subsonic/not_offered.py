@@ -62,8 +62,6 @@ FEATURES = (
     Feature("Avatars", refused=("getAvatar",)),
     # OpenSubsonic's transcoding extension (not advertised): stream's own parameters serve.
     Feature("Transcode decisions", refused=("getTranscodeDecision", "getTranscodeStream")),
-    # sonicSimilarity comes with a later issue.
-    Feature("Sonic similarity (not yet)", refused=("getSonicSimilarTracks", "findSonicPath")),
 )
 
 Handler = Callable[["ApiRequest"], Payload]

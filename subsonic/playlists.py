@@ -34,9 +34,11 @@ def _store(request: ApiRequest) -> PlaylistStore:
 
 
 def _following_files(request: ApiRequest) -> PlaylistStore:
-    """The store, once the playlists that follow M3U files have caught up with them."""
+    """The store, once the playlists that follow M3U files, crates and the play history have
+    caught up with them."""
     store = _store(request)
     request.services.playlist_files.poll(store)
+    request.services.crate_playlists.poll(store)
     return store
 
 
@@ -50,7 +52,7 @@ def _refusals() -> Iterator[None]:
         raise ApiError(NOT_AUTHORIZED, str(exc)) from exc
 
 
-def _playlist_node(playlist: Playlist, viewer: User) -> Payload:
+def _playlist_node(playlist: Playlist, viewer: User, valid_until: float | None = None) -> Payload:
     return nodes.compact(
         {
             "id": ids.playlist_id(playlist.id),
@@ -63,9 +65,10 @@ def _playlist_node(playlist: Playlist, viewer: User) -> Payload:
             "created": iso_time(playlist.created),
             "changed": iso_time(playlist.changed),
             "coverArt": ids.song_id(playlist.cover_item_id) if playlist.cover_item_id else None,
-            # OpenSubsonic: whether this user may change it. No playlist here promises its
-            # songs for a while, so ``validUntil`` is left out (refresh on each access).
+            # OpenSubsonic: whether this user may change it, and, for a crate, until when its
+            # songs stand (``crates: refresh_delay``); other playlists promise nothing.
             "readonly": not playlist.editable_by(viewer),
+            "validUntil": iso_time(valid_until) if valid_until else None,
         }
     )
 
@@ -75,10 +78,18 @@ def _with_songs(request: ApiRequest, store: PlaylistStore, playlist_id: int) -> 
     with _refusals():
         playlist = store.get(playlist_id, request.user)
     library = request.services.library
+    crates = request.services.crate_playlists
+    # A crate reading user fields lists what matches for the listener asking.
+    viewed = crates.view(playlist, request.user)
     entries = request.nodes.songs_by_id(
-        store.songs(playlist_id), lambda missing: library.songs(missing).values()
+        store.songs(playlist_id) if viewed is None else viewed,
+        lambda missing: library.songs(missing).values(),
     )
-    return {"playlist": {**_playlist_node(playlist, request.user), "entry": entries}}
+    node = _playlist_node(playlist, request.user, crates.valid_until(playlist))
+    if viewed is not None:
+        node["songCount"] = len(entries)
+        node["duration"] = sum(entry.get("duration", 0) for entry in entries)
+    return {"playlist": {**node, "entry": entries}}
 
 
 def _song_ids(request: ApiRequest, name: str) -> list[int]:
@@ -94,13 +105,21 @@ def get_playlists(request: ApiRequest) -> Payload:
         if request.services.users.get(name) is None:
             raise ApiError(NOT_FOUND, f"User not found: {name}")
     playlists = _following_files(request).playable_by(name)
-    return {"playlists": {"playlist": [_playlist_node(p, user) for p in playlists]}}
+    crates = request.services.crate_playlists
+    return {
+        "playlists": {
+            "playlist": [_playlist_node(p, user, crates.valid_until(p)) for p in playlists]
+        }
+    }
 
 
 def playlist_version(request: ApiRequest) -> Hashable:
     """What a ``getPlaylist`` answer shows besides the catalog and the user's annotations: the
     playlist's own state (for the render cache in ``subsonic.api``)."""
-    return _following_files(request).version(ids.parse_playlist(request.require("id")))
+    store = _following_files(request)
+    playlist_id = ids.parse_playlist(request.require("id"))
+    # A crate may read user fields for the listener asking, and time (``inTheLast``).
+    return (store.version(playlist_id), request.services.crate_playlists.state)
 
 
 def get_playlist(request: ApiRequest) -> Payload:

@@ -18,6 +18,7 @@ EXTENSIONS: list[Payload] = [
     {"name": "indexBasedQueue", "versions": [1]},
     {"name": "playbackReport", "versions": [1]},
     {"name": "topSongsByArtistId", "versions": [1]},
+    {"name": "sonicSimilarity", "versions": [1]},
 ]
 
 

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 from subsonic.catalog import Catalog
 
@@ -20,9 +21,16 @@ log = logging.getLogger(__name__)
 class BeetsWatcher:
     """Checks at most every ``interval`` seconds whether beets changed, and syncs in a thread."""
 
-    def __init__(self, catalog: Catalog, interval: float) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        interval: float,
+        after_sync: Callable[[], None] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.interval = interval
+        # What follows the catalog (crates), run in the sync's thread after each sync.
+        self.after_sync = after_sync
         self._checked = 0.0
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
@@ -69,6 +77,11 @@ class BeetsWatcher:
             if self.last_error is not None:
                 log.warning("catalog sync works again")
             self.last_error = None
+            if self.after_sync is not None:
+                try:
+                    self.after_sync()
+                except (sqlite3.Error, OSError) as exc:
+                    log.warning("after the catalog sync: %s: %s", type(exc).__name__, exc)
 
     def wait(self, timeout: float | None = None) -> None:
         thread = self._thread

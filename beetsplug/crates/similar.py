@@ -70,6 +70,7 @@ def next_tracks(lib: Library, opts: Values, args: list[str]) -> None:
     if opts.count < 1:
         raise ui.UserError("--count is 1 or more")
     seed = _one_track(lib, " ".join(args))
+    assert seed.id is not None  # an item read from the library has one
     energy = EnergyDirection(opts.energy) if opts.energy else None
     with engine_for(lib) as engine:
         index = SonicIndex.build(engine.all_tracks())
@@ -106,6 +107,7 @@ def path(lib: Library, opts: Values, args: list[str]) -> None:
     if opts.count < 2:
         raise ui.UserError("--count is 2 or more: the path holds both ends")
     start, end = _one_track(lib, args[0]), _one_track(lib, args[1])
+    assert start.id is not None and end.id is not None
     if start.id == end.id:
         raise ui.UserError("the two queries name the same track")
     with engine_for(lib) as engine:

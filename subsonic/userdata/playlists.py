@@ -18,6 +18,7 @@ kept by ``subsonic.userdata.m3u``), which nobody changes through the API.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 import time
@@ -34,7 +35,7 @@ from subsonic.userdata.writer import Writer
 SHOWN_ENTRIES = "playlist_entries e JOIN catalog_songs s ON s.item_id = e.item_id"
 PLAYLIST_COLUMNS = (
     "id, owner, name, comment, public, created, changed, song_count, duration, cover_item_id,"
-    " source_path"
+    " source_path, source_kind"
 )
 
 
@@ -62,7 +63,8 @@ class Playlist:
     song_count: int  # songs in the catalog, as last counted
     duration: float  # seconds, of those songs
     cover_item_id: int | None  # the first of them
-    source_path: str | None  # the M3U file it follows; None for playlists clients made
+    source_path: str | None  # what it follows (a file, a session); None if clients made it
+    source_kind: str | None = None  # "m3u", "crate" or "session" (``FileKind``)
 
     def visible_to(self, user: User) -> bool:
         return self.public or user.admin or self.owner == user.name
@@ -83,9 +85,18 @@ class PlaylistChanges:
     remove: Collection[int] = ()  # indexes among the entries shown, before the additions
 
 
+class FileKind(enum.Enum):
+    """What a read-only playlist follows."""
+
+    M3U = "m3u"
+    CRATE = "crate"
+    SESSION = "session"
+
+
 @dataclass(frozen=True)
 class FilePlaylist:
-    """A playlist as read from an M3U file, to be stored as the file's read-only playlist."""
+    """A read-only playlist as its source gives it (an M3U file, a crate, a listening session),
+    to be stored as that source's playlist."""
 
     source_path: str
     signature: str  # changes when the file, its owner or the catalog does
@@ -94,12 +105,26 @@ class FilePlaylist:
     owner: str
     changed: float  # the file's modification time
     item_ids: Sequence[int]
+    public: bool = True
 
 
 def _playlist(row: tuple) -> Playlist:
-    (id_, owner, name, comment, public, created, changed, count, duration, cover, source) = row
+    (id_, owner, name, comment, public, created, changed, count, duration, cover, source, kind) = (
+        row
+    )
     return Playlist(
-        id_, owner, name, comment, bool(public), created, changed, count, duration, cover, source
+        id_,
+        owner,
+        name,
+        comment,
+        bool(public),
+        created,
+        changed,
+        count,
+        duration,
+        cover,
+        source,
+        kind,
     )
 
 
@@ -231,11 +256,12 @@ class PlaylistStore:
             )
         ]
 
-    def file_signatures(self) -> dict[str, str]:
-        """The M3U file each file playlist follows, and the signature it was read with."""
+    def file_signatures(self, kind: FileKind = FileKind.M3U) -> dict[str, str]:
+        """The source each read-only playlist of ``kind`` follows, and its signature."""
         return dict(
             self.library.conn.execute(
-                "SELECT source_path, source_signature FROM playlists WHERE source_path IS NOT NULL"
+                "SELECT source_path, source_signature FROM playlists WHERE source_kind = ?",
+                [kind.value],
             ).fetchall()
         )
 
@@ -308,7 +334,12 @@ class PlaylistStore:
             self._editable(conn, playlist_id, user)
             conn.execute("DELETE FROM playlists WHERE id = ?", [playlist_id])
 
-    def sync_files(self, playlists: Sequence[FilePlaylist], present: Collection[str]) -> None:
+    def sync_files(
+        self,
+        playlists: Sequence[FilePlaylist],
+        present: Collection[str],
+        kind: FileKind = FileKind.M3U,
+    ) -> None:
         """Store the file playlists read again, and drop those whose file is not ``present``.
 
         Several processes may read a changed file at once: the signature is checked again
@@ -316,11 +347,11 @@ class PlaylistStore:
         """
         with self.writer.transaction() as conn:
             for playlist in playlists:
-                self._store_file_playlist(conn, playlist)
+                self._store_file_playlist(conn, playlist, kind)
             conn.execute(
-                "DELETE FROM playlists WHERE source_path IS NOT NULL"
+                "DELETE FROM playlists WHERE source_kind = ?"
                 " AND source_path NOT IN (SELECT value FROM json_each(?))",
-                [_ids_json(present)],
+                [kind.value, _ids_json(present)],
             )
 
     # Helpers
@@ -348,10 +379,13 @@ class PlaylistStore:
     def _editable(self, conn: sqlite3.Connection, playlist_id: int, user: User) -> Playlist:
         playlist = self._visible(conn, playlist_id, user)
         if playlist.source_path is not None:
-            raise NotAllowed(
-                f"playlist {playlist.name!r} is read-only:"
-                f" it follows the file {Path(playlist.source_path).name}"
-            )
+            follows = {
+                FileKind.CRATE.value: "it is a smart playlist, following the crate",
+                FileKind.SESSION.value: "it is a listening session from",
+            }.get(playlist.source_kind or "", "it follows the file")
+            source = playlist.source_path
+            shown = source if playlist.source_kind == FileKind.SESSION.value else Path(source).name
+            raise NotAllowed(f"playlist {playlist.name!r} is read-only: {follows} {shown}")
         if not playlist.editable_by(user):
             raise NotAllowed(f"playlist {playlist.name!r} belongs to {playlist.owner}")
         return playlist
@@ -379,26 +413,34 @@ class PlaylistStore:
         _renumber(conn, playlist_id)
 
     @staticmethod
-    def _store_file_playlist(conn: sqlite3.Connection, playlist: FilePlaylist) -> None:
+    def _store_file_playlist(
+        conn: sqlite3.Connection, playlist: FilePlaylist, kind: FileKind
+    ) -> None:
         row = conn.execute(
             "SELECT id, source_signature FROM playlists WHERE source_path = ?",
             [playlist.source_path],
         ).fetchone()
         if row is not None and row[1] == playlist.signature:
             return
-        fields = [playlist.name, playlist.comment, playlist.owner, playlist.changed]
+        fields = [
+            playlist.name,
+            playlist.comment,
+            playlist.owner,
+            playlist.changed,
+            int(playlist.public),
+        ]
         if row is None:
             cursor = conn.execute(
-                "INSERT INTO playlists (name, comment, owner, changed, created, public,"
-                " source_path, source_signature) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                [*fields, time.time(), playlist.source_path, playlist.signature],
+                "INSERT INTO playlists (name, comment, owner, changed, public, created,"
+                " source_path, source_signature, source_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*fields, time.time(), playlist.source_path, playlist.signature, kind.value],
             )
             assert cursor.lastrowid is not None
             playlist_id = cursor.lastrowid
         else:
             playlist_id = row[0]
             conn.execute(
-                "UPDATE playlists SET name = ?, comment = ?, owner = ?, changed = ?,"
+                "UPDATE playlists SET name = ?, comment = ?, owner = ?, changed = ?, public = ?,"
                 " source_signature = ? WHERE id = ?",
                 [*fields, playlist.signature, playlist_id],
             )

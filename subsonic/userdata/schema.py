@@ -188,12 +188,20 @@ def _rating_times(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE user_annotations ADD COLUMN rated REAL")
 
 
+def _playlist_sources(db: sqlite_utils.Database) -> None:
+    """What a read-only playlist follows: an M3U file (``m3u``), a crate (``crate``) or the
+    play history (``session``); each kind is kept in step by its own poller."""
+    db.execute("ALTER TABLE playlists ADD COLUMN source_kind TEXT")
+    db.execute("UPDATE playlists SET source_kind = 'm3u' WHERE source_path IS NOT NULL")
+
+
 MIGRATIONS = [
     _initial,
     _playlist_summaries,
     _annotation_lists_and_playback,
     _internet_radio,
     _rating_times,
+    _playlist_sources,
 ]
 
 # Where user data names a beets item: what ``follow`` rewrites when an item gets a new id.

@@ -1,0 +1,94 @@
+"""OpenSubsonic ``sonicSimilarity``: getSonicSimilarTracks and findSonicPath.
+
+Both answer from ``beetcrate.crates.sonic``, the engine behind ``beet crate next`` and ``beet
+crate path``: tempo (half and double time alike), key on the Camelot wheel, energy,
+danceability, loudness and timbre from the DJ analysis. The index over every track is built
+once per version of the library and shared by the process's threads (``SonicIndexCache``);
+numpy loads with the first sonic request, not with the server.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from beetcrate.crates.index import beets_signature
+from subsonic.responses import GENERIC, NOT_FOUND, ApiError
+
+if TYPE_CHECKING:
+    from beetcrate.crates.sonic import SonicIndex
+
+    from subsonic.api import ApiRequest
+    from subsonic.crates import CratePlaylists
+    from subsonic.responses import Payload
+
+# findSonicPath's default length, as the extension gives it.
+DEFAULT_PATH_COUNT = 25
+MAX_COUNT = 500
+
+
+class SonicIndexCache:
+    """The similarity index of the library as it is now, rebuilt when beets changes."""
+
+    def __init__(self, crates: CratePlaylists) -> None:
+        self.crates = crates
+        self._index: SonicIndex | None = None
+        self._signature: str | None = None
+        self._lock = threading.Lock()
+
+    def index(self) -> SonicIndex:
+        from beetcrate.crates.sonic import SonicIndex
+
+        with self._lock:
+            engine = self.crates.engine
+            engine.refresh_index()
+            signature = beets_signature(engine.beets_db)
+            if self._index is None or signature != self._signature:
+                self._index = SonicIndex.build(engine.all_tracks())
+                self._signature = signature
+            return self._index
+
+
+def _matches(request: ApiRequest, scored: list[tuple[int, float]]) -> Payload:
+    library = request.services.library
+    nodes = request.nodes.songs_by_id(
+        [item_id for item_id, _ in scored], lambda missing: library.songs(missing).values()
+    )
+    similarity = dict(scored)
+    return {
+        "sonicMatch": [
+            {"entry": node, "similarity": round(similarity[int(node["id"][3:])], 4)}
+            for node in nodes
+        ]
+    }
+
+
+def get_sonic_similar_tracks(request: ApiRequest) -> Payload:
+    from beetcrate.crates.sonic import UnknownTrack
+
+    song_id = request.require("id")
+    row = request.song(song_id)
+    count = request.get_int("count", 10, minimum=0, maximum=MAX_COUNT)
+    try:
+        scored = request.services.sonic.index().similar(row["item_id"], count)
+    except UnknownTrack as error:
+        raise ApiError(NOT_FOUND, f"Song not found: {song_id}") from error
+    return _matches(request, [(found.item_id, found.similarity) for found in scored])
+
+
+def find_sonic_path(request: ApiRequest) -> Payload:
+    from beetcrate.crates.sonic import UnknownTrack
+
+    start_id, end_id = request.require("startSongId"), request.require("endSongId")
+    start, end = request.song(start_id)["item_id"], request.song(end_id)["item_id"]
+    count = request.get_int("count", DEFAULT_PATH_COUNT, minimum=1, maximum=MAX_COUNT)
+    if start == end:
+        raise ApiError(GENERIC, "startSongId and endSongId name the same song")
+    index = request.services.sonic.index()
+    try:
+        path = index.path(start, end, max(count, 2))
+        similarities = index.similarities(index.row(start))
+        from_start = [float(similarities[index.row(item_id)]) for item_id in path.item_ids]
+    except UnknownTrack as error:
+        raise ApiError(NOT_FOUND, str(error)) from error
+    return _matches(request, list(zip(path.item_ids, from_start, strict=True)))
