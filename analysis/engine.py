@@ -1,7 +1,8 @@
 """``analyze(path)``: decode a track once, in blocks, and compute every feature from it.
 
 Decoding streams through ``beetcrate.media.iter_decode`` at 44.1 kHz; each block goes to the
-collectors (loudness on the stereo signal; spectra, chroma and danceability on the mono mix),
+collectors (loudness on the stereo signal; spectra, chroma and danceability on the mono mix;
+the timbre on the spectra),
 which keep only compact per-frame summaries. When the stream ends the pure functions of the
 feature modules turn those summaries into the ``Analysis``. Memory is bounded by the block size
 plus a few tens of bytes per 5.8 ms frame, whatever the track's length.
@@ -16,7 +17,17 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from analysis import ANALYSIS_VERSION, character, cues, key, loudness, spectral, tempo, waveform
+from analysis import (
+    ANALYSIS_VERSION,
+    character,
+    cues,
+    key,
+    loudness,
+    spectral,
+    tempo,
+    timbre,
+    waveform,
+)
 from beetcrate import media
 
 SAMPLE_RATE = 44100
@@ -36,6 +47,8 @@ class Analysis:
     loudness: loudness.Loudness
     energy: float
     danceability: float
+    # MFCC means and deviations (``analysis.timbre``); None when nothing sounded.
+    timbre: tuple[float, ...] | None
     waveforms: list[waveform.Waveform]
     cues: list[cues.Cue]
     analysis_version: int = ANALYSIS_VERSION
@@ -68,6 +81,7 @@ class Analysis:
             "replaygain_track_peak": round(self.loudness.sample_peak, 6),
             "energy": self.energy,
             "danceability": self.danceability,
+            "timbre": list(self.timbre) if self.timbre is not None else None,
         }
 
 
@@ -93,6 +107,7 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
     spectra = spectral.SpectralCollector(SAMPLE_RATE)
     chroma = key.ChromaCollector(SAMPLE_RATE)
     dance = character.DanceabilityCollector(SAMPLE_RATE)
+    colour = timbre.TimbreCollector(SAMPLE_RATE)
     samples = 0
     clock = time.process_time()
     try:
@@ -102,8 +117,10 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
             meter.feed(block[:channels])
             clock = _lap(timings, "loudness", clock)
             mono = block.mean(axis=0)
-            spectra.feed(mono)
+            power = spectra.feed(mono)
             clock = _lap(timings, "spectra", clock)
+            colour.feed(power)
+            clock = _lap(timings, "timbre", clock)
             chroma.feed(mono)
             clock = _lap(timings, "chroma", clock)
             dance.feed(mono)
@@ -134,6 +151,7 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
         loudness=meter.result(),
         energy=character.energy(frames.amplitude),
         danceability=danceability,
+        timbre=colour.result(),
         waveforms=levels,
         cues=cue_points,
         timings=dict(timings),

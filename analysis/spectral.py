@@ -7,7 +7,8 @@ Every 256 samples (5.8 ms at 44.1 kHz) a 1024-sample spectrum yields, for three 
   on note and drum onsets and drives tempo, beats and downbeats;
 - ``amplitude``: the band's RMS amplitude, which the waveforms and cue points show.
 
-Only these six numbers per frame are kept, never the spectra, so memory grows by 24 bytes per
+Only these six numbers per frame are kept, never the spectra (each block's spectra are handed
+on to the timbre, which keeps running sums), so memory grows by 24 bytes per
 frame (about 15 MB for a two-hour mix).
 """
 
@@ -57,10 +58,11 @@ class SpectralCollector:
         self._flux: list[np.ndarray] = []
         self._amplitude: list[np.ndarray] = []
 
-    def feed(self, mono: np.ndarray) -> None:
+    def feed(self, mono: np.ndarray) -> np.ndarray:
+        """Take one block; return its frames' power spectra (frames, bins) for the timbre."""
         frames = self._framer.push(mono)
         if not len(frames):
-            return
+            return np.zeros((0, FFT_SIZE // 2 + 1), dtype=np.float32)
         # scipy's FFT keeps float32 (numpy's computes in float64): several times faster.
         spectrum = fft.rfft(frames * self._window, axis=1)
         power = spectrum.real**2 + spectrum.imag**2
@@ -71,6 +73,7 @@ class SpectralCollector:
         rise = np.maximum(np.diff(level, axis=0, prepend=previous), 0.0)
         self._previous = level[-1]
         self._flux.append((rise @ self._flux_groups).T)
+        return power
 
     def result(self) -> Frames:
         empty = np.zeros((3, 0), dtype=np.float32)

@@ -1,6 +1,6 @@
 """The beets fields the plugin writes: beets' own ``bpm`` and ``initial_key``, and typed
 flexible attributes for the precise and scalar features (declared in the plugin's
-``item_types`` so ``beet ls bpm_precise:120..130`` compares numbers).
+``item_types`` so ``beet ls bpm_precise:120..130`` compares numbers), and the timbre as text.
 
 Kept free of heavy imports: beets loads the plugin for every command.
 """
@@ -28,6 +28,9 @@ FLEX_FIELDS = {
     "energy": "energy",
     "danceability": "danceability",
 }
+# The timbre (``analysis.timbre``: 20 numbers) as one string field of space-separated numbers:
+# beets' flexible attributes hold scalars, and the crate engine reads it back with split().
+TIMBRE_FIELD = "timbre"
 
 
 def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
@@ -43,12 +46,20 @@ def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
         fields.pop("bpm_precise", None)
     if features.get("initial_key"):
         fields["initial_key"] = features["initial_key"]
+    if features.get("timbre"):
+        fields[TIMBRE_FIELD] = encode_timbre(features["timbre"])
     return fields
+
+
+def encode_timbre(values: list[float]) -> str:
+    """``[1.25, -0.5]`` as ``"1.25 -0.5"``: the shortest text that reads back to each number."""
+    return " ".join(repr(float(value)) for value in values)
 
 
 ITEM_TYPES = {
     **{name: types.FLOAT for name in FLEX_FIELDS if name not in ("camelot", "openkey")},
     "camelot": types.STRING,
     "openkey": types.STRING,
+    TIMBRE_FIELD: types.STRING,
     "dj_analysis_version": types.INTEGER,
 }

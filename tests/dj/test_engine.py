@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,8 @@ from analysis.engine import analyze
 from analysis.signal import essentia_standard
 from analysis.spectral import Frames
 from beetcrate import media
-from beetcrate.synth import tones
-from tests.dj.conftest import Clip
+from beetcrate.synth import grooves, tones
+from tests.dj.conftest import CLIPS, Clip
 
 
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
@@ -186,3 +187,33 @@ def test_memory_does_not_grow_with_the_length_of_the_track(tmp_path: Path) -> No
     # Eight more half-minutes decode to 170 MB; the analysis keeps a few bytes per frame.
     decoded_growth = 2 * rate * 30 * 4 * 8
     assert peaks[9] - peaks[1] < decoded_growth / 10
+
+
+def test_timbre_is_the_same_for_the_same_audio_louder_or_quieter(tmp_path: Path) -> None:
+    samples, _ = grooves.render(CLIPS["house"])
+    timbres = []
+    for gain in (1.0, 0.1):  # 0 and -20 dB, both written as 16-bit FLAC
+        path = tmp_path / f"house-{gain}.flac"
+        media.write_audio(path, samples * gain, grooves.RATE)
+        timbres.append(analyze(path).timbre)
+    loud, quiet = timbres
+    assert loud is not None and quiet is not None and len(loud) == 20
+    assert max(abs(a - b) for a, b in zip(loud, quiet, strict=True)) <= 0.05
+
+
+def test_timbre_tells_different_sounds_apart(tmp_path: Path) -> None:
+    timbres = {}
+    for name, samples in {
+        "plucked": tones.plucked(10),
+        "chord": tones.noisy_chord(10),
+        "noise": tones.white_noise(10),
+    }.items():
+        path = tmp_path / f"{name}.flac"
+        media.write_audio(path, samples, tones.RATE)
+        timbres[name] = np.array(analyze(path).timbre)
+    for first, second in itertools.combinations(timbres.values(), 2):
+        assert np.linalg.norm(first - second) > 10
+
+
+def test_silence_has_no_timbre(bad_files: dict[str, Path]) -> None:
+    assert analyze(bad_files["silent"]).timbre is None

@@ -19,6 +19,7 @@ from beetsplug.dj.ledger import Failure, JobState
 from beetsplug.dj.library import DjLibrary
 from beetsplug.dj.tasks import USER_PRIORITY
 from beetsplug.dj.worker import recover
+from tests.dj.conftest import Clip
 from tests.helper import BeetsHome, run_beet
 
 
@@ -30,7 +31,7 @@ def run_worker_once(dj: DjLibrary) -> None:
 
 
 def test_analyze_now_sets_beets_fields_and_typed_flexible_attributes(
-    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library, clips: dict[str, Clip]
 ) -> None:
     item = add_clip("dnb")
     summary = dj.analyze([item], now=True, jobs=1, force=False, wait=False)
@@ -43,6 +44,7 @@ def test_analyze_now_sets_beets_fields_and_typed_flexible_attributes(
     assert item.dj_analysis_version == ANALYSIS_VERSION
     assert -30 < item.lufs < -5
     assert item.rg_track_gain == pytest.approx(-18 - item.lufs, abs=0.01)
+    assert [float(value) for value in item.timbre.split()] == list(clips["dnb"].analysis.timbre)
 
 
 def test_arrays_are_stored_once_per_audio_hash_and_shared_by_copies(
