@@ -17,7 +17,6 @@ from subsonic.responses import GENERIC, NOT_FOUND, ApiError
 
 if TYPE_CHECKING:
     from beetcrate.crates.sonic import SonicIndex
-
     from subsonic.api import ApiRequest
     from subsonic.crates import CratePlaylists
     from subsonic.responses import Payload

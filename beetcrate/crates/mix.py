@@ -22,7 +22,6 @@ For 2000 tracks all this takes a few hundred milliseconds, most of it the mixabi
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from beetcrate.crates.columns import MIXES, Columns
+from beetcrate.crates.rules import Curve
 from beetcrate.crates.tracks import MIX_TEMPO_RANGE, Track
 
 # In the walk's cost (energy rank distance, 0..1), the weight of a candidate's onward options
@@ -38,14 +38,6 @@ ONWARD_WEIGHT = 0.5
 TEMPO_WEIGHT = 0.05
 # Without a curve, the walk still prefers tracks of close energy, at this weight.
 FLAT_ENERGY_WEIGHT = 0.1
-
-
-class Curve(enum.Enum):
-    """The shape of the energy over the mix."""
-
-    RISE = "rise"
-    FALL = "fall"
-    ARC = "arc"  # warm-up, peak, cool-down
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from optparse import Values
 
-from beetcrate.crates.sonic import EnergyDirection, SonicIndex
 from beets import ui
 from beets.library import Item, Library
 
+from beetcrate.crates.sonic import EnergyDirection, SonicIndex
 from beetcrate.crates.tracks import Track, mixable
 from beetcrate.subcommands import option
 from beetsplug.crates.commands import engine_for

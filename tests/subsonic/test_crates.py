@@ -135,9 +135,7 @@ def test_user_fields_are_evaluated_for_the_listener_asking(
     assert theirs["songCount"] == 1
 
 
-def test_a_private_crate_is_seen_only_by_its_owner(
-    crate_app: Flask, crates_dir: Path
-) -> None:
+def test_a_private_crate_is_seen_only_by_its_owner(crate_app: Flask, crates_dir: Path) -> None:
     (crates_dir / "mine.yaml").write_text("name: Mine\nquery: 'genres:rock'\n")
     admin = Api(crate_app.test_client())
     listener = Api(crate_app.test_client(), LISTENER, LISTENER_PASSWORD)
@@ -181,8 +179,9 @@ def test_a_finished_listening_session_becomes_a_private_playlist_in_play_order(
     assert "harmonic" in session["comment"]
     entries = listener.ok("getPlaylist", id=session["id"])["playlist"]["entry"]
     assert [e["id"] for e in entries] == [_song(own_library, name) for name in order]
-    admin_names = [p["name"] for p in Api(crate_app.test_client()).ok("getPlaylists")[
-        "playlists"]["playlist"]]
+    admin_names = [
+        p["name"] for p in Api(crate_app.test_client()).ok("getPlaylists")["playlists"]["playlist"]
+    ]
     assert session["name"] not in admin_names
 
 
@@ -192,9 +191,7 @@ def test_sonic_similar_tracks_rank_the_same_tempo_and_key_first(
     api = Api(crate_app.test_client())
     extensions = api.ok("getOpenSubsonicExtensions", auth=False)["openSubsonicExtensions"]
     assert {"name": "sonicSimilarity", "versions": [1]} in extensions
-    matches = api.ok("getSonicSimilarTracks", id=_song(own_library, "blue1"), count=3)[
-        "sonicMatch"
-    ]
+    matches = api.ok("getSonicSimilarTracks", id=_song(own_library, "blue1"), count=3)["sonicMatch"]
     assert len(matches) == 3
     assert _song(own_library, "blue1") not in [m["entry"]["id"] for m in matches]
     assert matches[0]["entry"]["id"] in (_song(own_library, "blue2"), _song(own_library, "blue3"))
