@@ -9,6 +9,7 @@ Both front ends use it: ``beet crate`` and the Subsonic server.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -56,12 +57,12 @@ class ListeningSession:
 
 
 def _shuffle_key(item_id: int, seed: int) -> int:
-    return xxhash.xxh64_intdigest(f"{seed}:{item_id}")
+    # 63 bits: SQLite's integers are signed.
+    return xxhash.xxh64_intdigest(f"{seed}:{item_id}".encode()) >> 1
 
 
-def _regexp(pattern: str, value: object) -> bool:
-    import re
-
+def _regexp(value: object, pattern: str) -> bool:
+    """beets' ``regexp(field, pattern)``, which its fast regular-expression queries call."""
     return value is not None and re.search(pattern, str(value)) is not None
 
 
