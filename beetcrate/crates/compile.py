@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeGuard
 
 from beetcrate.crates.fields import DJ_NUMBERS, LIST_SEPARATOR, Field, FieldCatalog, Kind
@@ -59,8 +60,9 @@ class BeetsClause:
 
 
 class Context(Protocol):
-    def playlist(self, name: str) -> StoredPlaylist | ItemSet:
-        """The playlist (or crate) ``name`` means, by id or name. Raises ``LookupError``."""
+    def playlist(self, name: str, path: Path | None) -> StoredPlaylist | ItemSet:
+        """The playlist (or crate) ``name`` means, by id or name, or the one read from the
+        file ``path`` when given. Raises ``LookupError``."""
         ...
 
     def beets_query(self, query: str) -> BeetsClause | ItemSet:
@@ -160,7 +162,7 @@ class _Compiler:
     def in_playlist(self, rule: InPlaylist) -> str:
         text = f"{'notInPlaylist' if rule.negated else 'inPlaylist'}: {rule.playlist}"
         try:
-            playlist = self.context.playlist(rule.playlist)
+            playlist = self.context.playlist(rule.playlist, rule.path)
         except LookupError as error:
             raise self.fail(rule.line, text, str(error) or "no such playlist") from None
         if isinstance(playlist, StoredPlaylist):

@@ -48,6 +48,10 @@ class CrateSet:
         folded = name.casefold()
         return next((c for n, c in self.crates.items() if n.casefold() == folded), None)
 
+    def read_from(self, path: Path) -> Crate | None:
+        """The crate read from the file ``path``."""
+        return next((c for c in self.crates.values() if c.path.resolve() == path), None)
+
 
 @dataclass(frozen=True)
 class ListeningSession:
@@ -231,8 +235,8 @@ class _Context:
     ) -> None:
         self.engine, self.crates, self.seen, self.user = engine, crates, seen, user
 
-    def playlist(self, name: str) -> StoredPlaylist | ItemSet:
-        crate = self.crates.find(name)
+    def playlist(self, name: str, path: Path | None) -> StoredPlaylist | ItemSet:
+        crate = self.crates.read_from(path) if path else self.crates.find(name)
         if crate is not None:
             if crate.name in self.seen:
                 raise LookupError(f"the crate {crate.name!r} includes itself")
@@ -244,6 +248,14 @@ class _Context:
         ).fetchone():
             raise LookupError(f"no playlist or crate named {name!r}")
         row = None
+        if path is not None:
+            # A playlist the server read from an M3U file (``playlists.source_path``).
+            row = conn.execute(
+                "SELECT id FROM playlists WHERE source_path = ?", [str(path)]
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no crate or playlist file {name!r} beside this crate")
+            return StoredPlaylist(row[0])
         if name.isdigit():
             row = conn.execute("SELECT id FROM playlists WHERE id = ?", [int(name)]).fetchone()
         if row is None:

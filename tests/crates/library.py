@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from beets.library import Item
 
@@ -223,9 +223,6 @@ class CrateLibrary:
     def matching(self, keep: Callable[[Song], bool]) -> set[int]:
         return {song.id for song in self.songs if keep(song)}
 
-    def ids(self, songs: Iterable[Song]) -> list[int]:
-        return [song.id for song in songs]
-
 
 def open_library(root: Path, count: int = 300) -> CrateLibrary:
     home = BeetsHome(root)
@@ -238,3 +235,23 @@ def open_library(root: Path, count: int = 300) -> CrateLibrary:
         home.sidecar, home.library_path, home.music, CrateSettings(directory=crates_dir)
     )
     return CrateLibrary(home, songs, engine, crates_dir)
+
+
+def fold(text: str) -> str:
+    """What SQLite's LIKE and NOCASE fold: ASCII letters only."""
+    return text.translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
+
+
+# A sort key of the expected results: the value to sort by, and whether descending.
+Order = tuple[Callable[[Song], Any], bool]
+
+
+def sort_songs(songs: Sequence[Song], *keys: Order) -> list[int]:
+    """``songs`` sorted by each (value, descending) key in turn, unknown values last whichever
+    the direction, then by id: one stable pass per key, the last key first."""
+    ordered = sorted(songs, key=lambda s: s.id)
+    for value, descending in reversed(keys):
+        known = [s for s in ordered if value(s) is not None]
+        unknown = [s for s in ordered if value(s) is None]
+        ordered = sorted(known, key=value, reverse=descending) + unknown
+    return [s.id for s in ordered]

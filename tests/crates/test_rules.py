@@ -10,14 +10,13 @@ engine's SQL.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from beetcrate.crates.engine import CrateSet
 from subsonic.userdata.schema import COMPONENT as USERDATA
-from tests.crates.library import DAY, NOW, CrateLibrary, Song, open_library
+from tests.crates.library import DAY, NOW, CrateLibrary, Song, fold, open_library, sort_songs
 
 Predicate = Callable[[Song], bool]
 
@@ -42,11 +41,6 @@ def day(offset_days: float) -> str:
 
 def midnight(date: str) -> float:
     return datetime.datetime.fromisoformat(date).replace(tzinfo=datetime.UTC).timestamp()
-
-
-def fold(text: str) -> str:
-    """What SQLite's LIKE and NOCASE fold: ASCII letters only."""
-    return text.translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
 
 
 def above(value: float | None, limit: float) -> bool:
@@ -193,17 +187,6 @@ def test_an_empty_any_keeps_nothing_and_an_empty_all_everything(lib: CrateLibrar
 
 
 # Sorting
-
-
-def sort_songs(songs: Sequence[Song], *keys: tuple[Callable[[Song], Any], bool]) -> list[int]:
-    """``songs`` sorted by each (value, descending) key in turn, unknown values last whichever
-    the direction, then by id: one stable pass per key, the last key first."""
-    ordered = sorted(songs, key=lambda s: s.id)
-    for value, descending in reversed(keys):
-        known = [s for s in ordered if value(s) is not None]
-        unknown = [s for s in ordered if value(s) is None]
-        ordered = sorted(known, key=value, reverse=descending) + unknown
-    return [s.id for s in ordered]
 
 
 def test_without_a_sort_a_crate_lists_like_beet_ls(lib: CrateLibrary) -> None:
