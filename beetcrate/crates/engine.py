@@ -117,12 +117,16 @@ class CrateEngine:
             crates[crate.name] = crate
         found = CrateSet(crates, errors)
         # A crate that does not compile (an unknown field, a missing playlist) is an error too.
-        for name, crate in list(crates.items()):
+        # All compile before any goes, so that one reading a broken crate names what broke it.
+        broken = []
+        for name, crate in crates.items():
             try:
                 self.compile(crate, found)
             except CrateError as error:
                 errors.append(error)
-                del crates[name]
+                broken.append(name)
+        for name in broken:
+            del crates[name]
         return found
 
     def compile(self, crate: Crate, crates: CrateSet, _seen: tuple[str, ...] = ()) -> CompiledCrate:
