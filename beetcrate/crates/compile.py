@@ -243,6 +243,9 @@ class _Compiler:
             for v in raw:
                 if field.kind is Kind.DATE and not _is_number(v):
                     v = _date_value(v)
+                elif isinstance(v, str):
+                    # Navidrome reads "0" as 0 (SQLite's affinity): ``{"gt": {"size": "0"}}``.
+                    v = _number_value(v)
                 if not _is_number(v):
                     raise self.fail(rule.line, text, f"{field.name} takes a number")
                 numbers.append(float(v))
@@ -300,6 +303,13 @@ def _ids_json(ids: Sequence[int]) -> str:
 
 def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_value(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _date_value(value: object) -> object:

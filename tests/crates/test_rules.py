@@ -65,6 +65,7 @@ CONDITIONS: list[tuple[str, Predicate]] = [
     ("isNot: {mood: dark}", lambda s: s.mood != "dark"),
     ("is: {year: 1999}", lambda s: s.year == 1999),
     ("gt: {year: 2000}", lambda s: s.year > 2000),
+    ("gt: {year: '2000'}", lambda s: s.year > 2000),
     ("lt: {year: 1990}", lambda s: s.year < 1990),
     ("gt: {energy: 0.5}", lambda s: above(s.energy, 0.5)),
     ("lt: {danceability: 0.3}", lambda s: below(s.danceability, 0.3)),
