@@ -10,6 +10,7 @@ the same library, and handed on as the set of items it matched.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from beets.dbcore import types
 from beets.library import Item, parse_query_string
@@ -26,13 +27,6 @@ class _CrateItem(Item):
         **{name: types.FLOAT for name in DJ_NUMBERS},
         **{name: types.STRING for name in DJ_TEXTS},
     }
-
-
-class _Row(dict):
-    """An item as a beets query's ``match`` reads it: fixed fields and flexible attributes."""
-
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
-        return super().get(key, default)
 
 
 def parse_beets_query(query: str, conn: sqlite3.Connection) -> BeetsClause | ItemSet:
@@ -55,8 +49,10 @@ def parse_beets_query(query: str, conn: sqlite3.Connection) -> BeetsClause | Ite
         kind = _CrateItem._types.get(key)
         flexible.setdefault(entity_id, {})[key] = kind.normalize(value) if kind else value
     for row in rows:
-        item = _Row(zip(names, row, strict=True))
-        item.update(flexible.get(item["id"], {}))  # type: ignore[call-overload]
+        # A query's ``match`` reads an item only through ``get``: a dict of its fixed fields
+        # and flexible attributes serves, without building a Model per row.
+        item: dict[str, Any] = dict(zip(names, row, strict=True))
+        item.update(flexible.get(item["id"], {}))
         if parsed.match(item):  # type: ignore[arg-type]
             matched.append(item["id"])
-    return ItemSet(tuple(matched))  # type: ignore[arg-type]
+    return ItemSet(tuple(matched))

@@ -12,7 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol, TypeGuard
 
 from beetcrate.crates.fields import DJ_NUMBERS, LIST_SEPARATOR, Field, FieldCatalog, Kind
 from beetcrate.crates.index import key_code
@@ -59,8 +60,9 @@ class BeetsClause:
 
 
 class Context(Protocol):
-    def playlist(self, name: str) -> StoredPlaylist | ItemSet:
-        """The playlist (or crate) ``name`` means, by id or name. Raises ``LookupError``."""
+    def playlist(self, name: str, path: Path | None) -> StoredPlaylist | ItemSet:
+        """The playlist (or crate) ``name`` means, by id or name, or the one read from the
+        file ``path`` when given. Raises ``LookupError``."""
         ...
 
     def beets_query(self, query: str) -> BeetsClause | ItemSet:
@@ -160,7 +162,7 @@ class _Compiler:
     def in_playlist(self, rule: InPlaylist) -> str:
         text = f"{'notInPlaylist' if rule.negated else 'inPlaylist'}: {rule.playlist}"
         try:
-            playlist = self.context.playlist(rule.playlist)
+            playlist = self.context.playlist(rule.playlist, rule.path)
         except LookupError as error:
             raise self.fail(rule.line, text, str(error) or "no such playlist") from None
         if isinstance(playlist, StoredPlaylist):
@@ -208,7 +210,7 @@ class _Compiler:
             return f"{sql} LIKE {self.bind('%' + _like(str(value)))} ESCAPE '\\'"
         compare, values = self.comparable(field, value, rule, text)
         if operator is Operator.IN_THE_RANGE:
-            low, high = sorted(values, key=lambda v: (v is None, v))  # type: ignore[arg-type]
+            low, high = sorted(values)
             return f"{compare} BETWEEN {self.bind(low)} AND {self.bind(high)}"
         (one,) = values
         if operator in (Operator.GT, Operator.AFTER):
@@ -216,19 +218,19 @@ class _Compiler:
         if operator in (Operator.LT, Operator.BEFORE):
             return f"{compare} < {self.bind(one)}"
         if field.kind is Kind.DATE and operator in (Operator.IS, Operator.IS_NOT):
-            day = float(one) - float(one) % DAY  # type: ignore[arg-type]
+            day = float(one) - float(one) % DAY
             inside = f"{compare} BETWEEN {self.bind(day)} AND {self.bind(day + DAY - 0.001)}"
             return inside if operator is Operator.IS else f"NOT coalesce({inside}, 0)"
-        collate = " COLLATE NOCASE" if isinstance(one, str) else ""
+        # Text compares exactly, as in Navidrome; contains/startsWith/endsWith ignore case.
         if operator is Operator.IS:
-            return f"{compare} = {self.bind(one)}{collate}"
-        return f"coalesce({compare} <> {self.bind(one)}{collate}, 1)"
+            return f"{compare} = {self.bind(one)}"
+        return f"coalesce({compare} <> {self.bind(one)}, 1)"
 
     def comparable(
         self, field: Field, value: object, rule: Condition, text: str
-    ) -> tuple[str, list[object]]:
+    ) -> tuple[str, list[Any]]:
         """The expression to compare and the value(s) converted to its kind."""
-        raw = list(value) if isinstance(value, list) else [value]
+        raw: list[Any] = list(value) if isinstance(value, list) else [value]
         if rule.operator in (Operator.BEFORE, Operator.AFTER) and field.kind is Kind.TEXT:
             # Dates kept as text (``date``, ``originaldate``) compare as ISO dates.
             return field.sql, [time.strftime("%Y-%m-%d", time.gmtime(float(v))) for v in raw]
@@ -241,9 +243,12 @@ class _Compiler:
             for v in raw:
                 if field.kind is Kind.DATE and not _is_number(v):
                     v = _date_value(v)
+                elif isinstance(v, str):
+                    # Navidrome reads "0" as 0 (SQLite's affinity): ``{"gt": {"size": "0"}}``.
+                    v = _number_value(v)
                 if not _is_number(v):
                     raise self.fail(rule.line, text, f"{field.name} takes a number")
-                numbers.append(float(v))  # type: ignore[arg-type]
+                numbers.append(float(v))
             sql = field.sql if field.kind is not Kind.TEXT else f"CAST({field.sql} AS REAL)"
             return sql, numbers
         return field.sql, [str(v) for v in raw]
@@ -259,13 +264,14 @@ class _Compiler:
     def list_condition(
         self, field: Field, operator: Operator, value: object, line: int, text: str
     ) -> str:
-        """A multi-valued field: ``is`` means one of its values is that; ``contains`` that
-        one of them contains it."""
+        """A multi-valued field: ``is`` means one of its values is exactly that (``isNot``:
+        none is); ``contains`` that one of them contains it, ignoring case."""
         sql, sep = field.sql, LIST_SEPARATOR
+        if operator in (Operator.IS, Operator.IS_NOT):
+            found = f"instr(coalesce({sql}, ''), {self.bind(f'{sep}{value}{sep}')}) > 0"
+            return found if operator is Operator.IS else f"NOT {found}"
         needle = _like(str(value))
         patterns = {
-            Operator.IS: f"%{sep}{needle}{sep}%",
-            Operator.IS_NOT: f"%{sep}{needle}{sep}%",
             Operator.CONTAINS: f"%{needle}%",
             Operator.NOT_CONTAINS: f"%{needle}%",
             Operator.STARTS_WITH: f"%{sep}{needle}%",
@@ -273,7 +279,7 @@ class _Compiler:
         }
         if operator not in patterns:
             raise self.fail(line, text, f"{field.name} has several values: use is or contains")
-        negate = "NOT " if operator in (Operator.IS_NOT, Operator.NOT_CONTAINS) else ""
+        negate = "NOT " if operator is Operator.NOT_CONTAINS else ""
         return f"coalesce({sql}, '') {negate}LIKE {self.bind(patterns[operator])} ESCAPE '\\'"
 
     def order(self, sort: Sequence[SortKey]) -> str:
@@ -295,8 +301,15 @@ def _ids_json(ids: Sequence[int]) -> str:
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_value(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _date_value(value: object) -> object:

@@ -9,6 +9,7 @@ Both front ends use it: ``beet crate`` and the Subsonic server.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -47,6 +48,10 @@ class CrateSet:
         folded = name.casefold()
         return next((c for n, c in self.crates.items() if n.casefold() == folded), None)
 
+    def read_from(self, path: Path) -> Crate | None:
+        """The crate read from the file ``path``."""
+        return next((c for c in self.crates.values() if c.path.resolve() == path), None)
+
 
 @dataclass(frozen=True)
 class ListeningSession:
@@ -56,12 +61,12 @@ class ListeningSession:
 
 
 def _shuffle_key(item_id: int, seed: int) -> int:
-    return xxhash.xxh64_intdigest(f"{seed}:{item_id}")
+    # 63 bits: SQLite's integers are signed.
+    return xxhash.xxh64_intdigest(f"{seed}:{item_id}".encode()) >> 1
 
 
-def _regexp(pattern: str, value: object) -> bool:
-    import re
-
+def _regexp(value: object, pattern: str) -> bool:
+    """beets' ``regexp(field, pattern)``, which its fast regular-expression queries call."""
     return value is not None and re.search(pattern, str(value)) is not None
 
 
@@ -112,12 +117,16 @@ class CrateEngine:
             crates[crate.name] = crate
         found = CrateSet(crates, errors)
         # A crate that does not compile (an unknown field, a missing playlist) is an error too.
-        for name, crate in list(crates.items()):
+        # All compile before any goes, so that one reading a broken crate names what broke it.
+        broken = []
+        for name, crate in crates.items():
             try:
                 self.compile(crate, found)
             except CrateError as error:
                 errors.append(error)
-                del crates[name]
+                broken.append(name)
+        for name in broken:
+            del crates[name]
         return found
 
     def compile(self, crate: Crate, crates: CrateSet, _seen: tuple[str, ...] = ()) -> CompiledCrate:
@@ -230,8 +239,8 @@ class _Context:
     ) -> None:
         self.engine, self.crates, self.seen, self.user = engine, crates, seen, user
 
-    def playlist(self, name: str) -> StoredPlaylist | ItemSet:
-        crate = self.crates.find(name)
+    def playlist(self, name: str, path: Path | None) -> StoredPlaylist | ItemSet:
+        crate = self.crates.read_from(path) if path else self.crates.find(name)
         if crate is not None:
             if crate.name in self.seen:
                 raise LookupError(f"the crate {crate.name!r} includes itself")
@@ -243,6 +252,14 @@ class _Context:
         ).fetchone():
             raise LookupError(f"no playlist or crate named {name!r}")
         row = None
+        if path is not None:
+            # A playlist the server read from an M3U file (``playlists.source_path``).
+            row = conn.execute(
+                "SELECT id FROM playlists WHERE source_path = ?", [str(path)]
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no crate or playlist file {name!r} beside this crate")
+            return StoredPlaylist(row[0])
         if name.isdigit():
             row = conn.execute("SELECT id FROM playlists WHERE id = ?", [int(name)]).fetchone()
         if row is None:

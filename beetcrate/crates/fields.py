@@ -81,6 +81,8 @@ DERIVED = {
     "bitrate_kbps": Field("bitrate_kbps", Kind.NUMBER, "(c.bitrate / 1000)"),
     "hascoverart": Field("hascoverart", Kind.BOOL, "c.has_art"),
     "filepath": Field("filepath", Kind.TEXT, "c.path"),
+    # beetcrate serves one library: Navidrome numbers its first 1.
+    "library_id": Field("library_id", Kind.NUMBER, "1"),
 }
 
 # Navidrome's names (``model/criteria/fields.go``) for beets' fields.
@@ -92,6 +94,7 @@ ALIASES = {
     "releasedate": "date",
     "compilation": "comp",
     "dateadded": "added",
+    "albumdateadded": "album_added",
     "datemodified": "mtime",
     "discsubtitle": "disctitle",
     "comment": "comments",
@@ -116,8 +119,9 @@ ALIASES = {
     "path": "filepath",
 }
 
-# beets' fixed fields whose values are dates (unix seconds) or yes/no.
-_DATES = {"added", "mtime"}
+# beets' fixed fields (and the album's ``added``) whose values are dates (unix seconds) or
+# yes/no.
+_DATES = {"added", "mtime", "album_added"}
 _BOOLS = {"comp"}
 _LISTS = {
     "genres",

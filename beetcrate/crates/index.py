@@ -29,6 +29,8 @@ from beetcrate.crates.keys import Key, maybe_key
 # Big and read by nobody's rules through the copy: read from beets when asked for.
 _NOT_COPIED = {"lyrics", "path", "id"}
 _META = "crate_meta"
+# The table's layout: a new version rebuilds it even where beets did not change.
+_VERSION = 2
 
 
 def beets_signature(beets_db: Path) -> str:
@@ -94,8 +96,9 @@ class CrateIndex:
 
     def refresh(self) -> IndexReport:
         """Rebuild the table if beets' database changed since it was built."""
-        signature = beets_signature(self.beets_db)
-        if signature and signature == self._meta("signature") and self._exists():
+        beets = beets_signature(self.beets_db)
+        signature = f"{_VERSION}|{beets}"
+        if beets and signature == self._meta("signature") and self._exists():
             return IndexReport(False, self.count())
         self._rebuild(signature)
         return IndexReport(True, self.count())
@@ -135,6 +138,7 @@ class CrateIndex:
             "coalesce(f.bpm_precise, nullif(i.bpm, 0)) AS tempo",
             "bc_key_code(f.camelot, f.openkey, i.initial_key) AS key_code",
             "(a.artpath IS NOT NULL AND a.artpath != '') AS has_art",
+            "a.added AS album_added",
         ]
         wanted = ", ".join(f"'{name}'" for name in DJ_NUMBERS + DJ_TEXTS)
         conn.execute("BEGIN IMMEDIATE")

@@ -16,7 +16,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -77,11 +77,13 @@ class Condition:
 
 @dataclass(frozen=True)
 class InPlaylist:
-    """In (or not in) a playlist named by its id or name; another crate's name counts."""
+    """In (or not in) a playlist named by its id or name (another crate's name counts), or
+    by its file (``path``: a crate or playlist file, relative to this crate's folder)."""
 
     playlist: str
     negated: bool
     line: int
+    path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -328,11 +330,15 @@ class _Reader:
         return parsed.replace(tzinfo=parsed.tzinfo or datetime.UTC).timestamp()
 
     def in_playlist(self, value: Any, negated: bool, text: str, line: int) -> InPlaylist:
+        by_path = isinstance(value, dict) and "path" in value
         if isinstance(value, dict):
             value = value.get("id") or value.get("name") or value.get("path")
         if value is None or isinstance(value, list | dict) or not str(value).strip():
-            raise self.fail(line, text, "give the playlist as {id: …} or {name: …}")
-        return InPlaylist(str(value).strip(), negated, line)
+            raise self.fail(line, text, "give the playlist as {id: …}, {name: …} or {path: …}")
+        name = str(value).strip()
+        # As in Navidrome, a path is the playlist file's, relative to this file's folder.
+        path = (self.path.parent / name).resolve() if by_path else None
+        return InPlaylist(name, negated, line, path)
 
     def tempo(self, value: dict[str, Any], text: str, line: int) -> TempoRule:
         near, tolerance = value.get("near"), value.get("tolerance", 3)
@@ -408,7 +414,7 @@ class _Reader:
         return value
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -77,7 +77,7 @@ def _one_argument(args: list[str], what: str) -> str:
 def _list(lib: Library, opts: Values, args: list[str]) -> None:
     with engine_for(lib) as engine:
         crates = _load(engine)
-        summaries = []
+        summaries: list[dict[str, Any]] = []
         for crate in crates.crates.values():
             ids = engine.evaluate(crate, crates, opts.user)
             summaries.append(
