@@ -81,9 +81,11 @@ def add_dj_fields(library_db: Path, music: Path) -> None:
     """Give every item the DJ analysis' fields, through the beets API, once."""
     lib = Library(str(library_db), str(music))
     try:
-        if lib._connection().execute(
-            "SELECT 1 FROM item_attributes WHERE key = 'camelot' LIMIT 1"
-        ).fetchone():
+        if (
+            lib._connection()
+            .execute("SELECT 1 FROM item_attributes WHERE key = 'camelot' LIMIT 1")
+            .fetchone()
+        ):
             return
         print("  adding DJ fields through the beets API (once)...", flush=True)
         rng = random.Random(12)
@@ -182,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         client = Client(server)
         _, listed = client.get("getPlaylists", {})
         assert listed is not None
-        playlist = next(
-            p for p in listed["playlists"]["playlist"] if p["name"] == "a thousand"
-        )
+        playlist = next(p for p in listed["playlists"]["playlist"] if p["name"] == "a thousand")
         notes["getPlaylist (1,000-track crate)"] = f"{playlist['songCount']} songs"
         rows["getPlaylist (1,000-track crate)"] = _timed(
             lambda: client.get("getPlaylist", {"id": playlist["id"]}), args.runs

@@ -5,5 +5,6 @@ The engine lives in the shared core because two front ends use it: the ``crates`
 ``findSonicPath``). Modules: ``keys`` (musical keys and the Camelot wheel), ``tracks`` (what the
 engine knows of a track), ``rules`` (the rule files), ``compile`` (rules to SQL), ``index``
 (the table rules run against), ``mix`` (playable orders), ``sonic`` (similar tracks and paths),
-``sessions`` (listening sessions from the play history).
+``columns`` (the tracks as numpy arrays, for ``mix`` and ``sonic``), ``sessions`` (listening
+sessions from the play history).
 """

@@ -163,12 +163,14 @@ def _repair(
 def _move_one_run(
     order: np.ndarray, mixes: np.ndarray, ranks: np.ndarray, targets: np.ndarray | None
 ) -> np.ndarray | None:
-    """The order with the first run whose move removes breaks moved, or None if none does."""
+    """The order with the shortest run whose move removes breaks moved (to the gap that best
+    fits its energy on the curve), or None if no move removes any."""
     links = mixes[order[:-1], order[1:]]
     cuts = [0, *(np.flatnonzero(~links) + 1).tolist(), len(order)]
     if len(cuts) <= 2:
         return None
-    for first, stop in itertools.pairwise(cuts):
+    # Shortest runs first: moving them shifts the fewest tracks off their place on the curve.
+    for first, stop in sorted(itertools.pairwise(cuts), key=lambda run: run[1] - run[0]):
         run, rest = order[first:stop], np.concatenate([order[:first], order[stop:]])
         # Taking the run out removes the breaks at its ends and may leave one where they join.
         removed = int(first > 0) + int(stop < len(order))

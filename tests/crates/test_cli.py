@@ -3,11 +3,7 @@ in-process as the ``beet`` script runs them; every ``--json`` output checked who
 
 from __future__ import annotations
 
-import enum
-import importlib.util
 import json
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,17 +16,6 @@ from tests.crates.library import NOW, Song, add_songs, make_songs, write_annotat
 from tests.helper import BeetsHome
 
 GOOD = "name: Peak\nall:\n  - gt: {energy: 0.5}\nsort: -energy\n"
-
-
-@pytest.fixture(autouse=True)
-def sonic_until_it_lands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``beet crate next|path`` import ``beetcrate.crates.sonic``, written on another branch:
-    until it is merged, an empty stand-in lets the other actions load."""
-    if importlib.util.find_spec("beetcrate.crates.sonic") is None:
-        stand_in = types.ModuleType("beetcrate.crates.sonic")
-        stand_in.EnergyDirection = enum.Enum("EnergyDirection", {"UP": "up"})  # type: ignore[attr-defined]
-        stand_in.SonicIndex = object  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "beetcrate.crates.sonic", stand_in)
 
 
 @pytest.fixture
