@@ -137,9 +137,10 @@ class CratePlaylists:
             if owner is None:
                 self._report(f"{crate.path.name}: no user {crate.owner or '(admin)'} to own it")
                 continue
-            item_ids = engine.evaluate(crate, crates, owner)
+            result = engine.run(crate, crates, owner)
+            item_ids = list(result.item_ids)
             compiled = engine.compile(crate, crates)
-            comment = _crate_comment(crate)
+            comment = _crate_comment(crate, len(result.breaks))
             playlists.append(
                 FilePlaylist(
                     source_path=str(crate.path),
@@ -200,7 +201,8 @@ class CratePlaylists:
         return since + self.settings.crates.refresh_delay
 
 
-def _crate_comment(crate: Crate) -> str:
+def _crate_comment(crate: Crate, breaks: int) -> str:
     rules = describe(crate).replace("\n", "; ").replace(":;", ":")
     own = f"{crate.comment} " if crate.comment else ""
-    return f"{own}(Smart playlist from the crate {crate.path.name}: {rules})"
+    mix = f" {breaks} steps do not mix." if crate.mix and breaks else ""
+    return f"{own}(Smart playlist from the crate {crate.path.name}: {rules}.{mix})"

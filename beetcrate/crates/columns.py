@@ -20,10 +20,9 @@ import numpy as np
 from beetcrate.crates.keys import Key
 from beetcrate.crates.tracks import MIX_TEMPO_RANGE, Track
 
-# Keys as small integers: 2 * (number - 1) + minor; UNKNOWN_KEY for a track without one.
-KEYS = tuple(Key(number, minor) for number in range(1, 13) for minor in (False, True))
+# Keys as their ``Key.code`` (0-23); UNKNOWN_KEY for a track without one.
+KEYS = tuple(Key.from_code(code) for code in range(24))
 UNKNOWN_KEY = len(KEYS)
-_CODES = {key: code for code, key in enumerate(KEYS)}
 # MIXES[a, b]: key b is in key a's mixes_into(); never for an unknown key.
 MIXES = np.zeros((UNKNOWN_KEY + 1, UNKNOWN_KEY + 1), dtype=bool)
 # DISTANCE[a, b]: Key.distance (0-7); NaN when either is unknown.
@@ -36,7 +35,7 @@ _TEMPO_FACTORS = (0.5, 1.0, 2.0)
 
 
 def key_code(key: Key | None) -> int:
-    return UNKNOWN_KEY if key is None else _CODES[key]
+    return UNKNOWN_KEY if key is None else key.code
 
 
 def standardized(values: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol, TypeGuard
 
 from beetcrate.crates.fields import DJ_NUMBERS, LIST_SEPARATOR, Field, FieldCatalog, Kind
-from beetcrate.crates.index import key_code
 from beetcrate.crates.keys import Key
 from beetcrate.crates.rules import (
     Condition,
@@ -151,7 +150,7 @@ class _Compiler:
                 + ")"
             )
         if isinstance(rule, HarmonicRule):
-            codes = [key_code(key) for key in _harmonic_keys(rule)]
+            codes = [key.code for key in _harmonic_keys(rule)]
             return f"c.key_code IN ({', '.join(self.bind(code) for code in codes)})"
         if isinstance(rule, InPlaylist):
             return self.in_playlist(rule)

@@ -25,7 +25,8 @@ from beetcrate.crates.compile import (
     StoredPlaylist,
     compile_crate,
 )
-from beetcrate.crates.index import CrateIndex, IndexReport, key_from_code
+from beetcrate.crates.index import CrateIndex, IndexReport
+from beetcrate.crates.keys import Key
 from beetcrate.crates.rules import Crate, CrateError, crate_files, read_crate
 from beetcrate.crates.sessions import Play, Session, TransitionSummary, sessions, transitions
 from beetcrate.crates.tracks import Track
@@ -51,6 +52,15 @@ class CrateSet:
     def read_from(self, path: Path) -> Crate | None:
         """The crate read from the file ``path``."""
         return next((c for c in self.crates.values() if c.path.resolve() == path), None)
+
+
+@dataclass(frozen=True)
+class CrateResult:
+    """A crate's items in playlist order; for ``order: mix``, the positions whose track does
+    not mix from the one before it (none when the whole sequence mixes)."""
+
+    item_ids: tuple[int, ...]
+    breaks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,12 @@ class CrateEngine:
     ) -> list[int]:
         """The crate's items for ``user`` (whose loved, rating, plays the user fields read),
         in playlist order. Raises ``CrateError``."""
+        return list(self.run(crate, crates, user, _seen).item_ids)
+
+    def run(
+        self, crate: Crate, crates: CrateSet, user: str | None, _seen: tuple[str, ...] = ()
+    ) -> CrateResult:
+        """``evaluate``, and for ``order: mix`` the steps that do not mix."""
         with self.lock:
             self.index.refresh()
             context = _Context(self, crates, (*_seen, crate.name), user)
@@ -155,11 +171,12 @@ class CrateEngine:
         elif crate.limit_percent is not None and ids:
             # As Navidrome: a share of what matched, at least one track; ``limit`` wins.
             ids = ids[: max(1, round(len(ids) * crate.limit_percent / 100))]
-        if crate.mix:
-            from beetcrate.crates.mix import mix_order
+        if not crate.mix:
+            return CrateResult(tuple(ids))
+        from beetcrate.crates.mix import mix_order
 
-            ids = list(mix_order(self.tracks(ids), crate.curve).order)
-        return ids
+        mix = mix_order(self.tracks(ids), crate.curve)
+        return CrateResult(mix.item_ids, mix.breaks)
 
     def _annotations(self) -> str:
         columns = {row[1] for row in self.conn.execute("PRAGMA main.table_info(user_annotations)")}
@@ -223,7 +240,7 @@ def _track(row: tuple) -> Track:
         title=row[2] or "",
         artist=row[3] or "",
         bpm=round(row[4], 2) if row[4] else None,
-        key=key_from_code(row[5]),
+        key=None if row[5] is None else Key.from_code(row[5]),
         energy=row[6],
         danceability=row[7],
         lufs=row[8],

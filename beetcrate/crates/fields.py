@@ -83,6 +83,8 @@ DERIVED = {
     "filepath": Field("filepath", Kind.TEXT, "c.path"),
     # beetcrate serves one library: Navidrome numbers its first 1.
     "library_id": Field("library_id", Kind.NUMBER, "1"),
+    # Navidrome's ``filetype``: the file's suffix in lower case ("mp3", "flac").
+    "filetype": Field("filetype", Kind.TEXT, "c.suffix"),
 }
 
 # Navidrome's names (``model/criteria/fields.go``) for beets' fields.
@@ -103,7 +105,6 @@ ALIASES = {
     "sortcomposer": "composer_sort",
     "catalognumber": "catalognum",
     "recordlabel": "label",
-    "filetype": "format",
     "duration": "length",
     "bitrate": "bitrate_kbps",
     "genre": "genres",

@@ -11,6 +11,7 @@ AS SELECT`` in a transaction, so readers see the old table or the new one, never
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +25,13 @@ from beetcrate.crates.fields import (
     Kind,
     column_kind,
 )
-from beetcrate.crates.keys import Key, maybe_key
+from beetcrate.crates.keys import maybe_key
 
 # Big and read by nobody's rules through the copy: read from beets when asked for.
 _NOT_COPIED = {"lyrics", "path", "id"}
 _META = "crate_meta"
 # The table's layout: a new version rebuilds it even where beets did not change.
-_VERSION = 2
+_VERSION = 4
 
 
 def beets_signature(beets_db: Path) -> str:
@@ -45,19 +46,14 @@ def beets_signature(beets_db: Path) -> str:
     return "|".join(parts)
 
 
-def key_code(key: Key | None) -> int | None:
-    """A key as one integer (its Camelot number twice, plus one for minor), for ``IN`` lists."""
-    return None if key is None else key.number * 2 + key.minor
-
-
-def key_from_code(code: int | None) -> Key | None:
-    return None if code is None else Key(code // 2, bool(code % 2))
+def _suffix(raw: bytes | str | None) -> str:
+    return os.path.splitext(os.fsdecode(raw or b""))[1].lstrip(".").lower()
 
 
 def _key_code(camelot: str | None, openkey: str | None, initial_key: str | None) -> int | None:
     for text in (camelot, openkey, initial_key):
         if (key := maybe_key(text)) is not None:
-            return key_code(key)
+            return key.code
     return None
 
 
@@ -82,6 +78,7 @@ class CrateIndex:
         self.music_dir = music_dir
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (key TEXT PRIMARY KEY, value TEXT)")
         conn.create_function("bc_key_code", 3, _key_code, deterministic=True)
+        conn.create_function("bc_suffix", 1, _suffix, deterministic=True)
         conn.create_function("bc_joined", 1, _joined, deterministic=True)
         conn.create_function(
             "bc_abspath",
@@ -137,6 +134,7 @@ class CrateIndex:
         selects += [
             "coalesce(f.bpm_precise, nullif(i.bpm, 0)) AS tempo",
             "bc_key_code(f.camelot, f.openkey, i.initial_key) AS key_code",
+            "bc_suffix(i.path) AS suffix",
             "(a.artpath IS NOT NULL AND a.artpath != '') AS has_art",
             "a.added AS album_added",
         ]

@@ -42,6 +42,16 @@ class Key:
         return f"{(self.number - 8) % 12 + 1}{'m' if self.minor else 'd'}"
 
     @property
+    def code(self) -> int:
+        """The key as one small integer, 0-23 (two per wheel position, minor the odd one): what
+        ``crate_items.key_code`` stores and the sonic engine's arrays are indexed by."""
+        return 2 * (self.number - 1) + self.minor
+
+    @classmethod
+    def from_code(cls, code: int) -> Key:
+        return cls(code // 2 + 1, bool(code % 2))
+
+    @property
     def pitch_class(self) -> int:
         """The tonic, 0 = C."""
         offset = 5 if self.minor else 8

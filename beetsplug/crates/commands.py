@@ -102,18 +102,24 @@ def _show(lib: Library, opts: Values, args: list[str]) -> None:
     with engine_for(lib) as engine:
         crates = _load(engine)
         crate = _crate(crates, name)
-        tracks = engine.tracks(engine.evaluate(crate, crates, opts.user))
+        result = engine.run(crate, crates, opts.user)
+        tracks = engine.tracks(result.item_ids)
     if opts.json:
-        _print_json(
-            {
-                "name": crate.name,
-                "rules": crate.source,
-                "items": [track.as_json() for track in tracks],
-            }
-        )
+        shown: dict[str, Any] = {
+            "name": crate.name,
+            "rules": crate.source,
+            "items": [track.as_json() for track in tracks],
+        }
+        if crate.mix:
+            shown["broken_steps"] = list(result.breaks)
+        _print_json(shown)
         return
-    for track in tracks:
-        ui.print_(_line(track.as_json()))
+    breaks = set(result.breaks)
+    for position, track in enumerate(tracks):
+        mark = "  (not a clean mix)" if position in breaks else ""
+        ui.print_(_line(track.as_json()) + mark)
+    if crate.mix:
+        ui.print_(f"{len(breaks)} of {max(len(tracks) - 1, 0)} steps do not mix")
 
 
 def _line(track: dict[str, Any]) -> str:
