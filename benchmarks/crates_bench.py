@@ -88,6 +88,7 @@ def add_dj_fields(library_db: Path, music: Path) -> None:
         ):
             return
         print("  adding DJ fields through the beets API (once)...", flush=True)
+        started = time.perf_counter()
         rng = random.Random(12)
         keys = [Key(n, m).camelot for n in range(1, 13) for m in (False, True)]
         with lib.transaction():
@@ -103,6 +104,7 @@ def add_dj_fields(library_db: Path, music: Path) -> None:
                     }
                 )
                 item.store()
+        print(f"  ... in {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         lib._close()
 
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="tracks (default 100000)")
     parser.add_argument("--runs", type=int, default=100, help="timed requests per row")
-    parser.add_argument("--command-runs", type=int, default=5, help="runs of each command")
+    parser.add_argument("--command-runs", type=int, default=3, help="runs of each command")
     args = parser.parse_args(argv)
 
     generated = generate(WORK / f"library-{args.size}", args.size)
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if line and not line.startswith(b"#")
     )
 
-    print(f"\nCrates at {args.size:,} tracks ({notes['index']})\n")
+    print(f"\nCrates at {args.size:,} tracks ({notes['index']})\n", flush=True)
     print(f"{'':34} {'p50 ms':>8} {'p95 ms':>8}  {'target':>8}  note")
     for label, seconds in rows.items():
         p50, p95 = statistics.median(seconds) * 1000, _percentile(seconds, 95) * 1000

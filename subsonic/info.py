@@ -12,7 +12,7 @@ songs and similar songs, answered offline from the library and its users' plays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flask import request as http_request
@@ -33,6 +33,9 @@ IMAGE_SIZES = {"smallImageUrl": 300, "mediumImageUrl": 600, "largeImageUrl": 120
 CANDIDATES = 300
 # How many alike artists lend their songs to similar songs.
 ALIKE_ARTISTS = 10
+# Below this sonic similarity (0 to 1) a song does not sound like the seed at all: it is not
+# offered as similar for its sound (it may still be for its genre or artist).
+MIN_SONIC_SIMILARITY = 0.1
 
 
 def _item(request: ApiRequest, *kinds: str) -> tuple[str, Row]:
@@ -200,26 +203,55 @@ def _seed(library: Library, kind: str, row: Row) -> tuple[similarity.Seed, set[i
     return seed, left_out
 
 
-def similar_songs(library: Library, kind: str, row: Row, count: int) -> list[Row]:
-    """Songs most like a song, an album or an artist's music, most alike first."""
+def similar_songs(
+    library: Library,
+    kind: str,
+    row: Row,
+    count: int,
+    sonic: Mapping[int, float] | None = None,
+) -> list[Row]:
+    """Songs most like a song, an album or an artist's music, most alike first. ``sonic``:
+    for an analysed song, the sonic engine's most similar songs and their similarity."""
     seed, left_out = _seed(library, kind, row)
-    candidates = set(library.song_ids_in_genres(list(seed.genres), CANDIDATES))
+    candidates = set(sonic or ())
+    candidates |= set(library.song_ids_in_genres(list(seed.genres), CANDIDATES))
     candidates |= set(library.song_ids_on_albums_of(list(seed.artists), CANDIDATES))
     if seed.tempo:
         window = similarity.tempo_window(seed.tempo)
         candidates |= set(library.song_ids_by_tempo(*window, CANDIDATES))
     scored = [
-        (similarity.song_score(seed, _song_traits(song)), song)
+        (
+            similarity.song_score(
+                seed,
+                _song_traits(song),
+                None if sonic is None else sonic.get(song["item_id"], 0.0),
+            ),
+            song,
+        )
         for song in library.songs(candidates - left_out).values()
     ]
     scored.sort(key=lambda pair: (-pair[0], pair[1]["item_id"]))
     return [song for score, song in scored if score > 0][:count]
 
 
+def _sonic_neighbours(request: ApiRequest, kind: str, row: Row) -> dict[int, float] | None:
+    """For a song the DJ analysis measured: the sonic engine's nearest songs (the engine of
+    getSonicSimilarTracks), so similar songs sound alike, not only share tags."""
+    if kind != "tr" or (row["camelot"] is None and row["energy"] is None):
+        return None
+    neighbours = request.services.sonic.index().similar(row["item_id"], CANDIDATES)
+    return {
+        found.item_id: found.similarity
+        for found in neighbours
+        if found.similarity >= MIN_SONIC_SIMILARITY
+    }
+
+
 def _similar_songs(request: ApiRequest) -> list[Payload]:
     kind, row = _item(request)
     count = request.get_int("count", 50, minimum=0)
-    return request.nodes.songs(similar_songs(request.services.library, kind, row, count))
+    sonic = _sonic_neighbours(request, kind, row)
+    return request.nodes.songs(similar_songs(request.services.library, kind, row, count, sonic))
 
 
 def get_similar_songs(request: ApiRequest) -> Payload:

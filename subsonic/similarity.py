@@ -95,16 +95,25 @@ class Song:
     energy: float | None = None
 
 
-def song_score(seed: Seed, song: Song) -> float:
+# When the seed was analysed, the sonic engine's similarity (0 to 1) takes the place of the
+# tempo, key and energy parts, with their weight together.
+SONIC_WEIGHT = TEMPO_WEIGHT + KEY_WEIGHT + ENERGY_WEIGHT
+
+
+def song_score(seed: Seed, song: Song, sonic: float | None = None) -> float:
+    """How alike ``song`` is to the seed; ``sonic`` is the sonic engine's similarity of the
+    two (``beetcrate.crates.sonic``) when the seed is an analysed song."""
     genres = genre_overlap(seed.genres, dict.fromkeys(song.genres, 1.0))
     artist = max((seed.artists.get(artist_id, 0.0) for artist_id in song.artist_ids), default=0.0)
-    return (
-        GENRE_WEIGHT * genres
-        + ARTIST_WEIGHT * artist
-        + TEMPO_WEIGHT * tempo_closeness(seed.tempo, song.tempo)
-        + KEY_WEIGHT * key_closeness(seed.camelot, song.camelot)
-        + ENERGY_WEIGHT * energy_closeness(seed.energy, song.energy)
-    )
+    if sonic is not None:
+        sound = SONIC_WEIGHT * sonic
+    else:
+        sound = (
+            TEMPO_WEIGHT * tempo_closeness(seed.tempo, song.tempo)
+            + KEY_WEIGHT * key_closeness(seed.camelot, song.camelot)
+            + ENERGY_WEIGHT * energy_closeness(seed.energy, song.energy)
+        )
+    return GENRE_WEIGHT * genres + ARTIST_WEIGHT * artist + sound
 
 
 # The highest ``artist_score``: same genres, same tempo.

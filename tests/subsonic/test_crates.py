@@ -219,3 +219,19 @@ def test_sonic_endpoints_answer_unknown_and_missing_ids_with_the_spec_errors(
     assert api.error("getSonicSimilarTracks", id="tr-999999") == NOT_FOUND
     assert api.error("getSonicSimilarTracks") == 10
     assert api.error("findSonicPath", startSongId="tr-999999", endSongId="tr-1") == NOT_FOUND
+
+
+def test_similar_songs_of_an_analysed_song_follow_the_sonic_engine(
+    crate_app: Flask, own_library: MusicLibrary
+) -> None:
+    api = Api(crate_app.test_client())
+    seed = _song(own_library, "blue1")
+    sonic = [
+        m["entry"]["id"]
+        for m in api.ok("getSonicSimilarTracks", id=seed, count=10)["sonicMatch"]
+    ]
+    similar = [s["id"] for s in api.ok("getSimilarSongs2", id=seed)["similarSongs2"]["song"]]
+    # Same artist, same genre: between those two, the sound decides, as the engine ranks it.
+    same_album = [_song(own_library, "blue2"), _song(own_library, "blue3")]
+    assert [s for s in similar if s in same_album] == [s for s in sonic if s in same_album]
+    assert seed not in similar
