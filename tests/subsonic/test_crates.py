@@ -227,8 +227,7 @@ def test_similar_songs_of_an_analysed_song_follow_the_sonic_engine(
     api = Api(crate_app.test_client())
     seed = _song(own_library, "blue1")
     sonic = [
-        m["entry"]["id"]
-        for m in api.ok("getSonicSimilarTracks", id=seed, count=10)["sonicMatch"]
+        m["entry"]["id"] for m in api.ok("getSonicSimilarTracks", id=seed, count=10)["sonicMatch"]
     ]
     similar = [s["id"] for s in api.ok("getSimilarSongs2", id=seed)["similarSongs2"]["song"]]
     # Same artist, same genre: between those two, the sound decides, as the engine ranks it.
