@@ -93,6 +93,10 @@ def _play(request: ApiRequest, row: Row, played_at: float) -> Play:
     )
 
 
+# How far ahead of the server's clock a client's ``time`` may be.
+MAX_CLOCK_SKEW = 24 * 3600.0
+
+
 def scrobble(request: ApiRequest) -> Payload:
     """``submission=false``: the song is now playing; ``true`` (the default): songs were played,
     at ``time`` (milliseconds since the epoch, one per ``id``) or now."""
@@ -113,6 +117,15 @@ def scrobble(request: ApiRequest) -> Payload:
         moments = [int(value) / 1000 for value in times] or [now] * len(rows)
     except ValueError as exc:
         raise ApiError(GENERIC, f"time must be milliseconds since the epoch: {exc}") from exc
+    # A client's clock may run a little ahead; a time days ahead was sent in another unit
+    # (microseconds, or seconds read as milliseconds the other way round for the past).
+    wrong = [m for m in moments if not 0 <= m <= now + MAX_CLOCK_SKEW]
+    if wrong:
+        raise ApiError(
+            GENERIC,
+            f"time {round(wrong[0] * 1000)} is not a moment up to now in milliseconds since"
+            " the epoch",
+        )
     plays = [_play(request, row, moment) for row, moment in zip(rows, moments, strict=True)]
     with request.services.userdata.transaction() as tx:
         annotation_store.record_plays(tx, user, plays)

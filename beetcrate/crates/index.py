@@ -141,6 +141,11 @@ class CrateIndex:
         wanted = ", ".join(f"'{name}'" for name in DJ_NUMBERS + DJ_TEXTS)
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process (a server worker, a ``beet crate`` command) may have rebuilt it
+            # while this one waited for the lock.
+            if self._meta("signature") == signature and self._exists():
+                conn.execute("COMMIT")
+                return
             conn.execute("DROP TABLE IF EXISTS crate_items_new")
             conn.execute(
                 f"CREATE TABLE crate_items_new AS SELECT {', '.join(selects)}"

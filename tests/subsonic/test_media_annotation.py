@@ -272,6 +272,9 @@ def test_a_scrobble_without_time_is_a_play_now(fan: Api, ids: dict[str, str]) ->
         ({"id": ["BLUE1", "tr-999999"]}, 70),
         ({"id": ["BLUE1", "BLUE2"], "time": [1_700_000_000_000]}, 0),
         ({"id": ["BLUE1"], "time": ["yesterday"]}, 0),
+        # Microseconds (a client's unit mix-up): the year 55000, not a moment of a play.
+        ({"id": ["BLUE1"], "time": [1_700_000_000_000_000]}, 0),
+        ({"id": ["BLUE1"], "time": [-5]}, 0),
         ({}, 10),
     ],
 )
