@@ -44,6 +44,36 @@ def absolute_path(music_directory: str | os.PathLike, raw: bytes | str | None) -
     return path if os.path.isabs(path) else os.path.join(os.fspath(music_directory), path)
 
 
+def storable(text: str) -> str:
+    """``text`` as SQLite can store it. A file name that is not UTF-8 decodes with lone
+    surrogates, which no UTF-8 column takes; its undecodable bytes become U+FFFD instead, so
+    the file is listed (and refused as not found if opened) rather than stopping a whole sync."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def storable_path(music_directory: str | os.PathLike, raw: bytes | str | None) -> str | None:
+    """``absolute_path``, storable in SQLite (for tables and display, not for opening)."""
+    path = absolute_path(music_directory, raw)
+    return None if path is None else storable(path)
+
+
+def file_suffix(raw: bytes | str | None) -> str:
+    """A stored path's suffix without the dot, in lower case ("flac"), storable."""
+    return storable(os.path.splitext(os.fsdecode(raw or b""))[1].lstrip(".").lower())
+
+
+def beets_signature(beets_db: Path) -> str:
+    """Changes whenever beets commits: the database's and its WAL's mtime and size."""
+    parts = []
+    for path in (beets_db, beets_db.with_name(beets_db.name + "-wal")):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
+    return "|".join(parts)
+
+
 @contextmanager
 def attached(conn: sqlite3.Connection, beets_db: Path, schema: str = "beets") -> Iterator[None]:
     """beets' database ATTACHed read-only to ``conn`` as ``schema`` for the block."""

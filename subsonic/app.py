@@ -57,7 +57,7 @@ def create_services(settings: Settings) -> Services:
 
     def follow_the_library() -> None:
         # Crates follow beets' changes without waiting for someone to ask for a playlist.
-        crate_playlists.poll(PlaylistStore(library, userdata), force=True)
+        crate_playlists.poll(PlaylistStore(library, userdata))
 
     return Services(
         settings=settings,

@@ -26,7 +26,14 @@ from pathlib import Path
 import xxhash
 
 from beetcrate import sidecar
-from beetcrate.beetsdb import absolute_path, attached, split_list
+from beetcrate.beetsdb import (
+    attached,
+    beets_signature,
+    file_suffix,
+    split_list,
+    storable,
+    storable_path,
+)
 from beetcrate.settings import Settings
 from beetsplug.dupes.store import hidden_item_ids
 from subsonic.catalog_schema import AGGREGATES_SQL, CATALOG_SCHEMA, create_tables
@@ -55,24 +62,8 @@ class SyncReport:
     seconds: float
 
 
-def beets_signature(beets_db: Path) -> str:
-    """Changes whenever beets commits: the database file's and its journal's mtime and size."""
-    parts = []
-    for path in (beets_db, beets_db.with_name(beets_db.name + "-wal")):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
-    return "|".join(parts)
-
-
-def _suffix(raw: bytes | str | None) -> str:
-    return Path(os.fsdecode(raw or b"")).suffix.lstrip(".").lower()
-
-
 def _file_stem(raw: bytes | str | None) -> str:
-    return Path(os.fsdecode(raw or b"")).stem or "[Untitled]"
+    return storable(Path(os.fsdecode(raw or b"")).stem) or "[Untitled]"
 
 
 def _first(value: str | None) -> str | None:
@@ -103,7 +94,7 @@ class Catalog:
         conn.create_function("bc_first", 1, _first, deterministic=True)
         conn.create_function("bc_path", 1, self._absolute_path, deterministic=True)
         conn.create_function("bc_stem", 1, _file_stem, deterministic=True)
-        conn.create_function("bc_suffix", 1, _suffix, deterministic=True)
+        conn.create_function("bc_suffix", 1, file_suffix, deterministic=True)
         conn.create_function("bc_relpath", 1, self._relative_path, deterministic=True)
         conn.create_function("bc_iso", 1, iso_time, deterministic=True)
 
@@ -137,7 +128,7 @@ class Catalog:
         return os.path.basename(path) if relative.startswith("..") else relative
 
     def _absolute_path(self, raw: bytes | str | None) -> str | None:
-        return absolute_path(self.music_dir, raw)
+        return storable_path(self.music_dir, raw)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -7,12 +7,18 @@ listener. Both are stored like the playlists that follow M3U files (``FilePlayli
 listing, counting, visibility and the read-only refusal are the playlist store's own.
 
 ``CratePlaylists.poll`` runs before the playlist requests and, through the watcher, after every
-catalog sync. At most every ``refresh_interval`` it compares what crates read: the crate files,
-beets' database, the user data (annotation versions, plays) and the clock in steps of
-``crates: refresh_delay`` (rules like ``inTheLast`` and a seeded ``random`` move with time). Only
-when one of them moved are the crates evaluated again; a playlist's ``changed`` moves only when
-its songs, name or sharing do. A crate whose rules read user fields is evaluated for whoever
-asks (``view``): Alice sees her loved songs in Bob's public "Loved techno".
+catalog sync. It compares what the crates read: the crate
+files, beets' database, the user data (annotation versions, playlists) and, when a crate reads
+the clock (``inTheLast``, a ``random`` sort), the time in steps of ``crates: refresh_delay``;
+sessions look at the plays and the clock. Only what moved is evaluated again, and a playlist's
+``changed`` moves only when its songs, name or sharing do. A crate file that stops loading (a
+typo) keeps its playlist and its songs until it loads again: its id does not change. A crate
+whose rules read user fields is evaluated for whoever asks (``view``): Alice sees her own loved
+songs in Bob's public "Loved techno".
+
+Several gunicorn workers each keep their crates in step and write the same playlists; a worker
+that evaluated before a change may write its older result after a newer one, and the next
+change or ``refresh_delay`` step corrects it.
 """
 
 from __future__ import annotations
@@ -54,43 +60,43 @@ class CratePlaylists:
         self.settings = settings
         self.users = users
         self._engine: CrateEngine | None = None
-        self._checked = -float("inf")
-        self._state: str | None = None
+        self._crates_state: str | None = None
+        self._sessions_state: str | None = None
+        self._reads_time = True  # until the crates were read once
         self._crates: CrateSet = CrateSet({})
         self._evaluated: dict[str, _Evaluated] = {}
         self._reported: set[str] = set()
-        self._lock = threading.Lock()
+        # One thread evaluates at a time; the engine's connection is its own.
+        self._lock = threading.RLock()
 
     @property
     def state(self) -> str | None:
         """Changes whenever the crates were evaluated against changed sources."""
-        return self._state
+        return self._crates_state
 
     @property
     def engine(self) -> CrateEngine:
-        if self._engine is None:
-            s = self.settings
-            self._engine = CrateEngine(s.db, s.beets_library, s.music_directory, s.crates)
-        return self._engine
-
-    def poll(self, store: PlaylistStore, force: bool = False) -> None:
         with self._lock:
-            now = time.monotonic()
-            if not force and now - self._checked < self.settings.refresh_interval:
-                return
-            self._checked = now
-            state = self._sources_state(store)
-            if state == self._state:
-                return
-            try:
-                self._sync(store)
-            except CrateError as error:  # a crate that broke between load and evaluation
-                self._report(str(error))
-                return
-            self._state = state
+            if self._engine is None:
+                s = self.settings
+                self._engine = CrateEngine(s.db, s.beets_library, s.music_directory, s.crates)
+            return self._engine
 
-    def _sources_state(self, store: PlaylistStore) -> str:
-        """Changes whenever anything a crate or a session reads may have changed."""
+    def poll(self, store: PlaylistStore) -> None:
+        """Evaluate again what changed. Looking costs a few small queries and a ``stat`` per
+        crate file, so it is done at every playlist request: a play, a star or an edited
+        playlist shows in the next listing."""
+        with self._lock:
+            crates_state, sessions_state = self._sources_state(store)
+            if crates_state != self._crates_state:
+                self._sync_crates(store)
+                self._crates_state = crates_state
+            if sessions_state != self._sessions_state:
+                self._sync_sessions(store)
+                self._sessions_state = sessions_state
+
+    def _sources_state(self, store: PlaylistStore) -> tuple[str, str]:
+        """What the crates read, and what the sessions read, each as one signature."""
         conn = store.library.conn
         files = []
         for path in crate_files(self.settings.crates.directory):
@@ -99,18 +105,27 @@ class CratePlaylists:
             except OSError:
                 continue
             files.append((str(path), stat.st_mtime_ns, stat.st_size))
-        annotations = conn.execute("SELECT coalesce(sum(version), 0) FROM annotation_versions")
-        plays = conn.execute("SELECT coalesce(max(id), 0) FROM user_plays")
+        (annotations,) = conn.execute(
+            "SELECT coalesce(sum(version), 0) FROM annotation_versions"
+        ).fetchone()
+        # Playlists people edit (``inPlaylist``), not those kept here or from M3U files.
+        (playlists,) = conn.execute(
+            "SELECT coalesce(max(changed), 0) || ':' || count(*) FROM playlists"
+            " WHERE source_kind IS NULL"
+        ).fetchone()
+        (plays,) = conn.execute("SELECT coalesce(max(id), 0) FROM user_plays").fetchone()
         step = int(time.time() // self.settings.crates.refresh_delay)
         admins = tuple(user.name for user in self.users.list() if user.admin)
-        return _signature(
+        catalog = store.catalog_version()
+        crates = _signature(
             files,
-            store.catalog_version(),
-            annotations.fetchone()[0],
-            plays.fetchone()[0],
-            step,
+            catalog,
+            annotations,
+            playlists,
             admins,
+            step if self._reads_time else None,
         )
+        return crates, _signature(catalog, plays, step)
 
     def _owner(self, crate: Crate) -> str | None:
         if crate.owner:
@@ -125,22 +140,25 @@ class CratePlaylists:
             self._reported.add(message)
             log.warning("crate: %s", message)
 
-    def _sync(self, store: PlaylistStore) -> None:
+    def _sync_crates(self, store: PlaylistStore) -> None:
         engine = self.engine
         crates = engine.load()
         for error in crates.errors:
             self._report(str(error))
         now = time.time()
-        playlists, evaluated = [], {}
+        playlists, evaluated, reads_time = [], {}, False
         for crate in crates.crates.values():
             owner = self._owner(crate)
             if owner is None:
                 self._report(f"{crate.path.name}: no user {crate.owner or '(admin)'} to own it")
                 continue
-            result = engine.run(crate, crates, owner)
-            item_ids = list(result.item_ids)
-            compiled = engine.compile(crate, crates)
+            try:
+                result = engine.run(crate, crates, owner)
+            except CrateError as error:
+                self._report(str(error))
+                continue
             comment = _crate_comment(crate, len(result.breaks))
+            item_ids = list(result.item_ids)
             playlists.append(
                 FilePlaylist(
                     source_path=str(crate.path),
@@ -153,15 +171,17 @@ class CratePlaylists:
                     public=crate.public,
                 )
             )
-            evaluated[str(crate.path)] = _Evaluated(crate, compiled.reads_user_data, now)
-        store.sync_files(playlists, {p.source_path for p in playlists}, FileKind.CRATE)
-        self._crates, self._evaluated = crates, evaluated
-        self._sync_sessions(store, now)
+            evaluated[str(crate.path)] = _Evaluated(crate, result.reads_user_data, now)
+            reads_time = reads_time or result.reads_time
+        # Every crate file still there is present: one that does not load keeps its playlist.
+        present = {str(path) for path in crate_files(self.settings.crates.directory)}
+        store.sync_files(playlists, present, FileKind.CRATE)
+        self._crates, self._evaluated, self._reads_time = crates, evaluated, reads_time
 
-    def _sync_sessions(self, store: PlaylistStore, now: float) -> None:
+    def _sync_sessions(self, store: PlaylistStore) -> None:
         zone = datetime.now().astimezone().tzinfo or UTC
         playlists = []
-        for found in self.engine.sessions(None, now):
+        for found in self.engine.sessions(None, time.time()):
             session = found.session
             if not session.finished:
                 continue
@@ -186,17 +206,22 @@ class CratePlaylists:
         viewer is not the owner they were stored for; None when the stored songs hold."""
         if playlist.source_kind != FileKind.CRATE.value or viewer.name == playlist.owner:
             return None
-        evaluated = self._evaluated.get(playlist.source_path or "")
-        if evaluated is None or not evaluated.reads_user_data:
-            return None
         with self._lock:
-            return self.engine.evaluate(evaluated.crate, self._crates, viewer.name)
+            evaluated = self._evaluated.get(playlist.source_path or "")
+            if evaluated is None or not evaluated.reads_user_data:
+                return None
+            try:
+                return self.engine.evaluate(evaluated.crate, self._crates, viewer.name)
+            except CrateError as error:
+                self._report(str(error))
+                return None
 
     def valid_until(self, playlist: Playlist) -> float | None:
         """Until when a crate's songs stand at the latest (``crates: refresh_delay``)."""
         if playlist.source_kind != FileKind.CRATE.value:
             return None
-        evaluated = self._evaluated.get(playlist.source_path or "")
+        with self._lock:
+            evaluated = self._evaluated.get(playlist.source_path or "")
         since = evaluated.evaluated_at if evaluated else time.time()
         return since + self.settings.crates.refresh_delay
 

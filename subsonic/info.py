@@ -239,7 +239,13 @@ def _sonic_neighbours(request: ApiRequest, kind: str, row: Row) -> dict[int, flo
     getSonicSimilarTracks), so similar songs sound alike, not only share tags."""
     if kind != "tr" or (row["camelot"] is None and row["energy"] is None):
         return None
-    neighbours = request.services.sonic.index().similar(row["item_id"], CANDIDATES)
+    from beetcrate.crates.sonic import UnknownTrack
+
+    try:
+        index = request.services.sonic.index(request.services.library)
+        neighbours = index.similar(row["item_id"], CANDIDATES)
+    except UnknownTrack:  # gone from beets since the catalog listed it
+        return None
     return {
         found.item_id: found.similarity
         for found in neighbours

@@ -406,6 +406,10 @@ class Library:
         )
         return [item_id for (item_id,) in rows]
 
+    def song_ids(self) -> set[int]:
+        """Every song the catalog serves (hidden duplicates are not in it)."""
+        return {item_id for (item_id,) in self.conn.execute("SELECT item_id FROM catalog_songs")}
+
     # Status
 
     def meta(self, key: str) -> str | None:

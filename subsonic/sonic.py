@@ -12,13 +12,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from beetcrate.crates.index import beets_signature
 from subsonic.responses import GENERIC, NOT_FOUND, ApiError
 
 if TYPE_CHECKING:
     from beetcrate.crates.sonic import SonicIndex
     from subsonic.api import ApiRequest
     from subsonic.crates import CratePlaylists
+    from subsonic.library import Library
     from subsonic.responses import Payload
 
 # findSonicPath's default length, as the extension gives it.
@@ -27,24 +27,25 @@ MAX_COUNT = 500
 
 
 class SonicIndexCache:
-    """The similarity index of the library as it is now, rebuilt when beets changes."""
+    """The similarity index over the catalog's songs as they are now (so no hidden duplicate
+    takes a place), rebuilt when the catalog changes."""
 
     def __init__(self, crates: CratePlaylists) -> None:
         self.crates = crates
         self._index: SonicIndex | None = None
-        self._signature: str | None = None
+        self._version: str | None = None
         self._lock = threading.Lock()
 
-    def index(self) -> SonicIndex:
+    def index(self, library: Library) -> SonicIndex:
         from beetcrate.crates.sonic import SonicIndex
 
         with self._lock:
-            engine = self.crates.engine
-            engine.refresh_index()
-            signature = beets_signature(engine.beets_db)
-            if self._index is None or signature != self._signature:
-                self._index = SonicIndex.build(engine.all_tracks())
-                self._signature = signature
+            version = library.meta("beets_signature")
+            if self._index is None or version != self._version:
+                served = library.song_ids()
+                tracks = self.crates.engine.all_tracks()
+                self._index = SonicIndex.build([t for t in tracks if t.id in served])
+                self._version = version
             return self._index
 
 
@@ -69,7 +70,9 @@ def get_sonic_similar_tracks(request: ApiRequest) -> Payload:
     row = request.song(song_id)
     count = request.get_int("count", 10, minimum=0, maximum=MAX_COUNT)
     try:
-        scored = request.services.sonic.index().similar(row["item_id"], count)
+        scored = request.services.sonic.index(request.services.library).similar(
+            row["item_id"], count
+        )
     except UnknownTrack as error:
         raise ApiError(NOT_FOUND, f"Song not found: {song_id}") from error
     return _matches(request, [(found.item_id, found.similarity) for found in scored])
@@ -83,11 +86,13 @@ def find_sonic_path(request: ApiRequest) -> Payload:
     count = request.get_int("count", DEFAULT_PATH_COUNT, minimum=1, maximum=MAX_COUNT)
     if start == end:
         raise ApiError(GENERIC, "startSongId and endSongId name the same song")
-    index = request.services.sonic.index()
+    index = request.services.sonic.index(request.services.library)
     try:
         path = index.path(start, end, max(count, 2))
         similarities = index.similarities(index.row(start))
-        from_start = [float(similarities[index.row(item_id)]) for item_id in path.item_ids]
+        # ``count`` is the most songs the path may hold; one holds the start alone.
+        shown = path.item_ids[:count]
+        from_start = [float(similarities[index.row(item_id)]) for item_id in shown]
     except UnknownTrack as error:
         raise ApiError(NOT_FOUND, str(error)) from error
-    return _matches(request, list(zip(path.item_ids, from_start, strict=True)))
+    return _matches(request, list(zip(shown, from_start, strict=True)))

@@ -1,19 +1,23 @@
 """A beets query string as a crate rule: ``query: "genres:techno year:2020.."``.
 
 beets parses it, with the DJ analysis' flexible attributes typed (so ``energy:0.4..0.7``
-compares numbers, as ``beet ls`` does with the ``dj`` plugin on). A query beets can write as
-SQL runs inside the crate's query, against the ATTACHed library; one it matches in Python
-(flexible attributes, regular expressions on some fields) is matched here, item by item, over
-the same library, and handed on as the set of items it matched.
+compares numbers, as ``beet ls`` does with the ``dj`` plugin on), and with the library's music
+folder as the base of relative ``path:`` queries. A query beets writes as SQL over its items
+runs inside the crate's own query, against the ATTACHed library. Any other (flexible attributes
+and regular expressions beets matches in Python, album fields it reads through a join) is run by
+beets itself, ``Library.items`` as ``beet ls`` runs it, and handed on as the items it matched.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
 
+from beets import context
 from beets.dbcore import types
-from beets.library import Item, parse_query_string
+from beets.library import Item, Library, parse_query_string
 
 from beetcrate.crates.compile import BeetsClause, ItemSet
 from beetcrate.crates.fields import DJ_NUMBERS, DJ_TEXTS
@@ -29,30 +33,32 @@ class _CrateItem(Item):
     }
 
 
-def parse_beets_query(query: str, conn: sqlite3.Connection) -> BeetsClause | ItemSet:
-    """SQL over ``beets.items`` for ``query``, or the items it matches. Raises ``ValueError``
-    when beets cannot parse it."""
+def _runs_on_items(conn: sqlite3.Connection, clause: str, values: Sequence[object]) -> bool:
+    """Whether beets' clause runs as it is over ``beets.items`` (it names no album field)."""
     try:
-        parsed, _sort = parse_query_string(query, _CrateItem)
-    except Exception as error:  # beets raises several kinds for a malformed query
-        raise ValueError(f"beets cannot read the query: {error}") from None
-    clause, values = parsed.clause()
-    if clause is not None:
-        return BeetsClause(clause, tuple(values))
-    matched = []
-    rows = conn.execute("SELECT * FROM beets.items")
-    names = [column[0] for column in rows.description]
-    flexible: dict[int, dict[str, object]] = {}
-    for entity_id, key, value in conn.execute(
-        "SELECT entity_id, key, value FROM beets.item_attributes"
-    ):
-        kind = _CrateItem._types.get(key)
-        flexible.setdefault(entity_id, {})[key] = kind.normalize(value) if kind else value
-    for row in rows:
-        # A query's ``match`` reads an item only through ``get``: a dict of its fixed fields
-        # and flexible attributes serves, without building a Model per row.
-        item: dict[str, Any] = dict(zip(names, row, strict=True))
-        item.update(flexible.get(item["id"], {}))
-        if parsed.match(item):  # type: ignore[arg-type]
-            matched.append(item["id"])
-    return ItemSet(tuple(matched))
+        conn.execute(f"EXPLAIN SELECT id FROM beets.items WHERE {clause}", values)
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def parse_beets_query(
+    query: str, conn: sqlite3.Connection, beets_db: Path, music_dir: Path
+) -> BeetsClause | ItemSet:
+    """SQL over ``beets.items`` for ``query``, or the items beets matches. Raises
+    ``ValueError`` when beets cannot read the query."""
+    with context.music_dir(os.fsencode(music_dir)):
+        try:
+            parsed, _sort = parse_query_string(query, _CrateItem)
+        except Exception as error:  # beets raises several kinds for a malformed query
+            raise ValueError(f"beets cannot read the query: {error}") from None
+        clause, values = parsed.clause()
+        if clause is not None and _runs_on_items(conn, clause, values):
+            return BeetsClause(clause, tuple(values))
+        library = Library(str(beets_db), str(music_dir))
+        try:
+            return ItemSet(tuple(int(item.id or 0) for item in library.items(parsed)))
+        except sqlite3.Error as error:
+            raise ValueError(f"beets cannot run the query: {error}") from None
+        finally:
+            library._close()

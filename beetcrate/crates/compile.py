@@ -77,16 +77,22 @@ class CompiledCrate:
     params: tuple[object, ...]
     order_by: str
     reads_user_data: bool
+    reads_time: bool = False  # ``inTheLast``/``notInTheLast`` or a ``random`` sort
 
     def select(self, annotations: str = "user_annotations") -> str:
         """The query; its first parameter is the listener's name when ``reads_user_data``.
         ``annotations`` names the table (or an empty view) the user fields read."""
-        join = (
-            f" LEFT JOIN {annotations} u ON u.user = ? AND u.target = 'tr-' || c.id"
-            if self.reads_user_data
-            else ""
+        rest = f" WHERE {self.where} ORDER BY {self.order_by}"
+        if not self.reads_user_data:
+            return "SELECT c.id FROM crate_items c" + rest
+        # The listener's song annotations, read once into a keyed temporary table: a look-up
+        # per item in the annotations' (user, target) key is 3x slower at 100k items.
+        listener = (
+            "WITH u AS MATERIALIZED (SELECT CAST(substr(target, 4) AS INTEGER) AS item_id,"
+            " starred, rating, play_count, last_played, rated"
+            f" FROM {annotations} WHERE user = ? AND kind = 'song') "
         )
-        return f"SELECT c.id FROM crate_items c{join} WHERE {self.where} ORDER BY {self.order_by}"
+        return listener + "SELECT c.id FROM crate_items c LEFT JOIN u ON u.item_id = c.id" + rest
 
 
 def compile_crate(crate: Crate, fields: FieldCatalog, context: Context) -> CompiledCrate:
@@ -94,7 +100,9 @@ def compile_crate(crate: Crate, fields: FieldCatalog, context: Context) -> Compi
     compiler = _Compiler(crate, fields, context)
     where = compiler.rule(crate.rules)
     order_by = compiler.order(crate.sort)
-    return CompiledCrate(crate, where, tuple(compiler.params), order_by, compiler.reads_user)
+    return CompiledCrate(
+        crate, where, tuple(compiler.params), order_by, compiler.reads_user, compiler.reads_time
+    )
 
 
 def _like(text: str) -> str:
@@ -116,6 +124,7 @@ class _Compiler:
         self.crate, self.fields, self.context = crate, fields, context
         self.params: list[object] = []
         self.reads_user = False
+        self.reads_time = False
         self.now = time.time()
 
     def fail(self, line: int, rule: str, problem: str) -> CrateError:
@@ -191,6 +200,7 @@ class _Compiler:
             missing = (operator is Operator.IS_MISSING) == (value is not False)
             return f"{'' if missing else 'NOT '}{self.missing(field)}"
         if operator in (Operator.IN_THE_LAST, Operator.NOT_IN_THE_LAST):
+            self.reads_time = True
             if field.kind is not Kind.DATE:
                 raise self.fail(rule.line, text, f"{field.name} is not a date")
             since = self.bind(self.now - float(value) * DAY)
@@ -237,7 +247,8 @@ class _Compiler:
             if not all(isinstance(v, bool) for v in raw):
                 raise self.fail(rule.line, text, f"{field.name} is true or false")
             return field.sql, [int(bool(v)) for v in raw]
-        if field.kind in (Kind.NUMBER, Kind.DATE) or all(_is_number(v) for v in raw):
+        as_numbers = field.text_stored and all(_is_number(v) for v in raw)
+        if field.kind in (Kind.NUMBER, Kind.DATE) or as_numbers:
             numbers = []
             for v in raw:
                 if field.kind is Kind.DATE and not _is_number(v):
@@ -253,6 +264,8 @@ class _Compiler:
         return field.sql, [str(v) for v in raw]
 
     def missing(self, field: Field) -> str:
+        if field.missing is not None:
+            return f"({field.missing})"
         if field.kind in (Kind.TEXT, Kind.LIST):
             return f"(coalesce({field.sql}, '') = '')"
         if field.name in DJ_NUMBERS or field.user or field.kind is Kind.BOOL:
@@ -286,6 +299,7 @@ class _Compiler:
         parts = []
         for key in keys:
             if key.field.lower() == "random":
+                self.reads_time = True
                 # Seeded, so a crate keeps its order between refreshes of one day.
                 parts.append(f"bc_shuffle(c.id, {self.bind(int(self.now // DAY))})")
                 continue

@@ -9,6 +9,7 @@ Both front ends use it: ``beet crate`` and the Subsonic server.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -33,7 +34,7 @@ from beetcrate.crates.tracks import Track
 from beetcrate.settings import CrateSettings
 
 _NO_ANNOTATIONS = (
-    "(SELECT NULL AS user, NULL AS target, NULL AS starred, NULL AS rating,"
+    "(SELECT NULL AS user, NULL AS target, NULL AS kind, NULL AS starred, NULL AS rating,"
     " 0 AS play_count, NULL AS last_played, NULL AS rated WHERE 0)"
 )
 
@@ -61,6 +62,8 @@ class CrateResult:
 
     item_ids: tuple[int, ...]
     breaks: tuple[int, ...] = ()
+    reads_user_data: bool = False  # its rules read the listener's annotations
+    reads_time: bool = False  # its result moves with the clock (``inTheLast``, ``random``)
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,12 @@ def _shuffle_key(item_id: int, seed: int) -> int:
 
 
 def _regexp(value: object, pattern: str) -> bool:
-    """beets' ``regexp(field, pattern)``, which its fast regular-expression queries call."""
-    return value is not None and re.search(pattern, str(value)) is not None
+    """beets' ``regexp(field, pattern)``, which its fast regular-expression queries call;
+    a path is bytes in beets' table, matched as its file-system text as beets does."""
+    if value is None:
+        return False
+    text = os.fsdecode(value) if isinstance(value, bytes) else str(value)
+    return re.search(pattern, text) is not None
 
 
 def _timbre(text: str | None) -> tuple[float, ...] | None:
@@ -161,9 +168,12 @@ class CrateEngine:
             context = _Context(self, crates, (*_seen, crate.name), user)
             compiled = compile_crate(crate, self.index.fields(), context)
             params: list[object] = [user or ""] if compiled.reads_user_data else []
-            rows = self.conn.execute(
-                compiled.select(self._annotations()), [*params, *compiled.params]
-            )
+            try:
+                rows = self.conn.execute(
+                    compiled.select(self._annotations()), [*params, *compiled.params]
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise CrateError(crate.path, None, "", f"cannot be evaluated: {error}") from None
             ids = [row[0] for row in rows]
         ids = ids[crate.offset :]
         if crate.limit is not None:
@@ -171,12 +181,13 @@ class CrateEngine:
         elif crate.limit_percent is not None and ids:
             # As Navidrome: a share of what matched, at least one track; ``limit`` wins.
             ids = ids[: max(1, round(len(ids) * crate.limit_percent / 100))]
+        reads = (compiled.reads_user_data, compiled.reads_time)
         if not crate.mix:
-            return CrateResult(tuple(ids))
+            return CrateResult(tuple(ids), (), *reads)
         from beetcrate.crates.mix import mix_order
 
         mix = mix_order(self.tracks(ids), crate.curve)
-        return CrateResult(mix.item_ids, mix.breaks)
+        return CrateResult(mix.item_ids, mix.breaks, *reads)
 
     def _annotations(self) -> str:
         columns = {row[1] for row in self.conn.execute("PRAGMA main.table_info(user_annotations)")}
@@ -185,8 +196,8 @@ class CrateEngine:
         if "rated" in columns:
             return "user_annotations"
         return (
-            "(SELECT user, target, starred, rating, play_count, last_played, NULL AS rated"
-            " FROM user_annotations)"
+            "(SELECT user, target, kind, starred, rating, play_count, last_played,"
+            " NULL AS rated FROM user_annotations)"
         )
 
     def tracks(self, ids: Sequence[int]) -> list[Track]:
@@ -213,11 +224,11 @@ class CrateEngine:
     def sessions(self, user: str | None, now: float) -> list[ListeningSession]:
         """The listening sessions in the play history (``user``'s, or everyone's), each with
         its tracks in play order and how its transitions mixed."""
-        if not self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'user_plays'"
-        ).fetchone():
-            return []
         with self.lock:
+            if not self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'user_plays'"
+            ).fetchone():
+                return []
             self.index.refresh()
             rows = self.conn.execute(
                 "SELECT p.user, p.item_id, p.played_at, c.length FROM user_plays p"
@@ -261,7 +272,12 @@ class _Context:
         if crate is not None:
             if crate.name in self.seen:
                 raise LookupError(f"the crate {crate.name!r} includes itself")
-            ids = self.engine.evaluate(crate, self.crates, self.user, self.seen)
+            try:
+                ids = self.engine.evaluate(crate, self.crates, self.user, self.seen)
+            except CrateError as error:
+                # Named here as this crate's problem: the other file has its own error line.
+                problem = f"the crate {crate.name!r} does not load: {error.problem}"
+                raise LookupError(problem) from None
             return ItemSet(tuple(ids))
         conn = self.engine.conn
         if not conn.execute(
@@ -277,12 +293,19 @@ class _Context:
             if row is None:
                 raise LookupError(f"no crate or playlist file {name!r} beside this crate")
             return StoredPlaylist(row[0])
+        # Only what the listener may see: their own playlists and public ones (anyone's for
+        # ``beet crate`` without --user, which runs as the library's owner).
+        visible = "(? IS NULL OR owner = ? OR public)"
         if name.isdigit():
-            row = conn.execute("SELECT id FROM playlists WHERE id = ?", [int(name)]).fetchone()
+            row = conn.execute(
+                f"SELECT id FROM playlists WHERE id = ? AND {visible}",
+                [int(name), self.user, self.user],
+            ).fetchone()
         if row is None:
             row = conn.execute(
-                "SELECT id FROM playlists WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 1",
-                [name],
+                f"SELECT id FROM playlists WHERE name = ? COLLATE NOCASE AND {visible}"
+                " ORDER BY id LIMIT 1",
+                [name, self.user, self.user],
             ).fetchone()
         if row is None:
             raise LookupError(f"no playlist or crate named {name!r}")
@@ -291,4 +314,5 @@ class _Context:
     def beets_query(self, query: str) -> BeetsClause | ItemSet:
         from beetcrate.crates.beetsquery import parse_beets_query
 
-        return parse_beets_query(query, self.engine.conn)
+        index = self.engine.index
+        return parse_beets_query(query, self.engine.conn, index.beets_db, index.music_dir)

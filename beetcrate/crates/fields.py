@@ -29,6 +29,10 @@ class Field:
     kind: Kind
     sql: str  # the expression over ``c`` (a crate_items row) and ``u`` (its annotation)
     user: bool = False  # read from the listener's annotations
+    # A flexible attribute beets keeps as text: compared as a number when the rule gives one.
+    text_stored: bool = False
+    # When the field counts as missing, where that is not "empty" (a user field's default).
+    missing: str | None = None
 
     @property
     def sortable(self) -> str:
@@ -56,10 +60,16 @@ DJ_TEXTS = ("camelot", "openkey", "timbre")
 
 # The listener's own data, from ``user_annotations`` (``subsonic.userdata``).
 USER_FIELDS = {
-    "loved": Field("loved", Kind.BOOL, "(u.starred IS NOT NULL)", user=True),
+    "loved": Field(
+        "loved", Kind.BOOL, "(u.starred IS NOT NULL)", True, missing="u.starred IS NULL"
+    ),
     "dateloved": Field("dateloved", Kind.DATE, "u.starred", user=True),
-    "rating": Field("rating", Kind.NUMBER, "coalesce(u.rating, 0)", user=True),
-    "playcount": Field("playcount", Kind.NUMBER, "coalesce(u.play_count, 0)", user=True),
+    "rating": Field(
+        "rating", Kind.NUMBER, "coalesce(u.rating, 0)", True, missing="u.rating IS NULL"
+    ),
+    "playcount": Field(
+        "playcount", Kind.NUMBER, "coalesce(u.play_count, 0)", True, missing="u.play_count IS NULL"
+    ),
     "lastplayed": Field("lastplayed", Kind.DATE, "u.last_played", user=True),
     "daterated": Field("daterated", Kind.DATE, "u.rated", user=True),
 }
@@ -69,13 +79,17 @@ DERIVED = {
     # The precise tempo where the analysis measured it, else the tag.
     "tempo": Field("tempo", Kind.NUMBER, "c.tempo"),
     "date": Field(
-        "date", Kind.TEXT, "printf('%04d-%02d-%02d', c.year, max(c.month, 1), max(c.day, 1))"
+        "date",
+        Kind.TEXT,
+        "printf('%04d-%02d-%02d', c.year, max(c.month, 1), max(c.day, 1))",
+        missing="coalesce(c.year, 0) = 0",
     ),
     "originaldate": Field(
         "originaldate",
         Kind.TEXT,
         "printf('%04d-%02d-%02d', c.original_year, max(c.original_month, 1),"
         " max(c.original_day, 1))",
+        missing="coalesce(c.original_year, 0) = 0",
     ),
     # Navidrome counts bit rates in kbps, beets in bps.
     "bitrate_kbps": Field("bitrate_kbps", Kind.NUMBER, "(c.bitrate / 1000)"),
@@ -169,6 +183,7 @@ class FieldCatalog:
                 Kind.TEXT,
                 "(SELECT value FROM beets.item_attributes"
                 f" WHERE entity_id = c.id AND key = '{name}')",
+                text_stored=True,
             )
         raise UnknownField(f"unknown field {name!r}")
 

@@ -11,12 +11,11 @@ AS SELECT`` in a transaction, so readers see the old table or the new one, never
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from beetcrate.beetsdb import absolute_path, split_list
+from beetcrate.beetsdb import beets_signature, file_suffix, split_list, storable_path
 from beetcrate.crates.fields import (
     DJ_NUMBERS,
     DJ_TEXTS,
@@ -32,22 +31,6 @@ _NOT_COPIED = {"lyrics", "path", "id"}
 _META = "crate_meta"
 # The table's layout: a new version rebuilds it even where beets did not change.
 _VERSION = 4
-
-
-def beets_signature(beets_db: Path) -> str:
-    """Changes whenever beets commits: the database's and its WAL's mtime and size."""
-    parts = []
-    for path in (beets_db, beets_db.with_name(beets_db.name + "-wal")):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
-    return "|".join(parts)
-
-
-def _suffix(raw: bytes | str | None) -> str:
-    return os.path.splitext(os.fsdecode(raw or b""))[1].lstrip(".").lower()
 
 
 def _key_code(camelot: str | None, openkey: str | None, initial_key: str | None) -> int | None:
@@ -78,12 +61,12 @@ class CrateIndex:
         self.music_dir = music_dir
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (key TEXT PRIMARY KEY, value TEXT)")
         conn.create_function("bc_key_code", 3, _key_code, deterministic=True)
-        conn.create_function("bc_suffix", 1, _suffix, deterministic=True)
+        conn.create_function("bc_suffix", 1, file_suffix, deterministic=True)
         conn.create_function("bc_joined", 1, _joined, deterministic=True)
         conn.create_function(
             "bc_abspath",
             1,
-            lambda raw: absolute_path(music_dir, raw) or "",
+            lambda raw: storable_path(music_dir, raw) or "",
             deterministic=True,
         )
 
@@ -164,7 +147,9 @@ class CrateIndex:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk): then the first error stands.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def fields(self) -> FieldCatalog:

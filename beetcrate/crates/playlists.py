@@ -73,6 +73,7 @@ def freeze(conn: sqlite3.Connection, owner: str, name: str, item_ids: Sequence[i
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return playlist_id

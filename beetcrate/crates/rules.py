@@ -398,7 +398,8 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise self.fail(line, f"{name}: {value}", f"{name} is a whole number, 0 or more")
-        return value
+        # As in Navidrome, ``limit: 0`` is no limit.
+        return None if name == "limit" and value == 0 else value
 
     def percent(self, settings: dict[str, Any], line: int) -> float | None:
         value = settings.get("limitpercent")

@@ -65,7 +65,13 @@ def _crate(crates: CrateSet, name: str) -> Crate:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    # ``default=str``: a crate's rules as written may hold YAML dates (``after: 2024-01-31``).
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _listener(opts: Values, crate: Crate) -> str | None:
+    """Whose user fields a crate reads: ``--user``, else its owner, as the server serves it."""
+    return opts.user or crate.owner
 
 
 def _one_argument(args: list[str], what: str) -> str:
@@ -79,7 +85,7 @@ def _list(lib: Library, opts: Values, args: list[str]) -> None:
         crates = _load(engine)
         summaries: list[dict[str, Any]] = []
         for crate in crates.crates.values():
-            ids = engine.evaluate(crate, crates, opts.user)
+            ids = engine.evaluate(crate, crates, _listener(opts, crate))
             summaries.append(
                 {
                     "name": crate.name,
@@ -102,7 +108,7 @@ def _show(lib: Library, opts: Values, args: list[str]) -> None:
     with engine_for(lib) as engine:
         crates = _load(engine)
         crate = _crate(crates, name)
-        result = engine.run(crate, crates, opts.user)
+        result = engine.run(crate, crates, _listener(opts, crate))
         tracks = engine.tracks(result.item_ids)
     if opts.json:
         shown: dict[str, Any] = {
@@ -154,7 +160,7 @@ def _refresh(lib: Library, opts: Values, args: list[str]) -> None:
         crates = _load(engine)
         chosen = [_crate(crates, args[0])] if args else list(crates.crates.values())
         for crate in chosen:
-            ids = engine.evaluate(crate, crates, opts.user)
+            ids = engine.evaluate(crate, crates, _listener(opts, crate))
             ui.print_(f"{crate.name}: {len(ids)} tracks")
     ui.print_(f"({report.items} items in the library{', re-read' if report.rebuilt else ''})")
 
@@ -164,7 +170,7 @@ def _export(lib: Library, opts: Values, args: list[str]) -> None:
     with engine_for(lib) as engine:
         crates = _load(engine)
         crate = _crate(crates, name)
-        tracks = engine.tracks(engine.evaluate(crate, crates, opts.user))
+        tracks = engine.tracks(engine.evaluate(crate, crates, _listener(opts, crate)))
     output = Path(opts.output) if opts.output else None
     relative_to = output.parent.resolve() if output and not opts.absolute else None
     text = playlists.m3u8(crate.name, tracks, relative_to)
@@ -180,9 +186,9 @@ def _freeze(lib: Library, opts: Values, args: list[str]) -> None:
     with engine_for(lib) as engine:
         crates = _load(engine)
         crate = _crate(crates, name)
-        ids = engine.evaluate(crate, crates, opts.user)
+        ids = engine.evaluate(crate, crates, _listener(opts, crate))
         new_name = opts.as_name or f"{crate.name} {datetime.now():%Y-%m-%d}"
-        owner = opts.user or crate.owner
+        owner = _listener(opts, crate)
         if not owner:
             raise ui.UserError("whose playlist? give --user NAME (or owner: in the crate file)")
         try:

@@ -113,7 +113,8 @@ def test_crates_that_include_each_other(lib: CrateLibrary) -> None:
     (lib.crates_dir / "good.yaml").write_text(GOOD)
     found = lib.engine.load()
     assert sorted(found.crates) == ["c", "good"]
+    # Each file names its own line; the included crate's problem follows.
     assert [str(e) for e in found.errors] == [
-        "b.yaml:3: notInPlaylist: a: the crate 'a' includes itself",
-        "a.yaml:2: inPlaylist: b: the crate 'b' includes itself",
+        "a.yaml:2: inPlaylist: b: the crate 'b' does not load: the crate 'a' includes itself",
+        "b.yaml:3: notInPlaylist: a: the crate 'a' does not load: the crate 'b' includes itself",
     ]

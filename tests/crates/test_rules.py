@@ -255,7 +255,8 @@ def test_random_order_shuffles_the_same_songs_and_stays_put_between_refreshes(
         ("limit: 10", slice(0, 10)),
         ("offset: 5", slice(5, None)),
         ("offset: 5\nlimit: 10", slice(5, 15)),
-        ("limit: 0", slice(0, 0)),
+        # As in Navidrome, 0 is no limit.
+        ("limit: 0", slice(0, None)),
         # limit wins over limitPercent, as in Navidrome.
         ("limitPercent: 10\nlimit: 3", slice(0, 3)),
     ],

@@ -234,3 +234,29 @@ def test_similar_songs_of_an_analysed_song_follow_the_sonic_engine(
     same_album = [_song(own_library, "blue2"), _song(own_library, "blue3")]
     assert [s for s in similar if s in same_album] == [s for s in sonic if s in same_album]
     assert seed not in similar
+
+
+def test_a_crate_file_that_stops_loading_keeps_its_playlist_and_id(
+    crate_app: Flask, crates_dir: Path
+) -> None:
+    api = Api(crate_app.test_client())
+    before = _playlist(api, "Warm-up")
+    (crates_dir / "warmup.yaml").write_text(WARMUP.replace("harmonic", "harmonik"))
+    kept = _playlist(api, "Warm-up")
+    assert (kept["id"], kept["songCount"]) == (before["id"], before["songCount"])
+    (crates_dir / "warmup.yaml").write_text(WARMUP + "limit: 1\n")
+    fixed = _playlist(api, "Warm-up")
+    assert (fixed["id"], fixed["songCount"]) == (before["id"], 1)
+
+
+def test_a_crate_follows_the_playlist_it_reads(
+    crate_app: Flask, crates_dir: Path, own_library: MusicLibrary
+) -> None:
+    api = Api(crate_app.test_client())
+    made = api.ok_once("createPlaylist", name="Gig", songId=_song(own_library, "blue1"))
+    (crates_dir / "gig.yaml").write_text("name: From the gig\ninPlaylist: {name: Gig}\n")
+    assert _playlist(api, "From the gig")["songCount"] == 1
+    api.ok_once(
+        "updatePlaylist", playlistId=made["playlist"]["id"], songIdToAdd=_song(own_library, "blue2")
+    )
+    assert _playlist(api, "From the gig")["songCount"] == 2
