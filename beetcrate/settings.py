@@ -20,7 +20,7 @@ from pathlib import Path
 import confuse
 from beets import config as beets_config
 
-from beetcrate.crates.sessions import BadDuration, parse_duration
+from beetcrate.durations import BadDuration, parse_duration
 from beetcrate.transcode import TranscodeConfig, TranscodeError
 
 # Defaults of the ``beetcrate:`` section. Paths left empty are placed beside the beets library.

@@ -9,9 +9,10 @@ the candidates, ``subsonic.info`` ranks them with these.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from beetcrate.crates.keys import maybe_key
 
 # How much each part counts; genres decide first.
 GENRE_WEIGHT = 1.0
@@ -21,8 +22,6 @@ KEY_WEIGHT = 0.25
 ENERGY_WEIGHT = 0.25
 # Tempos further apart than this share (6%: a DJ's pitch fader) count as not alike at all.
 TEMPO_RANGE = 0.06
-
-_CAMELOT = re.compile(r"^(1[0-2]|[1-9])([AB])$")
 
 
 def genre_overlap(mine: Mapping[str, float], theirs: Mapping[str, float]) -> float:
@@ -53,16 +52,12 @@ def tempo_window(tempo: float) -> tuple[float, float]:
 def key_closeness(mine: str | None, theirs: str | None) -> float:
     """On the Camelot wheel: 1 for the same key, 0.75 for a neighbour a DJ mixes into (one
     step round the wheel, or the relative major/minor), 0 otherwise or if either is unknown."""
-    a, b = _CAMELOT.match(mine or ""), _CAMELOT.match(theirs or "")
-    if not a or not b:
+    a, b = maybe_key(mine), maybe_key(theirs)
+    if a is None or b is None:
         return 0.0
-    (number_a, letter_a), (number_b, letter_b) = (int(a[1]), a[2]), (int(b[1]), b[2])
-    if (number_a, letter_a) == (number_b, letter_b):
+    if a == b:
         return 1.0
-    steps = min((number_a - number_b) % 12, (number_b - number_a) % 12)
-    if (letter_a == letter_b and steps == 1) or (letter_a != letter_b and steps == 0):
-        return 0.75
-    return 0.0
+    return 0.75 if b in a.mixes_into() else 0.0
 
 
 def energy_closeness(mine: float | None, theirs: float | None) -> float:

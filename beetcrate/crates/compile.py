@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeGuard
+from typing import Any, Protocol
 
 from beetcrate.crates.fields import DJ_NUMBERS, LIST_SEPARATOR, Field, FieldCatalog, Kind
 from beetcrate.crates.keys import Key
@@ -29,6 +29,7 @@ from beetcrate.crates.rules import (
     Rule,
     SortKey,
     TempoRule,
+    is_number,
 )
 
 DAY = 86400.0
@@ -247,16 +248,16 @@ class _Compiler:
             if not all(isinstance(v, bool) for v in raw):
                 raise self.fail(rule.line, text, f"{field.name} is true or false")
             return field.sql, [int(bool(v)) for v in raw]
-        as_numbers = field.text_stored and all(_is_number(v) for v in raw)
+        as_numbers = field.text_stored and all(is_number(v) for v in raw)
         if field.kind in (Kind.NUMBER, Kind.DATE) or as_numbers:
             numbers = []
             for v in raw:
-                if field.kind is Kind.DATE and not _is_number(v):
+                if field.kind is Kind.DATE and not is_number(v):
                     v = _date_value(v)
                 elif isinstance(v, str):
                     # Navidrome reads "0" as 0 (SQLite's affinity): ``{"gt": {"size": "0"}}``.
                     v = _number_value(v)
-                if not _is_number(v):
+                if not is_number(v):
                     raise self.fail(rule.line, text, f"{field.name} takes a number")
                 numbers.append(float(v))
             sql = field.sql if field.kind is not Kind.TEXT else f"CAST({field.sql} AS REAL)"
@@ -312,10 +313,6 @@ class _Compiler:
 
 def _ids_json(ids: Sequence[int]) -> str:
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number_value(text: str) -> object:

@@ -205,7 +205,7 @@ class CrateEngine:
         with self.lock:
             rows = self.conn.execute(
                 "SELECT c.id, c.path, c.title, c.artist, c.tempo, c.key_code, c.energy,"
-                " c.danceability, c.lufs, c.timbre FROM crate_items c"
+                " c.danceability, c.lufs, c.timbre, c.length FROM crate_items c"
                 " JOIN json_each(?) j ON j.value = c.id ORDER BY j.key",
                 ["[" + ",".join(str(int(i)) for i in ids) + "]"],
             ).fetchall()
@@ -217,7 +217,7 @@ class CrateEngine:
             self.index.refresh()
             rows = self.conn.execute(
                 "SELECT c.id, c.path, c.title, c.artist, c.tempo, c.key_code, c.energy,"
-                " c.danceability, c.lufs, c.timbre FROM crate_items c ORDER BY c.id"
+                " c.danceability, c.lufs, c.timbre, c.length FROM crate_items c ORDER BY c.id"
             ).fetchall()
         return [_track(row) for row in rows]
 
@@ -256,6 +256,7 @@ def _track(row: tuple) -> Track:
         danceability=row[7],
         lufs=row[8],
         timbre=_timbre(row[9]),
+        length=row[10] or None,
     )
 
 

@@ -26,7 +26,8 @@ def m3u8(name: str, tracks: Sequence[Track], relative_to: Path | None = None) ->
     """The extended M3U8 text of ``tracks``; paths relative to ``relative_to`` if given."""
     lines = ["#EXTM3U", f"#PLAYLIST:{name}"]
     for track in tracks:
-        lines.append(f"#EXTINF:-1,{track.artist} - {track.title}")
+        seconds = round(track.length) if track.length else -1
+        lines.append(f"#EXTINF:{seconds},{track.artist} - {track.title}")
         path = track.path
         if relative_to is not None:
             path = os.path.relpath(path, relative_to)

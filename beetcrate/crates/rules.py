@@ -342,7 +342,7 @@ class _Reader:
 
     def tempo(self, value: dict[str, Any], text: str, line: int) -> TempoRule:
         near, tolerance = value.get("near"), value.get("tolerance", 3)
-        if not _number(near) or near <= 0 or not _number(tolerance) or tolerance < 0:
+        if not is_number(near) or near <= 0 or not is_number(tolerance) or tolerance < 0:
             raise self.fail(line, text, "bpm takes {near: BPM, tolerance: percent}")
         unknown = set(value) - {"near", "tolerance", "halfDouble"}
         if unknown:
@@ -405,7 +405,7 @@ class _Reader:
         value = settings.get("limitpercent")
         if value is None:
             return None
-        if not _number(value) or not 0 <= value <= 100:
+        if not is_number(value) or not 0 <= value <= 100:
             raise self.fail(line, f"limitPercent: {value}", "limitPercent is 0 to 100")
         return float(value)
 
@@ -415,7 +415,7 @@ class _Reader:
         return value
 
 
-def _number(value: Any) -> TypeGuard[int | float]:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -23,6 +23,7 @@ class Track:
     lufs: float | None = None
     # The DJ analysis' timbre description (``analysis.timbre``), None before it was computed.
     timbre: tuple[float, ...] | None = None
+    length: float | None = None  # seconds
 
     def as_json(self) -> dict[str, Any]:
         """The track as every ``--json`` output of ``beet crate`` lists it (``docs/crates.md``)."""

@@ -7,18 +7,14 @@ file that does not load is one line on stderr; the other crates still work.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from optparse import Values
 from pathlib import Path
 from typing import Any
 
-from beets import config as beets_config
 from beets import ui
 from beets.library import Library
 
@@ -27,26 +23,14 @@ from beetcrate.crates import playlists, sessions
 from beetcrate.crates.compile import describe
 from beetcrate.crates.engine import CrateEngine, CrateSet
 from beetcrate.crates.rules import Crate, CrateError
-from beetcrate.settings import SettingsError, crate_settings, sidecar_path
 from beetcrate.subcommands import Action, option
-
-
-@contextmanager
-def engine_for(lib: Library) -> Iterator[CrateEngine]:
-    try:
-        settings = crate_settings(beets_config)
-    except SettingsError as error:
-        raise ui.UserError(str(error)) from None
-    engine = CrateEngine(
-        sidecar_path(beets_config),
-        Path(os.fsdecode(lib.path)),
-        Path(os.fsdecode(lib.directory)),
-        settings,
-    )
-    try:
-        yield engine
-    finally:
-        engine.close()
+from beetsplug.crates.output import (
+    JSON_OPTION,
+    USER_OPTION,
+    engine_for,
+    print_json,
+    print_tracks,
+)
 
 
 def _load(engine: CrateEngine) -> CrateSet:
@@ -62,11 +46,6 @@ def _crate(crates: CrateSet, name: str) -> Crate:
         known = ", ".join(sorted(crates.crates)) or "none"
         raise ui.UserError(f"no crate named {name!r} (crates: {known})")
     return crate
-
-
-def _print_json(data: Any) -> None:
-    # ``default=str``: a crate's rules as written may hold YAML dates (``after: 2024-01-31``).
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def _listener(opts: Values, crate: Crate) -> str | None:
@@ -97,7 +76,7 @@ def _list(lib: Library, opts: Values, args: list[str]) -> None:
                 }
             )
     if opts.json:
-        _print_json(summaries)
+        print_json(summaries)
         return
     for summary in summaries:
         ui.print_(f"{summary['name']}: {summary['tracks']} tracks ({Path(summary['file']).name})")
@@ -118,27 +97,12 @@ def _show(lib: Library, opts: Values, args: list[str]) -> None:
         }
         if crate.mix:
             shown["broken_steps"] = list(result.breaks)
-        _print_json(shown)
+        print_json(shown)
         return
     breaks = set(result.breaks)
-    for position, track in enumerate(tracks):
-        mark = "  (not a clean mix)" if position in breaks else ""
-        ui.print_(_line(track.as_json()) + mark)
+    print_tracks(tracks, breaks)
     if crate.mix:
         ui.print_(f"{len(breaks)} of {max(len(tracks) - 1, 0)} steps do not mix")
-
-
-def _line(track: dict[str, Any]) -> str:
-    dj = " ".join(
-        part
-        for part in (
-            f"{track['bpm']:.1f} BPM" if track["bpm"] else "",
-            track["camelot"] or "",
-            f"energy {track['energy']:.2f}" if track["energy"] is not None else "",
-        )
-        if part
-    )
-    return f"{track['artist']} - {track['title']}" + (f"  [{dj}]" if dj else "")
 
 
 def _explain(lib: Library, opts: Values, args: list[str]) -> None:
@@ -213,7 +177,7 @@ def _sessions(lib: Library, opts: Values, args: list[str]) -> None:
             for found in engine.sessions(opts.user, time.time())
         ]
     if opts.json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         ui.print_("no plays recorded yet")
@@ -241,12 +205,6 @@ def _with_errors(run: Callable[[Library, Values, list[str]], None]) -> Callable[
     return wrapped
 
 
-_JSON = option("--json", action="store_true", help="print JSON (see docs/crates.md)")
-_USER = option(
-    "--user", metavar="USER", help="evaluate user fields (loved, rating, plays) for USER"
-)
-
-
 def crate_command() -> ui.Subcommand:
     from beetsplug.crates import similar
 
@@ -255,14 +213,14 @@ def crate_command() -> ui.Subcommand:
             "list",
             "list the crates and how many tracks each has",
             _with_errors(_list),
-            options=[_JSON, _USER],
+            options=[JSON_OPTION, USER_OPTION],
         ),
         Action(
             "show",
             "list a crate's tracks in playlist order",
             _with_errors(_show),
             "NAME",
-            [_USER, _JSON],
+            [USER_OPTION, JSON_OPTION],
         ),
         Action(
             "explain",
@@ -275,7 +233,7 @@ def crate_command() -> ui.Subcommand:
             "re-read the library and evaluate the crates",
             _with_errors(_refresh),
             "[NAME]",
-            [_USER],
+            [USER_OPTION],
         ),
         Action(
             "export",
@@ -289,7 +247,7 @@ def crate_command() -> ui.Subcommand:
                     action="store_true",
                     help="absolute paths (default: relative to FILE's folder)",
                 ),
-                _USER,
+                USER_OPTION,
             ],
         ),
         Action(
@@ -304,7 +262,7 @@ def crate_command() -> ui.Subcommand:
                     metavar="NEWNAME",
                     help="the playlist's name (default: the crate's and today's date)",
                 ),
-                _USER,
+                USER_OPTION,
             ],
         ),
         Action(
@@ -325,7 +283,7 @@ def crate_command() -> ui.Subcommand:
             "sessions",
             "listening sessions from the play history",
             _with_errors(_sessions),
-            options=[_USER, _JSON],
+            options=[USER_OPTION, JSON_OPTION],
         ),
     ]
     return subcommands.subcommand("crate", "DJ-aware smart playlists and sonic similarity", actions)

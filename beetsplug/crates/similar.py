@@ -5,26 +5,23 @@ engine (``beetcrate.crates.sonic``, the one behind ``getSonicSimilarTracks`` and
 
 from __future__ import annotations
 
-import json
 from optparse import Values
 
 from beets import ui
 from beets.library import Item, Library
 
-from beetcrate.crates.sonic import EnergyDirection, SonicIndex
-from beetcrate.crates.tracks import Track, mixable
+from beetcrate.crates.tracks import mixable
 from beetcrate.subcommands import option
-from beetsplug.crates.commands import engine_for
+from beetsplug.crates.output import JSON_OPTION, engine_for, print_json, print_tracks
 
-_JSON = option("--json", action="store_true", help="print JSON (see docs/crates.md)")
 NEXT_OPTIONS = [
     option("-n", "--count", type="int", default=10, metavar="N", help="how many (default 10)"),
     option(
         "--energy",
-        choices=[direction.value for direction in EnergyDirection],
+        choices=["up", "down", "same"],
         help="lean towards more (up), less (down) or the same energy",
     ),
-    _JSON,
+    JSON_OPTION,
 ]
 PATH_OPTIONS = [
     option(
@@ -35,7 +32,7 @@ PATH_OPTIONS = [
         metavar="N",
         help="tracks in the path, both ends included (default 8)",
     ),
-    _JSON,
+    JSON_OPTION,
 ]
 
 
@@ -48,27 +45,14 @@ def _one_track(lib: Library, query: str) -> Item:
     return items[0]
 
 
-def _print_tracks(tracks: list[Track], marks: dict[int, str]) -> None:
-    for position, track in enumerate(tracks):
-        data = track.as_json()
-        dj = " ".join(
-            part
-            for part in (
-                f"{data['bpm']:.1f} BPM" if data["bpm"] else "",
-                data["camelot"] or "",
-                f"energy {data['energy']:.2f}" if data["energy"] is not None else "",
-            )
-            if part
-        )
-        mark = marks.get(position, "")
-        ui.print_(f"{position + 1:>3}. {track.artist} - {track.title}  [{dj}]{mark}")
-
-
 def next_tracks(lib: Library, opts: Values, args: list[str]) -> None:
     if not args:
         raise ui.UserError("give a query naming the track playing now")
     if opts.count < 1:
         raise ui.UserError("--count is 1 or more")
+    # numpy loads with the similarity commands, not with every ``beet`` command.
+    from beetcrate.crates.sonic import EnergyDirection, SonicIndex
+
     seed = _one_track(lib, " ".join(args))
     assert seed.id is not None  # an item read from the library has one
     energy = EnergyDirection(opts.energy) if opts.energy else None
@@ -79,26 +63,25 @@ def next_tracks(lib: Library, opts: Values, args: list[str]) -> None:
         (playing,) = engine.tracks([seed.id])
     similarity = {found.item_id: found.similarity for found in scored}
     if opts.json:
-        print(
-            json.dumps(
-                {
-                    "seed": playing.as_json(),
-                    "items": [
-                        {
-                            **track.as_json(),
-                            "similarity": round(similarity[track.id], 4),
-                            "mixable": mixable(playing, track),
-                        }
-                        for track in tracks
-                    ],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "seed": playing.as_json(),
+                "items": [
+                    {
+                        **track.as_json(),
+                        "similarity": round(similarity[track.id], 4),
+                        "mixable": mixable(playing, track),
+                    }
+                    for track in tracks
+                ],
+            }
         )
         return
-    marks = {i: "" if mixable(playing, t) else "  (not a clean mix)" for i, t in enumerate(tracks)}
-    _print_tracks(tracks, marks)
+    print_tracks(
+        tracks,
+        {i for i, track in enumerate(tracks) if not mixable(playing, track)},
+        numbered=True,
+    )
 
 
 def path(lib: Library, opts: Values, args: list[str]) -> None:
@@ -106,6 +89,8 @@ def path(lib: Library, opts: Values, args: list[str]) -> None:
         raise ui.UserError("give two queries: where the path starts and where it ends")
     if opts.count < 2:
         raise ui.UserError("--count is 2 or more: the path holds both ends")
+    from beetcrate.crates.sonic import SonicIndex
+
     start, end = _one_track(lib, args[0]), _one_track(lib, args[1])
     assert start.id is not None and end.id is not None
     if start.id == end.id:
@@ -116,20 +101,16 @@ def path(lib: Library, opts: Values, args: list[str]) -> None:
         tracks = engine.tracks(found.item_ids)
     breaks = set(found.breaks)
     if opts.json:
-        print(
-            json.dumps(
-                {
-                    "items": [
-                        {**track.as_json(), "mixable_from_previous": position not in breaks}
-                        for position, track in enumerate(tracks)
-                    ],
-                    "broken_steps": sorted(breaks),
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        print_json(
+            {
+                "items": [
+                    {**track.as_json(), "mixable_from_previous": position not in breaks}
+                    for position, track in enumerate(tracks)
+                ],
+                "broken_steps": sorted(breaks),
+            }
         )
         return
-    _print_tracks(tracks, {position: "  (not a clean mix)" for position in breaks})
+    print_tracks(tracks, breaks, numbered=True)
     if breaks:
         ui.print_(f"{len(breaks)} of {len(tracks) - 1} steps are not a clean mix")

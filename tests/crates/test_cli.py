@@ -149,7 +149,7 @@ def test_export_writes_extended_m3u8_with_relative_paths(
     assert printed == f"Peak: {len(kept)} tracks written to {output}\n"
     lines = output.read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["#EXTM3U", "#PLAYLIST:Peak"]
-    assert lines[2::2] == [f"#EXTINF:-1,{s.artist} - {s.title}" for s in kept]
+    assert lines[2::2] == [f"#EXTINF:{round(s.length)},{s.artist} - {s.title}" for s in kept]
     # The music is in tmp_path/music: one folder up from the playlist's.
     assert lines[3::2] == [str("../music" / Path(s.path).relative_to(home.music)) for s in kept]
 

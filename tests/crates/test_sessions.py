@@ -7,17 +7,10 @@ from datetime import UTC, timedelta, timezone
 import pytest
 
 from beetcrate.crates.keys import parse_key
-from beetcrate.crates.sessions import (
-    DEFAULT_GAP,
-    BadDuration,
-    Play,
-    Session,
-    parse_duration,
-    sessions,
-    title,
-    transitions,
-)
+from beetcrate.crates.sessions import Play, Session, sessions, title, transitions
 from beetcrate.crates.tracks import Track
+from beetcrate.durations import BadDuration, parse_duration
+from beetcrate.settings import CRATE_DEFAULTS
 
 HOUR = 3600.0
 GAP = 4 * HOUR
@@ -137,7 +130,7 @@ def test_share_harmonic_is_unknown_without_analysed_keys() -> None:
         (" 1h 30m ", 1.5 * HOUR),
         ("2 Hours", 2 * HOUR),
         ("1.5h", 1.5 * HOUR),
-        (DEFAULT_GAP, 4 * HOUR),
+        (CRATE_DEFAULTS["session_gap"], 4 * HOUR),
     ],
 )
 def test_durations_parse_to_seconds(value: str | int, seconds: float) -> None:
