@@ -29,8 +29,10 @@ from beetcrate.crates.keys import maybe_key
 # Big and read by nobody's rules through the copy: read from beets when asked for.
 _NOT_COPIED = {"lyrics", "path", "id"}
 _META = "crate_meta"
+# beets' fields most rules read, stored right after the DJ ones (see ``_rebuild``).
+_EARLY = ("year", "genres", "added", "title", "artist", "albumartist", "album", "length")
 # The table's layout: a new version rebuilds it even where beets did not change.
-_VERSION = 4
+_VERSION = 5
 
 
 def _key_code(camelot: str | None, openkey: str | None, initial_key: str | None) -> int | None:
@@ -105,18 +107,26 @@ class CrateIndex:
             for row in conn.execute("SELECT DISTINCT key FROM beets.item_attributes")
             if row[0] not in DJ_NUMBERS + DJ_TEXTS
         ]
-        selects = ["i.id AS id", "bc_abspath(i.path) AS path"]
-        for name, _declared in columns:
-            kind = column_kind(name, _declared)
+        # The columns DJ rules and common ones read come first: SQLite decodes a row's
+        # columns up to the one it needs, so at 100k items a rule over the first columns
+        # runs 3-4 times faster than over the same columns at the end of the row.
+        selects = [
+            "i.id AS id",
+            "coalesce(f.bpm_precise, nullif(i.bpm, 0)) AS tempo",
+            "bc_key_code(f.camelot, f.openkey, i.initial_key) AS key_code",
+            *(f"f.{name}" for name in DJ_NUMBERS),
+        ]
+        ordered = sorted(columns, key=lambda column: column[0] not in _EARLY)
+        for name, declared in ordered:
+            kind = column_kind(name, declared)
             selects.append(f"bc_joined(i.{name}) AS {name}" if kind is Kind.LIST else f"i.{name}")
         pivots = [
             f"CAST(max(CASE WHEN key = '{name}' THEN value END) AS REAL) AS {name}"
             for name in DJ_NUMBERS
         ] + [f"max(CASE WHEN key = '{name}' THEN value END) AS {name}" for name in DJ_TEXTS]
-        selects += [f"f.{name}" for name in DJ_NUMBERS + DJ_TEXTS]
+        selects += [f"f.{name}" for name in DJ_TEXTS]
         selects += [
-            "coalesce(f.bpm_precise, nullif(i.bpm, 0)) AS tempo",
-            "bc_key_code(f.camelot, f.openkey, i.initial_key) AS key_code",
+            "bc_abspath(i.path) AS path",
             "bc_suffix(i.path) AS suffix",
             "(a.artpath IS NOT NULL AND a.artpath != '') AS has_art",
             "a.added AS album_added",
