@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -44,11 +45,22 @@ COPY_TAGS = {(copy.tagged_artist, copy.title) for copy in COPIES}
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full demo, built once for the whole session."""
-    root = tmp_path_factory.mktemp("demo")
-    build_demo(root, quiet=True)
-    return root
+def demo_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The full demo, built once for the whole session.
+
+    xdist_group should keep these tests on one worker, but under pytest 9 xdist spreads them
+    over all workers; each would build its own demo. The workers of one session share their
+    base folder's parent, so the first to take the lock builds it there and the others reuse it
+    (``build_demo`` leaves a complete demo alone)."""
+    if worker_id == "master":
+        root = tmp_path_factory.mktemp("demo")
+        build_demo(root, quiet=True)
+        return root
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_demo(shared / "demo", quiet=True)
+    return shared / "demo"
 
 
 def open_library(root: Path) -> Library:
@@ -177,10 +189,12 @@ def test_ground_truth_names_every_file_copies_included(demo_root: Path, demo_lib
 
 def test_beets_holds_only_what_the_plugins_found(demo_lib: Library) -> None:
     """The truth stays out of beets: tempo and key there are the analysis' own findings."""
-    plugin_fields = set(DJ_ITEM_TYPES) | set(DUPES_ITEM_TYPES) | {"dj_analysis_version"}
+    plugin_fields = (
+        set(DJ_ITEM_TYPES) | set(DUPES_ITEM_TYPES) | {"dj_analysis_version", "dj_audio_hash"}
+    )
     for item in demo_lib.items():
         assert set(item._values_flex) <= plugin_fields, item.title
-        assert item.bpm == round(item.bpm_precise)
+        assert item.bpm == round(float(item.bpm_precise))
 
 
 def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path, demo_lib: Library) -> None:
