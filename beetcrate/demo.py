@@ -213,8 +213,7 @@ COPIES: tuple[Copy, ...] = (
 CRATES: dict[str, str] = {
     "warm-up.yaml": (
         "name: Warm-up\n"
-        "comment: Around 120 BPM and around 8A (A minor), every step a harmonic mix, energy"
-        " rising\n"
+        "comment: Around 120 BPM and 8A (A minor), each step a harmonic mix\n"
         "all:\n"
         "  - bpm: {near: 120, tolerance: 2}\n"
         "  - harmonic: {key: 8A}\n"
