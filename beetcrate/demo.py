@@ -2,9 +2,14 @@
 
 ``build_demo(root)`` renders music with ``beetcrate.synth.songs``, tags it with mediafile (beets'
 own tag layer), draws cover art with Pillow and imports everything with ``beet import`` as-is, the
-autotagger off and no plugins, so nothing goes to the network. A newcomer without a collection
-gets albums (one on two discs), a compilation and singles in FLAC, MP3 and Ogg Opus, with
-embedded and folder cover art.
+autotagger off, so nothing goes to the network. A newcomer without a collection gets albums (one
+on two discs), a compilation and singles in FLAC, MP3 and Ogg Opus, with embedded and folder
+cover art, and two duplicate copies of catalog tracks.
+
+The demo shows every plugin beetcrate ships, already run: the DJ analysis (``beet dj``), an Opus
+mirror (``beet opus``), the duplicate groups (``beet dupes``) and example crates (``beet crate``).
+None of them needs the network; the build runs them with local processes, so no queue worker is
+needed either.
 
 The true tempo, key and structure of every track go to ``ground_truth.json`` beside the library,
 never into it: the analysis has to find them on its own, and its tests check it against the file.
@@ -20,6 +25,7 @@ import random
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,18 +38,31 @@ from tqdm import tqdm
 from beetcrate import media
 from beetcrate.synth import songs
 
-# Bump when the catalog or the rendering changes: existing demos are then rebuilt.
-DEMO_VERSION = 1
+# Bump when the catalog, the rendering or what the build runs changes: existing demos are then
+# rebuilt.
+DEMO_VERSION = 2
 MARKER = ".beetcrate-demo"
+# The sidecar and the queue beside the library hold what the plugins found about this library's
+# items, so they belong to the demo: a rebuilt library with an old sidecar would show old
+# analyses, mirror records and groups.
+SIDECAR_FILES = tuple(
+    f"{name}{suffix}"
+    for name in ("beetcrate.db", "beetcrate-queue.db")
+    for suffix in ("", "-wal", "-shm")
+)
 # Everything build_demo creates under root; a rebuild removes these and nothing else.
 _OWNED = (
     MARKER,
     "config.yaml",
     "library.db",
     "music",
+    "opus",
+    "crates",
+    "dupes-trash",
     "staging",
     "state.pickle",
     "ground_truth.json",
+    *SIDECAR_FILES,
 )
 
 BIT_RATES = {"flac": None, "mp3": 192_000, "opus": 96_000}
@@ -85,6 +104,22 @@ class Release:
     embedded_art: bool = False
     compilation: bool = False
     disc_titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A second copy of a catalog track, imported as a singleton, for ``beet dupes`` to find.
+
+    Without a ``suffix`` it is the very file under other tags (an exact-audio duplicate: only a
+    hash of the audio finds it); with one, the track decoded and encoded again in that format at
+    ``bit_rate`` (the same recording: only a fingerprint finds it).
+    """
+
+    artist: str  # the catalog track copied: its artist and title
+    title: str
+    tagged_artist: str  # the copy's own artist tag
+    suffix: str = ""
+    bit_rate: int | None = None
 
 
 VARIOUS = "Various Artists"
@@ -166,6 +201,63 @@ CATALOG: tuple[Release, ...] = (
     ),
 )  # fmt: skip
 
+COPIES: tuple[Copy, ...] = (
+    # A stray download of the single: the same MP3 audio, tagged by someone else.
+    Copy("Pale Circuit", "Gridlock", "P. Circuit"),
+    # A 128 kbps MP3 made from the album's FLAC.
+    Copy("Harbor Static", "Northbound", "Harbor Static", "mp3", 128_000),
+)
+
+# The example crates (docs/crates.md), file name -> text. Their rules fit the catalog's tempos
+# and keys, so that each holds tracks once the analysis has found them.
+CRATES: dict[str, str] = {
+    "warm-up.yaml": (
+        "name: Warm-up\n"
+        "comment: Around 120 BPM and 8A (A minor), each step a harmonic mix\n"
+        "all:\n"
+        "  - bpm: {near: 120, tolerance: 2}\n"
+        "  - harmonic: {key: 8A}\n"
+        "order: mix\n"
+        "curve: rise\n"
+    ),
+    "peak-time.yaml": (
+        "name: Peak time\n"
+        "comment: The most energetic tracks between 124 and 142 BPM\n"
+        "inTheRange: {tempo: [124, 142]}\n"
+        "sort: -energy\n"
+        "limit: 6\n"
+    ),
+    "rollers.yaml": (
+        "name: Rollers\n"
+        "comment: Drum & bass tempo, half-time tracks included\n"
+        "bpm: {near: 172, tolerance: 3, halfDouble: true}\n"
+        "sort: tempo\n"
+    ),
+    "lossless.nsp": json.dumps(
+        {
+            "name": "Lossless",
+            "comment": "A Navidrome smart playlist, as is: the FLAC files, newest release first",
+            "all": [{"is": {"filetype": "flac"}}],
+            "sort": "year",
+            "order": "desc",
+        },
+        indent=2,
+    ),
+}
+
+# Local processes for the synthesis, the analysis, the mirror and the scan: no queue worker
+# needed. More than four would spend longer loading the analysis engine than analysing thirty
+# short tracks.
+JOBS = min(4, os.cpu_count() or 1)
+# What the build runs once the library is imported, in this order: the analysis writes tempo and
+# key into the files, so the mirror copies them and the scan hashes the files as they stay.
+PLUGIN_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Analysing tempo, key and energy", ("dj", "analyze", "--jobs", str(JOBS))),
+    ("Encoding the Opus mirror", ("opus", "sync", "--jobs", str(JOBS))),
+    ("Finding the duplicates", ("dupes", "scan", "--jobs", str(JOBS))),
+    ("Evaluating the example crates", ("crate", "refresh")),
+)
+
 
 def _marker(root: Path) -> dict:
     try:
@@ -185,7 +277,12 @@ def is_complete(root: Path) -> bool:
     )
 
 
-def build_demo(root: Path, quiet: bool = False, catalog: tuple[Release, ...] = CATALOG) -> Path:
+def build_demo(
+    root: Path,
+    quiet: bool = False,
+    catalog: tuple[Release, ...] = CATALOG,
+    copies: tuple[Copy, ...] = COPIES,
+) -> Path:
     """Build the demo library under ``root`` unless it is already there; return its beets config.
 
     A complete demo of the current version is left alone. A half-built or outdated one is removed
@@ -201,19 +298,30 @@ def build_demo(root: Path, quiet: bool = False, catalog: tuple[Release, ...] = C
     (root / MARKER).write_text(json.dumps({"version": DEMO_VERSION, "complete": False}))
     _write_config(root)
     staging = root / "staging"
-    truth = _render(catalog, staging, quiet)
-    if not quiet:
-        print("Importing into beets (as-is, offline)...")
+    truth = _render(catalog, copies, staging, quiet)
+    _say(quiet, "Importing into beets (as-is, offline)...")
     # -A: as-is, no autotagger; -s: the singles folder holds singletons, not an album.
     for folder, flags in (("albums", ()), ("singles", ("-s",))):
         if (staging / folder).is_dir():
             _beet(root, "import", "-q", "-A", *flags, str(staging / folder))
-    _finish_library(root, catalog, staging, truth)
+    tracks = sum(len(release.tracks) for release in catalog) + len(copies)
+    _finish_library(root, catalog, staging, truth, tracks)
     shutil.rmtree(staging)
+    (root / "crates").mkdir()
+    for name, text in CRATES.items():
+        (root / "crates" / name).write_text(text)
+    for label, command in PLUGIN_STAGES:
+        _say(quiet, f"{label} (beet {' '.join(command)})...")
+        _beet(root, *command)
+    _check_analysed(root)
     (root / MARKER).write_text(json.dumps({"version": DEMO_VERSION, "complete": True}))
-    if not quiet:
-        print(f"Demo library ready: {config}")
+    _say(quiet, f"Demo library ready: {config}")
     return config
+
+
+def _say(quiet: bool, line: str) -> None:
+    if not quiet:
+        print(line, flush=True)
 
 
 def _clear(root: Path) -> None:
@@ -234,13 +342,17 @@ def _clear(root: Path) -> None:
 
 def _write_config(root: Path) -> None:
     # JSON strings are YAML strings, so any path survives quoting.
+    def path(name: str) -> str:
+        return json.dumps(str(root / name))
+
     (root / "config.yaml").write_text(
         "# The beetcrate demo library, built by `beetcrate demo`. Delete this folder to rebuild.\n"
-        f"directory: {json.dumps(str(root / 'music'))}\n"
-        f"library: {json.dumps(str(root / 'library.db'))}\n"
-        "# No plugins: beets' default musicbrainz plugin would reach for the network.\n"
-        "plugins: []\n"
-        f"statefile: {json.dumps(str(root / 'state.pickle'))}\n"
+        f"directory: {path('music')}\n"
+        f"library: {path('library.db')}\n"
+        "# beetcrate's plugins, all offline. None of beets' own: its default musicbrainz plugin\n"
+        "# would reach for the network.\n"
+        "plugins: [opus, dj, dupes, crates]\n"
+        f"statefile: {path('state.pickle')}\n"
         "create_backup_before_migrations: no\n"
         "paths:\n"
         "  # Multi-disc albums: disc-track numbers keep each disc's files together.\n"
@@ -251,18 +363,30 @@ def _write_config(root: Path) -> None:
         "  autotag: no\n"
         "  resume: no\n"
         "  incremental: no\n"
+        "opus:\n"
+        f"  directory: {path('opus')}\n"
+        "dupes:\n"
+        "  # The build scans once, after the analysis has written its tags into the files;\n"
+        "  # `yes` scans what each import adds.\n"
+        "  auto: no\n"
+        f"  trash: {path('dupes-trash')}\n"
+        "crates:\n"
+        f"  directory: {path('crates')}\n"
     )
 
 
 def _render(
-    catalog: tuple[Release, ...], staging: Path, quiet: bool
+    catalog: tuple[Release, ...], copies: tuple[Copy, ...], staging: Path, quiet: bool
 ) -> dict[tuple[str, str], dict]:
-    """Synthesize, tag and stage every track; return the ground truth keyed by (artist, title)."""
+    """Synthesize, tag and stage every track and copy; return the ground truth keyed by the
+    (artist, title) of the tags: a copy's is its track's."""
     truth: dict[tuple[str, str], dict] = {}
-    jobs = [
+    staged: dict[tuple[str, str], Path] = {}
+    work: list[tuple[Path, Release, Track, int]] = []  # what _stage_track does, in processes
+    tracks = [
         (index, release, track) for index, release in enumerate(catalog) for track in release.tracks
     ]
-    for index, release, track in tqdm(jobs, desc="Synthesizing demo", unit="track", disable=quiet):
+    for index, release, track in tracks:
         folder = staging / ("singles" if release.title is None else f"albums/{index:02d}")
         folder.mkdir(parents=True, exist_ok=True)
         if release.folder_art and not (folder / "cover.jpg").exists():
@@ -270,15 +394,9 @@ def _render(
         name = (track.artist or release.artist, track.title)
         if name in truth:
             raise ValueError(f"two tracks named {track.title!r} by {name[0]} in the catalog")
-        seed = len(truth)
-        suffix = track.suffix or release.suffix
-        path = folder / f"{seed:02d}.{suffix}"
-        samples = songs.render_track(
-            track.bpm, track.key, track.mode, track.seconds, track.pattern, seed,
-            intro_bars=track.intro_bars, breakdown_bar=track.breakdown_bar,
-        )  # fmt: skip
-        media.write_audio(path, samples, songs.SAMPLE_RATE, bit_rate=BIT_RATES[suffix])
-        _tag(path, release, track)
+        seed = len(staged)
+        staged[name] = folder / f"{seed:02d}.{track.suffix or release.suffix}"
+        work.append((staged[name], release, track, seed))
         truth[name] = {
             "bpm": track.bpm,
             "key": track.key,
@@ -287,7 +405,47 @@ def _render(
             "intro_bars": track.intro_bars,
             "breakdown_bar": track.breakdown_bar,
         }
+    # Synthesis takes most of the build: one process per core.
+    with ProcessPoolExecutor(max_workers=JOBS) as pool:
+        done = as_completed([pool.submit(_stage_track, *one) for one in work])
+        for future in tqdm(
+            done, total=len(work), desc="Synthesizing demo", unit="track", disable=quiet
+        ):
+            future.result()
+    for number, copy in enumerate(copies, start=len(staged)):
+        source = staged.get((copy.artist, copy.title))
+        if source is None:
+            raise ValueError(f"no track {copy.title!r} by {copy.artist} in the catalog to copy")
+        (staging / "singles").mkdir(parents=True, exist_ok=True)
+        suffix = f".{copy.suffix}" if copy.suffix else source.suffix
+        _stage_copy(copy, source, staging / "singles" / f"{number:02d}{suffix}")
+        truth[(copy.tagged_artist, copy.title)] = truth[(copy.artist, copy.title)]
     return truth
+
+
+def _stage_track(path: Path, release: Release, track: Track, seed: int) -> None:
+    """Synthesize one track into ``path`` (its suffix names the format) and tag it."""
+    samples = songs.render_track(
+        track.bpm, track.key, track.mode, track.seconds, track.pattern, seed,
+        intro_bars=track.intro_bars, breakdown_bar=track.breakdown_bar,
+    )  # fmt: skip
+    media.write_audio(path, samples, songs.SAMPLE_RATE, bit_rate=BIT_RATES[path.suffix[1:]])
+    _tag(path, release, track)
+
+
+def _stage_copy(copy: Copy, source: Path, path: Path) -> None:
+    """Write ``copy`` of the staged file ``source`` to ``path``, tagged with a title and an
+    artist only, as a file from elsewhere often is."""
+    if copy.suffix:
+        samples, rate = media.decode(source)
+        media.write_audio(path, samples, rate, bit_rate=copy.bit_rate)
+    else:
+        shutil.copyfile(source, path)
+        # Removing the tags leaves the audio as it is: byte for byte the source's.
+        MediaFile(str(path)).delete()
+    file = MediaFile(str(path))
+    file.update({"title": copy.title, "artist": copy.tagged_artist})
+    file.save()
 
 
 def _tag(path: Path, release: Release, track: Track) -> None:
@@ -324,9 +482,11 @@ def _beet(root: Path, *args: str) -> None:
     """Run ``beet`` in its own process with the demo's config as its only config.
 
     ``BEETSDIR`` keeps the user's own beets config (and its plugins) out, and a separate process
-    keeps beets' global configuration in this one untouched for the server that follows.
+    keeps beets' global configuration in this one untouched for the server that follows. ``-P``
+    keeps the working folder off ``sys.path``: a ``timeit.py`` there would otherwise stand in for
+    the standard library's in beets and in the analysis.
     """
-    command = [sys.executable, "-m", "beets", "-c", str(root / "config.yaml"), *args]
+    command = [sys.executable, "-P", "-m", "beets", "-c", str(root / "config.yaml"), *args]
     env = {**os.environ, "BEETSDIR": str(root)}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -334,15 +494,19 @@ def _beet(root: Path, *args: str) -> None:
 
 
 def _finish_library(
-    root: Path, catalog: tuple[Release, ...], staging: Path, truth: dict[tuple[str, str], dict]
+    root: Path,
+    catalog: tuple[Release, ...],
+    staging: Path,
+    truth: dict[tuple[str, str], dict],
+    tracks: int,
 ) -> None:
     """Check what beets imported, give albums their folder art, write the ground truth by path."""
     lib = Library(str(root / "library.db"), str(root / "music"))
     try:
         # A quiet import skips what it cannot import and still succeeds: count what arrived.
         imported = len(lib.items())
-        if imported != len(truth):
-            raise DemoError(f"beet import took {imported} of {len(truth)} demo tracks")
+        if imported != tracks:
+            raise DemoError(f"beet import took {imported} of {tracks} demo tracks")
         albums = {album.album: album for album in lib.albums()}
         for index, release in enumerate(catalog):
             if release.folder_art:
@@ -358,6 +522,20 @@ def _finish_library(
     finally:
         lib._close()
     (root / "ground_truth.json").write_text(json.dumps(dict(sorted(manifest.items())), indent=2))
+
+
+def _check_analysed(root: Path) -> None:
+    """Refuse a demo whose analysis missed a track: ``beet dj analyze`` reports such a track and
+    goes on (its exit status stays 0), and without tempo and key the crates stay empty."""
+    lib = Library(str(root / "library.db"), str(root / "music"))
+    try:
+        missed = [item.title for item in lib.items() if item.get("dj_analysis_version") is None]
+    finally:
+        lib._close()
+    if missed:
+        raise DemoError(
+            f"beet dj analyze did not analyse {', '.join(missed)}: see `beet dj status`"
+        )
 
 
 def cover_art(release: Release, size: int) -> bytes:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +20,11 @@ from PIL import Image
 from beetcrate import media
 from beetcrate.demo import (
     CATALOG,
+    COPIES,
+    CRATES,
     DEMO_VERSION,
     MARKER,
+    SIDECAR_FILES,
     DemoError,
     Release,
     Track,
@@ -26,20 +32,35 @@ from beetcrate.demo import (
     is_complete,
 )
 from beetcrate.synth import songs
+from beetsplug.dj.fields import ITEM_TYPES as DJ_ITEM_TYPES
+from beetsplug.dupes import ITEM_TYPES as DUPES_ITEM_TYPES
 
-# One xdist worker builds the demo (over a minute of synthesis) and runs all these tests.
+# One xdist worker builds the demo (the slowest fixture: synthesis, analysis, mirror, scan) and
+# runs all these tests.
 pytestmark = pytest.mark.xdist_group("demo")
 
 RATE = songs.SAMPLE_RATE
 CATALOG_TRACKS = {track.title: (release, track) for release in CATALOG for track in release.tracks}
+COPY_TAGS = {(copy.tagged_artist, copy.title) for copy in COPIES}
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full demo, built once for the whole session."""
-    root = tmp_path_factory.mktemp("demo")
-    build_demo(root, quiet=True)
-    return root
+def demo_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The full demo, built once for the whole session.
+
+    xdist_group should keep these tests on one worker, but under pytest 9 xdist spreads them
+    over all workers; each would build its own demo. The workers of one session share their
+    base folder's parent, so the first to take the lock builds it there and the others reuse it
+    (``build_demo`` leaves a complete demo alone)."""
+    if worker_id == "master":
+        root = tmp_path_factory.mktemp("demo")
+        build_demo(root, quiet=True)
+        return root
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_demo(shared / "demo", quiet=True)
+    return shared / "demo"
 
 
 def open_library(root: Path) -> Library:
@@ -62,17 +83,39 @@ def path_of(item: Item) -> Path:
     return Path(os.fsdecode(item.path))
 
 
+def is_copy(item: Item) -> bool:
+    """Whether ``item`` is one of the demo's duplicate copies (always singletons)."""
+    return item.album_id is None and (item.artist, item.title) in COPY_TAGS
+
+
+def beet(root: Path, *args: str) -> str:
+    """Run ``beet`` on the demo as a user would: a new process, the demo's config only."""
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "beets", "-c", str(root / "config.yaml"), *args],
+        env={**os.environ, "BEETSDIR": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 # The demo library
 
 
-def test_library_holds_every_track_album_and_single_of_the_catalog(demo_lib: Library) -> None:
+def test_library_holds_every_track_album_and_single_of_the_catalog_and_the_copies(
+    demo_lib: Library,
+) -> None:
     items = list(demo_lib.items())
-    assert len(items) == len(CATALOG_TRACKS) == 30
-    assert sorted(item.title for item in items) == sorted(CATALOG_TRACKS)
+    copies = [item for item in items if is_copy(item)]
+    assert len(items) == len(CATALOG_TRACKS) + len(COPIES) == 32
+    assert sorted(item.title for item in items if not is_copy(item)) == sorted(CATALOG_TRACKS)
+    assert sorted((item.artist, item.title) for item in copies) == sorted(COPY_TAGS)
     assert sorted(album.album for album in demo_lib.albums()) == sorted(
         release.title for release in CATALOG if release.title
     )
-    assert len([item for item in items if item.album_id is None]) == 5
+    assert len([item for item in items if item.album_id is None]) == 5 + len(COPIES)
 
 
 def test_multi_disc_album_keeps_two_titled_discs(demo_lib: Library) -> None:
@@ -125,14 +168,13 @@ def test_cover_art_is_embedded_and_in_album_folders(demo_lib: Library) -> None:
     for item in demo_lib.items():
         release, _ = CATALOG_TRACKS[item.title]
         images = MediaFile(os.fsdecode(item.path)).images or []
-        assert bool(images) == release.embedded_art, item.title
+        # A copy carries a title and an artist, no more.
+        assert bool(images) == (release.embedded_art and not is_copy(item)), item.title
         embedded += len(images)
     assert 0 < embedded < 30
 
 
-def test_ground_truth_names_every_file_and_nothing_leaks_into_beets(
-    demo_root: Path, demo_lib: Library
-) -> None:
+def test_ground_truth_names_every_file_copies_included(demo_root: Path, demo_lib: Library) -> None:
     truth = json.loads((demo_root / "ground_truth.json").read_text())
     items = {path_of(item).relative_to(demo_root).as_posix(): item for item in demo_lib.items()}
     assert set(truth) == set(items)
@@ -143,24 +185,93 @@ def test_ground_truth_names_every_file_and_nothing_leaks_into_beets(
             track.key,
             track.mode,
         )
-        assert not item.bpm and not item.initial_key
-        assert not item._values_flex, f"flexible attributes on {path}"
+
+
+def test_beets_holds_only_what_the_plugins_found(demo_lib: Library) -> None:
+    """The truth stays out of beets: tempo and key there are the analysis' own findings."""
+    plugin_fields = (
+        set(DJ_ITEM_TYPES) | set(DUPES_ITEM_TYPES) | {"dj_analysis_version", "dj_audio_hash"}
+    )
+    for item in demo_lib.items():
+        assert set(item._values_flex) <= plugin_fields, item.title
+        assert item.bpm == round(float(item.bpm_precise))
 
 
 def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path, demo_lib: Library) -> None:
     assert all(path_of(item).is_relative_to(demo_root / "music") for item in demo_lib.items())
     config = yaml.safe_load((demo_root / "config.yaml").read_text())
-    assert config["plugins"] == []
+    # beetcrate's plugins only: beets' own default, musicbrainz, would reach for the network.
+    assert config["plugins"] == ["opus", "dj", "dupes", "crates"]
     assert config["import"]["autotag"] is False
     assert config["directory"] == str(demo_root / "music")
     assert config["library"] == str(demo_root / "library.db")
-    assert set(os.listdir(demo_root)) == {
+    assert config["opus"]["directory"] == str(demo_root / "opus")
+    assert config["dupes"]["trash"] == str(demo_root / "dupes-trash")
+    assert config["crates"]["directory"] == str(demo_root / "crates")
+    created = set(os.listdir(demo_root))
+    assert "beetcrate.db" in created
+    assert created - set(SIDECAR_FILES) == {
         MARKER,
         "config.yaml",
         "library.db",
         "music",
+        "opus",
+        "crates",
         "ground_truth.json",
     }
+
+
+# The plugins on the demo, through `beet` as a user runs them
+
+
+def test_the_analysis_found_every_tracks_tempo_and_key(demo_root: Path) -> None:
+    truth = json.loads((demo_root / "ground_truth.json").read_text())
+    shown = json.loads(beet(demo_root, "dj", "show", "--json"))
+    assert len(shown) == len(truth) == 32
+    for record in shown:
+        assert record["key"] and record["camelot"], record["path"]
+        true_bpm = truth[Path(record["path"]).relative_to(demo_root).as_posix()]["bpm"]
+        # The analysis picks the octave in dj: tempo_range; half and double time are the tempo.
+        assert min(abs(record["bpm"] * octave / true_bpm - 1) for octave in (0.5, 1, 2)) < 0.01
+
+
+def test_the_opus_mirror_holds_every_track(demo_root: Path, demo_lib: Library) -> None:
+    assert "32 of 32 items mirrored (100.0%)" in beet(demo_root, "opus", "status")
+    mirrored = list((demo_root / "opus").rglob("*.opus"))
+    assert len(mirrored) == len(demo_lib.items())
+    assert all(media.probe(path).duration > 0 for path in mirrored)
+
+
+def test_dupes_finds_the_retagged_copy_and_the_reencode(demo_root: Path) -> None:
+    groups = json.loads(beet(demo_root, "dupes", "list", "--json"))["groups"]
+    music = demo_root / "music"
+    assert [(g["kind"], g["canonical"], g["members"]) for g in groups] == [
+        (
+            "exact-audio",
+            str(music / "Non-Album/Pale Circuit/Gridlock.mp3"),
+            [
+                str(music / "Non-Album/Pale Circuit/Gridlock.mp3"),
+                str(music / "Non-Album/P. Circuit/Gridlock.mp3"),
+            ],
+        ),
+        (
+            "same-recording",
+            str(music / "Harbor Static/Northbound Lights/06 Northbound.flac"),
+            [
+                str(music / "Harbor Static/Northbound Lights/06 Northbound.flac"),
+                str(music / "Non-Album/Harbor Static/Northbound.mp3"),
+            ],
+        ),
+    ]
+
+
+def test_every_example_crate_holds_tracks(demo_root: Path) -> None:
+    crates = json.loads(beet(demo_root, "crate", "list", "--json"))
+    assert sorted(Path(crate["file"]).name for crate in crates) == sorted(CRATES)
+    assert all(crate["tracks"] > 0 for crate in crates), crates
+    warm_up = json.loads(beet(demo_root, "crate", "show", "Warm-up", "--json"))
+    assert len(warm_up["items"]) >= 3
+    assert warm_up["broken_steps"] == []
 
 
 def test_building_again_keeps_the_same_library(demo_root: Path) -> None:
@@ -198,16 +309,19 @@ def test_interrupted_build_is_rebuilt_cleanly(tmp_path: Path) -> None:
     (tmp_path / "staging").mkdir()
     (tmp_path / "library.db").write_bytes(b"")
     (tmp_path / MARKER).write_text(json.dumps({"version": DEMO_VERSION, "complete": False}))
-    (tmp_path / "beetcrate.db").write_text("the server's own state, not the demo's")
+    # The plugins' findings about the old library's items: they go with it.
+    (tmp_path / "beetcrate.db").write_text("stale, and no SQLite database either")
+    (tmp_path / "beetcrate.key").write_text("the server's own key, not the demo's")
 
-    build_demo(tmp_path, quiet=True, catalog=TINY)
+    build_demo(tmp_path, quiet=True, catalog=TINY, copies=())
 
     lib = open_library(tmp_path)
     assert sorted(item.title for item in lib.items()) == ["Alone", "One", "Two"]
+    assert all(item.get("dj_analysis_version") for item in lib.items())
     lib._close()
     assert not (tmp_path / "music" / "Stale").exists()
     assert not (tmp_path / "staging").exists()
-    assert (tmp_path / "beetcrate.db").read_text() == "the server's own state, not the demo's"
+    assert (tmp_path / "beetcrate.key").read_text() == "the server's own key, not the demo's"
     assert is_complete(tmp_path)
 
 
@@ -223,7 +337,7 @@ def test_demo_of_another_version_counts_as_unfinished(tmp_path: Path) -> None:
 def test_a_folder_that_is_not_a_demo_is_left_alone(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("directory: ~/Music\n")
     with pytest.raises(DemoError, match="not a beetcrate demo"):
-        build_demo(tmp_path, quiet=True, catalog=TINY)
+        build_demo(tmp_path, quiet=True, catalog=TINY, copies=())
     assert (tmp_path / "config.yaml").read_text() == "directory: ~/Music\n"
 
 
