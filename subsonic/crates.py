@@ -227,7 +227,7 @@ class CratePlaylists:
 
 
 def _crate_comment(crate: Crate, breaks: int) -> str:
-    rules = describe(crate).replace("\n", "; ").replace(":;", ":")
+    rules = "; ".join(line.strip() for line in describe(crate).splitlines()).replace(":;", ":")
     own = f"{crate.comment} " if crate.comment else ""
     mix = f" {breaks} steps do not mix." if crate.mix and breaks else ""
     return f"{own}(Smart playlist from the crate {crate.path.name}: {rules}.{mix})"

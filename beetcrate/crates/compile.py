@@ -117,7 +117,9 @@ def _tempo_windows(rule: TempoRule) -> list[tuple[float, float]]:
 
 
 def _harmonic_keys(rule: HarmonicRule) -> list[Key]:
-    return sorted(rule.key.mixes_into(boost=rule.boost, diagonal=rule.diagonal))
+    # Round the wheel, A before B at each number: 7A, 8A, 8B, 9A.
+    keys = rule.key.mixes_into(boost=rule.boost, diagonal=rule.diagonal)
+    return sorted(keys, key=lambda key: (key.number, not key.minor))
 
 
 class _Compiler:
