@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib
+import os
 import secrets
 import sqlite3
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from beetcrate import sidecar
-from beetcrate.settings import Settings, SettingsError, load_settings
+from beetcrate.settings import DEFAULTS, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from subsonic.store import Roles, User
@@ -193,8 +194,11 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo(settings: Settings | None, args: argparse.Namespace) -> None:
     from beetcrate.demo import build_demo
-    from beetcrate.server import serve
+    from beetcrate.server import check_address, serve
 
+    if not args.no_serve:
+        # Before building or printing anything: a demo that cannot serve says so first.
+        check_address(args.bind or os.environ.get("BEETCRATE_BIND") or str(DEFAULTS["bind"]))
     root = Path(args.dir).resolve()
     config_file = build_demo(root)
     demo_settings = load_settings(config_file)

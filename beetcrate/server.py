@@ -54,7 +54,8 @@ class SubsonicServer(BaseApplication):
         return create_app(self.settings)
 
 
-def _check_address(bind: str) -> None:
+def check_address(bind: str) -> None:
+    """Raise ``SettingsError`` (one line, naming ``--bind``) if ``bind`` cannot be listened on."""
     if bind.startswith(("unix:", "fd://")):
         return  # a socket file or an inherited descriptor: gunicorn opens and checks those
     host, _, port = bind.rpartition(":")
@@ -79,7 +80,7 @@ def preflight(settings: Settings) -> None:
     from subsonic.catalog import Catalog
     from subsonic.store import StoreError, load_key
 
-    _check_address(settings.bind)
+    check_address(settings.bind)
     if not settings.beets_library.is_file():
         raise SettingsError(
             f"no beets library at {settings.beets_library}: import music with `beet import`"

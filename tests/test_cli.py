@@ -175,6 +175,21 @@ def test_serve_on_an_address_in_use_says_so_in_one_line(config: Path, tmp_path: 
     assert "already in use" in result.stderr and "--bind" in result.stderr
 
 
+def test_a_demo_on_an_address_in_use_says_so_before_building_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("demo", "--dir", str(tmp_path / "demo"), "--bind", f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "already in use" in result.stderr and "--bind" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
 def test_the_sidecar_path_follows_beetcrate_db_for_the_server_and_every_plugin(
     config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
