@@ -1,13 +1,18 @@
 """Cover art: found in beets' ``artpath``, in the files' tags or beside them; resized and cached.
 
 Only art that belongs to a library item is ever read: the album's beets ``artpath``, a picture
-embedded in one of its files, or an image in the folder of one of its files.
+embedded in one of its files, or an image in the folder of one of its files. An album, artist
+or song without usable art (none, or only a corrupt picture) gets a placeholder drawn from its
+name, as Navidrome does: every ``coverArt`` id a listing shows can be served, and clients show
+a cover, not a broken image. Only an id that names nothing is "not found".
 """
 
 from __future__ import annotations
 
 import base64
+import colorsys
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,10 +21,12 @@ from pathlib import Path
 import mutagen
 import xxhash
 from mutagen.flac import Picture
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from subsonic import ids
 from subsonic.library import Library
+
+log = logging.getLogger(__name__)
 
 FOLDER_ART_NAMES = ("cover", "folder", "front", "album", "albumart")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
@@ -27,6 +34,31 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 # (kind, path): "file" an image file, "embedded" an audio file's tags, "folder" a directory.
 Source = tuple[str, str]
+
+
+# Placeholders are drawn at this size and resized like any cover; bump the version when the
+# drawing changes, so cached sizes are drawn again.
+PLACEHOLDER_SIZE = 600
+PLACEHOLDER_VERSION = 1
+
+
+def draw_placeholder(name: str, size: int) -> bytes:
+    """A PNG square in a muted colour chosen by ``name``, with its initials: stable, and
+    different enough between items that a grid of them does not look broken."""
+    seed = xxhash.xxh32_intdigest(name.casefold().encode())
+    red, green, blue = colorsys.hsv_to_rgb((seed % 360) / 360, 0.35, 0.45)
+    image = Image.new(
+        "RGB", (size, size), (round(red * 255), round(green * 255), round(blue * 255))
+    )
+    words = [word for word in name.split() if word[:1].isalnum()]
+    initials = "".join(word[0] for word in words[:2]).upper()
+    if initials:
+        draw = ImageDraw.Draw(image)
+        font = ImageFont.load_default(size=size // 3)
+        draw.text((size / 2, size / 2), initials, font=font, anchor="mm", fill=(235, 235, 235))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 class CoverError(Exception):
@@ -164,9 +196,10 @@ class CoverArt:
         except OSError:
             return None
 
-    def get(self, cover_id: str, size: int | None) -> Cover:
-        """The first readable art among the id's sources; an unreadable one is skipped."""
-        problem = CoverError(f"no cover art for {cover_id}")
+    def get(self, cover_id: str, size: int | None, placeholder: bool = True) -> Cover:
+        """The first readable art among the id's sources (an unreadable one is skipped), else
+        the placeholder of the item the id names (without ``placeholder``: ``CoverError``,
+        as when the id names nothing)."""
         for source in self._sources(cover_id):
             found = self._read(source)
             if found is None:
@@ -178,8 +211,30 @@ class CoverArt:
                     return Cover(data, _mimetype(data))
                 return self._resized(data, identity, min(size, self.max_size))
             except CoverError as exc:
-                problem = exc
-        raise problem
+                log.info("cover art of %s skipped: %s", cover_id, exc)
+        name = self._name(cover_id)
+        if name is None:
+            raise CoverError(f"no album, artist or song {cover_id}")
+        if not placeholder:
+            raise CoverError(f"no cover art for {cover_id}")
+        data = draw_placeholder(name, PLACEHOLDER_SIZE)
+        if not size:
+            return Cover(data, _mimetype(data))
+        return self._resized(
+            data, f"placeholder:{PLACEHOLDER_VERSION}:{name}", min(size, self.max_size)
+        )
+
+    def _name(self, cover_id: str) -> str | None:
+        """The name a placeholder shows: the album's, the artist's or the song's title."""
+        kind, _ = ids.parse(cover_id)
+        if kind == "al":
+            album = self.library.album(cover_id)
+            return album["name"] if album else None
+        if kind == "ar":
+            artist = self.library.artist(cover_id)
+            return artist["name"] if artist else None
+        song = self.library.song(ids.parse_song(cover_id))
+        return song["title"] if song else None
 
     def _resized(self, data: bytes, identity: str, size: int) -> Cover:
         key = xxhash.xxh3_64_hexdigest(f"{identity}:{size}".encode())

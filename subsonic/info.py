@@ -58,9 +58,10 @@ def _artist_of(request: ApiRequest, kind: str, row: Row) -> Row:
 
 
 def _images(request: ApiRequest, cover_id: str) -> Payload:
-    """Links to the cover of ``cover_id`` in three sizes, or none if there is no cover."""
+    """Links to the cover of ``cover_id`` in three sizes, or none if it has no art of its own
+    (a placeholder is for cover grids, not for an info page)."""
     try:
-        request.services.covers.get(cover_id, IMAGE_SIZES["smallImageUrl"])
+        request.services.covers.get(cover_id, IMAGE_SIZES["smallImageUrl"], placeholder=False)
     except CoverError:
         return {}
     links = request.services.image_links

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -89,10 +90,30 @@ def test_resized_covers_are_cached_on_disk(api: Api, music_library: MusicLibrary
     assert before and {p for p in cache.rglob("*") if p.is_file()} == before
 
 
-def test_corrupt_cover_is_error_70_with_a_reason(api: Api, music_library: MusicLibrary) -> None:
-    assert api.error("getCoverArt", id=f"al-{music_library.albums['broken']}", size=100) == 70
-    assert api.error("getCoverArt", id=f"al-{music_library.albums['broken']}") == 70
+def test_a_corrupt_cover_gives_way_to_a_placeholder_and_the_reason_is_logged(
+    api: Api, music_library: MusicLibrary, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="subsonic.covers")
+    cover_id = f"al-{music_library.albums['broken']}"
+    image = _image(api.get("getCoverArt", id=cover_id, size=100))
+    assert image.size == (100, 100)
+    assert f"cover art of {cover_id} skipped" in caplog.text
 
 
-def test_album_without_any_art_is_error_70(api: Api, music_library: MusicLibrary) -> None:
-    assert api.error("getCoverArt", id=f"al-{music_library.albums['hits']}") == 70
+def test_every_cover_id_a_listing_shows_is_served_art_or_a_placeholder(
+    api: Api, music_library: MusicLibrary
+) -> None:
+    # The compilation has no art, the singles none of their own: placeholders, not error 70.
+    albums = api.ok("getAlbumList2", type="alphabeticalByName", size=500)["albumList2"]["album"]
+    songs = [
+        song for album in albums for song in api.ok("getAlbum", id=album["id"])["album"]["song"]
+    ]
+    for cover_id in {item["coverArt"] for item in albums + songs if "coverArt" in item}:
+        assert _image(api.get("getCoverArt", id=cover_id, size=64)).size[0] > 0
+    hits = _image(api.get("getCoverArt", id=f"al-{music_library.albums['hits']}"))
+    assert hits.size == (600, 600)
+
+
+def test_a_cover_id_that_names_nothing_is_error_70(api: Api) -> None:
+    assert api.error("getCoverArt", id="al-999999") == 70
+    assert api.error("getCoverArt", id="tr-999999") == 70

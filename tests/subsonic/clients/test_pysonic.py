@@ -137,15 +137,15 @@ def test_pysonic_cover_art_decodes_and_resizes(
     assert Image.open(io.BytesIO(small)).size == (100, 100)
 
 
-def test_pysonic_gets_a_corrupt_cover_resized_as_not_found(
+def test_pysonic_gets_a_placeholder_for_a_corrupt_cover_in_any_size(
     server: RunningServer, album_ids: dict[str, str]
 ) -> None:
-    with pytest.raises(libsonic.errors.DataNotFoundError):
-        pysonic(server).getCoverArt(album_ids["Broken Art"], size=100)
+    resized = pysonic(server).getCoverArt(album_ids["Broken Art"], size=100).read()
+    assert Image.open(io.BytesIO(resized)).size == (100, 100)
+    full = pysonic(server).getCoverArt(album_ids["Broken Art"]).read()
+    assert Image.open(io.BytesIO(full)).format == "PNG"
 
 
-def test_pysonic_gets_a_corrupt_cover_as_not_found(
-    server: RunningServer, album_ids: dict[str, str]
-) -> None:
+def test_pysonic_gets_not_found_for_a_cover_of_nothing(server: RunningServer) -> None:
     with pytest.raises(libsonic.errors.DataNotFoundError):
-        pysonic(server).getCoverArt(album_ids["Broken Art"])
+        pysonic(server).getCoverArt("al-999999")
