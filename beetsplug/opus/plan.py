@@ -198,14 +198,18 @@ class Coverage:
 
 
 def coverage(lib: Library, state: MirrorState, config: MirrorConfig) -> Coverage:
-    """Count from the records alone (no file reads beyond a ``stat`` per mirror file)."""
+    """Count from the records and a ``stat`` per mirror file: a file deleted by hand is not
+    mirrored (``beet opus sync`` encodes it again), whatever its record says."""
     ids = {item.id for item in lib.items()}
     records = [r for r in state.records().values() if r.item_id in ids]
-    mirrored = [r for r in records if r.status is RecordStatus.OK]
+    mirrored = []
     size = 0
-    for record in mirrored:
+    for record in records:
+        if record.status is not RecordStatus.OK or not record.path:
+            continue
         with contextlib.suppress(OSError):
-            size += (config.root / record.path).stat().st_size if record.path else 0
+            size += (config.root / record.path).stat().st_size
+            mirrored.append(record)
     stored = state.meta("bitrate")
     return Coverage(
         items=len(ids),

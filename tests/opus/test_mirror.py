@@ -352,3 +352,17 @@ def test_leftovers_of_a_killed_sync_are_removed_once_stale(tmp_path: Path) -> No
     os.utime(finished, (0, 0))
     assert remove_stale_temps(tmp_path / "mirror") == 1
     assert not stale.exists() and fresh.exists() and finished.exists()
+
+
+def test_status_counts_a_mirror_file_deleted_by_hand_as_not_mirrored(
+    beet, make_item, mirror_dir: Path
+) -> None:
+    make_item(title="Kept")
+    make_item(title="Deleted")
+    beet("opus", "sync", "--jobs", "1")
+    assert "2 of 2 items mirrored" in beet("opus", "status")
+    (mirror_dir / "Artist/singles/Deleted.opus").unlink()
+    status = beet("opus", "status")
+    assert "1 of 2 items mirrored" in status and "1 not mirrored yet" in status
+    assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
+    assert "2 of 2 items mirrored" in beet("opus", "status")
