@@ -17,6 +17,7 @@ from beets import ui
 from huey.exceptions import TaskException
 
 from beetcrate.queue import holds_lease, huey, release
+from beetcrate.settings import Backend
 from beetsplug.dj import ledger, store
 from beetsplug.dj.apply import Applier
 from beetsplug.dj.library import DjLibrary
@@ -29,6 +30,12 @@ WRITER_POLL_SECONDS = 1.0
 def run_worker(dj: DjLibrary, workers: int) -> None:
     """Queue the tasks lost before this start, then run ``workers`` consumer processes and the
     writer until stopped."""
+    queue = dj.queue
+    where = queue.redis_url if queue.backend is Backend.REDIS else str(queue.path)
+    ui.print_(
+        f"beet dj worker: {workers} analysis processes on the {queue.backend.value} queue"
+        f" {where}; Ctrl-C stops"
+    )
     requeued = recover(dj.db, dj.preferred, dj.queue.lease_seconds)
     if requeued:
         ui.print_(f"re-queued {requeued} interrupted job(s)")

@@ -55,5 +55,6 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     finally:
         output = stop_process(second)
     assert "re-queued 1" in output
+    assert "beet dj worker: 1 analysis processes on the sqlite queue" in output
     fresh = Library(config["library"].as_filename())
     assert fresh.get_item(item.id).bpm == 127
