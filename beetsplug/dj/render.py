@@ -63,5 +63,10 @@ def render_waveform(
         colour = CUE_COLOURS.get(str(cue["kind"]), (255, 255, 255))
         draw.line([(at, 0), (at, height)], fill=colour, width=2)
         draw.polygon([(at, 0), (at + 8, 0), (at, 10)], fill=colour)
-        draw.text((at + 3, 12), str(cue["kind"]).replace("_", " "), fill=colour)
+        label = str(cue["kind"]).replace("_", " ")
+        # Right of the marker, or left of it where the label would run off the picture.
+        if at + 3 + draw.textlength(label) <= width:
+            draw.text((at + 3, 12), label, fill=colour)
+        else:
+            draw.text((at - 3, 12), label, fill=colour, anchor="ra")
     image.save(path, format="PNG")

@@ -226,3 +226,29 @@ def test_files_are_left_alone_when_beets_does_not_write(
     item = add_clip("house")
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     assert MediaFile(item.path).bpm in (None, 0)
+
+
+def test_a_cue_label_near_the_end_is_drawn_left_of_its_marker_inside_the_picture(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from analysis.waveform import Waveform
+    from beetsplug.dj.render import render_waveform
+
+    bands = np.zeros((1000, 3), dtype=np.uint8)
+    waveform = Waveform(seconds_per_point=0.01, scale=1.0, bands=bands)
+    picture = tmp_path / "end.png"
+    cues = [{"time": 9.95, "kind": "outro_start", "bar": 1}]
+    render_waveform(waveform, [], [], cues, picture, width=400, height=80)
+    image = Image.open(picture).convert("RGB")
+    background = image.getpixel((5, 40))
+    drawn = [
+        x
+        for x in range(image.width - 6)
+        for y in range(12, 30)
+        if image.getpixel((x, y)) != background
+    ]
+    # The label sits left of the marker at x = 398, whole: it starts well inside the picture.
+    assert drawn and 300 < min(drawn) and max(drawn) < 396
