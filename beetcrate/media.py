@@ -8,7 +8,7 @@ library and the tests' fixtures) goes through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -239,6 +239,7 @@ def encode_stream(
     start: float = 0.0,
     channels: int = 2,
     constant_bit_rate: bool = False,
+    metadata: Mapping[str, str] | None = None,
 ) -> Generator[bytes, None, None]:
     """Transcode ``path`` and yield the container's bytes as the muxer produces them.
 
@@ -247,8 +248,9 @@ def encode_stream(
     starts playing at once. ``start`` skips into the source (seek, then trim to the exact
     sample) and the output's timestamps start at zero. ``constant_bit_rate`` makes libopus hold
     the bitrate exactly, so the size is known in advance (LAME is always constant at a set
-    bitrate). Closing the generator stops the work at the next chunk: nothing runs in the
-    background. Errors raise ``MediaError``, possibly after some bytes were yielded.
+    bitrate). ``metadata`` are the tags the output carries (``title``, ``artist``…, as
+    FFmpeg names them). Closing the generator stops the work at the next chunk: nothing runs
+    in the background. Errors raise ``MediaError``, possibly after some bytes were yielded.
     """
     if suffix not in STREAM_ENCODINGS:
         raise MediaError(f"cannot stream-encode .{suffix}")
@@ -261,6 +263,8 @@ def encode_stream(
         rate = _output_rate(suffix, in_stream.codec_context.sample_rate)
         layout = "stereo" if channels >= 2 and in_stream.codec_context.channels >= 2 else "mono"
         output = av.open(sink, "w", format=container_format)
+        for key, value in (metadata or {}).items():
+            output.metadata[key] = value
         try:
             # libopus's free VBR overshoots its target on music with strong transients (measured
             # on drum loops: 96 kbps asked, 118-139 kbps given), and a bit rate asked for is a

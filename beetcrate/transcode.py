@@ -192,6 +192,8 @@ class Job:
     bit_rate: int  # kbps
     offset: float = 0.0
     constant_bit_rate: bool = False
+    # The song's tags, written into the transcode as a downloaded mirror file has them.
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -203,7 +205,7 @@ class Job:
             version = "missing"
         raw = (
             f"{self.item_id}:{version}:{self.profile.name}:{self.bit_rate}:"
-            f"{self.offset:.3f}:{int(self.constant_bit_rate)}"
+            f"{self.offset:.3f}:{int(self.constant_bit_rate)}:{self.tags!r}"
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
@@ -305,6 +307,7 @@ class _Encoding:
             bit_rate=self.job.bit_rate * 1000,
             start=self.job.offset,
             constant_bit_rate=self.job.constant_bit_rate,
+            metadata=dict(self.job.tags),
         )
         try:
             with open(self.temp, "wb") as out:

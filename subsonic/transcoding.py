@@ -38,6 +38,7 @@ from beetcrate.transcode import (
     fit_to_length,
 )
 from beetsplug.opus.state import MirrorState, servable
+from subsonic.names import SINGLES_ALBUM
 from subsonic.responses import GENERIC, ApiError
 
 if TYPE_CHECKING:
@@ -64,6 +65,24 @@ def _send_file(path: Path, content_type: str) -> Response:
     response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
     response.headers["Accept-Ranges"] = "bytes"
     return response
+
+
+def _tags(row: Row) -> tuple[tuple[str, str], ...]:
+    """The song's tags as FFmpeg writes them into Ogg and MP3: a transcode that is saved (a
+    client's offline copy) says what it is, as the mirror's files do."""
+    values = {
+        "title": row["title"],
+        "artist": row["artist"],
+        # A singleton's album is the catalog's "[Singles]", not a tag of the song.
+        "album": row["album"] if row["album"] != SINGLES_ALBUM else None,
+        "album_artist": row["albumartist"],
+        "track": str(row["track"]) if row["track"] else None,
+        "disc": str(row["disc"]) if row["disc"] else None,
+        "date": str(row["year"]) if row["year"] else None,
+        "genre": row["genre"],
+        "musicbrainz_trackid": row["mb_trackid"],
+    }
+    return tuple((key, value) for key, value in values.items() if value)
 
 
 def stream(request: ApiRequest, row: Row) -> Response | None:
@@ -95,10 +114,11 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
             # From an offset the mirror's packets are copied into a new stream: no encoding.
             remux = media.remux_stream(mirrored.path, float(offset))
             return Response(_guarded(remux, remux), mimetype=profile.content_type)
-    job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset))
+    tags = _tags(row)
+    job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), tags=tags)
     cached = services.transcoder.cached(job)
     if cached is None and estimate:
-        job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), True)
+        job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), True, tags)
         cached = services.transcoder.cached(job)
     if cached is not None:
         return _send_file(cached, profile.content_type)

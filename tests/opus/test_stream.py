@@ -202,3 +202,17 @@ def test_songs_advertise_the_default_transcode_and_offsets_are_advertised(served
     assert {"name": "transcodeOffset", "versions": [1]} in extensions["subsonic-response"][
         "openSubsonicExtensions"
     ]
+
+
+@pytest.mark.parametrize("suffix", ["opus", "mp3"])
+def test_a_transcode_carries_the_songs_tags(served, tmp_path: Path, suffix: str) -> None:
+    import mutagen
+
+    app, items, _ = served
+    response = get(app, items["song"], format=suffix, maxBitRate="96")
+    saved = tmp_path / f"saved.{suffix}"
+    saved.write_bytes(response.data)
+    tags = mutagen.File(saved, easy=True)
+    assert tags is not None
+    assert (tags["title"], tags["artist"]) == (["song"], ["Artist"])
+    assert "album" not in tags  # a singleton: no "[Singles]" written into the file
