@@ -232,6 +232,12 @@ def _output_rate(suffix: str, source_rate: int) -> int:
     return source_rate if source_rate in _MP3_RATES else 44100
 
 
+# What Ogg framing adds to libopus' bit rate (measured: 1.2-1.3 kbps from 32 to 96 kbps), and
+# the lowest rate libopus takes.
+OGG_OPUS_OVERHEAD = 1500
+MIN_OPUS_BPS = 6000
+
+
 def encode_stream(
     path: str | Path,
     suffix: str = "opus",
@@ -274,7 +280,13 @@ def encode_stream(
             vbr = "off" if constant_bit_rate else "constrained"
             options = {"vbr": vbr} if codec == "libopus" else {}
             out_stream = _add_audio_stream(output, codec, rate, layout, options)
-            out_stream.bit_rate = bit_rate
+            # A bit rate asked for is a cap on what is sent; Ogg pages cost about 1.2 kbps on
+            # top of libopus' own rate, whatever that rate, so libopus aims that much lower (at
+            # a constant rate further still, so a promised length holds the headers too).
+            overhead = 0
+            if codec == "libopus":
+                overhead = OGG_OPUS_OVERHEAD + (500 if constant_bit_rate else 0)
+            out_stream.bit_rate = max(bit_rate - overhead, MIN_OPUS_BPS)
             # Opening now fixes the codec's frame size (libopus takes exactly 20 ms frames).
             out_stream.codec_context.open(strict=False)
             # Stage one converts to float at the output rate so the start can be trimmed to the

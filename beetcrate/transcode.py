@@ -54,8 +54,10 @@ STREAM_DEFAULTS: dict[str, object] = {
 CONTENT_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
 # libopus and LAME refuse bitrates below these (kbps).
 _MIN_KBPS = 8
-# Ogg pages cost about 0.7 % over the codec's bitrate at CBR; the rest covers the headers.
+# MP3 frames' headers and the tags over LAME's bit rate (Opus: see ``estimate_length``).
 _ESTIMATE_OVERHEAD = 1.01
+# Room for an Ogg Opus stream's header pages (OpusHead, OpusTags with the song's tags).
+_OPUS_HEADERS = 1024
 _ESTIMATE_SLACK = 4096
 _READ_CHUNK = 1 << 16
 
@@ -428,8 +430,15 @@ class Transcoder:
             return len(self._active)
 
 
-def estimate_length(duration: float, bit_rate: int) -> int:
-    """The bytes promised for a constant-bitrate transcode of ``duration`` s at ``bit_rate``."""
+def estimate_length(duration: float, bit_rate: int, suffix: str = "mp3") -> int:
+    """The bytes promised for a constant-bitrate transcode of ``duration`` s at ``bit_rate``.
+
+    An Opus stream at a constant rate comes out 0.8 kbps under its cap, Ogg pages included
+    (``media.encode_stream``), plus its headers: the promise is 0.5 kbps under the cap plus
+    room for the headers, so the stream always fits, and padded to the promise it keeps to the
+    cap for any track of 17 s or more. An MP3 stream is LAME's exact rate plus its headers."""
+    if suffix == "opus":
+        return int(duration * (bit_rate * 1000 - 500) / 8) + _OPUS_HEADERS
     return int(duration * bit_rate * 1000 / 8 * _ESTIMATE_OVERHEAD) + _ESTIMATE_SLACK
 
 

@@ -122,7 +122,7 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         cached = services.transcoder.cached(job)
     if cached is not None:
         return _send_file(cached, profile.content_type)
-    length = estimate_length(max((row["length"] or 0) - offset, 0), job.bit_rate)
+    length = estimate_length(max((row["length"] or 0) - offset, 0), job.bit_rate, profile.suffix)
     if http_request.method == "HEAD":
         response = Response(mimetype=profile.content_type)
         if estimate:

@@ -179,7 +179,7 @@ def test_broken_source_raises_and_leaves_no_cache_entry(tmp_path: Path, content:
 def test_estimated_length_is_kept_exactly_and_still_decodes(flac: Path, tmp_path: Path) -> None:
     transcoder = Transcoder(make_config(), tmp_path / "cache")
     job = Job(1, flac, OPUS, 64, constant_bit_rate=True)
-    length = estimate_length(6.0, 64)
+    length = estimate_length(6.0, 64, "opus")
     data = b"".join(fit_to_length(transcoder.stream(job), length))
     assert len(data) == length
     info = decoded(data, tmp_path)
@@ -189,3 +189,24 @@ def test_estimated_length_is_kept_exactly_and_still_decodes(flac: Path, tmp_path
 def test_fit_to_length_trims_a_longer_stream() -> None:
     assert b"".join(fit_to_length(iter([b"abc", b"def"]), 4)) == b"abcd"
     assert b"".join(fit_to_length(iter([b"ab"]), 4)) == b"ab\0\0"
+
+
+@pytest.mark.parametrize("constant", [False, True])
+@pytest.mark.parametrize("cap", [96, 32])
+def test_an_opus_transcode_keeps_to_its_cap_ogg_pages_and_all(
+    tmp_path: Path, cap: int, constant: bool
+) -> None:
+    from beetcrate.synth.tones import noisy_chord
+
+    source = tmp_path / "twenty.flac"
+    media.write_audio(source, noisy_chord(20.0), 44100)
+    transcoder = Transcoder(make_config(), tmp_path / "cache")
+    job = Job(1, source, OPUS, cap, constant_bit_rate=constant, tags=(("title", "Twenty"),))
+    chunks = transcoder.stream(job)
+    if constant:  # as promised with estimateContentLength: padded to the promise
+        chunks = fit_to_length(chunks, estimate_length(20.0, cap, "opus"))
+    data = b"".join(chunks)
+    info = decoded(data, tmp_path)
+    assert info["decoded_seconds"] == pytest.approx(20.0, abs=0.05)
+    sent_kbps = len(data) * 8 / 20.0 / 1000
+    assert cap * 0.9 <= sent_kbps <= cap
