@@ -65,9 +65,26 @@ class DjCommands:
                     self.waveform,
                     "QUERY",
                     [
-                        option("-o", "--output", help="PNG file to write"),
-                        option("--width", type="int", default=1600, help="pixels"),
-                        option("--height", type="int", default=240, help="pixels"),
+                        option(
+                            "-o",
+                            "--output",
+                            metavar="FILE",
+                            help="the PNG file to write (required)",
+                        ),
+                        option(
+                            "--width",
+                            type="int",
+                            default=1600,
+                            metavar="PX",
+                            help="picture width in pixels (default 1600)",
+                        ),
+                        option(
+                            "--height",
+                            type="int",
+                            default=240,
+                            metavar="PX",
+                            help="picture height in pixels (default 240)",
+                        ),
                     ],
                 ),
                 Action(
