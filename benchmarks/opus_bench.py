@@ -39,7 +39,14 @@ from beetcrate import media  # noqa: E402
 from beetcrate.queue import huey, open_queue  # noqa: E402
 from beetcrate.settings import QueueSettings  # noqa: E402
 from beetcrate.synth import tones  # noqa: E402
-from beetcrate.transcode import Job, Profile, TranscodeConfig, Transcoder  # noqa: E402
+from beetcrate.transcode import (  # noqa: E402
+    Job,
+    Profile,
+    TranscodeConfig,
+    Transcoder,
+    estimate_length,
+    fit_to_length,
+)
 
 WORK = ROOT / "benchmarks" / ".work" / "opus"
 RATE = 44100
@@ -85,6 +92,28 @@ def encode_speed(sources: list[Path], seconds: float) -> tuple[Speed, Speed | No
             check=True,
         )
     return ours, Speed(audio / (time.perf_counter() - wall), audio / (_children_cpu() - cpu))
+
+
+def kept_caps(
+    sources: list[Path], seconds: float, caps: list[int]
+) -> dict[str, tuple[float, float]]:
+    """What on-the-fly Opus streams send against the cap asked (``maxBitRate``): the mean and
+    highest kbps over the sources, Ogg pages and headers included, as a client receives them,
+    free (constrained VBR) and promised a length (constant rate, padded to the promise)."""
+    transcoder = Transcoder(_stream_config(), WORK / "cache-caps")
+    found = {}
+    for cap in caps:
+        for constant in (False, True):
+            sent = []
+            for source in sources:
+                job = Job(1, source, Profile("opus", cap), cap, constant_bit_rate=constant)
+                chunks = transcoder.stream(job)
+                if constant:
+                    chunks = fit_to_length(chunks, estimate_length(seconds, cap, "opus"))
+                sent.append(len(b"".join(chunks)) * 8 / seconds / 1000)
+            label = f"{cap} kbps, {'promised length' if constant else 'free'}"
+            found[label] = (statistics.mean(sent), max(sent))
+    return found
 
 
 def _children_cpu() -> float:
@@ -352,6 +381,9 @@ def main() -> None:
     load_before, cores_before = os.getloadavg()[0], cores_available()
     ours, cli = timed("encode speed", lambda: encode_speed(encode_sources, encode_seconds))
     first_ms, total_ms = timed("stream latency", lambda: stream_latency(stream_source, 5))
+    caps = timed(
+        "bit-rate caps", lambda: kept_caps(encode_sources, encode_seconds, [32, 64, 96, 128])
+    )
     concurrency = timed(
         "concurrent streams", lambda: concurrent_streams(stream_source, stream_seconds, counts)
     )
@@ -407,6 +439,16 @@ def main() -> None:
             "≥ 64",
             "yes" if capacity >= 64 else "NO",
         ),
+    ]
+    rows += [
+        (
+            f"Stream capped at {label} (kbps sent, mean / max)",
+            f"{mean:.1f} / {highest:.1f}",
+            "",
+            "≤ the cap",
+            "yes" if highest <= float(label.split()[0]) else "NO",
+        )
+        for label, (mean, highest) in caps.items()
     ]
     rows += [
         (
