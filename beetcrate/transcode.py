@@ -436,7 +436,8 @@ def estimate_length(duration: float, bit_rate: int, suffix: str = "mp3") -> int:
     An Opus stream at a constant rate comes out at least 0.8 kbps under its cap, Ogg pages
     included (``media.encode_stream``), plus its headers: the promise is 0.5 kbps under the cap
     plus room for the headers, so the stream always fits, and padded to the promise it keeps to
-    the cap for any track of 17 s or more (shorter ones by their 1 KB of headers). An MP3 stream is LAME's exact rate plus its headers."""
+    the cap for any track of 17 s or more (shorter ones go over by their 1 KB of headers). An
+    MP3 stream is LAME's exact rate plus its headers."""
     if suffix == "opus":
         return int(duration * (bit_rate * 1000 - 500) / 8) + _OPUS_HEADERS
     return int(duration * bit_rate * 1000 / 8 * _ESTIMATE_OVERHEAD) + _ESTIMATE_SLACK
