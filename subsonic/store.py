@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken
 
 from beetcrate import sidecar
+from beetcrate.credentials import load_key as load_key  # where the server's callers find it
 from subsonic.userdata import annotations as user_annotations
 from subsonic.userdata.schema import USER_COLUMNS
 
@@ -100,16 +99,6 @@ class User:
     email: str | None = None
     # Whether the user wants their plays forwarded to scrobbling services.
     scrobbling: bool = True
-
-
-def load_key(path: Path) -> Fernet:
-    """The credential key, created (readable by the owner only) on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as key_file:
-            key_file.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
 
 
 def _digest(api_key: str) -> str:
