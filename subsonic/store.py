@@ -6,7 +6,8 @@ a separate file (mode 0600), never in the database. API keys only need to be che
 stored as SHA-256 digests.
 
 A user's roles are Subsonic's (``downloadRole``…), one column each. Removing a user removes
-everything they wrote (``userdata.schema.USER_COLUMNS``) in the same transaction.
+everything they wrote (``userdata.schema.USER_COLUMNS``) and their links to scrobbling services
+(``beetcrate.scrobbling.store``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from beetcrate import sidecar
 from beetcrate.credentials import load_key as load_key  # where the server's callers find it
+from beetcrate.scrobbling import store as scrobbling_store
 from subsonic.userdata import annotations as user_annotations
 from subsonic.userdata.schema import USER_COLUMNS
 
@@ -112,6 +114,8 @@ class Users:
         self.db = db
         self.key = key
         sidecar.migrate(db, "users", MIGRATIONS)
+        # Users' links to scrobbling services are credentials too (``beetcrate.scrobbling``).
+        scrobbling_store.migrate(db)
 
     def _row(self, name: str) -> dict | None:
         rows = list(self.db.table("users").rows_where("name = ?", [name]))
@@ -187,6 +191,7 @@ class Users:
         with userdata.transaction() as conn:
             for table, column in USER_COLUMNS:
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+            scrobbling_store.forget_user(conn, name)
             conn.execute("DELETE FROM users WHERE name = ?", [name])
             # Answers cached for the user (and averages over users) must not outlive them.
             user_annotations.changed(conn, name)
