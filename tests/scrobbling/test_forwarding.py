@@ -80,3 +80,154 @@ def test_plays_reach_both_services_with_what_they_know_of_the_song(
     assert info["duration"] == 181 and info["tracknumber"] == 1
     assert info["submission_client"] == "beetcrate" and info["media_player"] == "pytest"
     assert listenbrainz.invalid == []
+
+
+def test_plays_made_during_outages_arrive_later_once_and_in_order(
+    served: Served,
+    alice: Api,
+    lastfm: FakeLastfm,
+    listenbrainz: FakeListenBrainz,
+    worker: Worker,
+) -> None:
+    link_lastfm(served, lastfm)
+    link_listenbrainz(served, listenbrainz)
+    play(alice, served, "blue1", at=T0)
+    wait_until(lambda: len(lastfm.scrobbles) == 1, "the first scrobble")
+    wait_until(lambda: len(listenbrainz.scrobbled("alice-on-lb")) == 1, "the first listen")
+
+    # Last.fm says "try again later" (error 16); ListenBrainz is gone (connections refused).
+    lastfm.failing = LastfmError(16, "There was a temporary error processing your request")
+    listenbrainz.down()
+    for n in range(1, 6):
+        play(alice, served, f"blue{1 + n % 3}", at=T0 + 600 * n)
+    wait_until(
+        lambda: (link := served.link_of("alice", Service.LASTFM)) and link.last_error,
+        "a failed attempt on Last.fm",
+    )
+    wait_until(
+        lambda: (link := served.link_of("alice", Service.LISTENBRAINZ)) and link.last_error,
+        "a failed attempt on ListenBrainz",
+    )
+    assert served.link_of("alice", Service.LASTFM).waiting == 5  # type: ignore[union-attr]
+
+    # The worker dies and another starts while the services are still away.
+    worker.stop()
+    listenbrainz.up()
+    listenbrainz.http_status = 503
+    worker.start()
+    play(alice, served, "blue3", at=T0 + 600 * 6)
+    wait_until(lambda: listenbrainz.requests > 0, "an attempt on the ListenBrainz that answers 503")
+
+    lastfm.failing = None
+    listenbrainz.http_status = 0
+    wait_until(lambda: len(lastfm.scrobbles) == 7, "every scrobble on Last.fm", timeout=60)
+    wait_until(
+        lambda: len(listenbrainz.scrobbled("alice-on-lb")) == 7,
+        "every listen on ListenBrainz",
+        timeout=60,
+    )
+    expected = [str(T0 + 600 * n) for n in range(7)]
+    assert [s["timestamp"] for s in lastfm.scrobbles] == expected
+    listened = [listen["listened_at"] for listen in listenbrainz.scrobbled("alice-on-lb")]
+    assert listened == [T0 + 600 * n for n in range(7)]
+    assert served.link_of("alice", Service.LASTFM).waiting == 0  # type: ignore[union-attr]
+
+
+def test_a_rate_limited_listenbrainz_gets_every_listen_at_its_pace(
+    served: Served, alice: Api, listenbrainz: FakeListenBrainz, worker: Worker
+) -> None:
+    link_listenbrainz(served, listenbrainz)
+    listenbrainz.rate_limit, listenbrainz.window = 2, 0.5
+    for n in range(12):
+        play(alice, served, "blue1", at=T0 + 600 * n)
+    wait_until(lambda: len(listenbrainz.scrobbled("alice-on-lb")) == 12, "every listen")
+    listened = [listen["listened_at"] for listen in listenbrainz.scrobbled("alice-on-lb")]
+    assert listened == [T0 + 600 * n for n in range(12)]
+
+
+def test_a_revoked_session_key_is_recorded_and_stops_the_link_until_linked_again(
+    served: Served,
+    alice: Api,
+    lastfm: FakeLastfm,
+    listenbrainz: FakeListenBrainz,
+    worker: Worker,
+    capsys,
+) -> None:
+    key = link_lastfm(served, lastfm)
+    link_listenbrainz(served, listenbrainz)
+    lastfm.revoke(key)
+    play(alice, served, "blue1", at=T0)
+    wait_until(
+        lambda: (link := served.link_of("alice", Service.LASTFM)) and link.rejected,
+        "the rejection recorded",
+    )
+    link = served.link_of("alice", Service.LASTFM)
+    assert link is not None and link.rejected == "Invalid session key - Please re-authenticate"
+    calls = len(lastfm.calls) + lastfm.requests
+
+    # Later plays wait; the dispatcher leaves the link alone (ListenBrainz, dispatched by the
+    # same worker, gets its listens meanwhile).
+    play(alice, served, "blue2", at=T0 + 600)
+    wait_until(lambda: len(listenbrainz.scrobbled("alice-on-lb")) == 2, "both listens")
+    play(alice, served, "blue3", at=T0 + 1200)
+    wait_until(lambda: len(listenbrainz.scrobbled("alice-on-lb")) == 3, "the third listen")
+    assert len(lastfm.calls) + lastfm.requests == calls
+
+    capsys.readouterr()
+    assert main(["-c", str(served.home.config_file), "user", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "lastfm: alice-on-lastfm REJECTED" in listed
+    assert "Invalid session key - Please re-authenticate" in listed and "(3 waiting)" in listed
+
+    link_lastfm(served, lastfm)
+    wait_until(lambda: len(lastfm.scrobbles) == 3, "the plays that waited")
+    assert [s["timestamp"] for s in lastfm.scrobbles] == [str(T0 + 600 * n) for n in range(3)]
+
+
+def test_an_invalid_listenbrainz_token_is_recorded_and_stops_the_link(
+    served: Served, alice: Api, listenbrainz: FakeListenBrainz, worker: Worker
+) -> None:
+    token = link_listenbrainz(served, listenbrainz)
+    del listenbrainz.tokens[token]
+    play(alice, served, "blue1", at=T0)
+    wait_until(
+        lambda: (link := served.link_of("alice", Service.LISTENBRAINZ)) and link.rejected,
+        "the rejection recorded",
+    )
+    link = served.link_of("alice", Service.LISTENBRAINZ)
+    assert link is not None and link.rejected == "Invalid authorization token."
+    assert link.waiting == 1 and listenbrainz.listens == []
+
+
+def test_plays_made_without_a_link_are_never_sent(
+    served: Served,
+    alice: Api,
+    bob: Api,
+    lastfm: FakeLastfm,
+    listenbrainz: FakeListenBrainz,
+    worker: Worker,
+) -> None:
+    play(alice, served, "blue1", at=T0)
+    link_lastfm(served, lastfm)
+    link_listenbrainz(served, listenbrainz)
+    play(bob, served, "blue2", at=T0 + 600)  # bob linked nothing
+    play(alice, served, "blue3", at=T0 + 1200)
+    wait_until(lambda: lastfm.scrobbles, "alice's linked play on Last.fm")
+    wait_until(lambda: listenbrainz.listens, "alice's linked play on ListenBrainz")
+    assert [s["track"] for s in lastfm.scrobbles] == ["Blue Song 3"]
+    assert [listen["listened_at"] for listen in listenbrainz.scrobbled("alice-on-lb")] == [
+        T0 + 1200
+    ]
+    assert served.links().of("bob") == []
+
+
+def test_unlinking_drops_the_plays_still_waiting(
+    served: Served, alice: Api, listenbrainz: FakeListenBrainz
+) -> None:
+    link_listenbrainz(served, listenbrainz)
+    play(alice, served, "blue1", "blue2")  # no worker runs: they wait
+    assert served.link_of("alice", Service.LISTENBRAINZ).waiting == 2  # type: ignore[union-attr]
+    config = str(served.home.config_file)
+    assert main(["-c", config, "user", "unlink", "alice", "listenbrainz"]) == 0
+    assert served.links().of("alice") == []
+    assert main(["-c", config, "user", "unlink", "alice", "listenbrainz"]) == 1
