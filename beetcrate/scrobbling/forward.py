@@ -20,6 +20,7 @@ services keep one listen per user, time and track, so the copy is not counted.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import sqlite3
@@ -46,7 +47,7 @@ FIRST_RETRY_S, LAST_RETRY_S = 2.0, 600.0
 BATCH = 50
 # A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s).
 SHORTEST_LEASE_S = 30.0
-# A now playing not sent by then is dropped: the song is over (or, of unknown length, assumed).
+# A now playing not sent by then is dropped: the song is over (of unknown length: assumed over).
 UNKNOWN_LENGTH_S = 600.0
 
 
@@ -93,17 +94,22 @@ def submitter(config: ForwardConfig, service: Service, secret: str) -> Submitter
 
 
 def _next_submission(entries: Sequence[Entry], now: float) -> tuple[list[Entry], list[Entry]]:
-    """(stale starts to drop, the rows to send next): a start goes alone, listens in a run."""
-    first = entries[0]
-    if first.kind is Kind.PLAYING:
-        over = first.played_at + (first.track.duration or UNKNOWN_LENGTH_S) <= now
-        return ([first], []) if over else ([], [first])
-    run: list[Entry] = []
-    for entry in entries:
-        if entry.kind is not Kind.LISTEN:
-            break
-        run.append(entry)
-    return [], run
+    """(stale starts to drop, the rows to send next): a start goes alone, listens in a run.
+
+    A start is stale once its song would be over, or once anything newer waits behind it (the
+    player moved on): after an outage the service hears only the latest start, and the plays
+    between stale starts go together."""
+
+    def stale(index: int, entry: Entry) -> bool:
+        over = entry.played_at + (entry.track.duration or UNKNOWN_LENGTH_S) <= now
+        return entry.kind is Kind.PLAYING and (index < len(entries) - 1 or over)
+
+    drop = [entry for index, entry in enumerate(entries) if stale(index, entry)]
+    if drop:
+        return drop, []
+    if entries[0].kind is Kind.PLAYING:
+        return [], [entries[0]]
+    return [], list(itertools.takewhile(lambda entry: entry.kind is Kind.LISTEN, entries))
 
 
 class Forwarder:

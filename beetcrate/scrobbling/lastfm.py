@@ -60,7 +60,8 @@ def _trust(ca_file: Path | None) -> None:
 
 def network(settings: LastfmSettings, session_key: str = "") -> pylast.LastFMNetwork:
     """A pylast network on the configured API: ``session_key`` for the calls of one user,
-    none for the application's own (authorization, public data)."""
+    none for the application's own (authorization, public data). Callers that make many
+    calls keep to Last.fm's rate with ``THROTTLE``."""
     _trust(settings.ca_file)
     net = pylast.LastFMNetwork(
         api_key=settings.api_key, api_secret=settings.api_secret, session_key=session_key
@@ -68,6 +69,34 @@ def network(settings: LastfmSettings, session_key: str = "") -> pylast.LastFMNet
     net.ws_server = settings.ws_server
     net.homepage = settings.homepage
     return net
+
+
+class Throttle:
+    """Starts calls at least ``interval`` seconds apart across a process's threads and users
+    (Last.fm's terms: five calls a second). pylast's own limit is per network and can let two
+    calls go back to back."""
+
+    def __init__(
+        self,
+        interval: float,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._sleep, self._clock = sleep, clock
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+THROTTLE = Throttle(pylast.DELAY_TIME)
 
 
 def _status(exc: pylast.WSError) -> int:
@@ -101,6 +130,7 @@ class Scrobbler:
         self.network = network(settings, session_key)
 
     def submit(self, kind: Kind, entries: Sequence[Entry]) -> Answer:
+        THROTTLE.wait()
         try:
             if kind is Kind.PLAYING:
                 track = entries[0].track

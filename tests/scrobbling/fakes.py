@@ -181,6 +181,8 @@ class FakeLastfm(FakeService):
         self.calls: list[Call] = []
         self.failing: LastfmError | None = None  # every call answers this while set
         self.http_status = 0  # every call answers this HTTP status while set
+        self.shortest_interval = 0.0  # calls closer than this answer error 29 (rate limit)
+        self._last_call = 0.0
         self.methods: dict[str, Method] = {
             "auth.getToken": self._get_token,
             "auth.getSession": self._get_session,
@@ -225,6 +227,11 @@ class FakeLastfm(FakeService):
         try:
             if self.failing is not None:
                 raise self.failing
+            now = time.monotonic()
+            too_soon = now - self._last_call < self.shortest_interval
+            self._last_call = now
+            if too_soon:
+                raise LastfmError(29, "Rate Limit Exceeded", 429)
             call = self._check(params)
             self.calls.append(call)
             inner = self.methods[call.method](call)
