@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from beetcrate import sidecar
+from beetcrate.scrobbling.model import LinkError, Service
 from beetcrate.settings import DEFAULTS, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from beetcrate.scrobbling.store import Link, Links
     from subsonic.store import Roles, User
 
 DEMO_USER = "demo"
@@ -35,6 +37,27 @@ def _users(settings: Settings):
     from subsonic.store import Users, load_key
 
     return Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+
+
+def _links(settings: Settings) -> Links:
+    from beetcrate.credentials import load_key
+    from beetcrate.scrobbling.store import Links
+
+    return Links(sidecar.connect(settings.db), load_key(settings.secret_key_file))
+
+
+def _link_line(link: Link) -> str:
+    from datetime import datetime
+
+    state = f"{link.service.value}: {link.account or '?'}"
+    if link.rejected:
+        when = datetime.fromtimestamp(link.rejected_at or 0).isoformat(" ", "minutes")
+        state += f" REJECTED {when}: {link.rejected} (link again to resume)"
+    elif link.last_error:
+        state += f" retrying: {link.last_error}"
+    if link.waiting:
+        state += f" ({link.waiting} waiting)"
+    return state
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -149,9 +172,51 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> None:
     elif args.user_command == "remove":
         users.remove(args.name, Writer(settings.db))
         print(f"removed user {args.name} and their stars, plays, playlists, queue and bookmarks")
+    elif args.user_command == "link":
+        if users.get(args.name) is None:
+            raise StoreError(f"no user named {args.name!r}")
+        _link(settings, args)
+    elif args.user_command == "unlink":
+        service = Service(args.service)
+        if not _links(settings).unlink(args.name, service):
+            raise CliError(f"{args.name} has no {service.value} link")
+        print(f"unlinked {args.name} from {service.value}; plays not sent yet are dropped")
     else:
+        links: dict[str, list[Link]] = {}
+        for link in _links(settings).of():
+            links.setdefault(link.user, []).append(link)
         for user in users.list():
-            print(f"{user.name}{'  admin' if user.admin else ''}")
+            states = "; ".join(_link_line(link) for link in links.get(user.name, []))
+            print(f"{user.name}{'  admin' if user.admin else ''}{'  ' + states if states else ''}")
+
+
+def _link(settings: Settings, args: argparse.Namespace) -> None:
+    """``beetcrate user link NAME SERVICE``: check the credentials with the service, then
+    store them. The secret is never printed."""
+    service = Service(args.service)
+    if service is Service.LISTENBRAINZ:
+        from beetcrate.scrobbling import listenbrainz
+
+        if not args.token:
+            raise CliError("ListenBrainz needs --token TOKEN (from your ListenBrainz settings)")
+        secret = args.token
+        account = listenbrainz.Client(settings.listenbrainz, secret).validate()
+    else:
+        from beetcrate.scrobbling import lastfm
+
+        if not settings.lastfm.configured:
+            raise CliError("set beetcrate.lastfm.api_key and api_secret first")
+        if args.session_key:
+            secret = args.session_key
+            account = lastfm.account(settings.lastfm, secret)
+        else:
+            authorization = lastfm.WebAuthorization(settings.lastfm)
+            print(f"Open this page, sign in and allow access:\n\n  {authorization.url}\n")
+            print(f"Waiting up to {args.wait:g} seconds for your approval (Ctrl-C stops)…")
+            sys.stdout.flush()
+            secret, account = authorization.wait(args.wait)
+    _links(settings).link(args.name, service, secret, account)
+    print(f"linked {args.name} to {service.value} account {account}")
 
 
 def _role_options(parser: argparse.ArgumentParser) -> None:
@@ -174,21 +239,29 @@ TASK_MODULES = {
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    import threading
+
     from beets import config, ui
 
     from beetcrate.queue import open_queue
+    from beetcrate.scrobbling.forward import ForwardConfig
+    from beetcrate.scrobbling.tasks import start_dispatcher
 
     enabled = [name for name in config["plugins"].as_str_seq() if name in TASK_MODULES]
     for name in enabled:
         importlib.import_module(TASK_MODULES[name])
+    # Every worker forwards plays to the scrobbling services (docs/scrobbling.md).
+    huey = open_queue(settings.queue)
+    start_dispatcher(ForwardConfig.of(settings), threading.Event())
     if "dj" in enabled:
         # The DJ worker runs consumers for every task on the shared queue, plus the one writer
         # that applies analysis results to beets.
         overlay = ["-c", args.config] if args.config else []
         ui.main([*overlay, "dj", "worker", "--workers", str(args.workers)])
         return
-    huey = open_queue(settings.queue)
-    print(f"beetcrate worker: {args.workers} workers, tasks of {', '.join(enabled) or 'none'}")
+    print(
+        f"beetcrate worker: {args.workers} workers, tasks of {', '.join([*enabled, 'scrobbling'])}"
+    )
     huey.create_consumer(workers=args.workers, worker_type="thread").run()
 
 
@@ -294,7 +367,28 @@ def build_parser() -> argparse.ArgumentParser:
     apikey.add_argument("name")
     remove = user_commands.add_parser("remove", help="remove a user and all their data")
     remove.add_argument("name")
-    user_commands.add_parser("list", help="list users")
+    link = user_commands.add_parser(
+        "link",
+        help="link a user to their Last.fm or ListenBrainz account",
+        description="Link a user's plays to their account on a scrobbling service. Last.fm"
+        " (or the Last.fm-compatible API configured in beetcrate.lastfm): without"
+        " --session-key, prints a page to open and waits for your approval there.",
+    )
+    link.add_argument("name")
+    link.add_argument("service", choices=[service.value for service in Service])
+    link.add_argument("--session-key", metavar="KEY", help="lastfm: a session key you have")
+    link.add_argument("--token", help="listenbrainz: your user token")
+    link.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="lastfm: how long to wait for your approval (default 300)",
+    )
+    unlink = user_commands.add_parser("unlink", help="unlink a user from a scrobbling service")
+    unlink.add_argument("name")
+    unlink.add_argument("service", choices=[service.value for service in Service])
+    user_commands.add_parser("list", help="list users, their scrobbling links and any rejection")
     user.set_defaults(func=cmd_user)
     return parser
 
@@ -309,7 +403,14 @@ def main(argv: list[str] | None = None) -> int:
         if settings is not None and args.command == "serve" and args.bind:
             settings = _with_bind(settings, args.bind)
         func(settings, args)
-    except (CliError, SettingsError, StoreError, FileNotFoundError, sqlite3.Error) as exc:
+    except (
+        CliError,
+        SettingsError,
+        StoreError,
+        LinkError,
+        FileNotFoundError,
+        sqlite3.Error,
+    ) as exc:
         print(f"beetcrate: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

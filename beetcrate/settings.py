@@ -16,6 +16,7 @@ import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import confuse
 from beets import config as beets_config
@@ -63,6 +64,21 @@ CRATE_DEFAULTS: dict[str, object] = {
 }
 
 
+# The scrobbling services (docs/scrobbling.md): Last.fm's API (or Libre.fm's, GNU FM's: the same
+# protocol at another URL) and ListenBrainz's (or a self-hosted one, Maloja's).
+LASTFM_DEFAULTS: dict[str, object] = {
+    "api_key": "",
+    "api_secret": "",
+    "url": "https://ws.audioscrobbler.com/2.0/",
+    # Certificates (PEM) trusted besides the system's: a server with a private CA.
+    "ca_file": "",
+}
+LISTENBRAINZ_DEFAULTS: dict[str, object] = {
+    "url": "https://api.listenbrainz.org/1/",
+    "ca_file": "",
+}
+
+
 class Backend(enum.Enum):
     SQLITE = "sqlite"
     REDIS = "redis"
@@ -96,6 +112,43 @@ class CrateSettings:
     session_gap: float = 4 * 3600.0  # seconds
 
 
+@dataclass(frozen=True)
+class LastfmSettings:
+    """The ``beetcrate: lastfm:`` section: the application's API account and where the API is.
+
+    pylast speaks https only, so ``url`` is split into the host and path it posts to."""
+
+    api_key: str = ""
+    api_secret: str = ""
+    url: str = "https://ws.audioscrobbler.com/2.0/"
+    ca_file: Path | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.api_secret)
+
+    @property
+    def ws_server(self) -> tuple[str, str]:
+        """(host[:port], path): what pylast calls its web-service server."""
+        parts = urlsplit(self.url)
+        return parts.netloc, parts.path or "/"
+
+    @property
+    def homepage(self) -> str:
+        """Where users authorize an application: www.last.fm for Last.fm's API host, the API's
+        own host otherwise (Libre.fm, GNU FM)."""
+        host = self.ws_server[0]
+        return "https://www.last.fm" if host == "ws.audioscrobbler.com" else f"https://{host}"
+
+
+@dataclass(frozen=True)
+class ListenBrainzSettings:
+    """The ``beetcrate: listenbrainz:`` section: the API root (ending in ``/1/``)."""
+
+    url: str = "https://api.listenbrainz.org/1/"
+    ca_file: Path | None = None
+
+
 class SettingsError(confuse.ConfigError):
     """The configuration cannot be used; the message says what to fix.
 
@@ -123,6 +176,8 @@ class Settings:
     # The ``opus: stream:`` section: on-the-fly transcoding profiles and limits.
     transcode: TranscodeConfig = field(default_factory=TranscodeConfig.defaults)
     crates: CrateSettings = field(default_factory=CrateSettings)
+    lastfm: LastfmSettings = field(default_factory=LastfmSettings)
+    listenbrainz: ListenBrainzSettings = field(default_factory=ListenBrainzSettings)
 
 
 def read_beets_config(config_file: str | os.PathLike | None = None) -> confuse.Configuration:
@@ -226,6 +281,46 @@ def crate_settings(config: confuse.ConfigView) -> CrateSettings:
     return CrateSettings(_path_setting(directory, default), refresh_delay, session_gap)
 
 
+def _service_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    """``url`` ending in ``/`` (paths are appended to it), if it is a URL of ``schemes``."""
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.netloc:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise SettingsError(f"setting beetcrate.{name}.url: a {wanted} URL, not {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _optional_path(raw: str) -> Path | None:
+    return _path_setting(raw, Path()) if raw else None
+
+
+def lastfm_settings(config: confuse.ConfigView) -> LastfmSettings:
+    """The ``beetcrate: lastfm:`` section; an https URL, as pylast speaks nothing else."""
+    section = config["beetcrate"]["lastfm"]
+    section.add(LASTFM_DEFAULTS)
+    try:
+        api_key, api_secret = section["api_key"].as_str(), section["api_secret"].as_str()
+        url, ca_file = section["url"].as_str(), section["ca_file"].as_str()
+    except confuse.ConfigError as exc:
+        raise SettingsError(f"setting beetcrate.lastfm: {exc}") from exc
+    if bool(api_key) != bool(api_secret):
+        raise SettingsError("setting beetcrate.lastfm: give both api_key and api_secret")
+    url = _service_url("lastfm", url, ("https",))
+    return LastfmSettings(api_key, api_secret, url, _optional_path(ca_file))
+
+
+def listenbrainz_settings(config: confuse.ConfigView) -> ListenBrainzSettings:
+    """The ``beetcrate: listenbrainz:`` section."""
+    section = config["beetcrate"]["listenbrainz"]
+    section.add(LISTENBRAINZ_DEFAULTS)
+    try:
+        url, ca_file = section["url"].as_str(), section["ca_file"].as_str()
+    except confuse.ConfigError as exc:
+        raise SettingsError(f"setting beetcrate.listenbrainz: {exc}") from exc
+    url = _service_url("listenbrainz", url, ("https", "http"))
+    return ListenBrainzSettings(url, _optional_path(ca_file))
+
+
 def settings_from(config: confuse.ConfigView) -> Settings:
     """Resolve beetcrate's settings from a beets configuration already read."""
     config["beetcrate"].add(DEFAULTS)
@@ -251,5 +346,7 @@ def settings_from(config: confuse.ConfigView) -> Settings:
         playlists=playlist_settings(config),
         transcode=transcode,
         crates=crate_settings(config),
+        lastfm=lastfm_settings(config),
+        listenbrainz=listenbrainz_settings(config),
         **values,  # type: ignore[arg-type]
     )

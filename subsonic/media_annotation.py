@@ -4,13 +4,20 @@ Every id a request names is checked against the catalog before anything is writt
 unknown id fails the whole request (error 70) and writes nothing; the writes of one request
 are one transaction (``Writer.transaction()``). Streaming never counts a play: only
 ``scrobble`` (``submission=true``) and a ``stopped`` playback report do.
+
+Plays and starts of a user who scrobbles are queued, in the same transaction, for each service
+they linked (``beetcrate.scrobbling``): the worker sends them; no request waits for a service.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from beetcrate.scrobbling import store as scrobbling
+from beetcrate.scrobbling.model import Kind, Track
 from subsonic import ids
 from subsonic.responses import (
     GENERIC,
@@ -93,6 +100,36 @@ def _play(request: ApiRequest, row: Row, played_at: float) -> Play:
     )
 
 
+def _track(request: ApiRequest, row: Row) -> Track:
+    """What the services are told about the song of catalog ``row``."""
+    library = request.services.library
+    album = library.album(row["album_id"])
+    artist = library.artist(row["artist_id"])
+    return Track(
+        artist=row["artist"] or "",
+        title=row["title"] or "",
+        album=row["album"] or "",
+        album_artist=row["albumartist"] or "",
+        track_number=row["track"] or 0,
+        duration=round(row["length"] or 0),
+        recording_mbid=row["mb_trackid"] or "",
+        release_mbid=(album["mb_albumid"] if album else None) or "",
+        artist_mbid=(artist["mbid"] if artist else None) or "",
+    )
+
+
+def _forward(
+    request: ApiRequest, tx: sqlite3.Connection, kind: Kind, plays: Sequence[tuple[Row, float]]
+) -> None:
+    """Queue ``plays`` (song, epoch seconds) for the services the user linked, if they want
+    their plays forwarded."""
+    user = request.user
+    services = scrobbling.linked_services(tx, user.name) if user.scrobbling else []
+    if services:
+        tracks = [(_track(request, row), when) for row, when in plays]
+        scrobbling.queue(tx, user.name, services, kind, tracks, request.require("c"))
+
+
 # How far ahead of the server's clock a client's ``time`` may be.
 MAX_CLOCK_SKEW = 24 * 3600.0
 
@@ -109,6 +146,7 @@ def scrobble(request: ApiRequest) -> Payload:
     if not request.get_bool("submission", default=True):
         with request.services.userdata.transaction() as tx:
             now_playing.start(tx, user, client, rows[0]["item_id"], now, rows[0]["length"] or 0)
+            _forward(request, tx, Kind.PLAYING, [(rows[0], now)])
         return {}
     times = request.get_list("time")
     if times and len(times) != len(rows):
@@ -129,6 +167,7 @@ def scrobble(request: ApiRequest) -> Payload:
     plays = [_play(request, row, moment) for row, moment in zip(rows, moments, strict=True)]
     with request.services.userdata.transaction() as tx:
         annotation_store.record_plays(tx, user, plays)
+        _forward(request, tx, Kind.LISTEN, list(zip(rows, moments, strict=True)))
     return {}
 
 
@@ -158,6 +197,9 @@ def report_playback(request: ApiRequest) -> Payload:
             tx, user, client, row["item_id"], state, position_ms, rate, now, length
         )
         counts = not request.get_bool("ignoreScrobble")
+        if state == "starting" and counts:
+            _forward(request, tx, Kind.PLAYING, [(row, now)])
         if ended is not None and counts and ended.heard_enough(position_ms, length):
             annotation_store.record_plays(tx, user, [_play(request, row, ended.started)])
+            _forward(request, tx, Kind.LISTEN, [(row, ended.started)])
     return {}

@@ -6,24 +6,25 @@ a separate file (mode 0600), never in the database. API keys only need to be che
 stored as SHA-256 digests.
 
 A user's roles are Subsonic's (``downloadRole``…), one column each. Removing a user removes
-everything they wrote (``userdata.schema.USER_COLUMNS``) in the same transaction.
+everything they wrote (``userdata.schema.USER_COLUMNS``) and their links to scrobbling services
+(``beetcrate.scrobbling.store``) in the same transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken
 
 from beetcrate import sidecar
+from beetcrate.credentials import load_key as load_key  # where the server's callers find it
+from beetcrate.scrobbling import store as scrobbling_store
 from subsonic.userdata import annotations as user_annotations
 from subsonic.userdata.schema import USER_COLUMNS
 
@@ -102,16 +103,6 @@ class User:
     scrobbling: bool = True
 
 
-def load_key(path: Path) -> Fernet:
-    """The credential key, created (readable by the owner only) on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as key_file:
-            key_file.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
-
-
 def _digest(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
@@ -123,6 +114,8 @@ class Users:
         self.db = db
         self.key = key
         sidecar.migrate(db, "users", MIGRATIONS)
+        # Users' links to scrobbling services are credentials too (``beetcrate.scrobbling``).
+        scrobbling_store.migrate(db)
 
     def _row(self, name: str) -> dict | None:
         rows = list(self.db.table("users").rows_where("name = ?", [name]))
@@ -198,6 +191,7 @@ class Users:
         with userdata.transaction() as conn:
             for table, column in USER_COLUMNS:
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+            scrobbling_store.forget_user(conn, name)
             conn.execute("DELETE FROM users WHERE name = ?", [name])
             # Answers cached for the user (and averages over users) must not outlive them.
             user_annotations.changed(conn, name)

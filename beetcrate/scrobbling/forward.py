@@ -1,0 +1,211 @@
+"""Sending each link's waiting plays, in play order, once.
+
+Two steps, both in the worker (``beetcrate worker``):
+
+1. ``Forwarder.dispatch`` (a thread of the worker, every half second) finds the links that
+   have rows waiting, are not rejected, are not waiting out a backoff and that no task holds,
+   and gives each a lease (a random token, valid ``lease_seconds``) in the sidecar, in one
+   transaction; it queues one ``deliver`` task per lease on the Huey queue.
+2. ``Forwarder.deliver`` (that task) renews its lease, reads the link's oldest rows, sends them,
+   and in one transaction checks it still holds the lease and applies the answer: rows taken
+   are deleted; a failure that may pass sets the link's ``retry_at`` (exponential backoff, or
+   the wait the service asked for) and ends the task; a rejection is recorded and ends it.
+
+So one task at a time sends a link's rows, oldest first; a row is deleted only once the service
+took it; a worker killed mid-task leaves a lease that expires and rows that are sent again by
+the next task; the outbox outlives restarts of the server and the worker. A row can go twice
+only if a worker dies between the service's answer and the commit that deletes it: both
+services keep one listen per user, time and track, so the copy is not counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from beetcrate import sidecar
+from beetcrate.credentials import load_key
+from beetcrate.scrobbling import store
+from beetcrate.scrobbling.model import Answer, Entry, Kind, Outcome, Service
+from beetcrate.scrobbling.store import Lease, Links
+from beetcrate.settings import LastfmSettings, ListenBrainzSettings, Settings
+
+log = logging.getLogger(__name__)
+
+# Backoff after failures in a row: 2 s, 4 s, 8 s… up to 10 minutes.
+FIRST_RETRY_S, LAST_RETRY_S = 2.0, 600.0
+# Rows per submission: both services take 50 listens in one call.
+BATCH = 50
+# A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s).
+SHORTEST_LEASE_S = 30.0
+# A now playing not sent by then is dropped: the song is over (of unknown length: assumed over).
+UNKNOWN_LENGTH_S = 600.0
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after ``failures`` failures in a row."""
+    return min(FIRST_RETRY_S * 2 ** max(failures - 1, 0), LAST_RETRY_S)
+
+
+@dataclass(frozen=True)
+class ForwardConfig:
+    """What a delivery needs, small enough to travel with each queue task."""
+
+    db: Path
+    secret_key_file: Path
+    lastfm: LastfmSettings
+    listenbrainz: ListenBrainzSettings
+    lease_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> ForwardConfig:
+        lease = max(settings.queue.lease_seconds, SHORTEST_LEASE_S)
+        return cls(
+            settings.db, settings.secret_key_file, settings.lastfm, settings.listenbrainz, lease
+        )
+
+    def offers(self, service: Service) -> bool:
+        """Whether this server can send to ``service`` (Last.fm needs an API account)."""
+        return service is not Service.LASTFM or self.lastfm.configured
+
+
+class Submitter(Protocol):
+    def submit(self, kind: Kind, entries: Sequence[Entry]) -> Answer: ...
+
+
+def submitter(config: ForwardConfig, service: Service, secret: str) -> Submitter:
+    """The client of ``service`` for one link's credentials (the HTTP clients load here)."""
+    if service is Service.LASTFM:
+        from beetcrate.scrobbling.lastfm import Scrobbler
+
+        return Scrobbler(config.lastfm, secret)
+    from beetcrate.scrobbling.listenbrainz import Client
+
+    return Client(config.listenbrainz, secret)
+
+
+def _next_submission(entries: Sequence[Entry], now: float) -> tuple[list[Entry], list[Entry]]:
+    """(stale starts to drop, the rows to send next): a start goes alone, listens in a run.
+
+    A start is stale once its song would be over, or once anything newer waits behind it (the
+    player moved on): after an outage the service hears only the latest start, and the plays
+    between stale starts go together."""
+
+    def stale(index: int, entry: Entry) -> bool:
+        over = entry.played_at + (entry.track.duration or UNKNOWN_LENGTH_S) <= now
+        return entry.kind is Kind.PLAYING and (index < len(entries) - 1 or over)
+
+    drop = [entry for index, entry in enumerate(entries) if stale(index, entry)]
+    if drop:
+        return drop, []
+    if entries[0].kind is Kind.PLAYING:
+        return [], [entries[0]]
+    return [], list(itertools.takewhile(lambda entry: entry.kind is Kind.LISTEN, entries))
+
+
+class Forwarder:
+    """Dispatch and deliver the outbox of one sidecar; one per worker process, shared by its
+    threads (transactions take turns on one connection, never across a request)."""
+
+    def __init__(
+        self,
+        config: ForwardConfig,
+        make_submitter: Callable[[ForwardConfig, Service, str], Submitter] = submitter,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.db = sidecar.connect(config.db)
+        self.links = Links(self.db, load_key(config.secret_key_file))
+        self.db.conn.isolation_level = None
+        self._lock = threading.Lock()
+        self._make_submitter = make_submitter
+        self._clock = clock
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def dispatch(self, enqueue: Callable[[Lease], object]) -> list[Lease]:
+        """Lease every link that has rows to send and queue a delivery for each."""
+        leases = []
+        with self._transaction() as tx:
+            now = self._clock()
+            for user, service in store.due_links(tx, now):
+                lease = Lease(user, service, secrets.token_hex(8))
+                if self.config.offers(service) and store.claim(
+                    tx, lease, now, self.config.lease_seconds
+                ):
+                    leases.append(lease)
+        for lease in leases:
+            enqueue(lease)
+        return leases
+
+    def deliver(self, lease: Lease) -> None:
+        """Send the link's rows while ``lease`` holds it; see the module's docstring."""
+        with self._lock:
+            secret = self.links.secret(lease.user, lease.service)
+        if secret is None:
+            return
+        client = self._make_submitter(self.config, lease.service, secret)
+        while True:
+            with self._transaction() as tx:
+                now = self._clock()
+                if not store.claim(tx, lease, now, self.config.lease_seconds):
+                    return
+                entries = store.head(tx, lease, BATCH)
+                if not entries:
+                    store.release(tx, lease)
+                    return
+                stale, batch = _next_submission(entries, now)
+                if stale:
+                    store.done(tx, lease, stale)
+                    continue
+            answer = client.submit(batch[0].kind, batch)
+            with self._transaction() as tx:
+                if not store.holds(tx, lease, self._clock()):
+                    log.warning("%s for %s: lease lost during a submission", *_who(lease))
+                    return
+                if not self._apply(tx, lease, batch, answer):
+                    return
+
+    def _apply(
+        self, tx: sqlite3.Connection, lease: Lease, batch: list[Entry], answer: Answer
+    ) -> bool:
+        """Record ``answer`` to ``batch``; whether to go on with the next rows."""
+        service, user = _who(lease)
+        if answer.outcome is Outcome.SENT:
+            store.done(tx, lease, batch)
+            return True
+        if answer.outcome is Outcome.REFUSED:
+            log.warning("%s refused %d plays of %s: %s", service, len(batch), user, answer.message)
+            store.done(tx, lease, batch)
+            return True
+        if answer.outcome is Outcome.REJECTED:
+            log.warning("%s rejected the link of %s: %s", service, user, answer.message)
+            store.reject(tx, lease, answer.message, self._clock())
+            return False
+        delay = answer.retry_after or backoff(store.failures(tx, lease) + 1)
+        log.info("%s for %s: %s; again in %.0f s", service, user, answer.message, delay)
+        store.retry_later(tx, lease, answer.message, self._clock() + delay)
+        return False
+
+
+def _who(lease: Lease) -> tuple[str, str]:
+    return lease.service.value, lease.user
