@@ -13,6 +13,7 @@ from subsonic.catalog import Catalog
 from subsonic.covers import CoverArt
 from subsonic.crates import CratePlaylists
 from subsonic.image_links import ImageLinks
+from subsonic.lastfm_info import LastfmInfo
 from subsonic.library import Library
 from subsonic.nodes import SongNodeCache
 from subsonic.responses import RenderedCache
@@ -44,6 +45,7 @@ class Services:
     playlist_files: PlaylistFiles
     crate_playlists: CratePlaylists
     sonic: SonicIndexCache
+    lastfm: LastfmInfo
 
 
 def create_services(settings: Settings) -> Services:
@@ -79,6 +81,7 @@ def create_services(settings: Settings) -> Services:
         ),
         crate_playlists=crate_playlists,
         sonic=SonicIndexCache(crate_playlists),
+        lastfm=LastfmInfo(settings.lastfm, settings.db),
     )
 
 

@@ -76,6 +76,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
         ["title_key"],
         ["added"],
         ["bpm"],
+        # Last.fm's tracks are matched by MusicBrainz id (subsonic.info).
+        ["mb_trackid"],
     ):
         db.table("catalog_songs").create_index(columns)
     # The keys alone, compact: a deep OFFSET (search3 sync pages) skips through this index
@@ -233,4 +235,4 @@ INSERT INTO catalog_artists_fts (rowid, name)
 
 # The catalog is derived from beets' database, so a change to its tables needs no migration:
 # bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "4"
+CATALOG_SCHEMA = "5"

@@ -13,6 +13,7 @@ songs and similar songs, answered offline from the library and its users' plays.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from flask import request as http_request
@@ -21,6 +22,9 @@ from beetcrate.beetsdb import split_list
 from subsonic import ids, nodes, similarity
 from subsonic.browsing import found
 from subsonic.covers import CoverError
+from subsonic.lastfm_info import TrackRef
+from subsonic.library import TrackName
+from subsonic.names import sort_key
 from subsonic.responses import MISSING_PARAMETER, ApiError, Element, Payload
 
 if TYPE_CHECKING:
@@ -95,18 +99,50 @@ def similar_artists(library: Library, artist: Row, count: int) -> list[tuple[Row
     return [(row, score) for score, row in scored if score > 0][:count]
 
 
+def _named_artists(library: Library, names: Sequence[str]) -> list[Row]:
+    """The library's artists among ``names``, in that order."""
+    found: dict[str, Row] = {}
+    for name in names:
+        row = library.artist(ids.artist_id(name.strip()))
+        if row is not None and row["album_count"]:
+            found.setdefault(row["id"], row)
+    return list(found.values())
+
+
+def _topped_up(first: Sequence[Row], then: Sequence[Row], count: int, key: str) -> list[Row]:
+    """``first``, then what of ``then`` is not in it, ``count`` at most."""
+    merged = {row[key]: row for row in first}
+    for row in then:
+        merged.setdefault(row[key], row)
+    return list(merged.values())[:count]
+
+
 def _artist_info(
     request: ApiRequest, similar_nodes: Callable[[Sequence[Row]], list[Payload]]
 ) -> Payload:
     kind, row = _item(request)
     artist = _artist_of(request, kind, row)
     count = request.get_int("count", 20, minimum=0)
-    similar = similar_artists(request.services.library, artist, count)
+    library, lastfm = request.services.library, request.services.lastfm
+    local = [similar for similar, _ in similar_artists(library, artist, count)]
+    # Last.fm's answer where it is cached already (``subsonic.lastfm_info``), the library's
+    # own otherwise and to fill up: a request never waits for Last.fm.
+    info = lastfm.artist(artist["name"])
+    named = lastfm.similar_artists(artist["name"]) or ()
+    similar = _topped_up(
+        [other for other in _named_artists(library, named) if other["id"] != artist["id"]],
+        local,
+        count,
+        "id",
+    )
+    mbid = artist["mbid"] or (info.mbid if info else "")
     return nodes.compact(
         {
-            "musicBrainzId": Element(artist["mbid"]) if artist["mbid"] else None,
+            "biography": Element(info.biography) if info and info.biography else None,
+            "musicBrainzId": Element(mbid) if mbid else None,
+            "lastFmUrl": Element(info.url) if info and info.url else None,
             **_images(request, artist["id"]),
-            "similarArtist": similar_nodes([row for row, _ in similar]),
+            "similarArtist": similar_nodes(similar),
         }
     )
 
@@ -123,12 +159,21 @@ def _album_info(request: ApiRequest) -> Payload:
     kind, row = _item(request, "al", "tr")
     library = request.services.library
     album = row if kind == "al" else found(library.album(row["album_id"]), "Album", row["album_id"])
-    mbid = album["mb_albumid"]
+    info = request.services.lastfm.album(album["artist"], album["name"])
+    mbid = album["mb_albumid"] or (info.mbid if info else "")
+    # The library's own cover first; Last.fm's images where the library has none.
+    images = _images(request, album["id"]) or {
+        f"{size}ImageUrl": Element(url) for size, url in (info.images if info else {}).items()
+    }
     return {
-        "albumInfo": {
-            **({"musicBrainzId": Element(mbid)} if mbid else {}),
-            **_images(request, album["id"]),
-        }
+        "albumInfo": nodes.compact(
+            {
+                "notes": Element(info.notes) if info and info.notes else None,
+                "musicBrainzId": Element(mbid) if mbid else None,
+                "lastFmUrl": Element(info.url) if info and info.url else None,
+                **images,
+            }
+        )
     }
 
 
@@ -153,8 +198,24 @@ def get_top_songs(request: ApiRequest) -> Payload:
             raise ApiError(MISSING_PARAMETER, "Required parameter is missing: artist or id")
         # An unknown name has no songs, like a name Last.fm does not know.
         artist_id = ids.artist_id(name.strip())
-    songs = library.top_songs(artist_id, count)
+    local = library.top_songs(artist_id, count)
+    artist = library.artist(artist_id)
+    tracks = request.services.lastfm.top_tracks(artist["name"]) if artist else None
+    # Last.fm's top tracks that the library has, in Last.fm's order, then the library's own.
+    popular = [
+        song
+        for song in library.songs_named(_track_names(tracks or ()))
+        if artist_id in (song["artist_id"], song["albumartist_id"])
+    ]
+    songs = _topped_up(popular, local, count, "item_id")
     return {"topSongs": {"song": request.nodes.songs(songs)}}
+
+
+def _track_names(tracks: Sequence[TrackRef]) -> list[TrackName]:
+    return [
+        TrackName(track.mbid, ids.artist_id(track.artist.strip()), sort_key(track.title))
+        for track in tracks
+    ]
 
 
 def _song_traits(row: Row) -> similarity.Song:
@@ -254,11 +315,31 @@ def _sonic_neighbours(request: ApiRequest, kind: str, row: Row) -> dict[int, flo
     }
 
 
+def _lastfm_similar_songs(request: ApiRequest, kind: str, row: Row, count: int) -> list[Row]:
+    """What Last.fm finds similar and the library has: for a song, its similar tracks; for
+    an album or an artist, the top songs of its similar artists, taken in turns."""
+    library, lastfm = request.services.library, request.services.lastfm
+    if kind == "tr":
+        tracks = lastfm.similar_tracks(row["artist"], row["title"]) or ()
+        return [song for song in library.songs_named(_track_names(tracks)) if song is not row]
+    artist = row if kind == "ar" else library.artist(row["artist_id"])
+    if artist is None:
+        return []
+    others = _named_artists(library, lastfm.similar_artists(artist["name"]) or ())
+    per_artist = [library.top_songs(other["id"], count) for other in others[:ALIKE_ARTISTS]]
+    return [song for turn in zip_longest(*per_artist) for song in turn if song is not None]
+
+
 def _similar_songs(request: ApiRequest) -> list[Payload]:
     kind, row = _item(request)
     count = request.get_int("count", 50, minimum=0)
     sonic = _sonic_neighbours(request, kind, row)
-    return request.nodes.songs(similar_songs(request.services.library, kind, row, count, sonic))
+    local = similar_songs(request.services.library, kind, row, count, sonic)
+    own = {row["item_id"]} if kind == "tr" else set()
+    lastfm = [
+        s for s in _lastfm_similar_songs(request, kind, row, count) if s["item_id"] not in own
+    ]
+    return request.nodes.songs(_topped_up(lastfm, local, count, "item_id"))
 
 
 def get_similar_songs(request: ApiRequest) -> Payload:

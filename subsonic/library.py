@@ -13,6 +13,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,15 @@ def dict_rows(cursor: sqlite3.Cursor) -> list[Row]:
     """
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class TrackName:
+    """A track as a service names it, keyed the way the catalog is."""
+
+    mbid: str
+    artist_id: str
+    title_key: str
 
 
 class Library:
@@ -405,6 +415,33 @@ class Library:
             [low, high, limit],
         )
         return [item_id for (item_id,) in rows]
+
+    def songs_named(self, wanted: Sequence[TrackName]) -> list[Row]:
+        """The catalog's song for each wanted track, in that order, each at most once: by its
+        MusicBrainz id when it has one here, else by artist and title (``sort_key``)."""
+        mbids = [name.mbid for name in wanted if name.mbid]
+        by_mbid = {
+            row["mb_trackid"]: row
+            for row in self._all(
+                "SELECT * FROM catalog_songs WHERE mb_trackid IN (SELECT value FROM json_each(?))",
+                [json.dumps(mbids)],
+            )
+        }
+        titles = sorted({name.title_key for name in wanted})
+        by_title: dict[tuple[str, str], Row] = {}
+        for row in self._all(
+            "SELECT * FROM catalog_songs WHERE title_key IN (SELECT value FROM json_each(?))"
+            " ORDER BY item_id",
+            [json.dumps(titles)],
+        ):
+            for artist_id in (row["artist_id"], row["albumartist_id"]):
+                by_title.setdefault((artist_id, row["title_key"]), row)
+        found: dict[int, Row] = {}
+        for name in wanted:
+            match = by_mbid.get(name.mbid) or by_title.get((name.artist_id, name.title_key))
+            if match is not None:
+                found.setdefault(match["item_id"], match)
+        return list(found.values())
 
     def song_ids(self) -> set[int]:
         """Every song the catalog serves (hidden duplicates are not in it)."""
