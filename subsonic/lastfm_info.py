@@ -155,6 +155,7 @@ class LastfmInfo:
         self._queue: queue.Queue[_Fetch] = queue.Queue()
         self._pending: set[str] = set()
         self._retry_at: dict[str, float] = {}
+        self._reported: set[str] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -278,9 +279,11 @@ class LastfmInfo:
     def _fetch(self, fetch: _Fetch) -> None:
         import pylast
 
-        from beetcrate.scrobbling.lastfm import network
+        from beetcrate.scrobbling.lastfm import THROTTLE, network
 
         try:
+            # Last.fm's rate, shared with this process' other calls.
+            THROTTLE.wait()
             request = pylast._Request(network(self.settings), fetch.method, dict(fetch.params))
             document = request.execute()
         except pylast.WSError as error:
@@ -300,10 +303,14 @@ class LastfmInfo:
         self._store(fetch.key, value, FRESH_FOR)
 
     def _failed(self, fetch: _Fetch, reason: str) -> None:
-        """Log once per reason, keep serving what is cached, ask again after a while."""
-        log.warning("Last.fm %s %s: %s", fetch.method, dict(fetch.params), reason)
+        """Keep serving what is cached and ask again after a while; each distinct reason is
+        logged once (a Last.fm that is down would otherwise fill the log, a line a fetch)."""
         with self._lock:
             self._retry_at[fetch.key] = time.time() + RETRY_AFTER
+            first = reason not in self._reported
+            self._reported.add(reason)
+        if first:
+            log.warning("Last.fm %s failed, the library answers alone: %s", fetch.method, reason)
 
     def wait_idle(self, timeout: float) -> bool:
         """Whether every scheduled fetch finished within ``timeout`` seconds (for tests and

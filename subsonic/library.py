@@ -7,6 +7,7 @@ dicts keyed by column name; turning them into Subsonic nodes is nodes.py's job.
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 import re
@@ -89,6 +90,9 @@ class Library:
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
         self._local = threading.local()
+        # Every album artist's genre profile, read once per catalog version (``_profiles``).
+        self._profiles: tuple[str | None, dict[str, dict[str, int]]] = ("", {})
+        self._profiles_lock = threading.Lock()
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -342,20 +346,28 @@ class Library:
         )
         return dict(rows.fetchall())
 
+    def _artist_profiles(self) -> dict[str, dict[str, int]]:
+        """Album artist -> genre -> songs on their albums of that genre, for all of them: read
+        in one query per catalog version (tens of milliseconds at 100k songs) instead of one
+        grouped query over hundreds of candidates in every similar-artists request."""
+        version = self.meta("beets_signature")
+        with self._profiles_lock:
+            if self._profiles[0] == version:
+                return self._profiles[1]
+            profiles: dict[str, dict[str, int]] = {}
+            for artist_id, genre, songs in self.conn.execute(
+                "SELECT al.artist_id, ag.genre, sum(ag.song_count) FROM catalog_albums al"
+                " JOIN catalog_album_genres ag ON ag.album_id = al.id"
+                " GROUP BY al.artist_id, ag.genre"
+            ):
+                profiles.setdefault(artist_id, {})[genre] = songs
+            self._profiles = (version, profiles)
+            return profiles
+
     def album_artist_genres(self, artist_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """Album artist -> genre -> number of songs on their albums of that genre."""
-        if not artist_ids:
-            return {}
-        marks = ",".join("?" * len(artist_ids))
-        profiles: dict[str, dict[str, int]] = {}
-        for artist_id, genre, songs in self.conn.execute(
-            "SELECT al.artist_id, ag.genre, sum(ag.song_count) FROM catalog_albums al"
-            " JOIN catalog_album_genres ag ON ag.album_id = al.id"
-            f" WHERE al.artist_id IN ({marks}) GROUP BY al.artist_id, ag.genre",
-            list(artist_ids),
-        ):
-            profiles.setdefault(artist_id, {})[genre] = songs
-        return profiles
+        profiles = self._artist_profiles()
+        return {artist_id: profiles[artist_id] for artist_id in artist_ids if artist_id in profiles}
 
     def artists_by_ids(self, artist_ids: Sequence[str]) -> list[Row]:
         if not artist_ids:
@@ -365,17 +377,13 @@ class Library:
 
     def album_artists_in_genres(self, genres: Sequence[str], limit: int) -> list[str]:
         """Album artists with albums of those genres, those with the most such songs first."""
-        if not genres:
-            return []
-        marks = ",".join("?" * len(genres))
-        rows = self.conn.execute(
-            "SELECT al.artist_id FROM catalog_album_genres ag"
-            " JOIN catalog_albums al ON al.id = ag.album_id"
-            f" WHERE ag.genre IN ({marks}) GROUP BY al.artist_id"
-            " ORDER BY sum(ag.song_count) DESC LIMIT ?",
-            [*genres, limit],
-        )
-        return [artist_id for (artist_id,) in rows]
+        wanted = set(genres)
+        counts = {
+            artist_id: total
+            for artist_id, profile in self._artist_profiles().items()
+            if (total := sum(songs for genre, songs in profile.items() if genre in wanted))
+        }
+        return heapq.nsmallest(limit, counts, key=lambda artist_id: (-counts[artist_id], artist_id))
 
     def album_artists_by_tempo(self, low: float, high: float, limit: int) -> list[str]:
         rows = self.conn.execute(
