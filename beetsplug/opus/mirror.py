@@ -62,7 +62,7 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
     if item is None:
         return Outcome(step.item_id, Result.UNCHANGED, "item left the library")
     dest = _planned_dest(step)
-    if _up_to_date(state.get(step.item_id), item, config, dest):
+    if not step.force and _up_to_date(state.get(step.item_id), item, config, dest):
         # Queued twice (an import hook, then a sync with --jobs): the first one did it.
         return Outcome(step.item_id, Result.UNCHANGED, "already mirrored")
     target = config.root / dest

@@ -52,6 +52,8 @@ class Step:
     item_id: int
     dest: str | None = None  # new path under the mirror root (ENCODE, RETAG)
     reason: str = ""
+    # Encode even where the mirror file looks up to date (``--rebuild``).
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,22 @@ def plan(
         chosen = lib.items(query) if items is None else items
         selected = sources(lib, config, [item.id for item in chosen if item.id is not None])
     steps = [_decide(lib, source, records.get(source.item_id), config) for source in selected]
+    if rebuild:
+        # Every item matched is encoded again: a new bitrate, or an encoder that changed.
+        steps = [_rebuilt(lib, step, config) for step in steps]
     _keep_paths_apart(steps, records)
     if whole:
         seen = {source.item_id for source in selected}
         steps.extend(Step(Action.DELETE, item_id) for item_id in records if item_id not in seen)
     return steps
+
+
+def _rebuilt(lib: Library, step: Step, config: MirrorConfig) -> Step:
+    if step.action not in (Action.UNCHANGED, Action.RETAG, Action.ENCODE):
+        return step  # given up on, or gone: a rebuild does not change that
+    item = lib.get_item(step.item_id)
+    assert item is not None  # read from the library a moment ago, in this process
+    return Step(Action.ENCODE, step.item_id, destination(item, config), "rebuild", force=True)
 
 
 def _keep_paths_apart(steps: list[Step], records: dict[int, Record]) -> None:

@@ -366,3 +366,15 @@ def test_status_counts_a_mirror_file_deleted_by_hand_as_not_mirrored(
     assert "1 of 2 items mirrored" in status and "1 not mirrored yet" in status
     assert "1 encoded" in beet("opus", "sync", "--jobs", "1")
     assert "2 of 2 items mirrored" in beet("opus", "status")
+
+
+def test_rebuild_re_encodes_every_file_at_the_same_bitrate_too(
+    beet, album_and_single, mirror_dir: Path
+) -> None:
+    beet("opus", "sync", "--jobs", "2")
+    before = {path: (mirror_dir / path).stat().st_mtime_ns for path in mirrored(mirror_dir)}
+    assert "3 encoded" in beet("opus", "sync", "--jobs", "2", "--rebuild")
+    after = {path: (mirror_dir / path).stat().st_mtime_ns for path in mirrored(mirror_dir)}
+    assert after.keys() == before.keys()
+    assert all(after[path] != before[path] for path in before)
+    assert "3 unchanged" in beet("opus", "sync", "--jobs", "2")
