@@ -27,12 +27,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import xxhash
 
 from beetcrate.crates.compile import describe
-from beetcrate.crates.engine import CrateEngine, CrateSet
+from beetcrate.crates.engine import CrateEngine, CrateSet, ListeningSession
 from beetcrate.crates.rules import Crate, CrateError, crate_files
 from beetcrate.crates.sessions import title
 from beetcrate.settings import Settings
@@ -40,6 +40,8 @@ from subsonic.store import User, Users
 from subsonic.userdata.playlists import FileKind, FilePlaylist, Playlist, PlaylistStore
 
 log = logging.getLogger(__name__)
+
+SESSION_PREFIX = "session:"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class CratePlaylists:
         self._engine: CrateEngine | None = None
         self._crates_state: str | None = None
         self._sessions_state: str | None = None
+        # The newest play already looked at, and the users whose last session was still
+        # running then (with the time of its last play).
+        self._plays_seen = 0
+        self._running: dict[str, float] = {}
         self._reads_time = True  # until the crates were read once
         self._crates: CrateSet = CrateSet({})
         self._evaluated: dict[str, _Evaluated] = {}
@@ -179,27 +185,43 @@ class CratePlaylists:
         self._crates, self._evaluated, self._reads_time = crates, evaluated, reads_time
 
     def _sync_sessions(self, store: PlaylistStore) -> None:
+        """Make the finished sessions playlists, reading again only the histories that can
+        have changed: of users with plays since the last look, and of users whose last session
+        was still running (time may have finished it). A history of years is not read again
+        at every play of someone else's."""
+        now = time.time()
+        conn = store.library.conn
+        (newest,) = conn.execute("SELECT coalesce(max(id), 0) FROM user_plays").fetchone()
+        changed = {
+            user
+            for (user,) in conn.execute(
+                "SELECT DISTINCT user FROM user_plays WHERE id > ?", [self._plays_seen]
+            )
+        }
+        gap = self.settings.crates.session_gap
+        finishing = {user for user, last in self._running.items() if now - last >= gap}
+        users = changed | finishing
+        if not users:
+            self._plays_seen = newest
+            return
         zone = datetime.now().astimezone().tzinfo or UTC
         playlists = []
-        for found in self.engine.sessions(None, time.time()):
-            session = found.session
-            if not session.finished:
-                continue
-            share = found.transitions.share_harmonic
-            mixed = f"; {share:.0%} of its transitions harmonic" if share is not None else ""
-            playlists.append(
-                FilePlaylist(
-                    source_path=f"session:{session.user}:{session.start:.3f}",
-                    signature=_signature(session.item_ids),
-                    name=title(session, zone),
-                    comment=f"Listening session of {session.user}{mixed} (read-only).",
-                    owner=session.user,
-                    changed=session.end,
-                    item_ids=list(session.item_ids),
-                    public=False,
-                )
-            )
-        store.sync_files(playlists, {p.source_path for p in playlists}, FileKind.SESSION)
+        for user in sorted(users):
+            self._running.pop(user, None)
+            for found in self.engine.sessions(user, now):
+                session = found.session
+                if not session.finished:
+                    self._running[user] = session.plays[-1].played_at
+                    continue
+                playlists.append(_session_playlist(found, zone))
+        # The other users' session playlists stay as they are.
+        present = {p.source_path for p in playlists} | {
+            path
+            for path in store.file_signatures(FileKind.SESSION)
+            if _session_user(path) not in users
+        }
+        store.sync_files(playlists, present, FileKind.SESSION)
+        self._plays_seen = newest
 
     def view(self, playlist: Playlist, viewer: User) -> list[int] | None:
         """A crate's songs as ``viewer`` sees them when its rules read user fields and the
@@ -224,6 +246,27 @@ class CratePlaylists:
             evaluated = self._evaluated.get(playlist.source_path or "")
         since = evaluated.evaluated_at if evaluated else time.time()
         return since + self.settings.crates.refresh_delay
+
+
+def _session_playlist(found: ListeningSession, zone: tzinfo) -> FilePlaylist:
+    session = found.session
+    share = found.transitions.share_harmonic
+    mixed = f"; {share:.0%} of its transitions harmonic" if share is not None else ""
+    return FilePlaylist(
+        source_path=f"{SESSION_PREFIX}{session.user}:{session.start:.3f}",
+        signature=_signature(session.item_ids),
+        name=title(session, zone),
+        comment=f"Listening session of {session.user}{mixed} (read-only).",
+        owner=session.user,
+        changed=session.end,
+        item_ids=list(session.item_ids),
+        public=False,
+    )
+
+
+def _session_user(source_path: str) -> str:
+    """The user of a session playlist's source (``session:USER:START``)."""
+    return source_path.removeprefix(SESSION_PREFIX).rpartition(":")[0]
 
 
 def _crate_comment(crate: Crate, breaks: int) -> str:

@@ -260,3 +260,28 @@ def test_a_crate_follows_the_playlist_it_reads(
         "updatePlaylist", playlistId=made["playlist"]["id"], songIdToAdd=_song(own_library, "blue2")
     )
     assert _playlist(api, "From the gig")["songCount"] == 2
+
+
+def test_a_running_session_becomes_a_playlist_once_its_gap_has_passed_and_others_stay(
+    own_library: MusicLibrary, crates_dir: Path
+) -> None:
+    settings = dataclasses.replace(
+        own_library.settings, crates=CrateSettings(crates_dir, session_gap=1.0)
+    )
+    app = create_app(settings)
+    admin = Api(app.test_client())
+    listener = Api(app.test_client(), LISTENER, LISTENER_PASSWORD)
+    listener.ok_once(
+        "scrobble", id=_song(own_library, "blue1"), time=int((time.time() - 60) * 1000)
+    )
+    listener.ok_once("scrobble", id=_song(own_library, "blue2"))
+
+    def sessions(api: Api) -> list[str]:
+        listed = api.ok("getPlaylists")["playlists"].get("playlist", [])
+        return [p["name"] for p in listed if p["name"].startswith("Session ")]
+
+    assert len(sessions(listener)) == 1  # the one a minute ago; the other is still running
+    time.sleep(1.1)
+    admin.ok_once("scrobble", id=_song(own_library, "blue3"))  # someone else's play
+    assert len(sessions(listener)) == 2
+    assert sessions(admin) == []  # alice's session is still running
