@@ -9,7 +9,7 @@ task twice.
 from __future__ import annotations
 
 import sqlite_utils
-from beets.library import Item, Library
+from beets.library import FileOperationError, Item, Library
 from huey.exceptions import TaskException
 
 from analysis import ANALYSIS_VERSION
@@ -18,6 +18,10 @@ from beetsplug.dj import ledger, store
 from beetsplug.dj.fields import item_fields
 from beetsplug.dj.ledger import Job, JobState
 from beetsplug.dj.messages import AnalysisFailure, AnalysisPayload, AnalysisResult, as_result
+
+
+class WriteFailed(Exception):
+    """The analysis is stored but the file's tags could not be written; says why."""
 
 
 class Applier:
@@ -29,7 +33,8 @@ class Applier:
         self.write = write
 
     def apply(self, item: Item, payload: AnalysisPayload) -> None:
-        """Store the arrays (once per hash) and set the item's fields; tags if ``write``."""
+        """Store the arrays (once per hash) and set the item's fields; tags if ``write``.
+        Raises ``WriteFailed`` when the tags cannot be written (the fields are stored)."""
         if store.stored_version(self.db, payload.audio_hash) != payload.analysis_version:
             store.save(self.db, payload)
         features = payload.features
@@ -38,7 +43,13 @@ class Applier:
         if item.get("rg_track_gain") is None:
             item.rg_track_gain = features["replaygain_track_gain"]
             item.rg_track_peak = features["replaygain_track_peak"]
-        item.try_sync(self.write, False)
+        item.store()
+        if self.write:
+            try:
+                item.write()
+            except FileOperationError as exc:
+                # beets' try_write would log it and go on: the job would say done.
+                raise WriteFailed(f"analysed, but the tags could not be written: {exc}") from exc
 
     def apply_stored(self, item: Item, audio_hash: str) -> bool:
         """Apply an analysis already stored for this audio (a copy of an analysed track)."""
@@ -60,7 +71,11 @@ class Applier:
             if item is None:
                 ledger.finish_jobs(self.db, [job.id], JobState.FAILED, "item no longer in library")
                 continue
-            self.apply(item, result)
+            try:
+                self.apply(item, result)
+            except WriteFailed as failed:
+                ledger.finish_jobs(self.db, [job.id], JobState.FAILED, str(failed))
+                continue
             ledger.finish_jobs(self.db, [job.id], JobState.DONE)
 
     def collect(self) -> int:

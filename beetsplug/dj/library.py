@@ -27,7 +27,7 @@ from beetcrate.media import MediaError
 from beetcrate.queue import QueueSettings, holds_lease, huey, open_queue
 from beetcrate.settings import queue_settings, sidecar_path
 from beetsplug.dj import ledger, store
-from beetsplug.dj.apply import Applier
+from beetsplug.dj.apply import Applier, WriteFailed
 from beetsplug.dj.ledger import Failure, Job, JobState
 from beetsplug.dj.messages import AnalysisFailure, AnalysisRequest, AnalysisResult, TempoRange
 from beetsplug.dj.render import render_waveform
@@ -145,7 +145,15 @@ class DjLibrary:
             digest = self._hash(item, summary)
             if digest is None:
                 continue
-            if not force and self.applier.apply_stored(item, digest):
+            try:
+                applied = not force and self.applier.apply_stored(item, digest)
+            except WriteFailed as failed:
+                ledger.add_job(
+                    self.db, item, digest, None, state=JobState.FAILED, reason=str(failed)
+                )
+                summary.failures.append(Failure(os.fsdecode(item.path), str(failed)))
+                continue
+            if applied:
                 ledger.add_job(self.db, item, digest, None, state=JobState.DONE)
                 summary.done += 1
                 continue

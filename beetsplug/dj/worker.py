@@ -52,6 +52,13 @@ def run_worker(dj: DjLibrary, workers: int) -> None:
 
 def _write_until(dj: DjLibrary, stop: threading.Event) -> None:
     """Apply results as they come, and check for lost tasks twice per lease time."""
+    # beets resolves item paths against a music directory held in a context variable, which a
+    # new thread does not inherit: without it every path is relative and no tag is written.
+    with dj.lib.music_dir_context():
+        _apply_until(dj, stop)
+
+
+def _apply_until(dj: DjLibrary, stop: threading.Event) -> None:
     # A sidecar connection of its own: the main thread's is not shared with this one.
     applier = Applier(dj.lib, store.open_store(dj.sidecar), dj.applier.write)
     watch = LostTaskWatch(applier.db, dj.preferred, dj.queue.lease_seconds)

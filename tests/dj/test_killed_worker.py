@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from beets import config
 from beets.library import Item, Library
+from mediafile import MediaFile
 
 from beetcrate import media, queue
 from beetcrate.synth import grooves
@@ -25,7 +26,9 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
     add_clip: Callable[..., Item],
     tmp_path: Path,
 ) -> None:
-    dj_config("beetcrate:\n  queue:\n    lease_seconds: 2\n")
+    # Tags written too: the worker's writer thread must see the files (beets keeps paths
+    # relative to the music directory, resolved through a context a new thread lacks).
+    dj_config("beetcrate:\n  queue:\n    lease_seconds: 2\nimport:\n  write: yes\n")
     dj = DjLibrary.from_config(Library(config["library"].as_filename()), config, config["dj"])
     # Five minutes of whole bars: about two seconds of analysis, long enough to be killed in.
     spec = dataclasses.replace(CLIPS["house"], intro_bars=0)
@@ -56,5 +59,8 @@ def test_a_job_lost_with_a_sigkilled_worker_is_done_by_the_next_worker(
         output = stop_process(second)
     assert "re-queued 1" in output
     assert "beet dj worker: 1 analysis processes on the sqlite queue" in output
-    fresh = Library(config["library"].as_filename())
-    assert fresh.get_item(item.id).bpm == 127
+    fresh = Library(config["library"].as_filename(), config["directory"].as_filename())
+    analysed = fresh.get_item(item.id)
+    assert analysed.bpm == 127
+    assert MediaFile(analysed.path).bpm == 127  # written into the file by the worker
+    assert "No such file" not in output
