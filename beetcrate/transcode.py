@@ -13,6 +13,10 @@ Four parts, in the order a request meets them:
   directory, so the limits hold across gunicorn's worker processes and free themselves if a
   process dies. When the last reader goes away (the client hung up) the encoder stops at its
   next chunk and its temporary file is removed.
+- The cache directory may be deleted while the server runs (``docs/configuration.md``): every
+  folder is made again when it is next needed. Encoders running then finish their streams but
+  leave nothing in the cache, and their slots are on files no longer named, so for as long
+  as they run the limits count only the encoders started after.
 - ``fit_to_length`` pads or trims a stream to the length promised by ``estimateContentLength``,
   as gonic does; such streams are encoded at a constant bitrate so the padding stays tiny.
 """
@@ -216,14 +220,14 @@ class TranscodeCache:
     """Finished transcodes in a directory, evicted least recently used first past ``max_bytes``.
 
     Recency is the file's mtime, refreshed on every hit; the cache needs no index, so several
-    processes can share it. Files only ever appear by atomic rename.
+    processes can share it. Files only ever appear by atomic rename. The folders are made when
+    a transcode starts, so a deleted cache is an empty one.
     """
 
     def __init__(self, directory: str | Path, max_bytes: int) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.tmp = self.directory / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str, suffix: str) -> Path:
         return self.directory / f"{key}.{suffix}"
@@ -237,16 +241,26 @@ class TranscodeCache:
         return path
 
     def temp_path(self, key: str, suffix: str) -> Path:
+        self.tmp.mkdir(parents=True, exist_ok=True)
         return self.tmp / f"{key}.{uuid.uuid4().hex[:8]}.{suffix}.part"
 
-    def put(self, temp: Path, key: str, suffix: str) -> Path:
+    def put(self, temp: Path, key: str, suffix: str) -> Path | None:
+        """Move a finished transcode into the cache; None if the cache was deleted under it
+        (the temporary file went with it)."""
         path = self.path(key, suffix)
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except FileNotFoundError:
+            log.info("the transcode cache was deleted during an encode; %s not kept", path.name)
+            return None
         self.evict(keep=path)
         return path
 
     def entries(self) -> list[Path]:
-        return [p for p in self.directory.iterdir() if p.is_file()]
+        try:
+            return [p for p in self.directory.iterdir() if p.is_file()]
+        except FileNotFoundError:
+            return []
 
     def evict(self, keep: Path | None = None) -> None:
         """Remove the least recently used entries until the cache fits its budget."""
@@ -268,13 +282,14 @@ class TranscodeCache:
 
 
 class _Slots:
-    """At most ``count`` holders of ``name`` across all processes, by flock on numbered files."""
+    """At most ``count`` holders of ``name`` across all processes, by flock on numbered files
+    in ``directory``, made again if it was deleted."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
 
     def acquire(self, name: str, count: int) -> IO[bytes] | None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         for n in range(count):
             handle = open(self.directory / f"{name}.{n}", "wb")  # noqa: SIM115 - held open
             try:
@@ -408,19 +423,28 @@ class Transcoder:
                     f"{user} already has {self.config.max_encoders_per_user} transcodes running"
                 )
 
-        def done(encoding: _Encoding) -> None:
-            with self._lock:
-                if self._active.get(key) is encoding:
-                    del self._active[key]
-                if encoding.error is None and not encoding.cancelled:
-                    self.cache.put(encoding.temp, key, job.profile.suffix)
-                else:
-                    encoding.temp.unlink(missing_ok=True)
+        def release() -> None:
             for handle in (slot, user_slot):
                 if handle is not None:
                     handle.close()
 
-        encoding = _Encoding(job, self.cache.temp_path(key, job.profile.suffix), done)
+        def done(encoding: _Encoding) -> None:
+            try:
+                with self._lock:
+                    if self._active.get(key) is encoding:
+                        del self._active[key]
+                    if encoding.error is None and not encoding.cancelled:
+                        self.cache.put(encoding.temp, key, job.profile.suffix)
+                    else:
+                        encoding.temp.unlink(missing_ok=True)
+            finally:
+                release()
+
+        try:
+            encoding = _Encoding(job, self.cache.temp_path(key, job.profile.suffix), done)
+        except OSError:  # the cache cannot be written (a full disk): the slots are free again
+            release()
+            raise
         self._active[key] = encoding
         encoding.thread.start()
         return encoding

@@ -15,6 +15,7 @@ from subsonic.crates import CratePlaylists
 from subsonic.image_links import ImageLinks
 from subsonic.lastfm_info import LastfmInfo
 from subsonic.library import Library
+from subsonic.library_files import LibraryFiles
 from subsonic.nodes import SongNodeCache
 from subsonic.responses import RenderedCache
 from subsonic.sonic import SonicIndexCache
@@ -35,6 +36,7 @@ class Services:
     catalog: Catalog
     watcher: BeetsWatcher
     library: Library
+    files: LibraryFiles
     users: Users
     covers: CoverArt
     transcoding: Transcoding
@@ -66,6 +68,7 @@ def create_services(settings: Settings) -> Services:
         catalog=catalog,
         watcher=BeetsWatcher(catalog, settings.refresh_interval, after_sync=follow_the_library),
         library=library,
+        files=LibraryFiles(settings.music_directory, settings.cache_dir),
         users=users,
         covers=CoverArt(
             library, settings.cache_dir, settings.cover_cache_mb, settings.max_cover_size

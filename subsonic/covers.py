@@ -72,7 +72,10 @@ class Cover:
 
 
 def embedded_art(path: str) -> bytes | None:
-    """The front cover (or first picture) embedded in an audio file's tags."""
+    """The front cover (or first picture) embedded in an audio file's tags; None for anything
+    but a regular file (reading a named pipe would block the request)."""
+    if not os.path.isfile(path):
+        return None
     try:
         audio = mutagen.File(path)
     except (mutagen.MutagenError, OSError):
@@ -100,7 +103,9 @@ def embedded_art(path: str) -> bytes | None:
 
 def folder_art(directory: Path) -> Path | None:
     try:
-        images = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = sorted(
+            p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        )
     except OSError:
         return None
     for name in FOLDER_ART_NAMES:
@@ -183,17 +188,19 @@ class CoverArt:
     def _read(self, source: Source) -> tuple[bytes, str] | None:
         """The image bytes of a source and a key that changes when the image does."""
         kind, where = source
-        if kind == "embedded":
-            data = embedded_art(where)
-            return (data, f"{where}:{os.path.getmtime(where)}") if data else None
-        if kind == "folder":
-            image = folder_art(Path(where))
-            if image is None:
-                return None
-            where = str(image)
         try:
+            if kind == "embedded":
+                data = embedded_art(where)
+                return (data, f"{where}:{os.path.getmtime(where)}") if data else None
+            if kind == "folder":
+                image = folder_art(Path(where))
+                if image is None:
+                    return None
+                where = str(image)
+            if not os.path.isfile(where):
+                return None
             return Path(where).read_bytes(), f"{where}:{os.path.getmtime(where)}"
-        except OSError:
+        except OSError:  # gone or unreadable since it was found: the next source
             return None
 
     def get(self, cover_id: str, size: int | None, placeholder: bool = True) -> Cover:
@@ -239,9 +246,11 @@ class CoverArt:
     def _resized(self, data: bytes, identity: str, size: int) -> Cover:
         key = xxhash.xxh3_64_hexdigest(f"{identity}:{size}".encode())
         cached = self.cache_dir / key[:2] / key
-        if cached.exists():
+        try:
             body = cached.read_bytes()
             return Cover(body, _mimetype(body))
+        except FileNotFoundError:  # not made yet, pruned, or the cache folder was deleted
+            pass
         body = resize(data, size)
         cached.parent.mkdir(parents=True, exist_ok=True)
         # A temporary file of its own per request: concurrent first requests for one size
@@ -257,8 +266,15 @@ class CoverArt:
 
     def prune(self) -> None:
         """Drop the least recently written covers until the cache fits its budget."""
-        files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.cache_dir.rglob("*")]
-        files = sorted(entry for entry in files if entry[2].is_file())
+        files = []
+        for path in self.cache_dir.rglob("*"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # pruned by another worker, or the cache deleted
+                continue
+            if path.is_file():
+                files.append((stat.st_mtime, stat.st_size, path))
+        files.sort()
         total = sum(size for _, size, _ in files)
         for _, size, path in files:
             if total <= self.cache_bytes:

@@ -81,6 +81,8 @@ def from_sidecar(path: Path) -> list[lrc.Lyrics]:
 
 
 def from_tags(audio: Path) -> list[lrc.Lyrics]:
+    if not audio.is_file():  # gone, or a named pipe whose reading would block the request
+        return []
     try:
         tags = getattr(mutagen.File(audio), "tags", None)
     except (mutagen.MutagenError, OSError):

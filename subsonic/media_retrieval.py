@@ -4,12 +4,12 @@ Streaming needs the user's ``streamRole``, downloading their ``downloadRole``.
 
 Files are sent with Flask's ``send_file``: HTTP Range (206), HEAD, conditional requests and
 ``sendfile`` where the server supports it. A song id is the only way to name a file, so nothing
-outside the library can be served.
+outside the library can be served. A file that vanished or cannot be read since the catalog
+listed it is a Subsonic error (``subsonic.library_files``).
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from flask import Response, send_file
@@ -26,23 +26,24 @@ if TYPE_CHECKING:
 
 
 def _song_row(request: ApiRequest) -> Row:
+    """The song the id names, whose file is a regular file (else error 70 or 0)."""
     song_id = request.require("id")
     row = request.song(song_id)
-    if not os.path.isfile(row["path"]):
-        raise ApiError(NOT_FOUND, f"The file of song {song_id} is missing from the library")
+    request.services.files.check(song_id, row["path"])
     return row
 
 
-def _send_original(row: Row, as_attachment: bool) -> Response:
-    suffix = row["suffix"]
-    response = send_file(
-        row["path"],
-        mimetype=nodes.content_type(suffix),
-        as_attachment=as_attachment,
-        conditional=True,
-        etag=True,
-        max_age=0,
-    )
+def _send_original(request: ApiRequest, row: Row, as_attachment: bool) -> Response:
+    # send_file opens the file at once: one that went since the check is still an ApiError.
+    with request.services.files.opening(request.require("id"), row["path"]):
+        response = send_file(
+            row["path"],
+            mimetype=nodes.content_type(row["suffix"]),
+            as_attachment=as_attachment,
+            conditional=True,
+            etag=True,
+            max_age=0,
+        )
     response.headers["Accept-Ranges"] = "bytes"
     return response
 
@@ -52,13 +53,15 @@ def stream(request: ApiRequest) -> Response:
         raise ApiError(NOT_AUTHORIZED, f"User {request.user.name} may not stream (streamRole)")
     row = _song_row(request)
     transcoded = transcoding.stream(request, row)  # None: the client gets the original
-    return transcoded if transcoded is not None else _send_original(row, as_attachment=False)
+    if transcoded is not None:
+        return transcoded
+    return _send_original(request, row, as_attachment=False)
 
 
 def download(request: ApiRequest) -> Response:
     if not request.user.roles.download:
         raise ApiError(NOT_AUTHORIZED, f"User {request.user.name} may not download (downloadRole)")
-    return _send_original(_song_row(request), as_attachment=True)
+    return _send_original(request, _song_row(request), as_attachment=True)
 
 
 def linked_image(services: Services, token: str) -> Response:

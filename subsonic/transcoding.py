@@ -8,11 +8,12 @@ Otherwise, in order of cost:
 2. a finished transcode from the cache;
 3. a new (or an already running, shared) encoder, streamed as it encodes.
 
-1 and 2 are plain files, served with an exact Content-Length and HTTP Range. 3 has no length
+1 and 2 are plain files, served with an exact Content-Length and HTTP Range; one that cannot
+be opened (evicted, its folder deleted) is passed over for the next way. 3 has no length
 unless the client asks ``estimateContentLength=true``; it is then encoded at a constant bitrate
 and padded or trimmed to the promised length. A failure before the first byte is a Subsonic
-error; a failure later ends the response early (the client sees a short body). HEAD never
-starts an encoder.
+error worded by ``subsonic.library_files``; a failure later ends the response early (the
+client sees a short body). HEAD never starts an encoder.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def create(settings: Settings) -> Transcoding:
     return Transcoding(config, Transcoder(config, settings.cache_dir), MirrorState(settings.db))
 
 
-def _send_file(path: Path, content_type: str) -> Response:
-    response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
+def _send_file(path: Path, content_type: str) -> Response | None:
+    """The file as the response, or None when it went between finding and opening it."""
+    try:
+        response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
+    except OSError as exc:
+        log.warning("cannot send %s, transcoding instead: %s", path, exc)
+        return None
     response.headers["Accept-Ranges"] = "bytes"
     return response
 
@@ -88,6 +94,8 @@ def _tags(row: Row) -> tuple[tuple[str, str], ...]:
 def stream(request: ApiRequest, row: Row) -> Response | None:
     """The response for a ``stream`` request, or ``None`` for the original file."""
     services = request.services.transcoding
+    files = request.services.files
+    song_id = request.require("id")
     source = Path(row["path"])
     user = request.user.name
     user_max = request.user.max_bit_rate
@@ -110,10 +118,18 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         cap = services.config.cap(max_bit_rate, user, user_max)
         if mirrored is not None and (not cap or mirrored.bitrate <= cap):
             if not offset:
-                return _send_file(mirrored.path, profile.content_type)
-            # From an offset the mirror's packets are copied into a new stream: no encoding.
-            remux = media.remux_stream(mirrored.path, float(offset))
-            return Response(_guarded(remux, remux), mimetype=profile.content_type)
+                sent = _send_file(mirrored.path, profile.content_type)
+                if sent is not None:
+                    return sent
+            else:
+                # From an offset the mirror's packets are copied into a new stream: no encoding.
+                remux = media.remux_stream(mirrored.path, float(offset))
+                try:
+                    first = next(remux, b"")
+                except media.MediaError as exc:
+                    raise files.transcode_failed(song_id, exc, source, mirrored.path) from exc
+                copied = itertools.chain([first], remux)
+                return Response(_guarded(copied, remux), mimetype=profile.content_type)
     tags = _tags(row)
     job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), tags=tags)
     cached = services.transcoder.cached(job)
@@ -121,7 +137,9 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         job = Job(row["item_id"], source, profile, choice.bit_rate, float(offset), True, tags)
         cached = services.transcoder.cached(job)
     if cached is not None:
-        return _send_file(cached, profile.content_type)
+        sent = _send_file(cached, profile.content_type)
+        if sent is not None:
+            return sent
     length = estimate_length(max((row["length"] or 0) - offset, 0), job.bit_rate, profile.suffix)
     if http_request.method == "HEAD":
         response = Response(mimetype=profile.content_type)
@@ -133,8 +151,9 @@ def stream(request: ApiRequest, row: Row) -> Response | None:
         first = next(chunks, b"")
     except TooBusy as exc:
         raise ApiError(GENERIC, str(exc)) from exc
-    except media.MediaError as exc:
-        raise ApiError(GENERIC, f"Cannot transcode this song: {exc}") from exc
+    except (media.MediaError, OSError) as exc:
+        # OSError: the cache could not be written (a full disk).
+        raise files.transcode_failed(song_id, exc, source) from exc
     body: Iterator[bytes] = itertools.chain([first], chunks)
     if estimate:
         body = fit_to_length(body, length)

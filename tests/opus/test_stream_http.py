@@ -78,3 +78,23 @@ def test_hanging_up_stops_the_encoder_in_the_server(server: RunningServer, long_
     )
     assert set(transcodes(server).iterdir()) == cached_before  # and nothing half-made cached
     assert "Traceback" not in server.log()
+
+
+def test_transcodes_and_covers_go_on_when_the_cache_is_deleted_under_gunicorn(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """Each worker made its slot and cache folders at start; deleting them all (as
+    docs/configuration.md allows) must not fail the next transcode in any worker."""
+    http = HttpApi(server.url)
+    song = f"tr-{server.library.items['blue2'].id}"
+    album = f"al-{server.library.albums['blue']}"
+    for bit_rate in (96, 80, 64, 56):  # a new transcode each time, in whichever worker
+        shutil.rmtree(server.library.settings.cache_dir, ignore_errors=True)
+        response = http.get("stream", id=song, format="mp3", maxBitRate=bit_rate)
+        assert response.headers["Content-Type"] == "audio/mpeg", response.text[:300]
+        info = decoded(response.content, tmp_path, suffix="mp3")
+        assert info["decoded_seconds"] == pytest.approx(1.0, abs=0.1)
+        cover = http.get("getCoverArt", id=album, size=bit_rate)
+        assert cover.headers["Content-Type"] == "image/jpeg"
+    wait_for(lambda: any(transcodes(server).glob("*.mp3")), what="the transcode to be cached")
+    assert "Traceback" not in server.log()
