@@ -129,6 +129,8 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
     except media.MediaError as exc:
         raise AnalysisError(str(exc)) from exc
     duration = samples / SAMPLE_RATE
+    if not samples:
+        raise AnalysisError(f"no audio decoded from {path}")
     if duration < MIN_SECONDS:
         raise AnalysisError(f"too short to analyse ({duration:.2f} s of audio)")
     # A cut file's first seconds are not the track: its tempo, key, cues and loudness would be

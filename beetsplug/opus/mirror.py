@@ -71,7 +71,7 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
         audio = audio_hash(item.filepath)
         media.encode_file(item.filepath, temp, "opus", bit_rate=config.bitrate * 1000)
         _finish(temp, item, target)
-    except (media.MediaError, FileOperationError, UnreadableFileError, OSError) as exc:
+    except Exception as exc:  # one file's failure, whatever the error, never the whole sync's
         temp.unlink(missing_ok=True)
         return _failed(state, step.item_id, item, _one_line(exc))
     except BaseException:
@@ -95,7 +95,7 @@ def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Ste
     try:
         shutil.copyfile(config.root / record.path, temp)
         _finish(temp, item, target)
-    except (FileOperationError, UnreadableFileError, OSError) as exc:
+    except Exception as exc:  # as in encode_item
         temp.unlink(missing_ok=True)
         return _failed(state, step.item_id, item, _one_line(exc))
     except BaseException:
@@ -204,6 +204,13 @@ def _failed(state: MirrorState, item_id: int, item: Item, error: str) -> Outcome
     return Outcome(item_id, Result.FAILED, error)
 
 
+# Errors whose message says what is wrong with the file; any other error's type is named too.
+_FILE_ERRORS = (media.MediaError, FileOperationError, UnreadableFileError, OSError)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    line = text[0] if text else ""
+    if isinstance(exc, _FILE_ERRORS) and line:
+        return line
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
