@@ -100,9 +100,10 @@ def analyze(
 def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis:
     timings: dict[str, float] = defaultdict(float)
     try:
-        channels = min(2, max(1, media.probe(path).channels))
+        info = media.probe(path)
     except media.MediaError as exc:
         raise AnalysisError(str(exc)) from exc
+    channels = min(2, max(1, info.channels))
     meter = loudness.LoudnessMeter(SAMPLE_RATE, channels)
     spectra = spectral.SpectralCollector(SAMPLE_RATE)
     chroma = key.ChromaCollector(SAMPLE_RATE)
@@ -128,8 +129,17 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
     except media.MediaError as exc:
         raise AnalysisError(str(exc)) from exc
     duration = samples / SAMPLE_RATE
+    if not samples:
+        raise AnalysisError(f"no audio decoded from {path}")
     if duration < MIN_SECONDS:
         raise AnalysisError(f"too short to analyse ({duration:.2f} s of audio)")
+    # A cut file's first seconds are not the track: its tempo, key, cues and loudness would be
+    # stored, shown and trusted, and wrong. The Opus mirror refuses a cut source the same way;
+    # the file fails (nothing stored) until a whole copy replaces it.
+    if media.truncated(duration, info.duration):
+        raise AnalysisError(
+            f"truncated file {path}: decoded {duration:.1f} s of {info.duration:.1f} s"
+        )
     frames = spectra.result()
     clock = time.process_time()
     harmony = chroma.result()

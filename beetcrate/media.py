@@ -44,8 +44,11 @@ class AudioInfo:
 
 
 def _open(path: str | Path) -> av.container.InputContainer:
+    """Open ``path`` for reading its audio. Tags are decoded leniently: an invalid UTF-8 byte in
+    one tag (which taggers write) must not make a sound file unplayable; audio never needs them.
+    """
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError) as exc:
         raise MediaError(f"cannot open {path}: {exc}") from exc
     # A demuxer chosen by the file's name may "find" a stream in garbage: no rate, no channels.
@@ -209,6 +212,12 @@ _MP3_RATES = (48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 _TRUNCATION_TOLERANCE = 0.95
 
 
+def truncated(decoded: float, declared: float) -> bool:
+    """Whether ``decoded`` seconds of audio fall short of the ``declared`` length (0: unknown)
+    by more than codec padding explains: the file was cut, so what it holds is not the track."""
+    return bool(declared) and decoded < declared * _TRUNCATION_TOLERANCE
+
+
 class _Sink:
     """A write-only, non-seekable file for the muxer: it collects bytes until taken."""
 
@@ -339,7 +348,7 @@ def encode_stream(
                 output.mux(packet)
             if not written:
                 raise MediaError(f"no audio decoded from {path}")
-            if declared and written / rate < (declared - start) * _TRUNCATION_TOLERANCE:
+            if declared and truncated(written / rate, declared - start):
                 raise MediaError(
                     f"truncated source {path}: decoded {written / rate:.1f} s of {declared:.1f} s"
                 )

@@ -119,14 +119,24 @@ def _explain(lib: Library, opts: Values, args: list[str]) -> None:
 
 
 def _refresh(lib: Library, opts: Values, args: list[str]) -> None:
+    """Evaluate every crate (or one): a crate that does not load or evaluate is its own line
+    on stderr, the others are still evaluated, and the exit status says some failed."""
     with engine_for(lib) as engine:
         report = engine.refresh_index()
         crates = _load(engine)
         chosen = [_crate(crates, args[0])] if args else list(crates.crates.values())
+        failed = 0 if args else len(crates.errors)
         for crate in chosen:
-            ids = engine.evaluate(crate, crates, _listener(opts, crate))
+            try:
+                ids = engine.evaluate(crate, crates, _listener(opts, crate))
+            except CrateError as error:
+                print(f"crate: {error}", file=sys.stderr)
+                failed += 1
+                continue
             ui.print_(f"{crate.name}: {len(ids)} tracks")
     ui.print_(f"({report.items} items in the library{', re-read' if report.rebuilt else ''})")
+    if failed:
+        raise ui.UserError(f"crate refresh: {failed} crate(s) failed; see above")
 
 
 def _export(lib: Library, opts: Values, args: list[str]) -> None:

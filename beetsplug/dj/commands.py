@@ -102,6 +102,9 @@ class DjCommands:
         dj = self.open_library(lib)
         summary = dj.analyze(list(lib.items(query)), now, opts.jobs or 1, bool(opts.force), wait)
         _print_summary(summary, now or wait)
+        if summary.failures:
+            # Failed tracks are never marked analysed, so the next ``analyze`` tries them again.
+            raise ui.UserError(f"dj analyze: {len(summary.failures)} track(s) failed; see above")
 
     def status(self, lib: Library, _opts: optparse.Values, _args: list[str]) -> None:
         ui.print_(self.open_library(lib).status())

@@ -89,6 +89,14 @@ def scan(ctx: Context, opts: optparse.Values, query: list[str]) -> None:
         f"scanned {report.scanned}, unchanged {report.unchanged}, errors {len(report.errors)};"
         f" {len(groups)} groups"
     )
+    _fail_if_errors(report.errors, "dupes scan")
+
+
+def _fail_if_errors(errors: list[str], job: str) -> None:
+    """The job went on past its failed files; its exit status still says some failed (the
+    next scan tries them again, as nothing was recorded for them)."""
+    if errors:
+        raise ui.UserError(f"{job}: {len(errors)} file(s) could not be scanned; see above")
 
 
 def to_json(groups: Sequence[Group]) -> dict[str, list[dict[str, object]]]:
@@ -311,3 +319,4 @@ def update_after_changes(lib: Library, plugin: confuse.ConfigView, imported: lis
     for message in report.errors:
         ui.print_(f"dupes: {message}")
     ctx.regroup()
+    _fail_if_errors(report.errors, "dupes")

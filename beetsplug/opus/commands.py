@@ -54,6 +54,9 @@ def _sync(lib: Library, opts: Values, query: list[str]) -> None:
         ui.print_(f"  {_describe(lib, failure.item_id)}: {failure.result.value}: {failure.detail}")
     if summary.counts[Result.QUEUED]:
         ui.print_("  a worker encodes the queued tracks: `beetcrate worker`")
+    if summary.failures:
+        # Given-up items count too: the mirror lacks them until their file changes.
+        raise ui.UserError(f"opus sync: {len(summary.failures)} item(s) not mirrored; see above")
 
 
 @_mirror_errors_for_the_user

@@ -9,11 +9,13 @@ task (``beetsplug.opus.tasks``, in a worker) and the inline ``--jobs`` threads c
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import fcntl
 import os
 import shutil
-import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +32,6 @@ from beetsplug.opus.plan import Action, Step, sources  # noqa: F401
 from beetsplug.opus.state import MirrorState, Record, RecordStatus
 
 TEMP_MARK = ".beetcrate-tmp"
-# Temporary files older than this are leftovers of a killed sync, not a running worker's.
-STALE_TEMP_SECONDS = 3600
 
 
 class Result(enum.Enum):
@@ -67,11 +67,25 @@ def encode_item(lib: Library, config: MirrorConfig, state: MirrorState, step: St
         return Outcome(step.item_id, Result.UNCHANGED, "already mirrored")
     target = config.root / dest
     temp = _temp_beside(target)
+    with _writing(temp):
+        return _encode(lib, config, state, step, item, dest, temp)
+
+
+def _encode(
+    lib: Library,
+    config: MirrorConfig,
+    state: MirrorState,
+    step: Step,
+    item: Item,
+    dest: str,
+    temp: Path,
+) -> Outcome:
+    target = config.root / dest
     try:
         audio = audio_hash(item.filepath)
         media.encode_file(item.filepath, temp, "opus", bit_rate=config.bitrate * 1000)
         _finish(temp, item, target)
-    except (media.MediaError, FileOperationError, UnreadableFileError, OSError) as exc:
+    except Exception as exc:  # one file's failure, whatever the error, never the whole sync's
         temp.unlink(missing_ok=True)
         return _failed(state, step.item_id, item, _one_line(exc))
     except BaseException:
@@ -93,9 +107,10 @@ def retag_item(lib: Library, config: MirrorConfig, state: MirrorState, step: Ste
     target = config.root / dest
     temp = _temp_beside(target)
     try:
-        shutil.copyfile(config.root / record.path, temp)
-        _finish(temp, item, target)
-    except (FileOperationError, UnreadableFileError, OSError) as exc:
+        with _writing(temp):
+            shutil.copyfile(config.root / record.path, temp)
+            _finish(temp, item, target)
+    except Exception as exc:  # as in encode_item
         temp.unlink(missing_ok=True)
         return _failed(state, step.item_id, item, _one_line(exc))
     except BaseException:
@@ -132,18 +147,42 @@ def mirrored_record(
     )
 
 
-def remove_stale_temps(root: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Delete temporary files left by a killed sync; a running worker's are younger."""
+@contextlib.contextmanager
+def _writing(temp: Path) -> Iterator[None]:
+    """Create ``temp`` and hold a lock on it while it is written and renamed: the kernel drops
+    the lock when the writer dies, so ``remove_stale_temps`` tells a killed sync's leftovers
+    from a running worker's file at once, whatever their age."""
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(root: Path) -> int:
+    """Delete the temporary files no living writer holds: a killed sync's or worker's."""
     if not root.exists():
         return 0
     removed = 0
-    cutoff = time.time() - older_than
     for directory, _, files in os.walk(root):
         for name in files:
+            if not name.endswith(TEMP_MARK):
+                continue
             path = Path(directory, name)
-            if name.endswith(TEMP_MARK) and path.stat().st_mtime < cutoff:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:  # finished meanwhile
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # being written
+            else:
                 path.unlink(missing_ok=True)
                 removed += 1
+            finally:
+                os.close(fd)
     return removed
 
 
@@ -204,6 +243,13 @@ def _failed(state: MirrorState, item_id: int, item: Item, error: str) -> Outcome
     return Outcome(item_id, Result.FAILED, error)
 
 
+# Errors whose message says what is wrong with the file; any other error's type is named too.
+_FILE_ERRORS = (media.MediaError, FileOperationError, UnreadableFileError, OSError)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    line = text[0] if text else ""
+    if isinstance(exc, _FILE_ERRORS) and line:
+        return line
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__

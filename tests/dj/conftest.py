@@ -63,6 +63,10 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Clip]) 
     whole = clips["house"].path.read_bytes()
     files["truncated"] = directory / "truncated.flac"
     files["truncated"].write_bytes(whole[: len(whole) // 2])
+    for clip in ("dnb", "breaks"):  # MP3 and Ogg Vorbis
+        whole = clips[clip].path.read_bytes()
+        files[f"truncated {clip}"] = directory / f"truncated.{clips[clip].spec.suffix}"
+        files[f"truncated {clip}"].write_bytes(whole[: len(whole) // 2])
     files["silent"] = directory / "silent.flac"
     media.write_audio(files["silent"], np.zeros((2, 10 * rate), dtype=np.float32), rate)
     files["short"] = directory / "short.ogg"

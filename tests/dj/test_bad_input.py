@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,19 @@ def test_undecodable_file_fails_with_a_one_line_reason(
     assert "\n" not in str(failure.value)
 
 
-def test_truncated_file_is_analysed_up_to_where_it_breaks_or_fails_in_one_line(
-    bad_files: dict[str, Path],
+@pytest.mark.parametrize("name", ["truncated", "truncated dnb", "truncated breaks"])
+def test_truncated_file_fails_in_one_line_rather_than_store_its_first_half(
+    bad_files: dict[str, Path], name: str
 ) -> None:
-    try:
-        result = analyze(bad_files["truncated"])
-    except AnalysisError as exc:
-        assert "\n" not in str(exc)
-    else:
-        assert 0 < result.duration < 16.0
+    """FLAC's decoder stops at the broken frame, the Ogg reader at the cut page; MP3 decodes up
+    to the cut, which falls short of the length its header declares."""
+    result = compute(AnalysisRequest(str(bad_files[name]), None, (78.0, 180.0), 60.0))
+    assert isinstance(result, AnalysisFailure)
+    assert re.match(
+        r"(truncated file .*: decoded [0-9.]+ s of 16.0 s|cannot decode .*: .*Invalid data.*"
+        r"|truncated Ogg page at byte \d+ of .*)$",
+        result.reason,
+    )
 
 
 def test_silent_file_is_analysed_with_no_tempo_no_key_and_zero_confidence(

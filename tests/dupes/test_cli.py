@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from beets import ui
 from beets.library import Item
 from beets.ui import UserError
 
@@ -58,7 +59,9 @@ def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: Beets
     assert beet.lib.get_item(item.id)["audio_hash"] == first_hash
 
 
-def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: BeetsHome) -> None:
+def test_bad_files_get_one_message_each_and_the_scan_goes_on(
+    beet: BeetsHome, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = beet.add("good.flac", tune(1, 6))
     broken = []
     for name, content in [("empty.mp3", b""), ("junk.flac", b"fLaC" + b"\xff" * 40)]:
@@ -73,7 +76,9 @@ def test_bad_files_get_one_message_each_and_the_scan_goes_on(beet: BeetsHome) ->
         beet.lib.add(Item(path=os.fsencode(path), title=path.stem))
     vanished = beet.add("vanished.flac", tune(4, 6))
     os.unlink(vanished.path)
-    out = beet("dupes", "scan")
+    with pytest.raises(ui.UserError, match=r"^dupes scan: 4 file\(s\) could not be scanned"):
+        beet("dupes", "scan")
+    out = capsys.readouterr().out
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert len(errors) == 4
     assert any("empty file" in e for e in errors)

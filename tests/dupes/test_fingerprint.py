@@ -10,7 +10,13 @@ import pytest
 from beetcrate import media
 from beetcrate.media import MediaError
 from beetcrate.synth.tunes import RATE, tune
-from beetsplug.dupes.fingerprint import classify, compare, decode_fingerprint, fingerprint
+from beetsplug.dupes.fingerprint import (
+    TooShort,
+    classify,
+    compare,
+    decode_fingerprint,
+    fingerprint,
+)
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Relation
 
@@ -114,3 +120,21 @@ def test_a_fingerprint_of_no_sub_fingerprints_decodes_to_none() -> None:
 
     empty = base64.urlsafe_b64encode(bytes([1, 0, 0, 0])).decode().rstrip("=")
     assert decode_fingerprint(empty).size == 0
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.5, 0.9, 1.0, 1.5, 2.0, 2.5, 3.0])
+def test_short_tracks_fingerprint_or_are_too_short_with_a_reason(
+    tmp_path: Path, seconds: float
+) -> None:
+    """1.0-2.5 s once crashed Chromaprint's decoding of an empty fingerprint (an IndexError)."""
+    path = tmp_path / "short.flac"
+    media.write_audio(path, tune(5, 4.0)[:, : int(seconds * RATE)], RATE)
+    try:
+        found = fingerprint(path)
+    except TooShort as exc:
+        assert str(exc) in (
+            f"less than a second of audio in {path}",
+            f"too little audio to fingerprint in {path}",
+        )
+    else:
+        assert found.values.size > 0
