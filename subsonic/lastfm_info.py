@@ -151,7 +151,10 @@ class LastfmInfo:
     def __init__(self, settings: LastfmSettings, db_path: Path) -> None:
         self.settings = settings
         self.db_path = db_path
-        self._conn: sqlite3.Connection | None = None
+        # Request threads read through read-only connections of their own (WAL: a reader never
+        # waits for a writer); the fetcher thread alone writes, through its own connection.
+        self._readers = threading.local()
+        self._writer: sqlite3.Connection | None = None
         self._queue: queue.Queue[_Fetch] = queue.Queue()
         self._pending: set[str] = set()
         self._retry_at: dict[str, float] = {}
@@ -219,24 +222,32 @@ class LastfmInfo:
 
     # The cache
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
+    def _write_connection(self) -> sqlite3.Connection:
+        """The fetcher thread's connection; it makes the cache table the first time."""
+        if self._writer is None:
             db = sidecar.connect(self.db_path)
             sidecar.migrate(db, COMPONENT, MIGRATIONS)
-            self._conn = db.conn
-        return self._conn
+            self._writer = db.conn
+        return self._writer
+
+    def _read(self, key: str) -> tuple[str | None, float] | None:
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"{self.db_path.as_uri()}?mode=ro", uri=True, timeout=1.0)
+            self._readers.conn = conn
+        try:
+            return conn.execute(
+                "SELECT body, expires FROM lastfm_cache WHERE key = ?", [key]
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None  # no cache table before the first fetch made it
 
     def _cached(self, fetch: _Fetch) -> Any:
         """The cached answer for ``fetch`` (JSON-decoded; None where Last.fm did not know the
         item); the fetch is scheduled when there is none or it expired."""
         if not self.configured:
             return None
-        with self._lock:
-            row = (
-                self._connection()
-                .execute("SELECT body, expires FROM lastfm_cache WHERE key = ?", [fetch.key])
-                .fetchone()
-            )
+        row = self._read(fetch.key)
         if row is None or row[1] < time.time():
             self._schedule(fetch)
         if row is None or row[0] is None:
@@ -244,14 +255,15 @@ class LastfmInfo:
         return json.loads(row[0])
 
     def _store(self, key: str, value: object | None, fresh_for: float) -> None:
+        """Called by the fetcher thread only; it may wait for the sidecar's write lock (a
+        catalog sync), which no request waits on."""
         body = None if value is None else json.dumps(_plain(value))
-        with self._lock:
-            conn = self._connection()
-            with conn:
-                conn.execute(
-                    "INSERT OR REPLACE INTO lastfm_cache VALUES (?, ?, ?)",
-                    [key, body, time.time() + fresh_for],
-                )
+        conn = self._write_connection()
+        with conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO lastfm_cache VALUES (?, ?, ?)",
+                [key, body, time.time() + fresh_for],
+            )
 
     # The background fetcher
 
@@ -272,6 +284,8 @@ class LastfmInfo:
             fetch = self._queue.get()
             try:
                 self._fetch(fetch)
+            except sqlite3.Error as error:  # the sidecar busy past its timeout: ask again later
+                self._failed(fetch, f"cannot store the answer: {error}")
             finally:
                 with self._lock:
                     self._pending.discard(fetch.key)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from beetcrate.scrobbling import store as scrobbling
 from beetcrate.scrobbling.model import Kind, Track
 from subsonic import ids
+from subsonic.names import SINGLES_ALBUM, UNKNOWN_ALBUM, UNKNOWN_ARTIST
 from subsonic.responses import (
     GENERIC,
     MISSING_PARAMETER,
@@ -100,16 +101,21 @@ def _play(request: ApiRequest, row: Row, played_at: float) -> Play:
     )
 
 
-def _track(request: ApiRequest, row: Row) -> Track:
-    """What the services are told about the song of catalog ``row``."""
+def _track(request: ApiRequest, row: Row) -> Track | None:
+    """What the services are told about the song of catalog ``row``; None for a song of no
+    known artist, which no service can file. The catalog's stand-ins ("[Singles]",
+    "[Unknown Album]") are the server's display names, not the song's: they are left out."""
+    if not row["artist"] or row["artist"] == UNKNOWN_ARTIST:
+        return None
     library = request.services.library
     album = library.album(row["album_id"])
     artist = library.artist(row["artist_id"])
+    shown_only = (SINGLES_ALBUM, UNKNOWN_ALBUM)
     return Track(
-        artist=row["artist"] or "",
+        artist=row["artist"],
         title=row["title"] or "",
-        album=row["album"] or "",
-        album_artist=row["albumartist"] or "",
+        album="" if row["album"] in shown_only else row["album"] or "",
+        album_artist="" if row["albumartist"] == UNKNOWN_ARTIST else row["albumartist"] or "",
         track_number=row["track"] or 0,
         duration=round(row["length"] or 0),
         recording_mbid=row["mb_trackid"] or "",
@@ -126,8 +132,11 @@ def _forward(
     user = request.user
     services = scrobbling.linked_services(tx, user.name) if user.scrobbling else []
     if services:
-        tracks = [(_track(request, row), when) for row, when in plays]
-        scrobbling.queue(tx, user.name, services, kind, tracks, request.require("c"))
+        tracks = [
+            (track, when) for row, when in plays if (track := _track(request, row)) is not None
+        ]
+        if tracks:
+            scrobbling.queue(tx, user.name, services, kind, tracks, request.require("c"))
 
 
 # How far ahead of the server's clock a client's ``time`` may be.

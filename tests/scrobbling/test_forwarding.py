@@ -79,6 +79,9 @@ def test_plays_reach_both_services_with_what_they_know_of_the_song(
     assert info["artist_mbids"] == [blue1.mb_artistid]
     assert info["duration"] == 181 and info["tracknumber"] == 1
     assert info["submission_client"] == "beetcrate" and info["media_player"] == "pytest"
+    # The jingle is a singleton: the catalog shows it on "[Singles]", which is no album of it.
+    jingle = listens[2]["track_metadata"]
+    assert jingle["track_name"] == "Jingle" and "[Singles]" not in str(jingle)
     assert listenbrainz.invalid == []
 
 

@@ -152,3 +152,27 @@ def test_a_last_fm_that_is_down_never_slows_the_answer(
     assert fetcher.wait_idle(30.0)
     assert "biography" not in alice.ok("getArtistInfo2", id=served.id("blue1"))["artistInfo2"]
     lastfm_catalogue.up()
+
+
+def test_a_cache_read_never_waits_for_the_sidecars_write_lock(tmp_path) -> None:
+    import sqlite3
+    import threading
+
+    from beetcrate.settings import LastfmSettings
+
+    info = LastfmInfo(
+        LastfmSettings("k" * 32, "s" * 32, "https://127.0.0.1:9/2.0/"), tmp_path / "s.db"
+    )
+    info._write_connection()  # the cache table exists
+    # Another process (a catalog sync) holds the write lock; a fetch waits to store its answer.
+    writer = sqlite3.connect(tmp_path / "s.db", check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    storing = threading.Thread(target=info._store, args=("artist:x", None, 60), daemon=True)
+    storing.start()
+    reading = threading.Thread(target=info.artist, args=("Cher",), daemon=True)
+    reading.start()
+    reading.join(timeout=10)
+    assert not reading.is_alive()  # answered while the lock is still held
+    assert storing.is_alive()  # the store is still waiting for it
+    writer.rollback()
+    storing.join(timeout=30)
