@@ -235,4 +235,4 @@ INSERT INTO catalog_artists_fts (rowid, name)
 
 # The catalog is derived from beets' database, so a change to its tables needs no migration:
 # bump this and every sidecar rebuilds its catalog from beets on the next start.
-CATALOG_SCHEMA = "5"
+CATALOG_SCHEMA = "6"

@@ -1,9 +1,10 @@
 """Browsing, the part that comes from outside services elsewhere: artist and album info, top
-songs and similar songs, answered offline from the library and its users' plays.
+songs and similar songs, from the library and its users' plays, and from Last.fm where a key
+is set (``subsonic.lastfm_info``: cached, never waited for).
 
 - Info: MusicBrainz ids from beets; image links to covers this server has (signed, expiring
-  links that carry no credentials: ``subsonic.image_links``); no biography or notes, which
-  beets does not keep.
+  links that carry no credentials: ``subsonic.image_links``); biographies, notes and Last.fm's
+  pages and images from Last.fm.
 - Similar artists and songs: ranked by ``subsonic.similarity`` among candidates the library
   draws on its indexes (same genres, alike artists, nearby tempo).
 - Top songs: most played over all users, then best rated, then discography order
@@ -198,22 +199,14 @@ def get_top_songs(request: ApiRequest) -> Payload:
             raise ApiError(MISSING_PARAMETER, "Required parameter is missing: artist or id")
         # An unknown name has no songs, like a name Last.fm does not know.
         artist_id = ids.artist_id(name.strip())
-    local = library.top_songs(artist_id, count)
     artist = library.artist(artist_id)
-    tracks = request.services.lastfm.top_tracks(artist["name"]) if artist else None
-    # Last.fm's top tracks that the library has, in Last.fm's order, then the library's own.
-    popular = [
-        song
-        for song in library.songs_named(_track_names(tracks or ()))
-        if artist_id in (song["artist_id"], song["albumartist_id"])
-    ]
-    songs = _topped_up(popular, local, count, "item_id")
+    songs = _top_songs(request, artist, count) if artist else []
     return {"topSongs": {"song": request.nodes.songs(songs)}}
 
 
 def _track_names(tracks: Sequence[TrackRef]) -> list[TrackName]:
     return [
-        TrackName(track.mbid, ids.artist_id(track.artist.strip()), sort_key(track.title))
+        TrackName(track.mbid, sort_key(track.artist.strip()), sort_key(track.title))
         for track in tracks
     ]
 
@@ -321,13 +314,27 @@ def _lastfm_similar_songs(request: ApiRequest, kind: str, row: Row, count: int) 
     library, lastfm = request.services.library, request.services.lastfm
     if kind == "tr":
         tracks = lastfm.similar_tracks(row["artist"], row["title"]) or ()
-        return [song for song in library.songs_named(_track_names(tracks)) if song is not row]
+        return library.songs_named(_track_names(tracks))
     artist = row if kind == "ar" else library.artist(row["artist_id"])
     if artist is None:
         return []
     others = _named_artists(library, lastfm.similar_artists(artist["name"]) or ())
-    per_artist = [library.top_songs(other["id"], count) for other in others[:ALIKE_ARTISTS]]
+    per_artist = [_top_songs(request, other, count) for other in others[:ALIKE_ARTISTS]]
     return [song for turn in zip_longest(*per_artist) for song in turn if song is not None]
+
+
+def _top_songs(request: ApiRequest, artist: Row, count: int) -> list[Row]:
+    """An artist's top songs: Last.fm's that the library has, in Last.fm's order, then the
+    library's most played and best rated."""
+    library = request.services.library
+    local = library.top_songs(artist["id"], count)
+    tracks = request.services.lastfm.top_tracks(artist["name"]) or ()
+    popular = [
+        song
+        for song in library.songs_named(_track_names(tracks))
+        if artist["id"] in (song["artist_id"], song["albumartist_id"])
+    ]
+    return _topped_up(popular, local, count, "item_id")
 
 
 def _similar_songs(request: ApiRequest) -> list[Payload]:

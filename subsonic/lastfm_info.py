@@ -36,7 +36,13 @@ LIMIT = 50  # similar artists, top tracks, similar tracks fetched per item
 # Last.fm's "not found" errors: the artist, album or track is unknown to it.
 NOT_FOUND_CODES = {"6", "7"}
 COMPONENT = "lastfm"
-IMAGE_SIZES = ("small", "medium", "large")
+# The image links a client is given, and Last.fm's sizes for each, the best first: Last.fm's
+# "large" is 174 px, its "extralarge" 300 px.
+IMAGE_SIZES = {
+    "small": ("medium", "small"),
+    "medium": ("large", "extralarge"),
+    "large": ("mega", "extralarge", "large"),
+}
 
 
 def _create_cache(db: Any) -> None:
@@ -60,7 +66,6 @@ class ArtistInfo:
     biography: str = ""
     mbid: str = ""
     url: str = ""
-    similar: tuple[str, ...] = ()  # artist names, most similar first
 
 
 @dataclass(frozen=True)
@@ -103,17 +108,11 @@ def _root(doc: Document, tag: str) -> Element:
 
 def _parse_artist(doc: Document) -> ArtistInfo:
     artist = _root(doc, "artist")
-    similar = _own(artist, "similar")
     bio = _own(artist, "bio")
     return ArtistInfo(
         biography=_own_text(bio[0], "summary") if bio else "",
         mbid=_own_text(artist, "mbid"),
         url=_own_text(artist, "url"),
-        similar=tuple(
-            name
-            for node in (_own(similar[0], "artist") if similar else [])
-            if (name := _own_text(node, "name"))
-        ),
     )
 
 
@@ -125,12 +124,17 @@ def _parse_similar_artists(doc: Document) -> tuple[str, ...]:
 def _parse_album(doc: Document) -> AlbumInfo:
     album = _root(doc, "album")
     wiki = _own(album, "wiki")
-    images = {node.getAttribute("size"): _text(node).strip() for node in _own(album, "image")}
+    sizes = {node.getAttribute("size"): _text(node).strip() for node in _own(album, "image")}
+    images = {
+        shown: url
+        for shown, wanted in IMAGE_SIZES.items()
+        if (url := next((sizes[size] for size in wanted if sizes.get(size)), ""))
+    }
     return AlbumInfo(
         notes=_own_text(wiki[0], "summary") if wiki else "",
         mbid=_own_text(album, "mbid"),
         url=_own_text(album, "url"),
-        images={size: url for size, url in images.items() if size in IMAGE_SIZES and url},
+        images=images,
     )
 
 
@@ -174,7 +178,7 @@ class LastfmInfo:
                 f"artist:{name.casefold()}", "artist.getInfo", (("artist", name),), _parse_artist
             )
         )
-        return ArtistInfo(**{**found, "similar": tuple(found["similar"])}) if found else None
+        return ArtistInfo(**found) if found else None
 
     def similar_artists(self, name: str) -> tuple[str, ...] | None:
         found = self._cached(

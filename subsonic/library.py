@@ -77,10 +77,11 @@ def dict_rows(cursor: sqlite3.Cursor) -> list[Row]:
 
 @dataclass(frozen=True)
 class TrackName:
-    """A track as a service names it, keyed the way the catalog is."""
+    """A track as a service names it, keyed the way the catalog is (``sort_key``: case,
+    accents and typographic quotes do not matter)."""
 
     mbid: str
-    artist_id: str
+    artist_key: str
     title_key: str
 
 
@@ -426,7 +427,7 @@ class Library:
 
     def songs_named(self, wanted: Sequence[TrackName]) -> list[Row]:
         """The catalog's song for each wanted track, in that order, each at most once: by its
-        MusicBrainz id when it has one here, else by artist and title (``sort_key``)."""
+        MusicBrainz id when it has one here, else by title and track or album artist."""
         mbids = [name.mbid for name in wanted if name.mbid]
         by_mbid = {
             row["mb_trackid"]: row
@@ -442,11 +443,11 @@ class Library:
             " ORDER BY item_id",
             [json.dumps(titles)],
         ):
-            for artist_id in (row["artist_id"], row["albumartist_id"]):
-                by_title.setdefault((artist_id, row["title_key"]), row)
+            for artist in (row["artist"], row["albumartist"]):
+                by_title.setdefault((sort_key(artist or ""), row["title_key"]), row)
         found: dict[int, Row] = {}
         for name in wanted:
-            match = by_mbid.get(name.mbid) or by_title.get((name.artist_id, name.title_key))
+            match = by_mbid.get(name.mbid) or by_title.get((name.artist_key, name.title_key))
             if match is not None:
                 found.setdefault(match["item_id"], match)
         return list(found.values())

@@ -24,8 +24,23 @@ def short_hash(text: str) -> str:
     return xxhash.xxh3_64_hexdigest(text.casefold().encode())
 
 
+# Typographic quotes and dashes as their ASCII forms: MusicBrainz writes "Don\u2019t", most
+# services and keyboards "Don't"; both sort and match alike.
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2019": "'",  # right single quotation mark
+        "\u2018": "'",  # left single quotation mark
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+    }
+)
+
+
 def sort_key(name: str) -> str:
-    """Case- and accent-insensitive sort key with leading articles dropped."""
+    """Case-, accent- and quote-insensitive sort key with leading articles dropped."""
+    name = name.translate(_TYPOGRAPHIC)
     for article in IGNORED_ARTICLES:
         if name[: len(article) + 1].casefold() == article.casefold() + " ":
             name = name[len(article) + 1 :]
