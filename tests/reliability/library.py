@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 from mutagen.flac import FLAC
+from mutagen.id3 import COMM, ID3, TIT2
+from mutagen.ogg import OggPage
+from mutagen.oggvorbis import OggVorbis
 
 from beetcrate import media
 from beetcrate.synth.tones import RATE, sine
@@ -32,6 +35,8 @@ GOOD = [
     "short 0.2 s.flac",
     "short 1.5 s.flac",
     "tag invalid utf-8.flac",
+    "tag invalid utf-8.mp3",
+    "tag invalid utf-8.ogg",
     "tag nul.flac",
     "tag huge.flac",
 ]
@@ -110,6 +115,33 @@ def _patch(path: Path, marker: bytes, replacement: bytes) -> None:
     path.write_bytes(data[:at] + replacement + data[at + len(replacement) :])
 
 
+def _invalid_utf8_comment(path: Path) -> Path:
+    """An MP3 (ID3v2.4, UTF-8 frames) or Ogg Vorbis file whose comment is not UTF-8: PyAV's
+    strict metadata decoding raises on it. The Ogg page holding it is written again so that
+    its CRC holds (a reader would otherwise drop the page, not meet the bad tag)."""
+    media.write_audio(path, sine(1.0, 920.0 + len(path.suffix)), RATE)
+    if path.suffix == ".mp3":
+        tags = ID3()
+        tags.add(TIT2(encoding=3, text=path.name))
+        tags.add(COMM(encoding=3, lang="eng", desc="", text="XXXX invalid"))
+        tags.save(path, v2_version=4)
+        _patch(path, b"XXXX", b"\xff\xfe\xc3\xa9")
+        return path
+    vorbis = OggVorbis(path)
+    vorbis["title"], vorbis["comment"] = path.name, "XXXX invalid"
+    vorbis.save()
+    _patch(path, b"XXXX", b"\xff\xfe\xc3\xa9")
+    pages = []
+    with path.open("rb") as stream:
+        while True:
+            try:
+                pages.append(OggPage(stream))
+            except EOFError:
+                break
+    path.write_bytes(b"".join(page.write() for page in pages))
+    return path
+
+
 def build(root: Path) -> BrokenLibrary:
     library = BrokenLibrary(root)
     home = library.home
@@ -135,6 +167,10 @@ def build(root: Path) -> BrokenLibrary:
         if name == "tag invalid utf-8.flac":
             _patch(path, b"XXXX", b"\xff\xfe\xc3\xa9")
         home.add_file(path, name)
+
+    for suffix in ("mp3", "ogg"):
+        name = f"tag invalid utf-8.{suffix}"
+        home.add_file(_invalid_utf8_comment(scratch / name), name)
 
     home.add_file(_write(scratch / "empty.flac", b""), "empty.flac")
     home.add_file(_write(scratch / "empty.mp3", b""), "empty.mp3")
