@@ -164,12 +164,13 @@ class Forwarder:
         if secret is None:
             return
         client = self._make_submitter(self.config, lease.service, secret)
+        limit = BATCH
         while True:
             with self._transaction() as tx:
                 now = self._clock()
                 if not store.claim(tx, lease, now, self.config.lease_seconds):
                     return
-                entries = store.head(tx, lease, BATCH)
+                entries = store.head(tx, lease, limit)
                 if not entries:
                     store.release(tx, lease)
                     return
@@ -182,8 +183,15 @@ class Forwarder:
                 if not store.holds(tx, lease, self._clock()):
                     log.warning("%s for %s: lease lost during a submission", *_who(lease))
                     return
+                if answer.outcome is Outcome.REFUSED and len(batch) > 1:
+                    # A service refuses a whole submission for one listen it cannot take:
+                    # halve it until the listens it refuses go alone, and drop only those.
+                    limit = len(batch) // 2
+                    continue
                 if not self._apply(tx, lease, batch, answer):
                     return
+                if answer.outcome is Outcome.REFUSED:
+                    limit = BATCH
 
     def _apply(
         self, tx: sqlite3.Connection, lease: Lease, batch: list[Entry], answer: Answer

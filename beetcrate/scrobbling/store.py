@@ -28,6 +28,8 @@ from beetcrate import sidecar
 from beetcrate.scrobbling.model import Entry, Kind, LinkError, Service, Track
 
 COMPONENT = "scrobbling"
+# ListenBrainz refuses listens before 2002-10-01 (its ``LISTEN_MINIMUM_TS``).
+EARLIEST_PLAY = 1033430400
 
 
 def _initial(db: sqlite_utils.Database) -> None:
@@ -168,13 +170,25 @@ def queue(
     plays: Sequence[tuple[Track, float]],
     client: str,
 ) -> None:
-    """Queue ``plays`` (track, epoch seconds) for each of ``services`` that takes them."""
+    """Queue ``plays`` (track, epoch seconds) for each of ``services`` that takes them, as the
+    services will take them: a service refuses a whole submission for one bad listen, so
+    MusicBrainz ids that are not UUIDs are left out, a time ahead of the clock (a client's
+    clock is off) becomes now, and a play from before the services existed is not queued."""
+    now = time.time()
     tx.executemany(
         "INSERT INTO scrobble_outbox (user, service, kind, track, played_at, client)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (user, service.value, kind.value, json.dumps(track.as_dict()), played_at, client)
+            (
+                user,
+                service.value,
+                kind.value,
+                json.dumps(track.without_bad_mbids().as_dict()),
+                min(played_at, now),
+                client,
+            )
             for track, played_at in plays
+            if played_at >= EARLIEST_PLAY
             for service in services
             if track.wanted_by(service, kind)
         ],

@@ -1,0 +1,87 @@
+"""One link's delivery, in this process, against the fake services: what a bad play, a
+misbehaving server or a relink does to the plays waiting."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from beetcrate.scrobbling import store
+from beetcrate.scrobbling.forward import ForwardConfig, Forwarder
+from beetcrate.scrobbling.model import Kind, Service, Track
+from beetcrate.settings import LastfmSettings, ListenBrainzSettings
+from tests.scrobbling.fakes import FakeListenBrainz
+from tests.scrobbling.tls import Certificates
+
+
+def song(n: int, **fields: str) -> Track:
+    return Track("The Testers", f"Song {n}", duration=200, **fields)
+
+
+@pytest.fixture
+def forwarder(
+    tmp_path: Path, certificates: Certificates, listenbrainz: FakeListenBrainz
+) -> Iterator[Forwarder]:
+    settings = ListenBrainzSettings(listenbrainz.url, certificates.ca_file)
+    config = ForwardConfig(
+        tmp_path / "sidecar.db", tmp_path / "key", LastfmSettings(), settings, 30.0
+    )
+    forwarder = Forwarder(config)
+    forwarder.links.link("ann", Service.LISTENBRAINZ, listenbrainz.new_token("ann"), "ann")
+    yield forwarder
+    forwarder.db.close()
+
+
+def queue(forwarder: Forwarder, plays: list[tuple[Track, float]]) -> None:
+    with forwarder._transaction() as tx:
+        store.queue(tx, "ann", [Service.LISTENBRAINZ], Kind.LISTEN, plays, "DSub")
+
+
+def deliver(forwarder: Forwarder) -> None:
+    for lease in forwarder.dispatch(lambda lease: None):
+        forwarder.deliver(lease)
+
+
+def waiting(forwarder: Forwarder) -> int:
+    return forwarder.db.execute("SELECT count(*) FROM scrobble_outbox").fetchone()[0]
+
+
+def test_plays_are_queued_as_listenbrainz_takes_them(
+    forwarder: Forwarder, listenbrainz: FakeListenBrainz
+) -> None:
+    now = time.time()
+    good_mbid = str(uuid.uuid4())
+    plays = [(song(n), now - 3600 + n) for n in range(47)]
+    plays.insert(10, (song(100, recording_mbid="not-a-uuid", release_mbid=good_mbid), now - 60))
+    plays.insert(20, (song(101), now + 2 * 3600))  # a client's clock two hours ahead
+    plays.insert(30, (song(102), 86400.0))  # a client's clock at 1970
+
+    queue(forwarder, plays)
+    deliver(forwarder)
+
+    titles = [listen["track_metadata"]["track_name"] for listen in listenbrainz.scrobbled("ann")]
+    assert titles == [track.title for track, _ in plays if track.title != "Song 102"]
+    info = listenbrainz.scrobbled("ann")[10]["track_metadata"]["additional_info"]
+    assert "recording_mbid" not in info and info["release_mbid"] == good_mbid
+    assert listenbrainz.scrobbled("ann")[20]["listened_at"] <= time.time()
+    assert waiting(forwarder) == 0
+
+
+def test_a_play_refused_on_its_own_is_dropped_and_the_rest_of_its_batch_sent(
+    forwarder: Forwarder, listenbrainz: FakeListenBrainz
+) -> None:
+    now = time.time()
+    queue(forwarder, [(song(n), now - 3600 + n) for n in range(50)])
+    # A row the service refuses, queued by an earlier version that did not check times.
+    forwarder.db.execute("UPDATE scrobble_outbox SET played_at = 86400 WHERE id = 23")
+    forwarder.db.conn.commit()
+
+    deliver(forwarder)
+
+    titles = [listen["track_metadata"]["track_name"] for listen in listenbrainz.scrobbled("ann")]
+    assert titles == [f"Song {n}" for n in range(50) if n != 22]
+    assert waiting(forwarder) == 0
