@@ -3,9 +3,11 @@ misbehaving server or a relink does to the plays waiting."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,16 +24,23 @@ def song(n: int, **fields: str) -> Track:
     return Track("The Testers", f"Song {n}", duration=200, **fields)
 
 
-@pytest.fixture
-def forwarder(
-    tmp_path: Path, certificates: Certificates, listenbrainz: FakeListenBrainz
-) -> Iterator[Forwarder]:
-    settings = ListenBrainzSettings(listenbrainz.url, certificates.ca_file)
+def open_forwarder(tmp_path: Path, url: str, ca_file: Path, token: str) -> Forwarder:
+    """A forwarder on a new sidecar where ann linked ListenBrainz at ``url`` with ``token``."""
+    settings = ListenBrainzSettings(url, ca_file)
     config = ForwardConfig(
         tmp_path / "sidecar.db", tmp_path / "key", LastfmSettings(), settings, 30.0
     )
     forwarder = Forwarder(config)
-    forwarder.links.link("ann", Service.LISTENBRAINZ, listenbrainz.new_token("ann"), "ann")
+    forwarder.links.link("ann", Service.LISTENBRAINZ, token, "ann")
+    return forwarder
+
+
+@pytest.fixture
+def forwarder(
+    tmp_path: Path, certificates: Certificates, listenbrainz: FakeListenBrainz
+) -> Iterator[Forwarder]:
+    token = listenbrainz.new_token("ann")
+    forwarder = open_forwarder(tmp_path, listenbrainz.url, certificates.ca_file, token)
     yield forwarder
     forwarder.db.close()
 
@@ -85,3 +94,54 @@ def test_a_play_refused_on_its_own_is_dropped_and_the_rest_of_its_batch_sent(
     titles = [listen["track_metadata"]["track_name"] for listen in listenbrainz.scrobbled("ann")]
     assert titles == [f"Song {n}" for n in range(50) if n != 22]
     assert waiting(forwarder) == 0
+
+
+class Moved(BaseHTTPRequestHandler):
+    """A plain HTTP server whose every answer is a redirect to ``target``."""
+
+    target = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.send_response(301)
+        self.send_header("Location", self.target + self.path.removeprefix("/1/"))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_redirect_is_not_followed_and_the_plays_wait_with_what_to_fix(
+    tmp_path: Path, certificates: Certificates, listenbrainz: FakeListenBrainz
+) -> None:
+    handler = type("ToFake", (Moved,), {"target": listenbrainz.url})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/1/"
+    token = listenbrainz.new_token("ann")
+    forwarder = open_forwarder(tmp_path, url, certificates.ca_file, token)
+    try:
+        queue(forwarder, [(song(1), time.time() - 60)])
+        deliver(forwarder)
+        [link] = forwarder.links.of("ann")
+    finally:
+        server.shutdown()
+        server.server_close()
+        forwarder.db.close()
+
+    assert listenbrainz.requests == 0  # neither the token nor the play went to the other host
+    assert link.waiting == 1
+    assert f"redirects to {listenbrainz.url}submit-listens" in (link.last_error or "")
+
+
+@pytest.mark.parametrize("status", [403, 404, 405])
+def test_a_url_that_is_no_listenbrainz_api_keeps_the_plays_waiting(
+    forwarder: Forwarder, listenbrainz: FakeListenBrainz, status: int
+) -> None:
+    listenbrainz.http_status = status
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(forwarder)
+
+    [link] = forwarder.links.of("ann")
+    assert link.waiting == 1
+    assert "a ListenBrainz API?" in (link.last_error or "")
