@@ -147,8 +147,8 @@ class Forwarder:
         leases = []
         with self._transaction() as tx:
             now = self._clock()
-            for user, service in store.due_links(tx, now):
-                lease = Lease(user, service, secrets.token_hex(8))
+            for user, service, generation in store.due_links(tx, now):
+                lease = Lease(user, service, secrets.token_hex(8), generation)
                 if self.config.offers(service) and store.claim(
                     tx, lease, now, self.config.lease_seconds
                 ):
@@ -159,17 +159,19 @@ class Forwarder:
 
     def deliver(self, lease: Lease) -> None:
         """Send the link's rows while ``lease`` holds it; see the module's docstring."""
-        with self._lock:
-            secret = self.links.secret(lease.user, lease.service)
-        if secret is None:
-            return
-        client = self._make_submitter(self.config, lease.service, secret)
+        client: Submitter | None = None
         limit = BATCH
         while True:
             with self._transaction() as tx:
                 now = self._clock()
                 if not store.claim(tx, lease, now, self.config.lease_seconds):
                     return
+                if client is None:
+                    # Read with the claim: the credentials of the generation the lease is for.
+                    secret = self.links.secret(lease.user, lease.service, lease.generation)
+                    if secret is None:
+                        return
+                    client = self._make_submitter(self.config, lease.service, secret)
                 entries = store.head(tx, lease, limit)
                 if not entries:
                     store.release(tx, lease)

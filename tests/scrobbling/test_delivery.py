@@ -145,3 +145,22 @@ def test_a_url_that_is_no_listenbrainz_api_keeps_the_plays_waiting(
     [link] = forwarder.links.of("ann")
     assert link.waiting == 1
     assert "a ListenBrainz API?" in (link.last_error or "")
+
+
+def test_a_task_leased_before_a_relink_cannot_claim_the_link_again(
+    forwarder: Forwarder, listenbrainz: FakeListenBrainz
+) -> None:
+    queue(forwarder, [(song(1), time.time() - 60)])
+    [old] = forwarder.dispatch(lambda lease: None)
+    forwarder.links.unlink("ann", Service.LISTENBRAINZ)
+    new_token = listenbrainz.new_token("ann-again")
+    forwarder.links.link("ann", Service.LISTENBRAINZ, new_token, "ann-again")
+    queue(forwarder, [(song(2), time.time() - 30)])
+
+    with forwarder._transaction() as tx:
+        assert not store.claim(tx, old, time.time(), 30.0)
+    forwarder.deliver(old)
+    assert listenbrainz.requests == 0
+
+    deliver(forwarder)
+    assert [who for who, _, _ in listenbrainz.listens] == ["ann-again"]
