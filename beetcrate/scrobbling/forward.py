@@ -35,7 +35,7 @@ from typing import Protocol
 from beetcrate import sidecar
 from beetcrate.credentials import load_key
 from beetcrate.scrobbling import store
-from beetcrate.scrobbling.model import Answer, Entry, Kind, Outcome, Service
+from beetcrate.scrobbling.model import Answer, Entry, Kind, LinkError, Outcome, Service
 from beetcrate.scrobbling.store import Lease, Links
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings, Settings
 
@@ -167,11 +167,11 @@ class Forwarder:
                 if not store.claim(tx, lease, now, self.config.lease_seconds):
                     return
                 if client is None:
-                    # Read with the claim: the credentials of the generation the lease is for.
-                    secret = self.links.secret(lease.user, lease.service, lease.generation)
-                    if secret is None:
+                    opened = self._client(lease)
+                    if isinstance(opened, Answer):
+                        self._apply(tx, lease, [], opened)
                         return
-                    client = self._make_submitter(self.config, lease.service, secret)
+                    client = opened
                 entries = store.head(tx, lease, limit)
                 if not entries:
                     store.release(tx, lease)
@@ -180,7 +180,11 @@ class Forwarder:
                 if stale:
                     store.done(tx, lease, stale)
                     continue
-            answer = client.submit(batch[0].kind, batch)
+            try:
+                answer = client.submit(batch[0].kind, batch)
+            except Exception as exc:  # an answer the client did not expect: the rows wait
+                log.exception("%s for %s: the submission failed", *_who(lease))
+                answer = Answer(Outcome.RETRY, _failure(exc))
             with self._transaction() as tx:
                 if not store.holds(tx, lease, self._clock()):
                     log.warning("%s for %s: lease lost during a submission", *_who(lease))
@@ -194,6 +198,21 @@ class Forwarder:
                     return
                 if answer.outcome is Outcome.REFUSED:
                     limit = BATCH
+
+    def _client(self, lease: Lease) -> Submitter | Answer:
+        """The service's client with the credentials of the lease's generation (read in the
+        transaction of its first claim), or the answer that ends the delivery: credentials the
+        key file cannot decrypt are a rejection (only linking again helps); a client that
+        cannot be made (an unreadable ``ca_file``) is the admin's to fix: retried."""
+        try:
+            secret = self.links.secret(lease.user, lease.service, lease.generation)
+        except LinkError as exc:
+            return Answer(Outcome.REJECTED, str(exc))
+        assert secret is not None  # the claim just found the link of this generation
+        try:
+            return self._make_submitter(self.config, lease.service, secret)
+        except Exception as exc:
+            return Answer(Outcome.RETRY, _failure(exc))
 
     def _apply(
         self, tx: sqlite3.Connection, lease: Lease, batch: list[Entry], answer: Answer
@@ -215,6 +234,10 @@ class Forwarder:
         log.info("%s for %s: %s; again in %.0f s", service, user, answer.message, delay)
         store.retry_later(tx, lease, answer.message, self._clock() + delay)
         return False
+
+
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _who(lease: Lease) -> tuple[str, str]:

@@ -14,6 +14,7 @@ The client keeps to the rate limit the headers announce (``X-RateLimit-Remaining
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import threading
@@ -89,7 +90,8 @@ class Client:
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Message, Any]:
         """(HTTP status, headers, decoded JSON answer or None) of a GET, or a POST of
-        ``body``. Raises OSError when no answer came."""
+        ``body``. Raises OSError when no answer came, ``http.client.HTTPException`` when the
+        answer was garbled or cut short."""
         request = urllib.request.Request(
             self.url + path,
             data=None if body is None else json.dumps(body).encode(),
@@ -123,7 +125,7 @@ class Client:
             status, headers, document = self._call(
                 "submit-listens", {"listen_type": listen_type, "payload": listens}
             )
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             return Answer(Outcome.RETRY, f"{self.url}: {getattr(exc, 'reason', exc)}")
         return _answer(self.url, status, headers, document)
 
@@ -131,7 +133,7 @@ class Client:
         """The user name the token belongs to; a ``LinkError`` if it is not valid."""
         try:
             status, _, document = self._call("validate-token")
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise LinkError(f"{self.url} cannot be reached: {exc}") from exc
         if status == 200 and isinstance(document, dict) and document.get("valid"):
             return str(document.get("user_name", ""))

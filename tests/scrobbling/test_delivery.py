@@ -3,18 +3,21 @@ misbehaving server or a relink does to the plays waiting."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from beetcrate.scrobbling import store
 from beetcrate.scrobbling.forward import ForwardConfig, Forwarder
-from beetcrate.scrobbling.model import Kind, Service, Track
+from beetcrate.scrobbling.model import Answer, Kind, Service, Track
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings
 from tests.scrobbling.fakes import FakeListenBrainz
 from tests.scrobbling.tls import Certificates
@@ -164,3 +167,76 @@ def test_a_task_leased_before_a_relink_cannot_claim_the_link_again(
 
     deliver(forwarder)
     assert [who for who, _, _ in listenbrainz.listens] == ["ann-again"]
+
+
+def retry_state(forwarder: Forwarder) -> tuple[float, int, str | None]:
+    """(retry_at, failures, last_error) of ann's link."""
+    return forwarder.db.execute(
+        "SELECT retry_at, failures, last_error FROM scrobble_links WHERE user = 'ann'"
+    ).fetchone()
+
+
+def test_an_answer_cut_short_is_a_failure_retried_later(tmp_path: Path) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_half() -> None:
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as request:
+            length = 0
+            while (line := request.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            request.read(length)
+            connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"st')
+
+    threading.Thread(target=answer_half, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/1/"
+    forwarder = open_forwarder(tmp_path, url, tmp_path / "unused", "token")
+    forwarder.config = replace(forwarder.config, listenbrainz=ListenBrainzSettings(url))
+    try:
+        queue(forwarder, [(song(1), time.time() - 60)])
+        deliver(forwarder)
+        retry_at, failures, last_error = retry_state(forwarder)
+        assert waiting(forwarder) == 1
+    finally:
+        listener.close()
+        forwarder.db.close()
+    assert retry_at > time.time() and failures == 1
+    assert "IncompleteRead" in (last_error or "")
+
+
+def test_a_client_that_cannot_be_made_or_fails_is_retried_later(
+    tmp_path: Path, forwarder: Forwarder
+) -> None:
+    forwarder.config = replace(
+        forwarder.config,
+        listenbrainz=replace(forwarder.config.listenbrainz, ca_file=tmp_path / "missing.pem"),
+    )
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(forwarder)
+    assert retry_state(forwarder)[1:] == (
+        1,
+        "FileNotFoundError: [Errno 2] No such file or directory",
+    )
+
+    class Broken:
+        def submit(self, kind: Kind, entries: object) -> Answer:
+            raise RuntimeError("a bug")
+
+    forwarder._make_submitter = lambda config, service, secret: Broken()
+    forwarder.db.execute("UPDATE scrobble_links SET retry_at = 0")
+    forwarder.db.conn.commit()
+    deliver(forwarder)
+    retry_at, failures, last_error = retry_state(forwarder)
+    assert (failures, last_error) == (2, "RuntimeError: a bug")
+    assert retry_at > time.time() and waiting(forwarder) == 1
+
+
+def test_credentials_the_key_cannot_decrypt_reject_the_link(forwarder: Forwarder) -> None:
+    forwarder.links.key = Fernet(Fernet.generate_key())
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(forwarder)
+
+    [link] = forwarder.links.of("ann")
+    assert link.rejected == "stored credentials cannot be decrypted with this key file"
+    assert link.waiting == 1
