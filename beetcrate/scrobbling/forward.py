@@ -2,20 +2,23 @@
 
 Two steps, both in the worker (``beetcrate worker``):
 
-1. ``Forwarder.dispatch`` (a thread of the worker, every half second) finds the links that
-   have rows waiting, are not rejected, are not waiting out a backoff and that no task holds,
-   and gives each a lease (a random token, valid ``lease_seconds``) in the sidecar, in one
-   transaction; it queues one ``deliver`` task per lease on the Huey queue.
-2. ``Forwarder.deliver`` (that task) renews its lease, reads the link's oldest rows, sends them,
-   and in one transaction checks it still holds the lease and applies the answer: rows taken
-   are deleted; a failure that may pass sets the link's ``retry_at`` (exponential backoff, or
-   the wait the service asked for) and ends the task; a rejection is recorded and ends it.
+1. ``Forwarder.dispatch`` (the dispatcher thread, every half second, ``dispatcher``) finds the
+   links that have rows waiting, are not rejected, are not waiting out a backoff and that no
+   delivery holds, and gives each a lease (a random token, valid ``lease_seconds``, for the
+   link's current generation) in the sidecar, in one transaction; it hands each lease to a
+   delivery thread of the same process.
+2. ``Forwarder.deliver`` (that thread) renews its lease, reads the link's oldest rows, sends
+   them, and in one transaction checks it still holds the lease and applies the answer: rows
+   taken are deleted; a failure that may pass sets the link's ``retry_at`` (exponential
+   backoff, or the wait the service asked for) and ends the delivery; a rejection is recorded
+   and ends it.
 
-So one task at a time sends a link's rows, oldest first; a row is deleted only once the service
-took it; a worker killed mid-task leaves a lease that expires and rows that are sent again by
-the next task; the outbox outlives restarts of the server and the worker. A row can go twice
-only if a worker dies between the service's answer and the commit that deletes it: both
-services keep one listen per user, time and track, so the copy is not counted.
+So one delivery at a time sends a link's rows, oldest first; a row is deleted only once the
+service took it; a worker killed mid-delivery leaves a lease that expires and rows that are
+sent again by the next delivery; the outbox outlives restarts of the server and the worker. A
+row can go twice if a worker dies between the service's answer and the commit that deletes
+it, or if a submission outlasts its lease (``MAX_SUBMISSION_S``): both services keep one
+listen per user, time and track, so the copy is not counted.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def backoff(failures: int) -> float:
 
 @dataclass(frozen=True)
 class ForwardConfig:
-    """What a delivery needs, small enough to travel with each queue task."""
+    """What a delivery needs, read from the settings by the worker that delivers."""
 
     db: Path
     secret_key_file: Path
@@ -113,8 +116,9 @@ def _next_submission(entries: Sequence[Entry], now: float) -> tuple[list[Entry],
 
 
 class Forwarder:
-    """Dispatch and deliver the outbox of one sidecar; one per worker process, shared by its
-    threads (transactions take turns on one connection, never across a request)."""
+    """Dispatch and deliver the outbox of one sidecar; one per worker process, shared by the
+    dispatcher and delivery threads (transactions take turns on one connection, never across
+    a request)."""
 
     def __init__(
         self,
@@ -142,12 +146,15 @@ class Forwarder:
                 raise
             conn.execute("COMMIT")
 
-    def dispatch(self, enqueue: Callable[[Lease], object]) -> list[Lease]:
-        """Lease every link that has rows to send and queue a delivery for each."""
-        leases = []
+    def dispatch(self, enqueue: Callable[[Lease], object], limit: int | None = None) -> list[Lease]:
+        """Lease the links that have rows to send (up to ``limit``), and hand each lease to
+        ``enqueue``."""
+        leases: list[Lease] = []
         with self._transaction() as tx:
             now = self._clock()
             for user, service, generation in store.due_links(tx, now):
+                if limit is not None and len(leases) >= limit:
+                    break
                 lease = Lease(user, service, secrets.token_hex(8), generation)
                 if self.config.offers(service) and store.claim(
                     tx, lease, now, self.config.lease_seconds
