@@ -41,7 +41,9 @@ class Dispatcher:
             threading.Thread(target=self._deliver, name=name, daemon=True).start()
 
     def dispatch(self) -> None:
-        """Lease as many links with plays waiting as there are idle delivery threads."""
+        """Renew the leases of the submissions under way, and lease as many links with plays
+        waiting as there are idle delivery threads."""
+        self.forwarder.renew_submissions()
         with self._lock:
             idle = self.threads - len(self._in_flight)
         if idle > 0:

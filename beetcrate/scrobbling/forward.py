@@ -48,8 +48,11 @@ log = logging.getLogger(__name__)
 FIRST_RETRY_S, LAST_RETRY_S = 2.0, 600.0
 # Rows per submission: both services take 50 listens in one call.
 BATCH = 50
-# A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s).
+# A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s), and
+# the dispatcher renews the leases of submissions under way (``renew_submissions``) for up to
+# MAX_SUBMISSION_S: a submission that hangs longer lets the link go to the next delivery.
 SHORTEST_LEASE_S = 30.0
+MAX_SUBMISSION_S = 300.0
 # A now playing not sent by then is dropped: the song is over (of unknown length: assumed over).
 UNKNOWN_LENGTH_S = 600.0
 
@@ -133,6 +136,7 @@ class Forwarder:
         self._lock = threading.Lock()
         self._make_submitter = make_submitter
         self._clock = clock
+        self._submitting: dict[Lease, float] = {}  # when each submission under way started
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -152,7 +156,8 @@ class Forwarder:
         leases: list[Lease] = []
         with self._transaction() as tx:
             now = self._clock()
-            for user, service, generation in store.due_links(tx, now):
+            due = store.due_links(tx, now, self.config.lease_seconds, LAST_RETRY_S)
+            for user, service, generation in due:
                 if limit is not None and len(leases) >= limit:
                     break
                 lease = Lease(user, service, secrets.token_hex(8), generation)
@@ -187,11 +192,16 @@ class Forwarder:
                 if stale:
                     store.done(tx, lease, stale)
                     continue
+            with self._lock:
+                self._submitting[lease] = now
             try:
                 answer = client.submit(batch[0].kind, batch)
             except Exception as exc:  # an answer the client did not expect: the rows wait
                 log.exception("%s for %s: the submission failed", *_who(lease))
                 answer = Answer(Outcome.RETRY, _failure(exc))
+            finally:
+                with self._lock:
+                    del self._submitting[lease]
             with self._transaction() as tx:
                 if not store.holds(tx, lease, self._clock()):
                     log.warning("%s for %s: lease lost during a submission", *_who(lease))
@@ -205,6 +215,21 @@ class Forwarder:
                     return
                 if answer.outcome is Outcome.REFUSED:
                     limit = BATCH
+
+    def renew_submissions(self) -> None:
+        """Renew the leases of the submissions under way (a heartbeat, called by the dispatcher
+        thread): a slow service, or a wait for its rate limit, does not let a lease expire and
+        a second delivery send the same rows. Not past ``MAX_SUBMISSION_S``: a request that
+        hangs does not hold its link for ever."""
+        with self._lock:
+            now = self._clock()
+            started = list(self._submitting.items())
+        if not started:
+            return
+        with self._transaction() as tx:
+            for lease, start in started:
+                if now - start < MAX_SUBMISSION_S:
+                    store.renew(tx, lease, now, self.config.lease_seconds)
 
     def _client(self, lease: Lease) -> Submitter | Answer:
         """The service's client with the credentials of the lease's generation (read in the
@@ -237,7 +262,7 @@ class Forwarder:
             log.warning("%s rejected the link of %s: %s", service, user, answer.message)
             store.reject(tx, lease, answer.message, self._clock())
             return False
-        delay = answer.retry_after or backoff(store.failures(tx, lease) + 1)
+        delay = min(answer.retry_after or backoff(store.failures(tx, lease) + 1), LAST_RETRY_S)
         log.info("%s for %s: %s; again in %.0f s", service, user, answer.message, delay)
         store.retry_later(tx, lease, answer.message, self._clock() + delay)
         return False

@@ -229,36 +229,57 @@ class Lease:
     generation: str
 
 
-def due_links(conn: sqlite3.Connection, now: float) -> list[tuple[str, Service, str]]:
-    """(user, service, generation) of the links with plays waiting that no task holds, not
-    rejected, and not waiting to retry."""
+# A lease or a backoff ends by ``now`` or, if further ahead than any lease or backoff is given
+# (the clock was set back since), at once: a clock set back a day does not stop a link a day.
+_LEASE_FREE = "(lease_until <= :now OR lease_until > :now + :seconds)"
+_DUE = "(retry_at <= :now OR retry_at > :now + :longest_retry)"
+
+
+def due_links(
+    conn: sqlite3.Connection, now: float, seconds: float, longest_retry: float
+) -> list[tuple[str, Service, str]]:
+    """(user, service, generation) of the links with plays waiting that no delivery holds (with
+    a lease of ``seconds``), not rejected, and not waiting to retry (for ``longest_retry`` at
+    most)."""
     rows = conn.execute(
         "SELECT user, service, generation FROM scrobble_links l WHERE rejected IS NULL"
-        " AND retry_at <= ? AND lease_until <= ? AND EXISTS (SELECT 1 FROM scrobble_outbox o"
+        f" AND {_DUE} AND {_LEASE_FREE} AND EXISTS (SELECT 1 FROM scrobble_outbox o"
         "  WHERE o.user = l.user AND o.service = l.service) ORDER BY user, service",
-        (now, now),
+        {"now": now, "seconds": seconds, "longest_retry": longest_retry},
     ).fetchall()
     return [(user, Service(service), generation) for user, service, generation in rows]
 
 
 def claim(tx: sqlite3.Connection, lease: Lease, now: float, seconds: float) -> bool:
-    """Take the link for ``lease`` if no live lease holds it; renew it if ``lease`` does. Never
-    once the link was relinked since the lease was made (its generation changed)."""
+    """Take the link for ``lease`` for ``seconds`` if no live lease holds it; renew it if
+    ``lease`` does. Never once the link was relinked since the lease was made (its generation
+    changed)."""
     cursor = tx.execute(
-        "UPDATE scrobble_links SET lease = ?, lease_until = ?"
-        " WHERE user = ? AND service = ? AND generation = ? AND rejected IS NULL"
-        " AND (lease = ? OR lease_until <= ?)",
-        (
-            lease.token,
-            now + seconds,
-            lease.user,
-            lease.service.value,
-            lease.generation,
-            lease.token,
-            now,
-        ),
+        "UPDATE scrobble_links SET lease = :token, lease_until = :now + :seconds"
+        " WHERE user = :user AND service = :service AND generation = :generation"
+        f" AND rejected IS NULL AND (lease = :token OR {_LEASE_FREE})",
+        {**_lease_parameters(lease), "now": now, "seconds": seconds},
     )
     return cursor.rowcount == 1
+
+
+def renew(tx: sqlite3.Connection, lease: Lease, now: float, seconds: float) -> None:
+    """Extend ``lease`` to ``now + seconds`` if it still holds the link (a heartbeat)."""
+    tx.execute(
+        "UPDATE scrobble_links SET lease_until = :now + :seconds"
+        " WHERE user = :user AND service = :service AND generation = :generation"
+        " AND lease = :token AND rejected IS NULL",
+        {**_lease_parameters(lease), "now": now, "seconds": seconds},
+    )
+
+
+def _lease_parameters(lease: Lease) -> dict[str, str]:
+    return {
+        "user": lease.user,
+        "service": lease.service.value,
+        "generation": lease.generation,
+        "token": lease.token,
+    }
 
 
 def holds(tx: sqlite3.Connection, lease: Lease, now: float) -> bool:

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,15 +16,21 @@ import pytest
 from cryptography.fernet import Fernet
 
 from beetcrate.scrobbling import store
-from beetcrate.scrobbling.forward import ForwardConfig, Forwarder
-from beetcrate.scrobbling.model import Answer, Kind, Service, Track
+from beetcrate.scrobbling.forward import MAX_SUBMISSION_S, ForwardConfig, Forwarder
+from beetcrate.scrobbling.model import SENT, Answer, Entry, Kind, Service, Track
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings
 from tests.scrobbling.fakes import FakeListenBrainz
 from tests.scrobbling.tls import Certificates
 
 
-def song(n: int, **fields: str) -> Track:
-    return Track("The Testers", f"Song {n}", duration=200, **fields)
+def song(n: int, recording_mbid: str = "", release_mbid: str = "") -> Track:
+    return Track(
+        "The Testers",
+        f"Song {n}",
+        duration=200,
+        recording_mbid=recording_mbid,
+        release_mbid=release_mbid,
+    )
 
 
 def open_forwarder(tmp_path: Path, url: str, ca_file: Path, token: str) -> Forwarder:
@@ -240,3 +246,60 @@ def test_credentials_the_key_cannot_decrypt_reject_the_link(forwarder: Forwarder
     [link] = forwarder.links.of("ann")
     assert link.rejected == "stored credentials cannot be decrypted with this key file"
     assert link.waiting == 1
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def slow_forwarder(forwarder: Forwarder, clock: Clock, seconds: float) -> Forwarder:
+    """The same sidecar, through a service whose every submission takes ``seconds`` of
+    ``clock``, the dispatcher renewing leases every 10 s meanwhile."""
+
+    class Slow:
+        def submit(self, kind: Kind, entries: Sequence[Entry]) -> Answer:
+            for _ in range(int(seconds // 10)):
+                clock.now += 10
+                slow.renew_submissions()
+            return SENT
+
+    slow = Forwarder(forwarder.config, lambda config, service, secret: Slow(), clock)
+    return slow
+
+
+def test_a_slow_submission_keeps_its_lease(forwarder: Forwarder) -> None:
+    clock = Clock()
+    slow = slow_forwarder(forwarder, clock, seconds=60)  # twice the lease
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(slow)
+    assert waiting(forwarder) == 0
+
+
+def test_a_submission_that_hangs_lets_the_link_go(forwarder: Forwarder) -> None:
+    clock = Clock()
+    slow = slow_forwarder(forwarder, clock, seconds=MAX_SUBMISSION_S + 60)
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(slow)
+    assert waiting(forwarder) == 1  # its answer came after the lease ended: sent again later
+
+
+def test_a_lease_or_a_backoff_from_before_the_clock_was_set_back_ends(
+    forwarder: Forwarder,
+) -> None:
+    queue(forwarder, [(song(1), time.time() - 60)])
+    a_day_ahead = time.time() + 86400
+    forwarder.db.execute("UPDATE scrobble_links SET lease = 'x', lease_until = ?", [a_day_ahead])
+    forwarder.db.conn.commit()
+    assert len(forwarder.dispatch(lambda lease: None)) == 1
+
+    forwarder.db.execute(
+        "UPDATE scrobble_links SET lease = NULL, lease_until = 0, retry_at = ?", [a_day_ahead]
+    )
+    forwarder.db.conn.commit()
+    assert len(forwarder.dispatch(lambda lease: None)) == 1
