@@ -157,12 +157,15 @@ def _answer(url: str, status: int, headers: Message, document: Any) -> Answer:
         return Answer(Outcome.REJECTED, message)
     if status in (400, 413):
         return Answer(Outcome.REFUSED, f"HTTP {status}: {message}")
-    if status == 429 or status >= 500:
+    if status == 429:
         try:
             after = float(headers.get("X-RateLimit-Reset-In", "0"))
         except ValueError:
             after = 0.0
         return Answer(Outcome.RETRY, f"HTTP {status}: {message}", after)
+    if status >= 500:
+        # The rate-limit headers of a failing server say nothing of when it is back: backoff.
+        return Answer(Outcome.RETRY, f"HTTP {status}: {message}")
     if 300 <= status < 400:
         where = headers.get("Location", "elsewhere")
         return Answer(

@@ -16,7 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from beetcrate.scrobbling import store
-from beetcrate.scrobbling.forward import MAX_SUBMISSION_S, ForwardConfig, Forwarder
+from beetcrate.scrobbling.forward import MAX_SUBMISSION_S, ForwardConfig, Forwarder, backoff
 from beetcrate.scrobbling.model import SENT, Answer, Entry, Kind, Service, Track
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings
 from tests.scrobbling.fakes import FakeListenBrainz
@@ -303,3 +303,18 @@ def test_a_lease_or_a_backoff_from_before_the_clock_was_set_back_ends(
     )
     forwarder.db.conn.commit()
     assert len(forwarder.dispatch(lambda lease: None)) == 1
+
+
+def test_a_failing_listenbrainz_is_retried_with_backoff_not_its_rate_limit_wait(
+    forwarder: Forwarder, listenbrainz: FakeListenBrainz
+) -> None:
+    listenbrainz.http_status = 503  # its rate-limit headers say: again in under a second
+    queue(forwarder, [(song(1), time.time() - 60)])
+    deliver(forwarder)
+    forwarder.db.execute("UPDATE scrobble_links SET retry_at = 0")
+    forwarder.db.conn.commit()
+    before = time.time()
+    deliver(forwarder)
+
+    retry_at, failures, _ = retry_state(forwarder)
+    assert failures == 2 and retry_at >= before + backoff(2)
