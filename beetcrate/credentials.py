@@ -8,6 +8,7 @@ file (``Settings.secret_key_file``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -34,9 +35,7 @@ def _create(path: Path) -> None:
             key_file.write(Fernet.generate_key())
             key_file.flush()
             os.fsync(key_file.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process's key is the key
             os.link(own, path)
-        except FileExistsError:
-            pass  # another process's key is the key
     finally:
         os.unlink(own)
