@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 # Backoff after failures in a row: 2 s, 4 s, 8 s… up to 10 minutes.
 FIRST_RETRY_S, LAST_RETRY_S = 2.0, 600.0
-# Rows per submission: both services take 50 listens in one call.
+# Rows per submission: Last.fm takes 50 scrobbles in one call (ListenBrainz up to 1000 listens;
+# small requests retry cheaply).
 BATCH = 50
 # A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s), and
 # the dispatcher renews the leases of submissions under way (``renew_submissions``) for up to

@@ -30,9 +30,6 @@ from beetcrate.settings import ListenBrainzSettings
 
 # Seconds to wait for an answer; a queue task's lease outlives it (docs/scrobbling.md).
 TIMEOUT = 20.0
-# Listens per ``import`` submission (ListenBrainz takes up to 1000; small requests retry
-# cheaply).
-BATCH = 50
 
 
 class RateLimit:
