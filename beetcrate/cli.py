@@ -244,13 +244,14 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from beets import config, ui
 
     from beetcrate.queue import open_queue
+    from beetcrate.scrobbling.dispatcher import start_dispatcher
     from beetcrate.scrobbling.forward import ForwardConfig
-    from beetcrate.scrobbling.tasks import start_dispatcher
 
     enabled = [name for name in config["plugins"].as_str_seq() if name in TASK_MODULES]
     for name in enabled:
         importlib.import_module(TASK_MODULES[name])
-    # Every worker forwards plays to the scrobbling services (docs/scrobbling.md).
+    # Every worker forwards plays to the scrobbling services, from threads of its own process
+    # (docs/scrobbling.md).
     huey = open_queue(settings.queue)
     start_dispatcher(ForwardConfig.of(settings), threading.Event())
     if "dj" in enabled:

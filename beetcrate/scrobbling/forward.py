@@ -2,20 +2,23 @@
 
 Two steps, both in the worker (``beetcrate worker``):
 
-1. ``Forwarder.dispatch`` (a thread of the worker, every half second) finds the links that
-   have rows waiting, are not rejected, are not waiting out a backoff and that no task holds,
-   and gives each a lease (a random token, valid ``lease_seconds``) in the sidecar, in one
-   transaction; it queues one ``deliver`` task per lease on the Huey queue.
-2. ``Forwarder.deliver`` (that task) renews its lease, reads the link's oldest rows, sends them,
-   and in one transaction checks it still holds the lease and applies the answer: rows taken
-   are deleted; a failure that may pass sets the link's ``retry_at`` (exponential backoff, or
-   the wait the service asked for) and ends the task; a rejection is recorded and ends it.
+1. ``Forwarder.dispatch`` (the dispatcher thread, every half second, ``dispatcher``) finds the
+   links that have rows waiting, are not rejected, are not waiting out a backoff and that no
+   delivery holds, and gives each a lease (a random token, valid ``lease_seconds``, for the
+   link's current generation) in the sidecar, in one transaction; it hands each lease to a
+   delivery thread of the same process.
+2. ``Forwarder.deliver`` (that thread) renews its lease, reads the link's oldest rows, sends
+   them, and in one transaction checks it still holds the lease and applies the answer: rows
+   taken are deleted; a failure that may pass sets the link's ``retry_at`` (exponential
+   backoff, or the wait the service asked for) and ends the delivery; a rejection is recorded
+   and ends it.
 
-So one task at a time sends a link's rows, oldest first; a row is deleted only once the service
-took it; a worker killed mid-task leaves a lease that expires and rows that are sent again by
-the next task; the outbox outlives restarts of the server and the worker. A row can go twice
-only if a worker dies between the service's answer and the commit that deletes it: both
-services keep one listen per user, time and track, so the copy is not counted.
+So one delivery at a time sends a link's rows, oldest first; a row is deleted only once the
+service took it; a worker killed mid-delivery leaves a lease that expires and rows that are
+sent again by the next delivery; the outbox outlives restarts of the server and the worker. A
+row can go twice if a worker dies between the service's answer and the commit that deletes
+it, or if a submission outlasts its lease (``MAX_SUBMISSION_S``): both services keep one
+listen per user, time and track, so the copy is not counted.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Protocol
 from beetcrate import sidecar
 from beetcrate.credentials import load_key
 from beetcrate.scrobbling import store
-from beetcrate.scrobbling.model import Answer, Entry, Kind, Outcome, Service
+from beetcrate.scrobbling.model import Answer, Entry, Kind, LinkError, Outcome, Service
 from beetcrate.scrobbling.store import Lease, Links
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings, Settings
 
@@ -43,10 +46,14 @@ log = logging.getLogger(__name__)
 
 # Backoff after failures in a row: 2 s, 4 s, 8 s… up to 10 minutes.
 FIRST_RETRY_S, LAST_RETRY_S = 2.0, 600.0
-# Rows per submission: both services take 50 listens in one call.
+# Rows per submission: Last.fm takes 50 scrobbles in one call (ListenBrainz up to 1000 listens;
+# small requests retry cheaply).
 BATCH = 50
-# A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s).
+# A lease outlives the longest request (ListenBrainz's 20 s timeout, pylast's 5 + 20 s), and
+# the dispatcher renews the leases of submissions under way (``renew_submissions``) for up to
+# MAX_SUBMISSION_S: a submission that hangs longer lets the link go to the next delivery.
 SHORTEST_LEASE_S = 30.0
+MAX_SUBMISSION_S = 300.0
 # A now playing not sent by then is dropped: the song is over (of unknown length: assumed over).
 UNKNOWN_LENGTH_S = 600.0
 
@@ -58,7 +65,7 @@ def backoff(failures: int) -> float:
 
 @dataclass(frozen=True)
 class ForwardConfig:
-    """What a delivery needs, small enough to travel with each queue task."""
+    """What a delivery needs, read from the settings by the worker that delivers."""
 
     db: Path
     secret_key_file: Path
@@ -113,8 +120,9 @@ def _next_submission(entries: Sequence[Entry], now: float) -> tuple[list[Entry],
 
 
 class Forwarder:
-    """Dispatch and deliver the outbox of one sidecar; one per worker process, shared by its
-    threads (transactions take turns on one connection, never across a request)."""
+    """Dispatch and deliver the outbox of one sidecar; one per worker process, shared by the
+    dispatcher and delivery threads (transactions take turns on one connection, never across
+    a request)."""
 
     def __init__(
         self,
@@ -129,6 +137,7 @@ class Forwarder:
         self._lock = threading.Lock()
         self._make_submitter = make_submitter
         self._clock = clock
+        self._submitting: dict[Lease, float] = {}  # when each submission under way started
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -142,13 +151,17 @@ class Forwarder:
                 raise
             conn.execute("COMMIT")
 
-    def dispatch(self, enqueue: Callable[[Lease], object]) -> list[Lease]:
-        """Lease every link that has rows to send and queue a delivery for each."""
-        leases = []
+    def dispatch(self, enqueue: Callable[[Lease], object], limit: int | None = None) -> list[Lease]:
+        """Lease the links that have rows to send (up to ``limit``), and hand each lease to
+        ``enqueue``."""
+        leases: list[Lease] = []
         with self._transaction() as tx:
             now = self._clock()
-            for user, service in store.due_links(tx, now):
-                lease = Lease(user, service, secrets.token_hex(8))
+            due = store.due_links(tx, now, self.config.lease_seconds, LAST_RETRY_S)
+            for user, service, generation in due:
+                if limit is not None and len(leases) >= limit:
+                    break
+                lease = Lease(user, service, secrets.token_hex(8), generation)
                 if self.config.offers(service) and store.claim(
                     tx, lease, now, self.config.lease_seconds
                 ):
@@ -159,17 +172,20 @@ class Forwarder:
 
     def deliver(self, lease: Lease) -> None:
         """Send the link's rows while ``lease`` holds it; see the module's docstring."""
-        with self._lock:
-            secret = self.links.secret(lease.user, lease.service)
-        if secret is None:
-            return
-        client = self._make_submitter(self.config, lease.service, secret)
+        client: Submitter | None = None
+        limit = BATCH
         while True:
             with self._transaction() as tx:
                 now = self._clock()
                 if not store.claim(tx, lease, now, self.config.lease_seconds):
                     return
-                entries = store.head(tx, lease, BATCH)
+                if client is None:
+                    opened = self._client(lease)
+                    if isinstance(opened, Answer):
+                        self._apply(tx, lease, [], opened)
+                        return
+                    client = opened
+                entries = store.head(tx, lease, limit)
                 if not entries:
                     store.release(tx, lease)
                     return
@@ -177,13 +193,59 @@ class Forwarder:
                 if stale:
                     store.done(tx, lease, stale)
                     continue
-            answer = client.submit(batch[0].kind, batch)
+            with self._lock:
+                self._submitting[lease] = now
+            try:
+                answer = client.submit(batch[0].kind, batch)
+            except Exception as exc:  # an answer the client did not expect: the rows wait
+                log.exception("%s for %s: the submission failed", *_who(lease))
+                answer = Answer(Outcome.RETRY, _failure(exc))
+            finally:
+                with self._lock:
+                    del self._submitting[lease]
             with self._transaction() as tx:
                 if not store.holds(tx, lease, self._clock()):
                     log.warning("%s for %s: lease lost during a submission", *_who(lease))
                     return
+                if answer.outcome is Outcome.REFUSED and len(batch) > 1:
+                    # A service refuses a whole submission for one listen it cannot take:
+                    # halve it until the listens it refuses go alone, and drop only those.
+                    limit = len(batch) // 2
+                    continue
                 if not self._apply(tx, lease, batch, answer):
                     return
+                if answer.outcome is Outcome.REFUSED:
+                    limit = BATCH
+
+    def renew_submissions(self) -> None:
+        """Renew the leases of the submissions under way (a heartbeat, called by the dispatcher
+        thread): a slow service, or a wait for its rate limit, does not let a lease expire and
+        a second delivery send the same rows. Not past ``MAX_SUBMISSION_S``: a request that
+        hangs does not hold its link for ever."""
+        with self._lock:
+            now = self._clock()
+            started = list(self._submitting.items())
+        if not started:
+            return
+        with self._transaction() as tx:
+            for lease, start in started:
+                if now - start < MAX_SUBMISSION_S:
+                    store.renew(tx, lease, now, self.config.lease_seconds)
+
+    def _client(self, lease: Lease) -> Submitter | Answer:
+        """The service's client with the credentials of the lease's generation (read in the
+        transaction of its first claim), or the answer that ends the delivery: credentials the
+        key file cannot decrypt are a rejection (only linking again helps); a client that
+        cannot be made (an unreadable ``ca_file``) is the admin's to fix: retried."""
+        try:
+            secret = self.links.secret(lease.user, lease.service, lease.generation)
+        except LinkError as exc:
+            return Answer(Outcome.REJECTED, str(exc))
+        assert secret is not None  # the claim just found the link of this generation
+        try:
+            return self._make_submitter(self.config, lease.service, secret)
+        except Exception as exc:
+            return Answer(Outcome.RETRY, _failure(exc))
 
     def _apply(
         self, tx: sqlite3.Connection, lease: Lease, batch: list[Entry], answer: Answer
@@ -201,10 +263,14 @@ class Forwarder:
             log.warning("%s rejected the link of %s: %s", service, user, answer.message)
             store.reject(tx, lease, answer.message, self._clock())
             return False
-        delay = answer.retry_after or backoff(store.failures(tx, lease) + 1)
+        delay = min(answer.retry_after or backoff(store.failures(tx, lease) + 1), LAST_RETRY_S)
         log.info("%s for %s: %s; again in %.0f s", service, user, answer.message, delay)
         store.retry_later(tx, lease, answer.message, self._clock() + delay)
         return False
+
+
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _who(lease: Lease) -> tuple[str, str]:

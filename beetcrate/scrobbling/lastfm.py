@@ -30,18 +30,8 @@ from beetcrate.settings import LastfmSettings
 # pylast's debug log prints whole answers, the session key of auth.getSession among them.
 logging.getLogger("pylast").setLevel(logging.INFO)
 
-TRANSIENT = frozenset(
-    {
-        pylast.STATUS_OPERATION_FAILED,
-        pylast.STATUS_OFFLINE,
-        pylast.STATUS_TEMPORARILY_UNAVAILABLE,
-        pylast.STATUS_RATE_LIMIT_EXCEEDED,
-    }
-)
 # Last.fm's answer to auth.getSession while the user has not approved the token yet.
 TOKEN_NOT_AUTHORIZED = pylast.STATUS_TOKEN_UNAUTHORIZED
-# Tracks per track.scrobble call (Last.fm's limit).
-BATCH = 50
 
 _trusted: set[Path] = set()
 _trusting = threading.Lock()

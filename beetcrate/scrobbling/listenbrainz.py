@@ -2,14 +2,19 @@
 ListenBrainz API): submit listens, validate a token. Small enough not to need a library.
 
 Requests carry ``Authorization: Token …``. A 401 rejects the link (the token is invalid or was
-revoked); 429 and 5xx, timeouts and refused connections pass (429 and the rate-limit headers
-say how long to wait); another 4xx refuses the listens sent (ListenBrainz will never take them).
+revoked); 400 and 413 refuse the listens sent (ListenBrainz will never take them). Anything
+else that is not a success is retried: 429 and 5xx, timeouts and refused connections pass (429
+says how long to wait); a redirect, 403, 404, 405 and other 4xx mean the configured URL is not
+a ListenBrainz API, which an admin can fix, so the listens wait and the link's last error says
+what to fix. Redirects are not followed: urllib would turn the POST into a GET and send the
+token to whatever host the answer names.
 The client keeps to the rate limit the headers announce (``X-RateLimit-Remaining``,
 ``X-RateLimit-Reset-In``) for every user of the process.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import threading
@@ -25,9 +30,6 @@ from beetcrate.settings import ListenBrainzSettings
 
 # Seconds to wait for an answer; a queue task's lease outlives it (docs/scrobbling.md).
 TIMEOUT = 20.0
-# Listens per ``import`` submission (ListenBrainz takes up to 1000; small requests retry
-# cheaply).
-BATCH = 50
 
 
 class RateLimit:
@@ -63,6 +65,13 @@ class RateLimit:
 RATE_LIMIT = RateLimit()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Answers a redirect with the redirect itself (an ``HTTPError``), not a request elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class Client:
     """Calls on one ListenBrainz API for one token."""
 
@@ -72,10 +81,14 @@ class Client:
         self.context = ssl.create_default_context()
         if settings.ca_file is not None:
             self.context.load_verify_locations(cafile=str(settings.ca_file))
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=self.context), _NoRedirect()
+        )
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Message, Any]:
         """(HTTP status, headers, decoded JSON answer or None) of a GET, or a POST of
-        ``body``. Raises OSError when no answer came."""
+        ``body``. Raises OSError when no answer came, ``http.client.HTTPException`` when the
+        answer was garbled or cut short."""
         request = urllib.request.Request(
             self.url + path,
             data=None if body is None else json.dumps(body).encode(),
@@ -87,7 +100,7 @@ class Client:
         )
         RATE_LIMIT.wait()
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT, context=self.context) as answer:
+            with self._opener.open(request, timeout=TIMEOUT) as answer:
                 status, headers, raw = answer.status, answer.headers, answer.read()
         except urllib.error.HTTPError as exc:
             status, headers, raw = exc.code, exc.headers, exc.read()
@@ -109,15 +122,15 @@ class Client:
             status, headers, document = self._call(
                 "submit-listens", {"listen_type": listen_type, "payload": listens}
             )
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             return Answer(Outcome.RETRY, f"{self.url}: {getattr(exc, 'reason', exc)}")
-        return _answer(status, headers, document)
+        return _answer(self.url, status, headers, document)
 
     def validate(self) -> str:
         """The user name the token belongs to; a ``LinkError`` if it is not valid."""
         try:
             status, _, document = self._call("validate-token")
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise LinkError(f"{self.url} cannot be reached: {exc}") from exc
         if status == 200 and isinstance(document, dict) and document.get("valid"):
             return str(document.get("user_name", ""))
@@ -132,19 +145,33 @@ def _message(status: int, document: Any) -> str:
     return f"HTTP {status}"
 
 
-def _answer(status: int, headers: Message, document: Any) -> Answer:
+def _answer(url: str, status: int, headers: Message, document: Any) -> Answer:
+    """What an HTTP answer means for the listens sent (see the module's docstring)."""
     if 200 <= status < 300:
         return SENT
     message = _message(status, document)
     if status == 401:
         return Answer(Outcome.REJECTED, message)
-    if status == 429 or status >= 500:
+    if status in (400, 413):
+        return Answer(Outcome.REFUSED, f"HTTP {status}: {message}")
+    if status == 429:
         try:
             after = float(headers.get("X-RateLimit-Reset-In", "0"))
         except ValueError:
             after = 0.0
         return Answer(Outcome.RETRY, f"HTTP {status}: {message}", after)
-    return Answer(Outcome.REFUSED, f"HTTP {status}: {message}")
+    if status >= 500:
+        # The rate-limit headers of a failing server say nothing of when it is back: backoff.
+        return Answer(Outcome.RETRY, f"HTTP {status}: {message}")
+    if 300 <= status < 400:
+        where = headers.get("Location", "elsewhere")
+        return Answer(
+            Outcome.RETRY, f"HTTP {status}: {url} redirects to {where}; set listenbrainz: url"
+        )
+    return Answer(
+        Outcome.RETRY,
+        f"HTTP {status}: {message}; is listenbrainz: url ({url}) a ListenBrainz API?",
+    )
 
 
 def _listen(entry: Entry, timed: bool) -> dict[str, Any]:

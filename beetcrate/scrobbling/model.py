@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import asdict, dataclass, replace
 
 # Last.fm accepts scrobbles of tracks of this length and more only.
 LASTFM_SHORTEST_SCROBBLE_S = 30.0
@@ -40,11 +41,28 @@ class Track:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def without_bad_mbids(self) -> Track:
+        """This track with the MusicBrainz ids that are not UUIDs left out: ListenBrainz refuses
+        a whole submission for one such id, and a tag can hold anything."""
+        return replace(
+            self,
+            recording_mbid=_uuid_or_empty(self.recording_mbid),
+            release_mbid=_uuid_or_empty(self.release_mbid),
+            artist_mbid=_uuid_or_empty(self.artist_mbid),
+        )
+
     def wanted_by(self, service: Service, kind: Kind) -> bool:
         """Whether ``service`` takes this track as ``kind``: Last.fm scrobbles no track under
         30 seconds."""
         short = 0 < self.duration < LASTFM_SHORTEST_SCROBBLE_S
         return not (service is Service.LASTFM and kind is Kind.LISTEN and short)
+
+
+def _uuid_or_empty(value: str) -> str:
+    try:
+        return str(uuid.UUID(value)) if value else ""
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ Migrations are append-only: never edit one that has shipped.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from beetcrate import sidecar
 from beetcrate.scrobbling.model import Entry, Kind, LinkError, Service, Track
 
 COMPONENT = "scrobbling"
+# ListenBrainz refuses listens before 2002-10-01 (its ``LISTEN_MINIMUM_TS``).
+EARLIEST_PLAY = 1033430400
 
 
 def _initial(db: sqlite_utils.Database) -> None:
@@ -65,7 +68,15 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial]
+def _link_generation(db: sqlite_utils.Database) -> None:
+    """Each link gets a new random ``generation`` when it is (re)linked, which leases carry: a
+    task holding the old credentials can no longer claim the link once it is relinked."""
+    sidecar.run_script(
+        db, "ALTER TABLE scrobble_links ADD COLUMN generation TEXT NOT NULL DEFAULT '';"
+    )
+
+
+MIGRATIONS = [_initial, _link_generation]
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -97,14 +108,23 @@ class Links:
     def link(self, user: str, service: Service, secret: str, account: str) -> None:
         """Store (or replace) ``user``'s credentials for ``service``. Linking again lifts a
         rejection: the plays waiting since are sent with the new credentials. It also ends the
-        lease of a delivery under way, which would otherwise answer for the old credentials."""
+        lease of a delivery under way, which would otherwise answer for the old credentials:
+        the new ``generation`` (random, so that unlinking and linking again changes it too) no
+        longer matches the lease's."""
         self.db.execute(
-            "INSERT INTO scrobble_links (user, service, secret, account, linked)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user, service) DO UPDATE SET"
+            "INSERT INTO scrobble_links (user, service, secret, account, linked, generation)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user, service) DO UPDATE SET"
             " secret = excluded.secret, account = excluded.account, linked = excluded.linked,"
-            " rejected = NULL, rejected_at = NULL, retry_at = 0, failures = 0,"
-            " last_error = NULL, lease = NULL, lease_until = 0",
-            (user, service.value, self.key.encrypt(secret.encode()), account, time.time()),
+            " generation = excluded.generation, rejected = NULL, rejected_at = NULL,"
+            " retry_at = 0, failures = 0, last_error = NULL, lease = NULL, lease_until = 0",
+            (
+                user,
+                service.value,
+                self.key.encrypt(secret.encode()),
+                account,
+                time.time(),
+                secrets.token_hex(8),
+            ),
         )
         self.db.conn.commit()
 
@@ -121,10 +141,12 @@ class Links:
             )
         return cursor.rowcount > 0
 
-    def secret(self, user: str, service: Service) -> str | None:
+    def secret(self, user: str, service: Service, generation: str | None = None) -> str | None:
+        """The link's session key or token (of ``generation``, if given); None if unlinked."""
         row = self.db.execute(
-            "SELECT secret FROM scrobble_links WHERE user = ? AND service = ?",
-            (user, service.value),
+            "SELECT secret FROM scrobble_links WHERE user = ? AND service = ?"
+            " AND (? IS NULL OR generation = ?)",
+            (user, service.value, generation, generation),
         ).fetchone()
         if row is None:
             return None
@@ -168,13 +190,25 @@ def queue(
     plays: Sequence[tuple[Track, float]],
     client: str,
 ) -> None:
-    """Queue ``plays`` (track, epoch seconds) for each of ``services`` that takes them."""
+    """Queue ``plays`` (track, epoch seconds) for each of ``services`` that takes them, as the
+    services will take them: a service refuses a whole submission for one bad listen, so
+    MusicBrainz ids that are not UUIDs are left out, a time ahead of the clock (a client's
+    clock is off) becomes now, and a play from before the services existed is not queued."""
+    now = time.time()
     tx.executemany(
         "INSERT INTO scrobble_outbox (user, service, kind, track, played_at, client)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (user, service.value, kind.value, json.dumps(track.as_dict()), played_at, client)
+            (
+                user,
+                service.value,
+                kind.value,
+                json.dumps(track.without_bad_mbids().as_dict()),
+                min(played_at, now),
+                client,
+            )
             for track, played_at in plays
+            if played_at >= EARLIEST_PLAY
             for service in services
             if track.wanted_by(service, kind)
         ],
@@ -186,40 +220,73 @@ def queue(
 
 @dataclass(frozen=True)
 class Lease:
-    """The right of one queue task to send one link's plays, until it expires."""
+    """The right of one task to send one link's plays with the credentials of one
+    ``generation`` of the link, until it expires."""
 
     user: str
     service: Service
     token: str
+    generation: str
 
 
-def due_links(conn: sqlite3.Connection, now: float) -> list[tuple[str, Service]]:
-    """Links with plays waiting that no task holds, not rejected, and not waiting to retry."""
+# A lease or a backoff ends by ``now`` or, if further ahead than any lease or backoff is given
+# (the clock was set back since), at once: a clock set back a day does not stop a link a day.
+_LEASE_FREE = "(lease_until <= :now OR lease_until > :now + :seconds)"
+_DUE = "(retry_at <= :now OR retry_at > :now + :longest_retry)"
+
+
+def due_links(
+    conn: sqlite3.Connection, now: float, seconds: float, longest_retry: float
+) -> list[tuple[str, Service, str]]:
+    """(user, service, generation) of the links with plays waiting that no delivery holds (with
+    a lease of ``seconds``), not rejected, and not waiting to retry (for ``longest_retry`` at
+    most)."""
     rows = conn.execute(
-        "SELECT user, service FROM scrobble_links l WHERE rejected IS NULL"
-        " AND retry_at <= ? AND lease_until <= ? AND EXISTS (SELECT 1 FROM scrobble_outbox o"
+        "SELECT user, service, generation FROM scrobble_links l WHERE rejected IS NULL"
+        f" AND {_DUE} AND {_LEASE_FREE} AND EXISTS (SELECT 1 FROM scrobble_outbox o"
         "  WHERE o.user = l.user AND o.service = l.service) ORDER BY user, service",
-        (now, now),
+        {"now": now, "seconds": seconds, "longest_retry": longest_retry},
     ).fetchall()
-    return [(user, Service(service)) for user, service in rows]
+    return [(user, Service(service), generation) for user, service, generation in rows]
 
 
 def claim(tx: sqlite3.Connection, lease: Lease, now: float, seconds: float) -> bool:
-    """Take the link for ``lease`` if no live lease holds it; renew it if ``lease`` does."""
+    """Take the link for ``lease`` for ``seconds`` if no live lease holds it; renew it if
+    ``lease`` does. Never once the link was relinked since the lease was made (its generation
+    changed)."""
     cursor = tx.execute(
-        "UPDATE scrobble_links SET lease = ?, lease_until = ?"
-        " WHERE user = ? AND service = ? AND rejected IS NULL"
-        " AND (lease = ? OR lease_until <= ?)",
-        (lease.token, now + seconds, lease.user, lease.service.value, lease.token, now),
+        "UPDATE scrobble_links SET lease = :token, lease_until = :now + :seconds"
+        " WHERE user = :user AND service = :service AND generation = :generation"
+        f" AND rejected IS NULL AND (lease = :token OR {_LEASE_FREE})",
+        {**_lease_parameters(lease), "now": now, "seconds": seconds},
     )
     return cursor.rowcount == 1
 
 
+def renew(tx: sqlite3.Connection, lease: Lease, now: float, seconds: float) -> None:
+    """Extend ``lease`` to ``now + seconds`` if it still holds the link (a heartbeat)."""
+    tx.execute(
+        "UPDATE scrobble_links SET lease_until = :now + :seconds"
+        " WHERE user = :user AND service = :service AND generation = :generation"
+        " AND lease = :token AND rejected IS NULL",
+        {**_lease_parameters(lease), "now": now, "seconds": seconds},
+    )
+
+
+def _lease_parameters(lease: Lease) -> dict[str, str]:
+    return {
+        "user": lease.user,
+        "service": lease.service.value,
+        "generation": lease.generation,
+        "token": lease.token,
+    }
+
+
 def holds(tx: sqlite3.Connection, lease: Lease, now: float) -> bool:
     row = tx.execute(
-        "SELECT 1 FROM scrobble_links WHERE user = ? AND service = ? AND lease = ?"
-        " AND lease_until > ? AND rejected IS NULL",
-        (lease.user, lease.service.value, lease.token, now),
+        "SELECT 1 FROM scrobble_links WHERE user = ? AND service = ? AND generation = ?"
+        " AND lease = ? AND lease_until > ? AND rejected IS NULL",
+        (lease.user, lease.service.value, lease.generation, lease.token, now),
     ).fetchone()
     return row is not None
 

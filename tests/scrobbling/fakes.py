@@ -333,6 +333,11 @@ def _check_mbid(value: object, name: str) -> None:
         raise InvalidListen(f"{name} is not a valid MBID: {value!r}") from exc
 
 
+# ListenBrainz refuses listens before 2002-10-01 and more than an hour ahead of its clock.
+LISTEN_MINIMUM_TS = 1033430400
+MAX_LISTEN_AHEAD_S = 3600
+
+
 def validate_submission(document: object) -> None:
     """Raise ``InvalidListen`` unless ``document`` is a submission in ListenBrainz's documented
     format (listen_type, payload, listened_at, track_metadata, additional_info)."""
@@ -352,6 +357,12 @@ def validate_submission(document: object) -> None:
             raise InvalidListen("playing_now listens have no listened_at")
         if kind != "playing_now" and not isinstance(listen.get("listened_at"), int):
             raise InvalidListen("listened_at must be an integer timestamp")
+        if (
+            not LISTEN_MINIMUM_TS
+            <= listen.get("listened_at", LISTEN_MINIMUM_TS)
+            <= (time.time() + MAX_LISTEN_AHEAD_S)
+        ):
+            raise InvalidListen("Value for key listened_at is too low/high")
         metadata = listen.get("track_metadata")
         if not isinstance(metadata, dict):
             raise InvalidListen("track_metadata is required")
