@@ -137,7 +137,8 @@ def main() -> None:
         "c": "bench",
         "f": "json",
     }
-    start = int(time.time()) - args.backlog * 200
+    # Every play 200 s after the one before, the last of the backlog still in the past.
+    start = int(time.time()) - (args.calls + 2 * args.backlog) * 200
     timings: list[float] = []
     for n in range(args.calls):
         params = {**query, "id": f"tr-{1 + n % SONGS}"}
