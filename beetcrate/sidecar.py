@@ -10,7 +10,8 @@ records them in ``_migrations``. Migrations are append-only: never edit one that
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -44,6 +45,22 @@ def run_script(db: sqlite_utils.Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement: {statement.strip()[:80]}")
 
 
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``conn`` (in autocommit mode, ``isolation_level = None``):
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so two processes take turns instead of
+    failing at their first write; committed when the block ends, rolled back if it raises
+    (unless SQLite already rolled back, a full disk say: then the first error stands)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def migrate(db: sqlite_utils.Database, component: str, migrations: Sequence[Migration]) -> int:
     """Apply ``component``'s pending migrations in order; returns the schema version reached."""
     db.execute(
@@ -55,8 +72,7 @@ def migrate(db: sqlite_utils.Database, component: str, migrations: Sequence[Migr
     for version, step in enumerate(migrations, start=1):
         # BEGIN IMMEDIATE serializes concurrent starters (gunicorn workers, a CLI) so a
         # migration runs once; the check inside the transaction makes the loser skip it.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             done = conn.execute(
                 "SELECT 1 FROM _migrations WHERE component = ? AND version = ?",
                 (component, version),
@@ -67,8 +83,4 @@ def migrate(db: sqlite_utils.Database, component: str, migrations: Sequence[Migr
                     "INSERT INTO _migrations (component, version, name) VALUES (?, ?, ?)",
                     (component, version, step.__name__),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return len(migrations)

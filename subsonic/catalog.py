@@ -101,10 +101,8 @@ class Catalog:
     def _ensure_schema(self) -> None:
         """Create the catalog's tables, or rebuild them if they are of another version."""
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with sidecar.immediate(conn):
             if "catalog_meta" in self.db.table_names() and self.meta("schema") == CATALOG_SCHEMA:
-                conn.execute("COMMIT")
                 return
             for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'catalog%'"
@@ -113,10 +111,6 @@ class Catalog:
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
             create_tables(self.db)
             self._set_meta(schema=CATALOG_SCHEMA)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def _relative_path(self, raw: bytes | str | None) -> str:
         """The path clients are shown: relative to the music directory when inside it."""

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from beetcrate import sidecar
 from beetcrate.beetsdb import beets_signature, file_suffix, split_list, storable_path
 from beetcrate.crates.fields import (
     DJ_NUMBERS,
@@ -132,12 +133,10 @@ class CrateIndex:
             "a.added AS album_added",
         ]
         wanted = ", ".join(f"'{name}'" for name in DJ_NUMBERS + DJ_TEXTS)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with sidecar.immediate(conn):
             # Another process (a server worker, a ``beet crate`` command) may have rebuilt it
             # while this one waited for the lock.
             if self._meta("signature") == signature and self._exists():
-                conn.execute("COMMIT")
                 return
             conn.execute("DROP TABLE IF EXISTS crate_items_new")
             conn.execute(
@@ -155,12 +154,6 @@ class CrateIndex:
                 f"INSERT OR REPLACE INTO {_META} VALUES (?, ?)",
                 [("signature", signature), ("flexible", "\n".join(sorted(flexible)))],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            # SQLite may have rolled back already (a full disk): then the first error stands.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def fields(self) -> FieldCatalog:
         """The fields rules may name in this library."""

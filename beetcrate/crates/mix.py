@@ -42,8 +42,8 @@ FLAT_ENERGY_WEIGHT = 0.1
 
 @dataclass(frozen=True)
 class Mix:
-    """The order of a mix; ``breaks`` holds the positions whose track does not mix from the one
-    before it (never 0)."""
+    """Tracks in the order they play (a mix, a path between two tracks); ``breaks`` holds the
+    positions whose track does not mix from the one before it (never 0)."""
 
     item_ids: tuple[int, ...]
     breaks: tuple[int, ...]

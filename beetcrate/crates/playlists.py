@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from beetcrate import sidecar
 from beetcrate.crates.tracks import Track
 
 
@@ -60,8 +61,7 @@ def freeze(conn: sqlite3.Connection, owner: str, name: str, item_ids: Sequence[i
     if not conn.execute("SELECT 1 FROM users WHERE name = ?", [owner]).fetchone():
         raise FreezeError(f"no user named {owner!r} (see `beetcrate user list`)")
     now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with sidecar.immediate(conn):
         cursor = conn.execute(
             "INSERT INTO playlists (owner, name, comment, public, created, changed)"
             " VALUES (?, ?, ?, 0, ?, ?)",
@@ -72,9 +72,4 @@ def freeze(conn: sqlite3.Connection, owner: str, name: str, item_ids: Sequence[i
             "INSERT INTO playlist_entries (playlist_id, position, item_id) VALUES (?, ?, ?)",
             [(playlist_id, position, item_id) for position, item_id in enumerate(item_ids)],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return playlist_id

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from beetcrate.crates.columns import DISTANCE, MIXES, UNKNOWN_KEY, Columns
+from beetcrate.crates.mix import Mix
 from beetcrate.crates.tracks import MIX_TEMPO_RANGE, Track
 
 # Similarity weights (sum 1).
@@ -75,19 +76,6 @@ class EnergyDirection(enum.Enum):
 class Scored:
     item_id: int
     similarity: float  # 0..1, 1 the same on every feature the seed has
-
-
-@dataclass(frozen=True)
-class SonicPath:
-    """A path of tracks; ``breaks`` holds the positions whose track does not mix from the one
-    before it (never 0)."""
-
-    item_ids: tuple[int, ...]
-    breaks: tuple[int, ...]
-
-    @property
-    def broken(self) -> int:
-        return len(self.breaks)
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +178,7 @@ class SonicIndex:
 
     # Sonic paths
 
-    def path(self, start_id: int, end_id: int, count: int) -> SonicPath:
+    def path(self, start_id: int, end_id: int, count: int) -> Mix:
         """``count`` tracks from ``start_id`` to ``end_id`` (both included, at most the whole
         library), no track twice, each mixing into the next wherever the library allows."""
         start, end = self.row(start_id), self.row(end_id)
@@ -208,7 +196,7 @@ class SonicIndex:
         breaks = best.breaks
         if not self.columns.mixable_from(rows[-2], np.array([end]))[0]:
             breaks = (*breaks, count - 1)
-        return SonicPath(tuple(int(self.columns.ids[r]) for r in rows), breaks)
+        return Mix(tuple(int(self.columns.ids[r]) for r in rows), breaks)
 
     def _final_rank(self, state: _State, end: int) -> tuple[int, float]:
         last_breaks = not self.columns.mixable_from(state.rows[-1], np.array([end]))[0]

@@ -141,15 +141,8 @@ class Forwarder:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, sidecar.immediate(self.db.conn) as conn:
+            yield conn
 
     def dispatch(self, enqueue: Callable[[Lease], object], limit: int | None = None) -> list[Lease]:
         """Lease the links that have rows to send (up to ``limit``), and hand each lease to
