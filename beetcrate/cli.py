@@ -248,11 +248,14 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from beetcrate.scrobbling.forward import ForwardConfig
 
     enabled = [name for name in config["plugins"].as_str_seq() if name in TASK_MODULES]
-    for name in enabled:
-        importlib.import_module(TASK_MODULES[name])
+    tasks = [importlib.import_module(TASK_MODULES[name]) for name in enabled]
     # Every worker forwards plays to the scrobbling services, from threads of its own process
     # (docs/scrobbling.md).
     huey = open_queue(settings.queue)
+    for module in tasks:
+        # A task module may watch for its tasks lost with a killed worker (beetsplug.dupes).
+        if start := getattr(module, "start_worker", None):
+            start(settings.db, settings.queue.lease_seconds)
     start_dispatcher(ForwardConfig.of(settings), threading.Event())
     if "dj" in enabled:
         # The DJ worker runs consumers for every task on the shared queue, plus the one writer

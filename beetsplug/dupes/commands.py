@@ -60,12 +60,13 @@ class Context:
         """Queue a scan of ``items`` for ``beetcrate worker``; returns the batches queued."""
         # Read only now: a queue setting must not stop `beet dupes list`, or an import.
         try:
-            open_queue(queue_settings(config))
+            queue = queue_settings(config)
+            open_queue(queue)
         except SettingsError as exc:
             raise ui.UserError(str(exc)) from exc
         # Items read from the library have ids; beets types them optional for unsaved ones.
         item_ids = [item.id for item in items if item.id is not None]
-        return enqueue_scan(Job.from_settings(self.settings), item_ids)
+        return enqueue_scan(Job.from_settings(self.settings), item_ids, queue.lease_seconds)
 
 
 def scan(ctx: Context, opts: optparse.Values, query: list[str]) -> None:

@@ -7,6 +7,8 @@
   Edges and groups are written by ``group.regroup`` (after a scan, a resolution or an undo).
 - ``dupes_actions``: the journal of resolutions (read and written by ``journal``).
 - ``dupes_jobs``: scans on the queue, counting down the batches left.
+- ``dupes_batches``: the batches of those scans not done yet, and the task carrying each: a
+  batch lost with a killed worker is queued again from here.
 
 The server imports this module for ``hidden_item_ids``, so it imports nothing of the plugin's
 but its types: no beets, no scanner, no resolver.
@@ -19,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlite_utils
@@ -79,7 +82,21 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial]
+def _batches(db: sqlite_utils.Database) -> None:
+    sidecar.run_script(
+        db,
+        """
+        CREATE TABLE dupes_batches (
+            task_id TEXT PRIMARY KEY,
+            job_id INTEGER NOT NULL,
+            job TEXT NOT NULL,
+            item_ids TEXT NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS = [_initial, _batches]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:
@@ -277,15 +294,57 @@ def start_job(db: sqlite_utils.Database, batches: int) -> int:
     return job_id
 
 
-def finish_batch(db: sqlite_utils.Database, job_id: int) -> int:
-    """Count one batch of the job done; returns how many remain (in one transaction, so two
-    workers finishing at once cannot both see one left)."""
+@dataclass(frozen=True)
+class Batch:
+    """A queued batch not done yet: what its task was given, to queue it again."""
+
+    task_id: str
+    job_id: int
+    job: dict[str, Any]
+    item_ids: list[int]
+
+
+def add_batch(db: sqlite_utils.Database, batch: Batch) -> None:
     with db.conn:
-        db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
-        (remaining,) = db.execute(
-            "SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)
+        db.execute(
+            "INSERT INTO dupes_batches (task_id, job_id, job, item_ids) VALUES (?, ?, ?, ?)",
+            (batch.task_id, batch.job_id, json.dumps(batch.job), json.dumps(batch.item_ids)),
+        )
+
+
+def open_batches(db: sqlite_utils.Database) -> list[Batch]:
+    rows = db.execute("SELECT task_id, job_id, job, item_ids FROM dupes_batches").fetchall()
+    return [
+        Batch(task, job_id, json.loads(job), json.loads(ids)) for task, job_id, job, ids in rows
+    ]
+
+
+def retask_batch(db: sqlite_utils.Database, old_task_id: str, new_task_id: str) -> None:
+    """The batch is carried by a new task: the old one, if it ever ends, counts for nothing."""
+    with db.conn:
+        db.execute(
+            "UPDATE dupes_batches SET task_id = ? WHERE task_id = ?", (new_task_id, old_task_id)
+        )
+
+
+def finish_batch(db: sqlite_utils.Database, job_id: int, task_id: str) -> bool:
+    """Count the task's batch of the job done; returns whether it was the job's last (in one
+    transaction, so two workers finishing at once cannot both see it last).
+
+    A task that no longer carries its batch (queued again as lost, yet it ended after all) counts
+    nothing, so no batch counts twice. A job queued before batches were recorded has none of
+    them: each of its tasks counts.
+    """
+    with db.conn:
+        carried = db.execute("DELETE FROM dupes_batches WHERE task_id = ?", (task_id,)).rowcount
+        recorded = db.execute(
+            "SELECT 1 FROM dupes_batches WHERE job_id = ? LIMIT 1", (job_id,)
         ).fetchone()
-    return int(remaining)
+        if not carried and recorded:
+            return False
+        db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
+        row = db.execute("SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)).fetchone()
+    return row is not None and row[0] == 0
 
 
 def end_job(db: sqlite_utils.Database, job_id: int) -> None:

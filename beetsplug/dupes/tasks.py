@@ -4,17 +4,26 @@ A worker runs these once it has imported this module (``beetcrate worker`` must 
 ``beetsplug.dupes.tasks``). A scan is split into batches of items; the batch that brings the
 job's remaining count to zero regroups, so the groups are recomputed once, after the last file
 is analysed, whichever worker runs it.
+
+Each batch is recorded in the sidecar with the task carrying it, and runs under a lease
+(``beetcrate.queue``): a worker watches for batches whose task died with a killed worker and
+queues them again, so a job never waits forever for a lost batch.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlite_utils
 from beets.library import Item, Library
+from huey.api import Task
 
-from beetcrate.queue import huey
+from beetcrate.queue import holds_lease, huey, lease, release
 from beetsplug.dupes import ITEM_TYPES, store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.rank import Ranking
@@ -53,31 +62,90 @@ class Job:
         )
 
 
-def enqueue_scan(job: Job, item_ids: Sequence[int]) -> int:
+def enqueue_scan(job: Job, item_ids: Sequence[int], lease_seconds: float) -> int:
     """Queue ``item_ids`` in batches; returns the number of batches."""
     batches = [list(item_ids[i : i + BATCH]) for i in range(0, len(item_ids), BATCH)]
     if not batches:
         return 0
-    job_id = store.start_job(store.open_store(job.db), len(batches))
+    db = store.open_store(job.db)
+    job_id = store.start_job(db, len(batches))
     for batch in batches:
-        scan_batch(asdict(job), batch, job_id)
+        task = scan_batch.s(asdict(job), batch, job_id, lease_seconds)
+        # Recorded before it is queued: a worker quick to finish it finds the record to delete.
+        store.add_batch(db, store.Batch(task.id, job_id, asdict(job), batch))
+        huey.enqueue(task)
     return len(batches)
 
 
-@huey.task()
-def scan_batch(job: dict[str, Any], item_ids: list[int], job_id: int) -> list[str]:
+@huey.task(context=True)
+def scan_batch(
+    job: dict[str, Any],
+    item_ids: list[int],
+    job_id: int,
+    lease_seconds: float = 60.0,  # tasks queued before leases lack it
+    *,
+    task: Task,
+) -> list[str]:
     """Analyse a batch; the last batch of a job regroups. Returns the batch's error messages."""
     settings = Job(**job)
     # A worker loads no beets plugins: declare the attribute types the CLI would have.
     Item._types.update(ITEM_TYPES)
     lib = Library(settings.library, settings.directory)
     try:
-        items = [item for item in map(lib.get_item, item_ids) if item is not None]
-        report = Scanner(lib, settings.db, settings.fingerprints).run(items)
-        db = store.open_store(settings.db)
-        if store.finish_batch(db, job_id) == 0:
-            regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
-            store.end_job(db, job_id)
+        with lease(task.id, lease_seconds):
+            items = [item for item in map(lib.get_item, item_ids) if item is not None]
+            report = Scanner(lib, settings.db, settings.fingerprints).run(items)
+            db = store.open_store(settings.db)
+            if store.finish_batch(db, job_id, task.id):
+                regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
+                store.end_job(db, job_id)
         return report.errors
     finally:
+        release(task.id)
         lib._close()
+
+
+def start_worker(sidecar: Path, lease_seconds: float) -> None:
+    """Called by ``beetcrate worker`` at its start: watch for lost batches in a thread."""
+    watch = threading.Thread(
+        target=watch_lost_batches,
+        args=(sidecar, lease_seconds),
+        name="dupes lost batches",
+        daemon=True,
+    )
+    watch.start()
+
+
+def watch_lost_batches(sidecar: Path, lease_seconds: float) -> None:
+    """Twice per lease time, queue again the batches found lost on two checks in a row.
+
+    One check is not enough: a task a worker has just taken holds no lease for a moment.
+    """
+    db = store.open_store(sidecar)  # a connection of this thread's own
+    suspects: set[str] = set()
+    while True:
+        lost = lost_batches(db, lease_seconds)
+        for batch in lost:
+            if batch.task_id in suspects:
+                requeue(db, batch, lease_seconds)
+        suspects = {batch.task_id for batch in lost} - suspects
+        time.sleep(lease_seconds / 2)
+
+
+def lost_batches(db: sqlite_utils.Database, lease_seconds: float) -> list[store.Batch]:
+    """Open batches whose task is neither waiting, nor scheduled, nor running (a lease renewed
+    within ``lease_seconds``): it died with its worker."""
+    waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
+    return [
+        batch
+        for batch in store.open_batches(db)
+        if batch.task_id not in waiting and not holds_lease(batch.task_id, lease_seconds)
+    ]
+
+
+def requeue(db: sqlite_utils.Database, batch: store.Batch, lease_seconds: float) -> None:
+    task = scan_batch.s(batch.job, batch.item_ids, batch.job_id, lease_seconds)
+    store.retask_batch(db, batch.task_id, task.id)
+    huey.enqueue(task)
+    release(batch.task_id)
+    print(f"dupes: re-queued a batch of {len(batch.item_ids)} items lost with a worker")
