@@ -24,6 +24,7 @@ from beetcrate.subcommands import Action, ActionFunc, option, subcommand
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.model import Group, GroupKind, Relation, StoredGroup
+from beetsplug.dupes.near import nearest
 from beetsplug.dupes.resolve import ResolveError, Resolver
 from beetsplug.dupes.scan import Scanner, is_current
 from beetsplug.dupes.settings import DupesSettings, read_settings
@@ -160,8 +161,11 @@ def related(ctx: Context, group: Group) -> list[tuple[str, float]]:
 
 
 def show(ctx: Context, opts: optparse.Values, args: list[str]) -> None:
+    if opts.near:
+        show_near(ctx, args, opts.count)
+        return
     if len(args) != 1:
-        raise ui.UserError("usage: beet dupes show GROUP")
+        raise ui.UserError("usage: beet dupes show GROUP, or beet dupes show ITEM --near")
     group = _group_arg(ctx, args[0])
     _print_group(group)
     ui.print_("why the canonical copy (*):")
@@ -169,6 +173,29 @@ def show(ctx: Context, opts: optparse.Values, args: list[str]) -> None:
         ui.print_(f"  {line}")
     for path, similarity in related(ctx, group):
         ui.print_(f"  related (not a duplicate), similarity {similarity:.3f}: {path}")
+
+
+def show_near(ctx: Context, query: list[str], count: int) -> None:
+    """The items nearest the one ``query`` names, each with its score and why it is apart."""
+    if count < 1:
+        raise ui.UserError("--count must be at least 1")
+    items = list(ctx.lib.items(query)) if query else []
+    if len(items) != 1:
+        found = f"it matches {len(items)}" if query else "none given"
+        raise ui.UserError(f"--near needs a query naming one item; {found}")
+    item = items[0]
+    if not item.get("audio_hash"):
+        raise ui.UserError(f"not scanned yet: {os.fsdecode(item.path)}; run `beet dupes scan`")
+    ui.print_(f"nearest to {os.fsdecode(item.path)}:")
+    neighbours = nearest(ctx.db, item, list(ctx.lib.items("audio_hash::.")), count)
+    for n in neighbours:
+        measures = f"score {n.score:.3f}"
+        if n.similarity is not None and n.coverage is not None:
+            measures += f" (similarity {n.similarity:.3f}, coverage {n.coverage:.0%})"
+        ui.print_(f"  {measures}: {n.path}")
+        ui.print_(f"    {n.rule}")
+    if not neighbours:
+        ui.print_("  no other scanned item")
 
 
 def independent(groups: Sequence[StoredGroup]) -> list[StoredGroup]:
@@ -276,9 +303,24 @@ def dupes_command(plugin: confuse.ConfigView) -> ui.Subcommand:
             ),
             Action(
                 "show",
-                "one group: members, canonical pick and why, related tracks",
+                "one group: members, canonical pick and why, related tracks;"
+                " --near: the items nearest one item and what keeps them apart",
                 with_context(show),
-                "GROUP",
+                "GROUP | ITEM --near [--count N]",
+                [
+                    option(
+                        "--near",
+                        action="store_true",
+                        help="ITEM is a beets query naming one item: list the items nearest it,"
+                        " each with its score and the rule that kept it apart (or its group)",
+                    ),
+                    option(
+                        "--count",
+                        type="int",
+                        default=5,
+                        help="with --near, how many items to list (default 5)",
+                    ),
+                ],
             ),
             Action(
                 "resolve",

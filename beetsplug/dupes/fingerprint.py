@@ -208,14 +208,56 @@ def _check_offset(a: np.ndarray, b: np.ndarray, offset: int) -> Match:
     return Match(similarity, offset, n / a.size, n / b.size)
 
 
-def classify(match: Match, duration_a: float, duration_b: float) -> Relation | None:
+# What makes two fingerprints the same recording (``judge``): most frames match, along most of
+# both tracks, and their audible durations agree.
+MATCH_SIMILARITY = 0.8  # 1 - bit error rate over the matching frames, at least
+MATCH_COVERAGE = 0.8  # share of each track's frames that match the other, at least
+DURATION_SLACK_SECONDS = 2.0  # audible durations may differ by this much...
+DURATION_SLACK_SHARE = 0.05  # ...or by this share of the longer one, whichever is more
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How two fingerprints relate, and the rule that decided it, in words for ``show --near``."""
+
+    relation: Relation | None
+    match: Match
+    rule: str
+
+
+def judge(match: Match, duration_a: float, duration_b: float) -> Verdict:
     """The same recording, related ones (one lies inside the other: a radio edit and its
-    extended version), or ``None``. Songs sharing only an intro cover too little of either."""
+    extended version), or neither; with the first rule that kept them apart. Songs sharing only
+    an intro cover too little of either."""
     covered = min(match.coverage_a, match.coverage_b)
     longer = max(duration_a, duration_b)
-    close = abs(duration_a - duration_b) <= max(2.0, 0.05 * longer)
-    if match.similarity >= 0.8 and covered >= 0.8 and close:
-        return Relation.SAME
-    if match.similarity >= 0.8 and max(match.coverage_a, match.coverage_b) >= 0.8:
-        return Relation.RELATED
-    return None
+    gap = abs(duration_a - duration_b)
+    limit = max(DURATION_SLACK_SECONDS, DURATION_SLACK_SHARE * longer)
+    similar = match.similarity >= MATCH_SIMILARITY
+    if similar and covered >= MATCH_COVERAGE and gap <= limit:
+        return Verdict(Relation.SAME, match, "the same recording: fingerprints and durations match")
+    if similar and max(match.coverage_a, match.coverage_b) >= MATCH_COVERAGE:
+        if covered >= MATCH_COVERAGE:
+            rule = f"audible durations differ by {gap:.1f} s (limit {limit:.1f} s)"
+        else:
+            rule = (
+                f"one lies inside the other: {covered:.0%} of the longer matches"
+                f" (needs {MATCH_COVERAGE:.0%})"
+            )
+        return Verdict(Relation.RELATED, match, f"related, not a duplicate: {rule}")
+    if not similar:
+        rule = (
+            f"fingerprint similarity {match.similarity:.2f} below the threshold"
+            f" {MATCH_SIMILARITY:.2f}"
+        )
+    else:
+        rule = (
+            f"too little of either matches: {match.coverage_a:.0%} and {match.coverage_b:.0%}"
+            f" (needs {MATCH_COVERAGE:.0%})"
+        )
+    return Verdict(None, match, rule)
+
+
+def classify(match: Match, duration_a: float, duration_b: float) -> Relation | None:
+    """``judge``'s relation alone: what the grouping keeps as an edge."""
+    return judge(match, duration_a, duration_b).relation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -185,3 +186,47 @@ def test_tracks_too_short_to_fingerprint_are_hashed_and_their_exact_copies_group
     assert all(item.get("audio_hash") for item in beet.lib.items())
     groups = list_groups(beet)
     assert sorted(len(g["members"]) for g in groups if g["kind"] == "exact-audio") == [2, 2, 2]
+
+
+def _near(out: str) -> dict[str, str]:
+    """``show --near`` output as {file name: the line after it (the rule)}."""
+    lines = out.splitlines()
+    return {
+        os.path.basename(line.rsplit(": ", 1)[1]): lines[n + 1].strip()
+        for n, line in enumerate(lines)
+        if line.startswith("  score ")
+    }
+
+
+def test_show_near_lists_the_nearest_items_with_the_rule_that_kept_them_apart(
+    beet: BeetsHome,
+) -> None:
+    x = tune(1, 16)
+    beet.add("song.flac", x)
+    beet.add("song.mp3", x, bit_rate=128_000)
+    beet.add("retagged.flac", x, title="Retagged")
+    beet.add("trimmed.flac", x[:, : 12 * RATE].copy(), title="Trimmed")
+    beet.add("other.flac", tune(2, 16), title="Other")
+    beet.add("jingle.flac", tune(3, 4)[:, : RATE // 2].copy(), title="Jingle")
+    beet("dupes", "scan")
+    out = beet("dupes", "show", "path:" + str(beet.music / "song.flac"), "--near")
+    near = _near(out)
+    assert list(near)[:2] == ["retagged.flac", "song.mp3"]  # nearest first: the exact copy
+    assert re.match(r"grouped in group \d+ \(exact-audio\).*same audio hash", near["retagged.flac"])
+    assert re.match(r"grouped in group \d+ \(same-recording\)", near["song.mp3"])
+    assert "fingerprints and durations match" in near["song.mp3"]
+    assert near["trimmed.flac"] == (
+        "related, not a duplicate: one lies inside the other: 75% of the longer matches (needs 80%)"
+    )
+    assert re.match(r"fingerprint similarity 0\.\d\d below the threshold 0\.80", near["other.flac"])
+    assert near["jingle.flac"].startswith("no fingerprint: it has none (too short")
+    assert re.search(r"score 1\.000: .*retagged\.flac", out)
+
+
+def test_show_near_count_and_a_query_naming_no_single_item(beet: BeetsHome) -> None:
+    for seed in range(1, 5):
+        beet.add(f"song{seed}.flac", tune(seed, 8), title=f"Song {seed}")
+    beet("dupes", "scan")
+    assert len(_near(beet("dupes", "show", "title:Song 1", "--near", "--count", "2"))) == 2
+    with pytest.raises(UserError, match="a query naming one item; it matches 4"):
+        beet("dupes", "show", "title:Song", "--near")
