@@ -247,7 +247,8 @@ def judge(match: Match, duration_a: float, duration_b: float) -> Verdict:
         return Verdict(Relation.RELATED, match, f"related, not a duplicate: {rule}")
     if not similar:
         rule = (
-            f"fingerprint similarity {match.similarity:.2f} below the threshold"
+            # Three decimals: 0.796 would read "0.80 below the threshold 0.80" at two.
+            f"fingerprint similarity {match.similarity:.3f} below the threshold"
             f" {MATCH_SIMILARITY:.2f}"
         )
     else:
