@@ -51,8 +51,15 @@ def option(*flags: str, **settings: object) -> optparse.Option:
     return optparse.make_option(*flags, **settings)  # type: ignore[arg-type]
 
 
-def subcommand(name: str, help: str, actions: Sequence[Action]) -> ui.Subcommand:
-    """The beets ``Subcommand`` for ``beet NAME ACTION …`` over ``actions``."""
+def subcommand(
+    name: str,
+    help: str,
+    actions: Sequence[Action],
+    user_errors: tuple[type[Exception], ...] = (),
+) -> ui.Subcommand:
+    """The beets ``Subcommand`` for ``beet NAME ACTION …`` over ``actions``. An exception of
+    ``user_errors`` (the plugin's own "this cannot be done, because…") ends the action as
+    beets' one-line ``UserError``, never a traceback."""
     by_name = {action.name: action for action in actions}
     synopses = [f"{a.name} {a.arguments}".rstrip() for a in actions]
     width = max(map(len, synopses)) + 2
@@ -74,7 +81,10 @@ def subcommand(name: str, help: str, actions: Sequence[Action]) -> ui.Subcommand
             raise ui.UserError(f"beet {name}: {given}choose one of {known} (beet {name} --help)")
         action = by_name[args[0]]
         opts, rest = action.parser(name).parse_args(args[1:])
-        action.run(lib, opts, rest)
+        try:
+            action.run(lib, opts, rest)
+        except user_errors as error:
+            raise ui.UserError(str(error)) from error
 
     command.func = run
     return command

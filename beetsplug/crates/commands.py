@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from optparse import Values
 from pathlib import Path
@@ -205,16 +204,6 @@ def _local_zone() -> Any:
     return datetime.now().astimezone().tzinfo
 
 
-def _with_errors(run: Callable[[Library, Values, list[str]], None]) -> Callable[..., None]:
-    def wrapped(lib: Library, opts: Values, args: list[str]) -> None:
-        try:
-            run(lib, opts, args)
-        except CrateError as error:
-            raise ui.UserError(str(error)) from None
-
-    return wrapped
-
-
 def crate_command() -> ui.Subcommand:
     from beetsplug.crates import similar
 
@@ -222,33 +211,33 @@ def crate_command() -> ui.Subcommand:
         Action(
             "list",
             "list the crates and how many tracks each has",
-            _with_errors(_list),
+            _list,
             options=[JSON_OPTION, USER_OPTION],
         ),
         Action(
             "show",
             "list a crate's tracks in playlist order",
-            _with_errors(_show),
+            _show,
             "NAME",
             [USER_OPTION, JSON_OPTION],
         ),
         Action(
             "explain",
             "a crate's rules in words and the SQL they compile to",
-            _with_errors(_explain),
+            _explain,
             "NAME",
         ),
         Action(
             "refresh",
             "re-read the library and evaluate the crates",
-            _with_errors(_refresh),
+            _refresh,
             "[NAME]",
             [USER_OPTION],
         ),
         Action(
             "export",
             "write a crate as an extended M3U8 playlist",
-            _with_errors(_export),
+            _export,
             "NAME",
             [
                 option("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)"),
@@ -263,7 +252,7 @@ def crate_command() -> ui.Subcommand:
         Action(
             "freeze",
             "save a crate's tracks of today as a static playlist",
-            _with_errors(_freeze),
+            _freeze,
             "NAME",
             [
                 option(
@@ -278,22 +267,24 @@ def crate_command() -> ui.Subcommand:
         Action(
             "next",
             "what to play after a track",
-            _with_errors(similar.next_tracks),
+            similar.next_tracks,
             "QUERY",
             similar.NEXT_OPTIONS,
         ),
         Action(
             "path",
             "a path of tracks from one track to another",
-            _with_errors(similar.path),
+            similar.path,
             "FROM_QUERY TO_QUERY",
             similar.PATH_OPTIONS,
         ),
         Action(
             "sessions",
             "listening sessions from the play history",
-            _with_errors(_sessions),
+            _sessions,
             options=[USER_OPTION, JSON_OPTION],
         ),
     ]
-    return subcommands.subcommand("crate", "DJ-aware smart playlists and sonic similarity", actions)
+    return subcommands.subcommand(
+        "crate", "DJ-aware smart playlists and sonic similarity", actions, (CrateError,)
+    )

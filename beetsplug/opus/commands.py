@@ -7,7 +7,6 @@ changed bitrate) becomes beets' one-line ``UserError``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from optparse import Values
 
@@ -18,7 +17,7 @@ from beets.library import Item, Library
 from beetcrate import subcommands
 from beetcrate.queue import open_queue
 from beetcrate.settings import queue_settings
-from beetcrate.subcommands import ActionFunc, option
+from beetcrate.subcommands import option
 from beetsplug.opus import sync
 from beetsplug.opus.config import MirrorConfig
 from beetsplug.opus.mirror import Result, remove_stale_temps
@@ -26,18 +25,6 @@ from beetsplug.opus.plan import Action, coverage, plan
 from beetsplug.opus.state import MirrorError, MirrorState
 
 
-def _mirror_errors_for_the_user(run: ActionFunc) -> ActionFunc:
-    @functools.wraps(run)
-    def wrapped(lib: Library, opts: Values, args: list[str]) -> None:
-        try:
-            run(lib, opts, args)
-        except MirrorError as exc:
-            raise ui.UserError(str(exc)) from exc
-
-    return wrapped
-
-
-@_mirror_errors_for_the_user
 def _sync(lib: Library, opts: Values, query: list[str]) -> None:
     config = MirrorConfig.from_beets(beets_config)
     state = MirrorState(config.db)
@@ -59,7 +46,6 @@ def _sync(lib: Library, opts: Values, query: list[str]) -> None:
         raise ui.UserError(f"opus sync: {len(summary.failures)} item(s) not mirrored; see above")
 
 
-@_mirror_errors_for_the_user
 def _status(lib: Library, opts: Values, args: list[str]) -> None:
     if args:
         raise ui.UserError(f"beet opus status takes no arguments, not {' '.join(args)!r}")
@@ -102,6 +88,7 @@ def opus_command() -> ui.Subcommand:
             ),
             subcommands.Action("status", "how much of the library the mirror holds", _status),
         ],
+        user_errors=(MirrorError,),
     )
 
 
