@@ -21,6 +21,7 @@ import pretty_midi
 
 from benchmarks.soundfont.model import (
     BEATS_PER_BAR,
+    DrumKit,
     DrumVoice,
     Key,
     Mode,
@@ -43,6 +44,11 @@ MIX: dict[str, tuple[int, int, int]] = {
     "bass": (2, 108, 64),
     "drums": (DRUM_CHANNEL, 112, 64),
 }
+# TimGM6mb's long electronic kicks are pitched (the TR-808 kick is an A, the Electronic kit's
+# a D#, the Power kit's a G): the drum channel is transposed to put them on the tonic, within
+# a bend range of an octave. The acoustic kits' short kicks stay as they are.
+KICK_PITCH_CLASS: dict[DrumKit, int] = {DrumKit.TR808: 9, DrumKit.ELECTRONIC: 3, DrumKit.POWER: 7}
+DRUM_BEND_RANGE = 12
 MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MINOR_KEY_NAMES = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
 
@@ -235,17 +241,25 @@ def _humanised(
 
 
 def _track(
-    name: str, program: int, notes: Sequence[tuple[int, int, int, int]], detune_cents: float
+    name: str,
+    program: int,
+    notes: Sequence[tuple[int, int, int, int]],
+    semitones: float,
+    bend_range: int = 2,
 ) -> mido.MidiTrack:
+    """One part's track; ``semitones`` (fractional) is a pitch bend held for the whole track."""
     channel, volume, pan = MIX[name]
     timed: list[tuple[int, int, mido.Message]] = [
         (0, 0, mido.Message("program_change", channel=channel, program=program)),
         (0, 0, mido.Message("control_change", channel=channel, control=7, value=volume)),
         (0, 0, mido.Message("control_change", channel=channel, control=10, value=pan)),
     ]
-    if detune_cents:
-        # Default bend range: ±2 semitones = ±8192.
-        bend = round(detune_cents / 200 * 8192)
+    if bend_range != 2:  # RPN 0, pitch bend sensitivity (2 semitones unless set)
+        for control, value in ((101, 0), (100, 0), (6, bend_range), (38, 0)):
+            message = mido.Message("control_change", channel=channel, control=control, value=value)
+            timed.append((0, 0, message))
+    if semitones:
+        bend = max(-8192, min(8191, round(semitones / bend_range * 8192)))
         timed.append((0, 0, mido.Message("pitchwheel", channel=channel, pitch=bend)))
     for on, off, pitch, velocity in notes:
         timed.append(
@@ -288,10 +302,15 @@ def _conductor(song: Song, tempi: Sequence[float]) -> mido.MidiTrack:
     return _delta_track("conductor", timed)
 
 
+def _kick_to_tonic(song: Song) -> int:
+    """Semitones (-6..5) that put a pitched kick on the key's tonic, as producers tune 808s."""
+    kick = KICK_PITCH_CLASS.get(song.instruments.kit)
+    return 0 if kick is None else (song.key.tonic - kick + 6) % 12 - 6
+
+
 def _midi_file(song: Song) -> bytes:
     tempi = _tempo_map(song)
     clock = _Clock(tempi)
-    rng = random.Random(song.seed)
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(_conductor(song, tempi))
     parts = [
@@ -300,9 +319,16 @@ def _midi_file(song: Song) -> bytes:
         ("bass", song.instruments.bass, _bass(song)),
         ("drums", int(song.instruments.kit), _drums(song)),
     ]
+    detune = song.detune_cents / 100
     for name, program, events in parts:
-        notes = _humanised(events, song, clock, rng)
-        midi.tracks.append(_track(name, program, notes, song.detune_cents))
+        # One random stream per part: songs that share a part's notes and seed (album
+        # siblings, a shared intro) share its humanised performance too.
+        notes = _humanised(events, song, clock, random.Random(f"{song.seed}:{name}"))
+        if name == "drums":
+            track = _track(name, program, notes, detune + _kick_to_tonic(song), DRUM_BEND_RANGE)
+        else:
+            track = _track(name, program, notes, detune)
+        midi.tracks.append(track)
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()

@@ -76,7 +76,8 @@ def render(
 
 
 def _normalised(audio: np.ndarray) -> np.ndarray:
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    flat = audio.ravel()
+    rms = float(np.sqrt(np.dot(flat, flat) / flat.size))
     if rms == 0:
         return audio
     gain = 10 ** (TARGET_RMS_DB / 20) / rms
