@@ -15,7 +15,8 @@ through TinySoundFont with sampled General MIDI instruments and drum kits (TimGM
     write(audio, 44100, Path("a.flac"), FORMATS["flac24"])
     build_set(Path("out"), seed=7, per_family=2)  # files + labels.json
 
-Related tracks are ``dataclasses.replace(song, ...)`` (see ``model``).
+Related tracks are ``dataclasses.replace(song, ...)`` (see ``model``); ``variants`` makes the
+usual ones (radio edit, extended mix, album sibling, shared intro, cover, remix, live take).
 
 Licences: TinySoundFont and its Python binding (tinysoundfont) are MIT; pretty_midi is MIT;
 TimGM6mb.sf2 by Tim Brechbill is GPL-2 and is read from the installed pretty_midi wheel at
