@@ -37,12 +37,24 @@ TAIL_SECONDS = 1.5  # rendered after the last bar, for the instruments' release
 DRUM_CHANNEL = 9
 SECTION_PREFIX = "section:"
 
-# Track name -> (channel, volume CC7, pan CC10).
-MIX: dict[str, tuple[int, int, int]] = {
-    "melody": (0, 96, 74),
-    "chords": (1, 84, 54),
-    "bass": (2, 108, 64),
-    "drums": (DRUM_CHANNEL, 112, 64),
+
+@dataclass(frozen=True)
+class Strip:
+    """A part's MIDI channel and mixer settings, written as CC 7 (volume), 10 (pan) and 91
+    (reverb send, applied by ``render``: TinySoundFont has no reverb of its own)."""
+
+    channel: int
+    volume: int
+    pan: int
+    reverb_send: int
+
+
+# Track name -> its strip.
+MIX: dict[str, Strip] = {
+    "melody": Strip(0, 96, 74, 64),
+    "chords": Strip(1, 84, 54, 84),
+    "bass": Strip(2, 108, 64, 8),
+    "drums": Strip(DRUM_CHANNEL, 112, 64, 28),
 }
 # TimGM6mb's long electronic kicks are pitched (the TR-808 kick is an A, the Electronic kit's
 # a D#, the Power kit's a G): the drum channel is transposed to put them on the tonic, within
@@ -248,12 +260,14 @@ def _track(
     bend_range: int = 2,
 ) -> mido.MidiTrack:
     """One part's track; ``semitones`` (fractional) is a pitch bend held for the whole track."""
-    channel, volume, pan = MIX[name]
+    strip = MIX[name]
+    channel = strip.channel
     timed: list[tuple[int, int, mido.Message]] = [
         (0, 0, mido.Message("program_change", channel=channel, program=program)),
-        (0, 0, mido.Message("control_change", channel=channel, control=7, value=volume)),
-        (0, 0, mido.Message("control_change", channel=channel, control=10, value=pan)),
     ]
+    for control, value in ((7, strip.volume), (10, strip.pan), (91, strip.reverb_send)):
+        message = mido.Message("control_change", channel=channel, control=control, value=value)
+        timed.append((0, 0, message))
     if bend_range != 2:  # RPN 0, pitch bend sensitivity (2 semitones unless set)
         for control, value in ((101, 0), (100, 0), (6, bend_range), (38, 0)):
             message = mido.Message("control_change", channel=channel, control=control, value=value)

@@ -198,6 +198,15 @@ class TempoDrift:
 
 
 @dataclass(frozen=True)
+class Reverb:
+    """The room: ``decay`` seconds to fall 60 dB, returned at ``level`` (0-1) of each part's
+    send (the MIDI's CC 91)."""
+
+    decay: float
+    level: float
+
+
+@dataclass(frozen=True)
 class Song:
     """One track's score. ``melody``, ``bass`` loop over the progression's length; ``drums``
     loops over its own; ``sections`` say which parts play in each stretch of bars."""
@@ -216,6 +225,7 @@ class Song:
     humanise: Humanise = field(default_factory=Humanise)
     detune_cents: float = 0.0  # whole-track tuning offset; the key label stays nominal
     drift: TempoDrift | None = None
+    reverb: Reverb | None = None
     seed: int = 0  # drives the humanisation and the drift's phase
 
     @property

@@ -26,6 +26,7 @@ from benchmarks.soundfont.model import (
     Mode,
     Note,
     Part,
+    Reverb,
     Section,
     SectionKind,
     Song,
@@ -461,6 +462,15 @@ def random_arrangement(
     )
 
 
+def random_reverb(family: Family, rng: random.Random) -> Reverb | None:
+    """Most tracks have a room: long and wet for ambient pads, short and subtle otherwise."""
+    if family is Family.AMBIENT:
+        return Reverb(round(rng.uniform(2.5, 4.0), 2), round(rng.uniform(0.4, 0.6), 2))
+    if rng.random() < 0.25:
+        return None
+    return Reverb(round(rng.uniform(0.6, 2.0), 2), round(rng.uniform(0.1, 0.3), 2))
+
+
 def random_song(
     family: Family,
     rng: random.Random,
@@ -490,5 +500,6 @@ def random_song(
         swing=round(rng.uniform(*style.swing), 3),
         humanise=Humanise(timing_ms=round(rng.uniform(0.0, 8.0), 1), velocity=rng.randint(0, 10)),
         detune_cents=round(detune, 1),
+        reverb=random_reverb(family, rng),
         seed=rng.randrange(2**31),
     )
