@@ -51,15 +51,16 @@ class Strip:
 
 # Track name -> its strip.
 MIX: dict[str, Strip] = {
-    "melody": Strip(0, 96, 74, 64),
-    "chords": Strip(1, 84, 54, 84),
-    "bass": Strip(2, 108, 64, 8),
-    "drums": Strip(DRUM_CHANNEL, 112, 64, 28),
+    "melody": Strip(0, 104, 74, 64),
+    "chords": Strip(1, 97, 54, 84),
+    "bass": Strip(2, 91, 64, 8),
+    "drums": Strip(DRUM_CHANNEL, 89, 64, 28),
 }
-# TimGM6mb's long electronic kicks are pitched (the TR-808 kick is an A, the Electronic kit's
-# a D#, the Power kit's a G): the drum channel is transposed to put them on the tonic, within
-# a bend range of an octave. The acoustic kits' short kicks stay as they are.
-KICK_PITCH_CLASS: dict[DrumKit, int] = {DrumKit.TR808: 9, DrumKit.ELECTRONIC: 3, DrumKit.POWER: 7}
+# TimGM6mb's long electronic kicks are pitched: most of the TR-808 kick's energy is on A1, the
+# Electronic kit's (a falling sweep) on F2, the Power kit's on D#2 (constant-Q energy of one
+# hit). Producers tune such kicks to the key: the drum channel is transposed to put them on the
+# tonic, within a bend range of an octave. The acoustic kits' short kicks stay as they are.
+KICK_PITCH_CLASS: dict[DrumKit, int] = {DrumKit.TR808: 9, DrumKit.ELECTRONIC: 5, DrumKit.POWER: 3}
 DRUM_BEND_RANGE = 12
 MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MINOR_KEY_NAMES = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
@@ -213,8 +214,19 @@ def _drums(song: Song) -> list[_Event]:
     as_notes = [Note(hit.beat, 0.25, int(hit.voice), hit.velocity) for hit in song.drums.hits]
     kicks = [n for n in as_notes if n.pitch == DrumVoice.KICK]
     others = [n for n in as_notes if n.pitch != DrumVoice.KICK]
-    events = _loop(kicks, song.drums.bars, song, Part.KICK)
-    events += _loop(others, song.drums.bars, song, Part.DRUMS)
+    events = _loop(others, song.drums.bars, song, Part.DRUMS)
+    if song.drums.fill:
+        fill_from = min(hit.beat for hit in song.drums.fill)
+        for section, first_bar in list(_section_starts(song.sections))[:-1]:
+            if Part.DRUMS not in section.parts:
+                continue
+            bar = (first_bar + section.bars - 1) * BEATS_PER_BAR
+            events = [e for e in events if not bar + fill_from <= e.beat < bar + BEATS_PER_BAR]
+            events += [
+                _Event(bar + hit.beat, int(hit.voice), 0.25, hit.velocity)
+                for hit in song.drums.fill
+            ]
+    events += _loop(kicks, song.drums.bars, song, Part.KICK)
     for section, first_bar in _section_starts(song.sections):
         if section.kind is SectionKind.DROP and Part.DRUMS in section.parts:
             events.append(_Event(first_bar * BEATS_PER_BAR, DrumVoice.CRASH, 1.0, 100))
@@ -357,7 +369,9 @@ def _part_of(instrument: pretty_midi.Instrument, pitch: int) -> Part:
 def labels_of(midi: bytes, beatless: bool) -> Labels:
     """The labels a MIDI file written by ``compose`` carries (see the module docstring)."""
     score = pretty_midi.PrettyMIDI(io.BytesIO(midi))
-    marks = [(text.time, text.text.removeprefix(SECTION_PREFIX)) for text in score.text_events]
+    marks = [
+        (float(text.time), text.text.removeprefix(SECTION_PREFIX)) for text in score.text_events
+    ]
     marks = [(time, name) for time, name in marks if name]
     grid_end = next(time for time, name in marks if name == "end")
     onsets = [
@@ -370,7 +384,7 @@ def labels_of(midi: bytes, beatless: bool) -> Labels:
         # Humanised notes may start a few ms early: a note belongs to the section whose grid
         # span (widened by 30 ms) holds its start.
         parts = frozenset(part for time, part in onsets if start - 0.03 <= time < end - 0.03)
-        sections.append(SectionSpan(SectionKind(name), start, end, parts))
+        sections.append(SectionSpan(SectionKind(name), float(start), float(end), parts))
     beats: tuple[float, ...] = ()
     downbeats: tuple[float, ...] = ()
     tempo = None

@@ -104,8 +104,13 @@ class DrumVoice(IntEnum):
     SNARE = 38
     CLAP = 39
     CLOSED_HAT = 42
-    LOW_TOM = 45
+    LOW_FLOOR_TOM = 41
+    HIGH_FLOOR_TOM = 43
     PEDAL_HAT = 44
+    LOW_TOM = 45
+    LOW_MID_TOM = 47
+    HIGH_MID_TOM = 48
+    HIGH_TOM = 50
     OPEN_HAT = 46
     CRASH = 49
     RIDE = 51
@@ -126,10 +131,13 @@ class DrumHit:
 
 @dataclass(frozen=True)
 class DrumPattern:
-    """A loop of ``bars`` bars of drum hits, repeated wherever the drums play."""
+    """A loop of ``bars`` bars of drum hits, repeated wherever the drums play, and the fill
+    played in the last bar before a section change (beats within that bar: from its first hit
+    on it replaces the loop's hits but the kick's)."""
 
     bars: int
     hits: tuple[DrumHit, ...]
+    fill: tuple[DrumHit, ...] = ()
 
 
 class DrumKit(IntEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benchmarks.soundfont.model import (
     BEATS_PER_BAR,
@@ -408,9 +408,35 @@ def random_bass(
     )
 
 
+def random_fill(rng: random.Random) -> tuple[DrumHit, ...]:
+    """A one-beat snare roll, a two-beat tom run, or a clap and snare pickup (beats in a bar)."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        return tuple(DrumHit(DrumVoice.SNARE, 3 + step / 4, 70 + 12 * step) for step in range(4))
+    if kind == 1:
+        toms = (
+            DrumVoice.HIGH_TOM,
+            DrumVoice.HIGH_TOM,
+            DrumVoice.HIGH_MID_TOM,
+            DrumVoice.LOW_MID_TOM,
+            DrumVoice.LOW_TOM,
+            DrumVoice.LOW_TOM,
+            DrumVoice.HIGH_FLOOR_TOM,
+            DrumVoice.LOW_FLOOR_TOM,
+        )
+        return tuple(DrumHit(tom, 2 + step / 4, 88 + 3 * step) for step, tom in enumerate(toms))
+    return (
+        DrumHit(DrumVoice.CLAP, 3.0, 100),
+        DrumHit(DrumVoice.SNARE, 3.5, 90),
+        DrumHit(DrumVoice.SNARE, 3.75, 110),
+        DrumHit(DrumVoice.OPEN_HAT, 3.5, 80),
+    )
+
+
 def random_drums(family: Family, rng: random.Random) -> DrumPattern | None:
+    """The family's pattern, with a fill before section changes."""
     builder = STYLES[family].drums
-    return builder(rng) if builder else None
+    return replace(builder(rng), fill=random_fill(rng)) if builder else None
 
 
 def random_instruments(family: Family, rng: random.Random) -> Instruments:
