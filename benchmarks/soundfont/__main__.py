@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--formats",
         default=",".join(fmt.name for fmt in DEFAULT_FORMATS),
-        help=f"comma-separated, rotated over the tracks; of: {', '.join(FORMATS)}",
+        help=f"comma-separated, one drawn for each track; of: {', '.join(FORMATS)}",
     )
     parser.add_argument(
         "--families",

@@ -132,17 +132,19 @@ def build_set(
 ) -> list[LabelledTrack]:
     """Render ``per_family`` songs of each family to ``dest`` and write ``labels.json``.
 
-    Deterministic for a seed: the same seed gives the same songs, labels and PCM audio. The
-    formats rotate over the tracks. Files already in ``dest`` with the expected name are
-    rendered again (rendering is faster than checking them).
+    Deterministic for a seed: the same seed gives the same songs, labels and PCM audio,
+    whatever ``formats`` and ``families`` are; each track's format is drawn from ``formats``.
+    Files already in ``dest`` with the expected name are rendered again.
     """
     dest.mkdir(parents=True, exist_ok=True)
     jobs = [(family, index) for family in families for index in range(per_family)]
     tracks = []
-    for number, (family, index) in enumerate(tqdm(jobs, disable=not progress, unit="track")):
-        rng = random.Random(f"{seed}:{family.value}:{index}")
-        song = random_song(family, rng, seconds=seconds)
-        fmt = formats[number % len(formats)]
+    for family, index in tqdm(jobs, disable=not progress, unit="track"):
+        name = f"{seed}:{family.value}:{index}"
+        song = random_song(family, random.Random(name), seconds=seconds)
+        # Drawn apart from the song, so that a format list does not change the music, and at
+        # random, so that no family is always in one format.
+        fmt = random.Random(f"{name}:format").choice(formats)
         path = dest / f"{family.value}-{index:02d}.{fmt.suffix}"
         tracks.append(write_track(compose(song), path, fmt))
     document = {

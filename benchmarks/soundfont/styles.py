@@ -449,14 +449,27 @@ def random_instruments(family: Family, rng: random.Random) -> Instruments:
     )
 
 
+def _phrases(total: int, parts: int, loop_bars: int) -> list[int]:
+    """``total`` bars cut into ``parts`` near-equal lengths, whole loops where they fit."""
+    unit = loop_bars if total >= parts * loop_bars else 1
+    units = max(parts, total // unit)
+    lengths = [units // parts + (1 if i < units % parts else 0) for i in range(parts)]
+    lengths = [length * unit for length in lengths]
+    lengths[-1] += max(0, total - sum(lengths))
+    return lengths
+
+
 def random_arrangement(
     family: Family, rng: random.Random, bars: int, loop_bars: int = 4
 ) -> tuple[Section, ...]:
-    """Intro, body, breakdown (no kick), drop, outro filling ``bars`` bars.
+    """Intro, body, breakdown (no kick), drop, [breakdown, drop,] outro filling ``bars`` bars
+    (rounded to whole 8-bar phrases when there are 64 or more).
 
-    Long tracks get DJ-length phrases (8-bar intro, breakdown and outro); about a third of
-    them open with a beatless intro (chords only), and a breakdown keeps only chords and melody
-    (sometimes hats). The ambient family has no drums: pads in, the tune, pads out.
+    Long tracks get DJ-length phrases (8 or 16 bars of intro, breakdown and outro; the hip-hop
+    families' intros 4 or 8) and, when long enough, sometimes a second breakdown and drop.
+    About a third open with a beatless intro (chords only); a breakdown keeps chords and melody
+    (sometimes the drums but the kick). The ambient family has no drums: pads in, the tune,
+    pads out. Short tracks (a minute or less) keep the order with shorter sections.
     """
     P = Part
     if family is Family.AMBIENT:
@@ -468,24 +481,38 @@ def random_arrangement(
             ),
             Section(SectionKind.OUTRO, edge, frozenset({P.CHORDS})),
         )
-    edge = 8 if bars >= 56 else max(1, round(bars / 7))
-    middle = max(2, bars - 3 * edge)
-    body = (
-        max(1, middle // 2 // loop_bars * loop_bars)
-        if middle >= 2 * loop_bars
-        else max(1, middle // 2)
-    )
-    drop = max(1, middle - body)
+    hip_hop = family in (Family.BOOM_BAP, Family.TRAP, Family.REGGAETON)
+    if bars >= 64:
+        bars = round(bars / 8) * 8  # phrases of 8 bars
+        intro = rng.choice([4, 8] if hip_hop else [8, 16])
+        breakdown, outro = rng.choice([8, 16]), rng.choice([8, 16])
+    else:
+        intro = breakdown = outro = max(1, round(bars / 7))
+    middle = max(2, bars - intro - breakdown - outro)
+    two_drops = middle >= 64 and rng.random() < 0.4
     beatless_intro = rng.random() < 0.35
     intro_parts = frozenset({P.CHORDS}) if beatless_intro else frozenset({P.KICK, P.DRUMS, P.BASS})
     breakdown_parts = frozenset({P.CHORDS, P.MELODY} | ({P.DRUMS} if rng.random() < 0.4 else set()))
-    return (
-        Section(SectionKind.INTRO, edge, intro_parts),
-        Section(SectionKind.BODY, body, frozenset(P)),
-        Section(SectionKind.BREAKDOWN, edge, breakdown_parts),
-        Section(SectionKind.DROP, drop, frozenset(P)),
-        Section(SectionKind.OUTRO, edge, frozenset({P.KICK, P.DRUMS})),
-    )
+    sections = [Section(SectionKind.INTRO, intro, intro_parts)]
+    if two_drops:
+        second_breakdown = max(4, breakdown // 2)
+        body, drop, second_drop = _phrases(middle - second_breakdown, 3, loop_bars)
+        sections += [
+            Section(SectionKind.BODY, body, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, breakdown, breakdown_parts),
+            Section(SectionKind.DROP, drop, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, second_breakdown, breakdown_parts),
+            Section(SectionKind.DROP, second_drop, frozenset(P)),
+        ]
+    else:
+        body, drop = _phrases(middle, 2, loop_bars)
+        sections += [
+            Section(SectionKind.BODY, body, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, breakdown, breakdown_parts),
+            Section(SectionKind.DROP, drop, frozenset(P)),
+        ]
+    sections.append(Section(SectionKind.OUTRO, outro, frozenset({P.KICK, P.DRUMS})))
+    return tuple(sections)
 
 
 def random_reverb(family: Family, rng: random.Random) -> Reverb | None:

@@ -16,7 +16,17 @@ import pytest
 import soundfile
 
 from beetcrate import media
-from benchmarks.soundfont import FORMATS, Family, Mode, Song, build_set, compose, render, write
+from benchmarks.soundfont import (
+    FORMATS,
+    Codec,
+    Family,
+    Mode,
+    Song,
+    build_set,
+    compose,
+    render,
+    write,
+)
 from benchmarks.soundfont.compose import Composition
 from benchmarks.soundfont.model import (
     DrumHit,
@@ -122,18 +132,20 @@ def key_correlations(mono: np.ndarray) -> dict[tuple[int, Mode], float]:
 
 
 def test_the_chroma_follows_the_labelled_key() -> None:
-    ranks = {}
+    ranks, correlations = [], []
     for family in Family:
-        song = song_of(family)
+        song = song_of(family, seconds=30)
         composition, mono = rendered(song)
         scores = key_correlations(mono)
         label = (composition.labels.key.tonic, composition.labels.key.mode)
         assert label == (song.key.tonic, song.key.mode)
-        assert scores[label] > 0.25, (family, scores[label])
-        ranks[family] = sorted(scores, key=scores.__getitem__, reverse=True).index(label)
-    # The labelled key is the best of the 24 for most, and always close to it (the others
-    # above it are its relative, dominant or subdominant).
-    assert max(ranks.values()) <= 3 and sum(rank == 0 for rank in ranks.values()) >= 5, ranks
+        correlations.append(scores[label])
+        ranks.append(sorted(scores, key=scores.__getitem__, reverse=True).index(label))
+    # Chroma against key profiles is a rough key finder (and a distorted guitar or a long pad
+    # blurs it), so: the labelled key correlates with every song's chroma, is the best of the
+    # 24 for most songs and among the best three for all but one.
+    assert min(correlations) > 0.3, correlations
+    assert sum(rank == 0 for rank in ranks) >= 6 and sum(rank <= 2 for rank in ranks) >= 8, ranks
 
 
 def test_a_detuned_render_is_detuned_and_keeps_the_key_label() -> None:
@@ -212,13 +224,24 @@ def test_build_set_writes_decodable_files_and_the_same_labels_for_a_seed(tmp_pat
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
         [record["file"] for record in labels["tracks"]] + ["labels.json"]
     )
-    assert [record["format"] for record in labels["tracks"]] == [f.name for f in formats]
     for track, record in zip(tracks, labels["tracks"], strict=True):
+        assert track.format in formats and record["format"] == track.format.name
+        assert record["file"] == f"{track.song.family.value}-00.{track.format.suffix}"
         samples, rate = media.decode(track.path)
         assert samples.shape[1] / rate == pytest.approx(record["duration"], abs=0.1)
         assert record["key"]["name"] == track.song.key.name
         assert record["tempo"] == pytest.approx(track.song.tempo, abs=0.001)
-    assert soundfile.info(str(tracks[0].path)).subtype == "PCM_24"
+
+
+def test_write_stores_every_format(tmp_path: Path) -> None:
+    noise = np.random.default_rng(1).uniform(-0.5, 0.5, (2, RATE // 2)).astype(np.float32)
+    for fmt in FORMATS.values():
+        path = tmp_path / f"{fmt.name}.{fmt.suffix}"
+        write(noise, RATE, path, fmt)
+        samples, rate = media.decode(path)
+        assert samples.shape == (2, samples.shape[1]) and abs(samples.shape[1] / rate - 0.5) < 0.03
+        if fmt.codec in (Codec.FLAC, Codec.WAV):
+            assert soundfile.info(str(path)).subtype == f"PCM_{fmt.bit_depth}"
 
 
 def test_write_refuses_a_path_whose_suffix_is_not_the_formats(tmp_path: Path) -> None:
