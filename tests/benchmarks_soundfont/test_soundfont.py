@@ -221,7 +221,8 @@ def test_build_set_writes_decodable_files_and_the_same_labels_for_a_seed(tmp_pat
     build_set(tmp_path / "b", seed=9, per_family=1, seconds=3, families=families[:1])
     again = json.loads((tmp_path / "b" / "labels.json").read_text())["tracks"][0]
     assert {**again, "file": "", "format": ""} == {**labels["tracks"][0], "file": "", "format": ""}
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+    visible = [p.name for p in (tmp_path / "a").iterdir() if not p.name.startswith(".")]
+    assert sorted(visible) == sorted(
         [record["file"] for record in labels["tracks"]] + ["labels.json"]
     )
     for track, record in zip(tracks, labels["tracks"], strict=True):
@@ -276,3 +277,20 @@ def test_the_drums_fill_the_last_beat_before_each_section_change() -> None:
     last_beat = int(np.argmin(np.abs(np.asarray(beats) - body.end))) - 1
     assert snares_in_beat(last_beat) == 4
     assert snares_in_beat(last_beat - 4) < 4  # the same beat a bar earlier: the loop's
+
+
+def test_an_interrupted_build_resumes_with_the_files_it_finished(tmp_path: Path) -> None:
+    families = (Family.DRUM_AND_BASS, Family.TRAP)
+    first = build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, midi=True)
+    finished, lost = first[0].path, first[1].path
+    lost.unlink()
+    (tmp_path / "labels.json").unlink()
+    finished_at = finished.stat().st_mtime_ns
+    again = build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, midi=True)
+    assert finished.stat().st_mtime_ns == finished_at  # kept, not rendered again
+    assert lost.exists() and (tmp_path / "labels.json").exists()
+    assert [track.labels for track in again] == [track.labels for track in first]
+    assert finished.with_suffix(".mid").read_bytes() == compose(first[0].song).midi
+    # Other parameters: everything is rendered again.
+    build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, sample_rate=22050)
+    assert finished.stat().st_mtime_ns != finished_at
