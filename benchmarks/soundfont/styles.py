@@ -78,14 +78,14 @@ def _offbeats(bars: int = 1) -> list[float]:
 def _hat_velocities(beats: Sequence[float], voice: DrumVoice, rng: random.Random) -> list[DrumHit]:
     """Hats accented on the beat, softer between, a little uneven like a played part."""
     return [
-        DrumHit(voice, beat, (92 if beat % 1 == 0 else 70) + rng.randint(-6, 6)) for beat in beats
+        DrumHit(voice, beat, (84 if beat % 1 == 0 else 64) + rng.randint(-6, 6)) for beat in beats
     ]
 
 
 def _house_drums(rng: random.Random) -> DrumPattern:
     hits = _hits(DrumVoice.KICK, [0, 1, 2, 3], 112)
     hits += _hits(rng.choice([DrumVoice.CLAP, DrumVoice.SNARE]), [1, 3], 96)
-    hits += _hits(DrumVoice.OPEN_HAT if rng.random() < 0.5 else DrumVoice.CLOSED_HAT, _offbeats())
+    hits += _hits(rng.choice([DrumVoice.OPEN_HAT, DrumVoice.CLOSED_HAT]), _offbeats(), 80)
     if rng.random() < 0.6:
         hits += _hat_velocities(
             _sixteenths(), rng.choice([DrumVoice.SHAKER, DrumVoice.CLOSED_HAT]), rng
