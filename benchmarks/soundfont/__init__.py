@@ -26,25 +26,62 @@ data, never committed) are not redistributed. Both packages are test-only depend
 
 from benchmarks.soundfont.compose import Composition, Labels, SectionSpan, compose
 from benchmarks.soundfont.corpus import LabelledTrack, build_set
-from benchmarks.soundfont.model import Family, Key, Mode, Song
+from benchmarks.soundfont.model import (
+    DrumKit,
+    Family,
+    Humanise,
+    Instruments,
+    Key,
+    Mode,
+    Part,
+    Reverb,
+    Section,
+    SectionKind,
+    Song,
+    TempoDrift,
+)
 from benchmarks.soundfont.render import FORMATS, AudioFormat, Codec, render, write
 from benchmarks.soundfont.styles import random_song
+from benchmarks.soundfont.variants import (
+    album_sibling,
+    cover,
+    extended_mix,
+    live_take,
+    radio_edit,
+    remix,
+    shared_intro,
+)
 
 __all__ = [
     "FORMATS",
     "AudioFormat",
     "Codec",
     "Composition",
+    "DrumKit",
     "Family",
+    "Humanise",
+    "Instruments",
     "Key",
     "LabelledTrack",
     "Labels",
     "Mode",
+    "Part",
+    "Reverb",
+    "Section",
+    "SectionKind",
     "SectionSpan",
     "Song",
+    "TempoDrift",
+    "album_sibling",
     "build_set",
     "compose",
+    "cover",
+    "extended_mix",
+    "live_take",
+    "radio_edit",
     "random_song",
+    "remix",
     "render",
+    "shared_intro",
     "write",
 ]

@@ -233,41 +233,38 @@ def _drums(song: Song) -> list[_Event]:
     return events
 
 
-class _Clock:
-    """Beats to ticks and seconds through the tempo map (one tempo per beat)."""
+@dataclass(frozen=True)
+class _Played:
+    """A note as played: MIDI ticks, pitch and velocity."""
 
-    def __init__(self, tempi: Sequence[float]) -> None:
-        self.tempi = tempi
-
-    def tempo_at(self, beat: float) -> float:
-        return self.tempi[min(len(self.tempi) - 1, max(0, int(beat)))]
+    on: int
+    off: int
+    pitch: int
+    velocity: int
 
 
 def _humanised(
-    events: Sequence[_Event], song: Song, clock: _Clock, rng: random.Random
-) -> list[tuple[int, int, int, int]]:
-    """(on tick, off tick, pitch, velocity) after swing and the humanisation's jitter."""
-    out = []
-    jitter_ms = song.humanise.timing_ms
+    events: Sequence[_Event], song: Song, tempi: Sequence[float], rng: random.Random
+) -> list[_Played]:
+    """The events after swing and the humanisation's jitter (``tempi``: one per beat)."""
+    played = []
+    jitter_ms, spread = song.humanise.timing_ms, song.humanise.velocity
     for event in events:
         beat = _swung(event.beat, song.swing)
         if jitter_ms:
-            beat += rng.uniform(-jitter_ms, jitter_ms) / 1000 * clock.tempo_at(beat) / 60
+            tempo = tempi[min(len(tempi) - 1, max(0, int(beat)))]
+            beat += rng.uniform(-jitter_ms, jitter_ms) / 1000 * tempo / 60
         on = max(0, round(beat * TICKS_PER_BEAT))
         off = max(on + 1, round((beat + event.length) * TICKS_PER_BEAT))
-        velocity = event.velocity + (
-            rng.randint(-song.humanise.velocity, song.humanise.velocity)
-            if song.humanise.velocity
-            else 0
-        )
-        out.append((on, off, event.pitch, min(127, max(1, velocity))))
-    return out
+        velocity = event.velocity + (rng.randint(-spread, spread) if spread else 0)
+        played.append(_Played(on, off, event.pitch, min(127, max(1, velocity))))
+    return played
 
 
 def _track(
     name: str,
     program: int,
-    notes: Sequence[tuple[int, int, int, int]],
+    notes: Sequence[_Played],
     semitones: float,
     bend_range: int = 2,
 ) -> mido.MidiTrack:
@@ -287,11 +284,10 @@ def _track(
     if semitones:
         bend = max(-8192, min(8191, round(semitones / bend_range * 8192)))
         timed.append((0, 0, mido.Message("pitchwheel", channel=channel, pitch=bend)))
-    for on, off, pitch, velocity in notes:
-        timed.append(
-            (on, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
-        )
-        timed.append((off, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+    for note in notes:
+        on = mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity)
+        off = mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)
+        timed += [(note.on, 2, on), (note.off, 1, off)]
     return _delta_track(name, timed)
 
 
@@ -336,7 +332,6 @@ def _kick_to_tonic(song: Song) -> int:
 
 def _midi_file(song: Song) -> bytes:
     tempi = _tempo_map(song)
-    clock = _Clock(tempi)
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(_conductor(song, tempi))
     parts = [
@@ -349,7 +344,7 @@ def _midi_file(song: Song) -> bytes:
     for name, program, events in parts:
         # One random stream per part: songs that share a part's notes and seed (album
         # siblings, a shared intro) share its humanised performance too.
-        notes = _humanised(events, song, clock, random.Random(f"{song.seed}:{name}"))
+        notes = _humanised(events, song, tempi, random.Random(f"{song.seed}:{name}"))
         if name == "drums":
             track = _track(name, program, notes, detune + _kick_to_tonic(song), DRUM_BEND_RANGE)
         else:
