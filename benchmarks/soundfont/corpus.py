@@ -29,7 +29,12 @@
     }
 
 Section parts are ``kick``, ``drums`` (any other drum voice), ``bass``, ``chords``, ``melody``:
-the parts with notes starting in that section. A breakdown never has ``kick``.
+the parts with notes starting in that section. A breakdown never has ``kick``; an intro with
+only ``chords`` is beatless. Beats and downbeats cover the whole bar grid, beatless intros and
+breakdowns included (the sections say where drums play); humanisation (a few ms) and swing
+move the notes, not the grid. A live take's (``tempo_drift``) beats follow its drifting tempo,
+and its ``tempo`` is the mean over the grid. Every time is of the decoded audio: the project's
+decoder (``beetcrate.media``) gives every format sample-aligned with the render.
 """
 
 from __future__ import annotations

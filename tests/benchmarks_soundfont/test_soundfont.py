@@ -243,6 +243,11 @@ def test_write_stores_every_format(tmp_path: Path) -> None:
         assert samples.shape == (2, samples.shape[1]) and abs(samples.shape[1] / rate - 0.5) < 0.03
         if fmt.codec in (Codec.FLAC, Codec.WAV):
             assert soundfile.info(str(path)).subtype == f"PCM_{fmt.bit_depth}"
+    for name in ("flac24", "mp3_128k"):  # a mono downmix
+        fmt = FORMATS[name]
+        path = tmp_path / f"mono-{name}.{fmt.suffix}"
+        write(noise.mean(axis=0, keepdims=True), RATE, path, fmt)
+        assert media.probe(path).channels == 1
 
 
 def test_write_refuses_a_path_whose_suffix_is_not_the_formats(tmp_path: Path) -> None:
