@@ -4,7 +4,8 @@ The score is written with mido (tempo map, 4/4 time signature, key signature, on
 per section, one track per part); the labels are then read from the file's bytes through
 pretty_midi: beats and downbeats from its tempo map and time signature, the key from its key
 signature, each section's span from its text event and the parts that really sound in it from
-the notes. Humanisation moves notes, never the labelled grid.
+the notes. Humanisation moves notes, never the labelled grid; a lead-in of silence moves the
+whole grid.
 """
 
 from __future__ import annotations
@@ -244,9 +245,10 @@ class _Played:
 
 
 def _humanised(
-    events: Sequence[_Event], song: Song, tempi: Sequence[float], rng: random.Random
+    events: Sequence[_Event], song: Song, tempi: Sequence[float], lead_in: int, rng: random.Random
 ) -> list[_Played]:
-    """The events after swing and the humanisation's jitter (``tempi``: one per beat)."""
+    """The events after swing and the humanisation's jitter (``tempi``: one per beat), in
+    ticks from the file's start (the grid starts ``lead_in`` ticks in)."""
     played = []
     jitter_ms, spread = song.humanise.timing_ms, song.humanise.velocity
     for event in events:
@@ -254,8 +256,8 @@ def _humanised(
         if jitter_ms:
             tempo = tempi[min(len(tempi) - 1, max(0, int(beat)))]
             beat += rng.uniform(-jitter_ms, jitter_ms) / 1000 * tempo / 60
-        on = max(0, round(beat * TICKS_PER_BEAT))
-        off = max(on + 1, round((beat + event.length) * TICKS_PER_BEAT))
+        on = max(0, lead_in + round(beat * TICKS_PER_BEAT))
+        off = max(on + 1, lead_in + round((beat + event.length) * TICKS_PER_BEAT))
         velocity = event.velocity + (rng.randint(-spread, spread) if spread else 0)
         played.append(_Played(on, off, event.pitch, min(127, max(1, velocity))))
     return played
@@ -304,7 +306,7 @@ def _delta_track(
     return track
 
 
-def _conductor(song: Song, tempi: Sequence[float]) -> mido.MidiTrack:
+def _conductor(song: Song, tempi: Sequence[float], lead_in: int) -> mido.MidiTrack:
     names = MINOR_KEY_NAMES if song.key.mode is Mode.MINOR else MAJOR_KEY_NAMES
     timed: list[tuple[int, int, mido.Message | mido.MetaMessage]] = [
         (0, 0, mido.MetaMessage("time_signature", numerator=BEATS_PER_BAR, denominator=4)),
@@ -314,12 +316,13 @@ def _conductor(song: Song, tempi: Sequence[float]) -> mido.MidiTrack:
     for beat, tempo in enumerate(tempi):
         micros = round(60_000_000 / tempo)
         if micros != previous:
-            timed.append((beat * TICKS_PER_BEAT, 0, mido.MetaMessage("set_tempo", tempo=micros)))
+            tick = 0 if beat == 0 else lead_in + beat * TICKS_PER_BEAT  # the lead-in at beat 0's
+            timed.append((tick, 0, mido.MetaMessage("set_tempo", tempo=micros)))
             previous = micros
     for section, first_bar in _section_starts(song.sections):
-        tick = first_bar * BEATS_PER_BAR * TICKS_PER_BEAT
+        tick = lead_in + first_bar * BEATS_PER_BAR * TICKS_PER_BEAT
         timed.append((tick, 1, mido.MetaMessage("text", text=SECTION_PREFIX + section.kind.value)))
-    end = song.bars * BEATS_PER_BAR * TICKS_PER_BEAT
+    end = lead_in + song.bars * BEATS_PER_BAR * TICKS_PER_BEAT
     timed.append((end, 1, mido.MetaMessage("text", text=SECTION_PREFIX + "end")))
     return _delta_track("conductor", timed)
 
@@ -332,8 +335,9 @@ def _kick_to_tonic(song: Song) -> int:
 
 def _midi_file(song: Song) -> bytes:
     tempi = _tempo_map(song)
+    lead_in = round(song.lead_in * tempi[0] / 60 * TICKS_PER_BEAT)
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(_conductor(song, tempi))
+    midi.tracks.append(_conductor(song, tempi, lead_in))
     parts = [
         ("melody", song.instruments.melody, _melody(song)),
         ("chords", song.instruments.chords, _chords(song)),
@@ -344,7 +348,7 @@ def _midi_file(song: Song) -> bytes:
     for name, program, events in parts:
         # One random stream per part: songs that share a part's notes and seed (album
         # siblings, a shared intro) share its humanised performance too.
-        notes = _humanised(events, song, tempi, random.Random(f"{song.seed}:{name}"))
+        notes = _humanised(events, song, tempi, lead_in, random.Random(f"{song.seed}:{name}"))
         if name == "drums":
             track = _track(name, program, notes, detune + _kick_to_tonic(song), DRUM_BEND_RANGE)
         else:
@@ -384,8 +388,13 @@ def labels_of(midi: bytes, beatless: bool) -> Labels:
     downbeats: tuple[float, ...] = ()
     tempo = None
     if not beatless:
-        beats = tuple(float(b) for b in score.get_beats() if b < grid_end - 1e-6)
-        downbeats = tuple(float(b) for b in score.get_downbeats() if b < grid_end - 1e-6)
+        # The grid from the first section's mark to the end mark, a beat every denominator
+        # note of the time signature, through the file's tempo map.
+        signature = score.time_signature_changes[0]
+        step = score.resolution * 4 // signature.denominator
+        first, last = score.time_to_tick(marks[0][0]), score.time_to_tick(grid_end)
+        beats = tuple(float(score.tick_to_time(tick)) for tick in range(first, last, step))
+        downbeats = beats[:: signature.numerator]
         tempo = 60 * (len(beats) - 1) / (beats[-1] - beats[0]) if len(beats) > 1 else None
     key_number = score.key_signature_changes[0].key_number
     key = Key(key_number % 12, Mode.MINOR if key_number >= 12 else Mode.MAJOR)

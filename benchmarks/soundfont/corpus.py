@@ -17,6 +17,7 @@
           "key": {"tonic": 9, "mode": "minor", "name": "A minor"},  # nominal (tonic: C = 0)
           "detune_cents": 0.0,               # whole-track tuning offset (key stays nominal)
           "swing": 0.05, "tempo_drift": null,  # drift depth (fraction) when a live take
+          "lead_in": 0.42,                   # seconds of silence before the first bar
           "sections": [{"kind": "intro", "start": 0.0, "end": 15.48,
                         "parts": ["bass", "drums", "kick"]}, ...],
           "intro_end": 15.48,                # end of the intro
@@ -93,6 +94,7 @@ def track_record(track: LabelledTrack) -> dict[str, Any]:
         "detune_cents": song.detune_cents,
         "swing": song.swing,
         "tempo_drift": song.drift.depth if song.drift else None,
+        "lead_in": song.lead_in,
         "sections": [
             {
                 "kind": span.kind.value,

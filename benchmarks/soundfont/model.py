@@ -234,6 +234,7 @@ class Song:
     detune_cents: float = 0.0  # whole-track tuning offset; the key label stays nominal
     drift: TempoDrift | None = None
     reverb: Reverb | None = None
+    lead_in: float = 0.0  # seconds of silence before the first bar (the grid starts there)
     seed: int = 0  # drives the humanisation and the drift's phase
 
     @property

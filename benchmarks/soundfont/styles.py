@@ -554,5 +554,6 @@ def random_song(
         humanise=Humanise(timing_ms=round(rng.uniform(0.0, 8.0), 1), velocity=rng.randint(0, 10)),
         detune_cents=round(detune, 1),
         reverb=random_reverb(family, rng),
+        lead_in=round(rng.uniform(0.05, 1.0), 3) if rng.random() < 0.5 else 0.0,
         seed=rng.randrange(2**31),
     )
