@@ -237,6 +237,28 @@ class Song:
     lead_in: float = 0.0  # seconds of silence before the first bar (the grid starts there)
     seed: int = 0  # drives the humanisation and the drift's phase
 
+    def __post_init__(self) -> None:
+        """A song MIDI cannot carry is refused here, in one line, not deep in ``compose``."""
+        programs = (self.instruments.melody, self.instruments.chords, self.instruments.bass)
+        problems = [
+            (not 20 <= self.tempo <= 400, f"tempo {self.tempo} BPM is not in 20-400"),
+            (not 0 <= self.key.tonic < 12, f"key tonic {self.key.tonic} is not a pitch class"),
+            (not self.progression, "the progression has no chord"),
+            (any(c.bars < 1 for c in self.progression), "a chord lasts less than a bar"),
+            (not self.sections or any(s.bars < 1 for s in self.sections), "a section is empty"),
+            (not all(0 <= p <= 127 for p in programs), f"GM programs {programs} not in 0-127"),
+            (not 0 <= self.swing < 1, f"swing {self.swing} is not in [0, 1)"),
+            (abs(self.detune_cents) > 100, f"detune {self.detune_cents} cents is over 100"),
+            (self.lead_in < 0, f"lead-in {self.lead_in} s is negative"),
+            (
+                self.drift is not None and not 0 <= self.drift.depth < 0.5,
+                "tempo drift depth is not in [0, 0.5)",
+            ),
+        ]
+        for failed, message in problems:
+            if failed:
+                raise ValueError(f"song: {message}")
+
     @property
     def loop_bars(self) -> int:
         return sum(chord.bars for chord in self.progression)
