@@ -4,6 +4,9 @@ which Last.fm is left alone for a while."""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+
 import pytest
 
 from beetcrate.genres import GenreLookupError, LastfmTags, Level, Tag
@@ -125,3 +128,19 @@ def test_a_wrong_api_key_is_an_error(lastfm_settings: LastfmSettings) -> None:
 def test_without_an_api_account_there_is_no_lookup() -> None:
     with pytest.raises(GenreLookupError, match="beetcrate: lastfm: api_key and api_secret"):
         LastfmTags(LastfmSettings())
+
+
+def test_a_last_fm_that_never_answers_times_out_once_per_run(
+    lastfm_settings: LastfmSettings, clock: Clock
+) -> None:
+    # A port that takes connections and never speaks TLS: pylast gives up after its 5 s
+    # connect timeout (its read timeout, 20 s, is the same error from a later moment).
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"https://127.0.0.1:{silent.getsockname()[1]}/2.0/"
+        hanging = dataclasses.replace(lastfm_settings, url=url)
+        run = LastfmTags(hanging, throttle=Throttle(0.0), clock=clock)
+        with pytest.raises(GenreLookupError, match=r"cannot be asked: NetworkError: .*timed out"):
+            run.top_tags(Level.ARTIST, "The Testers")
+        with pytest.raises(GenreLookupError, match="timed out"):
+            run.top_tags(Level.ALBUM, "The Testers", "Blue Album")
+    assert run.requests == 1
