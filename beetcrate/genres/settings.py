@@ -151,8 +151,11 @@ def _load(view: confuse.ConfigView, default_file: str, parse: Callable[[str], T]
         raise SettingsError(f"setting {view.name}: yes, no or a file, not {value!r}") from exc
     try:
         return parse(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"setting {view.name}: cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SettingsError(f"setting {view.name}: cannot read {path}: {reason}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"setting {view.name}: {path} is not UTF-8 text: {exc}") from exc
     except (yaml.YAMLError, VocabularyError) as exc:
         problem = " ".join(str(exc).split())
         raise SettingsError(f"setting {view.name}: {path}: {problem}") from exc

@@ -99,6 +99,7 @@ def test_every_key_is_read(beets_home: BeetsHome) -> None:
         ({"genre_count": "many"}, "identify.genre_count"),
         ({"genre_min_weight": 101}, "identify.genre_min_weight: from 0 to 100"),
         ({"genre_whitelist": "missing.txt"}, "identify.genre_whitelist: cannot read"),
+        ({"genre_whitelist": "latin1.txt"}, "latin1.txt is not UTF-8 text"),
         ({"genre_canonical": 3}, "identify.genre_canonical: yes, no or a file, not 3"),
         ({"genre_canonical": "bad.yaml"}, "identify.genre_canonical: "),
         ({"genre_aliases": "bad.yaml"}, "identify.genre_aliases: "),
@@ -108,6 +109,7 @@ def test_an_unusable_setting_is_one_line_naming_it(
     beets_home: BeetsHome, identify: dict[str, object], message: str
 ) -> None:
     (beets_home.dir / "bad.yaml").write_text("- jazz: [bebop\n")
+    (beets_home.dir / "latin1.txt").write_bytes("musique française\n".encode("latin-1"))
     with pytest.raises(SettingsError) as refused:
         settings(beets_home, **identify)
     assert message in str(refused.value)
