@@ -59,6 +59,8 @@ DEFAULTS: dict[str, object] = {
 
 
 class GenreSource(enum.Enum):
+    """Where genres come from (the ``genres`` key)."""
+
     NONE = "no"
     LASTFM = "lastfm"
 
@@ -73,6 +75,8 @@ class Level(enum.Enum):
 
 @dataclass(frozen=True)
 class GenreSettings:
+    """The ``genre*`` keys, read and their files loaded."""
+
     source: GenreSource = GenreSource.NONE
     level: Level = Level.ALBUM
     rules: GenreRules = field(default_factory=GenreRules)
@@ -93,7 +97,7 @@ class GenreSettings:
             separator = view["genre_separator"].as_str()
         except confuse.ConfigError as exc:
             raise SettingsError(f"setting {exc}") from exc
-        if not isinstance(count, int) or count < 1:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise SettingsError(f"setting {view['genre_count'].name}: a whole number from 1")
         if not 0 <= min_weight <= 100:
             raise SettingsError(f"setting {view['genre_min_weight'].name}: from 0 to 100")

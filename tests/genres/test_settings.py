@@ -97,6 +97,7 @@ def test_every_key_is_read(beets_home: BeetsHome) -> None:
         ({"genre_level": "song"}, "identify.genre_level"),
         ({"genre_count": 0}, "identify.genre_count: a whole number from 1"),
         ({"genre_count": "many"}, "identify.genre_count"),
+        ({"genre_count": 1.5}, "identify.genre_count: a whole number from 1"),
         ({"genre_min_weight": 101}, "identify.genre_min_weight: from 0 to 100"),
         ({"genre_whitelist": "missing.txt"}, "identify.genre_whitelist: cannot read"),
         ({"genre_whitelist": "latin1.txt"}, "latin1.txt is not UTF-8 text"),
