@@ -127,7 +127,9 @@ def find_genres(obj: Item | Album, settings: GenreSettings, tags: LastfmTags) ->
 def fill_genres(obj: Item | Album, settings: GenreSettings, tags: LastfmTags) -> GenreChange | None:
     """Store the genres Last.fm's tags give ``obj`` (an album's go to its items too), attributed
     to ``lastfm``; returns what changed, or None (see ``find_genres``). Files are not written:
-    the importer writes them after its stages, ``obj.try_sync`` elsewhere.
+    the importer writes them after its stages, ``obj.try_sync`` elsewhere. Store the object's
+    other changes first: beets stores every pending change of an object (an album's go to its
+    items), and provenance would record them as Last.fm's.
 
     The identify plugin calls this for each imported album or item, with one ``LastfmTags`` for
     the whole run (each Last.fm object is asked once) and ``GenreSettings.from_config`` of its
