@@ -3,7 +3,8 @@
 ``labels.json`` (``LABELS_SCHEMA`` = 1)::
 
     {
-      "schema": 1, "generator": "benchmarks.soundfont", "seed": 7, "per_family": 2,
+      "schema": 1, "generator": "benchmarks.soundfont", "generator_version": 2,
+      "seed": 7, "per_family": 2,
       "seconds": 180.0, "sample_rate": 44100, "soundfont": "TimGM6mb.sf2",
       "formats": ["flac16", "wav16", "vorbis_160k", "mp3_192k"],  # drawn from, per track
       "tracks": [
@@ -56,6 +57,8 @@ from benchmarks.soundfont.render import FORMATS, SOUNDFONT, AudioFormat, render,
 from benchmarks.soundfont.styles import random_song
 
 LABELS_SCHEMA = 1
+# Raised whenever the same seed would give other music (cached sets should be rebuilt).
+GENERATOR_VERSION = 2
 LABELS_FILE = "labels.json"
 BUILD_FILE = ".soundfont-build.json"
 DEFAULT_FORMATS: tuple[AudioFormat, ...] = (
@@ -174,6 +177,7 @@ def build_set(
     dest.mkdir(parents=True, exist_ok=True)
     parameters = {
         "schema": LABELS_SCHEMA,
+        "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "seconds": seconds,
         "sample_rate": sample_rate,
