@@ -85,7 +85,7 @@ class Fallback:
         votes = candidates.release_votes(evidence)
         with_evidence = sum(1 for hits in evidence if hits)
         note = ""
-        if len(votes) > 1 and votes[0].tracks < with_evidence:
+        if len(votes) > 1:
             note = (
                 f"identify: the tracks' recordings are on {len(votes)} different releases;"
                 f" {votes[0].tracks} of the {with_evidence} fingerprinted tracks share"

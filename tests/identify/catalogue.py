@@ -211,7 +211,7 @@ def messy_library(sets: int = 1) -> tuple[Catalogue, list[LibraryFile]]:
                         "tracktotal": len(release.recordings),
                         "year": release.year,
                     }
-                files.append(LibraryFile(f"{folder}/{number:02d}.mp3", rec, kind, tags, rec.id))
+                files.append(LibraryFile(f"{folder}/{number:02d}.flac", rec, kind, tags, rec.id))
 
         album_files(f"set{s}-well", well, Kind.WELL_TAGGED, True)
         album_files(f"set{s}-typos", typos, Kind.TYPOS, True)
@@ -220,7 +220,7 @@ def messy_library(sets: int = 1) -> tuple[Catalogue, list[LibraryFile]]:
         single_well, bare_a, bare_b, liar_a, liar_b = singles
         files.append(
             LibraryFile(
-                f"{loose}-single.mp3",
+                f"{loose}-single.flac",
                 single_well,
                 Kind.WELL_TAGGED,
                 {"title": single_well.title, "artist": single_well.artist},
@@ -228,12 +228,12 @@ def messy_library(sets: int = 1) -> tuple[Catalogue, list[LibraryFile]]:
             )
         )
         for name, rec in (("bare-a", bare_a), ("bare-b", bare_b)):
-            files.append(LibraryFile(f"{loose}-{name}.mp3", rec, Kind.TAGLESS, {}, rec.id))
+            files.append(LibraryFile(f"{loose}-{name}.flac", rec, Kind.TAGLESS, {}, rec.id))
         # Each misleading file carries the names of the other, whose length differs by 30 s.
         for name, rec, other in (("liar-a", liar_a, liar_b), ("liar-b", liar_b, liar_a)):
             files.append(
                 LibraryFile(
-                    f"{loose}-{name}.mp3",
+                    f"{loose}-{name}.flac",
                     rec,
                     Kind.MISLEADING,
                     {"title": other.title, "artist": other.artist},
@@ -244,7 +244,7 @@ def messy_library(sets: int = 1) -> tuple[Catalogue, list[LibraryFile]]:
             stranger = Recording(f"Demo Take {s}{i}", f"Unsigned {s}{i}", base + 900 + i, 28.0)
             files.append(
                 LibraryFile(
-                    f"{loose}-unknown-{i}.mp3",
+                    f"{loose}-unknown-{i}.flac",
                     stranger,
                     Kind.UNKNOWN,
                     {"title": stranger.title, "artist": stranger.artist},
