@@ -62,9 +62,10 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | An
             option(
                 "--apply",
                 action="store_true",
+                default=False,
                 help="apply the strong matches (weak ones are left for `beet import -L`)",
             ),
-            option("--json", action="store_true", help="print the report as JSON"),
+            option("--json", action="store_true", default=False, help="print the report as JSON"),
         ],
     )
     return command("identify", action, user_errors=(SettingsError,))
