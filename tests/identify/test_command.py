@@ -92,3 +92,19 @@ def test_a_bad_setting_is_one_line(identify_home: BeetsHome) -> None:
     identify_home.configure(identify={"acoustid": {"url": "ftp://mirror.example/v2/"}})
     with pytest.raises(UserError, match=r"^setting identify.acoustid.url: not an http\(s\) URL"):
         identify_home("identify")
+
+
+def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothing(
+    beets_home: BeetsHome, incoming: Incoming, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, manifest = incoming
+    beets_home.configure(plugins=["identify"])  # as on the demo: no musicbrainz, no key
+    import_as_is(beets_home, folder)
+    capsys.readouterr()
+    reports = json.loads(beets_home("identify", "--json"))
+    assert len(reports) == len(manifest)
+    assert all(report["match"] is None for report in reports)
+    warnings = capsys.readouterr().err.strip().splitlines()
+    assert warnings == [
+        "identify: no AcoustID API key (identify: acoustid: apikey); going on without fingerprints"
+    ]
