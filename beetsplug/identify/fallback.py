@@ -31,15 +31,6 @@ if TYPE_CHECKING:
     from beetsplug.musicbrainz import MusicBrainzPlugin
 
 
-@dataclass
-class Counts:
-    """What the step did in one command, for its summary and the benchmark."""
-
-    weak: int = 0  # tasks whose tag candidates were weak
-    fingerprinted: int = 0  # files fingerprinted (or whose stored fingerprint was used)
-    found: int = 0  # fingerprint candidates offered
-
-
 @dataclass(frozen=True)
 class Finding:
     """The candidates after the fingerprint step, and what it has to say about them."""
@@ -53,7 +44,6 @@ class Fallback:
         self.settings = settings
         self.log = log
         self.client = AcoustidClient(settings.acoustid)
-        self.counts = Counts()
         self._off: str | None = None  # why the step is off for the rest of the command
 
     @cached_property
@@ -78,7 +68,6 @@ class Fallback:
         """``proposal`` with the releases the files' fingerprints point to added, if it was weak."""
         if not self.is_weak(proposal) or not self._ready():
             return Finding(proposal)
-        self.counts.weak += 1
         evidence = self._evidence(items)
         if evidence is None or not any(evidence):
             return Finding(proposal)
@@ -102,7 +91,6 @@ class Fallback:
         """``proposal`` with the recordings the file's fingerprint matched, if it was weak."""
         if not self.is_weak(proposal) or not self._ready():
             return Finding(proposal)
-        self.counts.weak += 1
         evidence = self._evidence([item])
         if not evidence or not evidence[0]:
             return Finding(proposal)
@@ -150,7 +138,6 @@ class Fallback:
         except media.MediaError as exc:
             self.log.warning("cannot fingerprint {}: {}", path, exc)
             return None
-        self.counts.fingerprinted += 1
         item.acoustid_fingerprint = print_.encoded  # beets' own field, stored with the item
         return print_
 
@@ -165,7 +152,6 @@ class Fallback:
     def _merged(self, proposal: Proposal, found: Sequence[AlbumMatch | TrackMatch]) -> Proposal:
         """Tag and fingerprint candidates together, closest first; of two for the same release
         or recording, the closer."""
-        self.counts.found += len(found)
         by_id = {match.info.identifier: match for match in proposal.candidates}
         for match in found:
             known = by_id.get(match.info.identifier)

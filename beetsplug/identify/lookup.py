@@ -36,13 +36,11 @@ class RecordingHit:
 class AcoustidClient:
     def __init__(self, settings: AcoustidSettings) -> None:
         self.settings = settings
-        self.lookups = 0  # requests sent, for the import's summary and the benchmark
 
     def lookup(self, print_: Fingerprint, min_score: float) -> list[RecordingHit]:
         """The recordings matching ``print_`` with a score of at least ``min_score``, best first
         (a recording matched by several AcoustID tracks counts once, at its best score)."""
         acoustid.set_base_url(self.settings.url)
-        self.lookups += 1
         try:
             answer = acoustid.lookup(
                 self.settings.apikey,
