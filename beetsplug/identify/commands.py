@@ -114,11 +114,12 @@ class Identifier:
         match = _summary(best, strong)
         changes = {id(item): _changes(item, data) for item, data in _new_values(best)}
         applied = apply and strong
-        if applied:
-            self._apply(best, items)
-        return [
+        reports = [  # before applying: they describe the items as they were
             _report(item, match, changes.get(id(item), ()), applied, finding.note) for item in items
         ]
+        if applied:
+            self._apply(best, items)
+        return reports
 
     def _apply(self, best: AlbumMatch | TrackMatch, items: Sequence[Item]) -> None:
         info = best.info
@@ -183,7 +184,7 @@ def _report(
     return ItemReport(
         item_id=item.id or 0,
         path=str(item.filepath),
-        current=f"{item.artist} - {item.title}",
+        current=" - ".join(filter(None, [item.artist, item.title])) or "(no artist, no title)",
         match=match,
         changes=changes,
         applied=applied,

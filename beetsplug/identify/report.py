@@ -36,7 +36,7 @@ class Match:
 class ItemReport:
     item_id: int
     path: str
-    current: str  # "Artist - Title" as the item is now
+    current: str  # "Artist - Title" as the item was before any change
     match: Match | None
     changes: tuple[FieldChange, ...] = ()
     applied: bool = False
