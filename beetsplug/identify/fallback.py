@@ -143,10 +143,12 @@ class Fallback:
 
     def _guarded(self, build: Any, *args: Any) -> Any:
         """``build(mb, *args)``, or None when MusicBrainz cannot answer (one line, once)."""
+        if self._off is not None:
+            return None
         try:
             return build(self.mb, *args)
         except requests.RequestException as exc:
-            self.log.warning("MusicBrainz could not answer ({}); tag matches only", exc)
+            self._turn_off(f"MusicBrainz could not answer ({exc})")
             return None
 
     def _merged(self, proposal: Proposal, found: Sequence[AlbumMatch | TrackMatch]) -> Proposal:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from beetcrate import fingerprints
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile, Outcome, outcome
-from tests.identify.fakes import FakeAcoustid
+from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
 
 Incoming = tuple[Path, dict[str, LibraryFile]]
 
@@ -127,3 +129,42 @@ def test_lookups_keep_to_acoustids_three_requests_a_second(
     gaps = [b - a for a, b in zip(acoustid.lookups, acoustid.lookups[1:], strict=False)]
     assert len(acoustid.lookups) >= 4
     assert min(gaps) >= 0.3
+
+
+def test_the_duplicate_finder_reuses_the_fingerprint_identify_computed(
+    identify_home: BeetsHome, incoming: Incoming, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, manifest = incoming
+    identify_home.configure(plugins=["musicbrainz", "identify", "dupes"])
+    computed: list[str] = []
+    compute = fingerprints.fingerprint
+
+    def counted(path: Any, *args: Any, **kwargs: Any) -> fingerprints.Fingerprint:
+        computed.append(str(path))
+        return compute(path, *args, **kwargs)
+
+    monkeypatch.setattr(fingerprints, "fingerprint", counted)
+    bare = folder / "loose" / "set0-bare-a.flac"
+    identify_home("import", "-q", "-s", str(bare))
+    item = identify_home.lib.items().get()
+    assert item.mb_trackid == manifest[str(bare)].expected
+    assert item.get("audio_hash")  # the dupes scan ran on the import
+    assert item.acoustid_fingerprint
+    assert computed == [str(bare)]  # once, by identify; the scan found it stored
+
+
+def test_musicbrainz_down_after_a_fingerprint_match_is_one_line_and_nothing_is_applied(
+    identify_home: BeetsHome,
+    incoming: Incoming,
+    musicbrainz: FakeMusicBrainz,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder, _ = incoming
+    musicbrainz.down()
+    loose = folder / "loose"
+    identify_home(
+        "import", "-q", "-s", str(loose / "set0-bare-a.flac"), str(loose / "set0-bare-b.flac")
+    )
+    err = capsys.readouterr().err
+    assert err.count("MusicBrainz could not answer") == 1, err
+    assert list(identify_home.lib.items()) == []  # weak: skipped by quiet_fallback
