@@ -6,12 +6,15 @@ own distance functions, with one difference: where the fingerprint confirmed tha
 track of the candidate, the file's title, artist and album tags are not held against the
 candidate (a tagless or mis-tagged file is what the fingerprint stage is for). Everything the
 fingerprint does not vouch for still counts: lengths, track numbers, missing and extra tracks.
+Once files are fingerprinted, every candidate, from the tags or the fingerprints, also carries
+beets' ``track_id`` penalty for the files whose recording it gets wrong (``weigh_recordings``):
+what ``chroma``'s recording-id bonus meant to do before beets 2.5 dropped its hook.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,12 +95,32 @@ def album_candidate(
     )
 
 
+def weigh_recordings(
+    match: AlbumMatch | TrackMatch, hits: Mapping[int, Sequence[RecordingHit]]
+) -> None:
+    """Add beets' ``track_id`` penalty to ``match``: the share of its fingerprinted files whose
+    recording, by the fingerprint, is not the track the match gives them (``hits`` by the
+    ``id`` of each item). The audio's identity then counts for or against every candidate, from
+    the tags or the fingerprint alike: a song whose tags name another song of the same length no
+    longer ties with its own recording."""
+    pairs = (
+        list(match.mapping.items()) if isinstance(match, AlbumMatch) else [(match.item, match.info)]
+    )
+    judged = [(item, track) for item, track in pairs if hits.get(id(item))]
+    if not judged:
+        return
+    contradicted = sum(
+        track.track_id not in {hit.recording_id for hit in hits[id(item)]} for item, track in judged
+    )
+    match.distance.add("track_id", contradicted / len(judged))
+
+
 def _as_confirmed(item: Item, track: TrackInfo, album: AlbumInfo | None = None) -> Item:
-    """A copy of ``item`` whose names are the ones the fingerprint confirmed, for scoring only."""
+    """A copy of ``item`` whose names are the ones the fingerprint confirmed, for scoring only
+    (the recording id itself is weighed by ``weigh_recordings``, for every candidate alike)."""
     stand_in = item.copy()
     stand_in.title = track.title or ""
     stand_in.artist = track.artist or (album.artist if album else "") or ""
-    stand_in.mb_trackid = track.track_id or ""
     if album is not None:
         stand_in.album = album.album or ""
         stand_in.albumartist = album.artist or ""

@@ -11,7 +11,7 @@ candidates stand: the step never ends an import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -85,7 +85,8 @@ class Fallback:
             match = self._guarded(candidates.album_candidate, items, evidence, vote.release_id)
             if match is not None:
                 found.append(match)
-        return Finding(self._merged(proposal, found), note)
+        hits = {id(item): item_hits for item, item_hits in zip(items, evidence, strict=True)}
+        return Finding(self._merged(proposal, found, hits), note)
 
     def for_item(self, item: Item, proposal: Proposal) -> Finding:
         """``proposal`` with the recordings the file's fingerprint matched, if it was weak."""
@@ -97,7 +98,7 @@ class Fallback:
         found = self._guarded(
             candidates.track_candidates, item, evidence[0], self.settings.max_recordings
         )
-        return Finding(self._merged(proposal, found or []))
+        return Finding(self._merged(proposal, found or [], {id(item): evidence[0]}))
 
     # Steps ------------------------------------------------------------------------------------
 
@@ -151,9 +152,17 @@ class Fallback:
             self._turn_off(f"MusicBrainz could not answer ({exc})")
             return None
 
-    def _merged(self, proposal: Proposal, found: Sequence[AlbumMatch | TrackMatch]) -> Proposal:
-        """Tag and fingerprint candidates together, closest first; of two for the same release
+    def _merged(
+        self,
+        proposal: Proposal,
+        found: Sequence[AlbumMatch | TrackMatch],
+        hits: Mapping[int, Sequence[RecordingHit]],
+    ) -> Proposal:
+        """Tag and fingerprint candidates together, each weighed by the recordings the
+        fingerprints found (``hits`` by item ``id``), closest first; of two for the same release
         or recording, the closer."""
+        for match in [*proposal.candidates, *found]:
+            candidates.weigh_recordings(match, hits)
         by_id = {match.info.identifier: match for match in proposal.candidates}
         for match in found:
             known = by_id.get(match.info.identifier)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mediafile import MediaFile
 
 from beetcrate import fingerprints
 from tests.helper import BeetsHome
@@ -168,3 +170,32 @@ def test_musicbrainz_down_after_a_fingerprint_match_is_one_line_and_nothing_is_a
     err = capsys.readouterr().err
     assert err.count("MusicBrainz could not answer") == 1, err
     assert list(identify_home.lib.items()) == []  # weak: skipped by quiet_fallback
+
+
+@pytest.mark.parametrize(
+    ("fingerprint_below", "wanted"), [(None, Outcome.WRONG), (0, Outcome.CORRECT)]
+)
+def test_wrong_tags_that_match_another_song_strongly_need_fingerprint_below_zero(
+    identify_home: BeetsHome, incoming: Incoming, fingerprint_below: float | None, wanted: Outcome
+) -> None:
+    folder, manifest = incoming
+    by_kind = {spec.kind: [] for spec in manifest.values()}  # type: dict[Kind, list[str]]
+    for path, spec in manifest.items():
+        by_kind[spec.kind].append(path)
+    lengths = {path: round(manifest[path].recording.length) for path in manifest}
+    # A well-tagged track retagged with the names of a track of the typo album as long as it.
+    path, twin = next(
+        (p, t)
+        for p in by_kind[Kind.WELL_TAGGED]
+        for t in by_kind[Kind.TYPOS]
+        if lengths[p] == lengths[t] and not manifest[p].singleton
+    )
+    liar = folder / "liar.flac"
+    shutil.copyfile(path, liar)
+    tags = MediaFile(liar)
+    tags.title, tags.artist = manifest[twin].recording.title, manifest[twin].recording.artist
+    tags.album = tags.albumartist = ""
+    tags.save()
+    identify_home.configure(identify={"fingerprint_below": fingerprint_below})
+    identify_home("import", "-q", "-s", str(liar))
+    assert outcome(manifest[path], identify_home.lib.items().get().mb_trackid) is wanted
