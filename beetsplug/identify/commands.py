@@ -3,8 +3,9 @@
 Each album is matched as a whole (an item of an album brings its album along), each singleton
 alone: beets' own matching first, then, if it is weak, the fingerprint step of the import. The
 report says per item what matched, from which source, how close, and which fields would change;
-``--apply`` applies the strong matches only, attributed to ``identify`` for provenance, and
-writes the tags when ``import: write`` is on.
+``--apply`` applies the strong matches only, attributed to ``identify`` for provenance (and,
+with ``genres: lastfm``, the genres Last.fm gives them, attributed to ``lastfm``), and writes
+the tags when ``import: write`` is on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from beetcrate.attribution import CANDIDATE_SOURCE, attributed, candidate_source
 from beetcrate.subcommands import Action, command, option
 from beetsplug.identify.candidates import FINGERPRINT
 from beetsplug.identify.fallback import Fallback
+from beetsplug.identify.lastfm_genres import LastfmGenres
 from beetsplug.identify.report import (
     FieldChange,
     ItemReport,
@@ -45,9 +47,13 @@ from beetsplug.identify.settings import SettingsError, identify_settings
 
 def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | Any) -> ui.Subcommand:
     def run(lib: Library, opts: optparse.Values, args: list[str]) -> None:
-        fallback = Fallback(identify_settings(plugin_config, config), log)
+        settings = identify_settings(plugin_config, config)
+        fallback = Fallback(settings, log)
+        genres = LastfmGenres(settings.genres, settings.lastfm, log)
         try:
-            identifier = Identifier(lib, fallback, write=config["import"]["write"].get(bool))
+            identifier = Identifier(
+                lib, fallback, genres, write=config["import"]["write"].get(bool)
+            )
             reports = identifier.run(lib.items(args), apply=opts.apply, progress=not opts.json)
         finally:
             fallback.close()
@@ -72,9 +78,10 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | An
 
 
 class Identifier:
-    def __init__(self, lib: Library, fallback: Fallback, write: bool) -> None:
+    def __init__(self, lib: Library, fallback: Fallback, genres: LastfmGenres, write: bool) -> None:
         self.lib = lib
         self.fallback = fallback
+        self.genres = genres
         self.write = write
 
     def run(self, items: Iterable[Item], apply: bool, progress: bool) -> list[ItemReport]:
@@ -122,16 +129,17 @@ class Identifier:
         return reports
 
     def _apply(self, best: AlbumMatch | TrackMatch, items: Sequence[Item]) -> None:
+        """Apply ``best`` (attributed ``identify``), then the genres Last.fm gives the result
+        (attributed ``lastfm``, with ``genres: lastfm``), then write the tags."""
         info = best.info
         candidate_id = info.album_id if isinstance(best, AlbumMatch) else info.track_id
+        album = None
         with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
             best.apply_metadata()
             for item in items:
                 if CANDIDATE_SOURCE in item:
                     del item[CANDIDATE_SOURCE]
                 item.store()
-                if self.write:
-                    item.try_write()
             if isinstance(best, AlbumMatch) and items[0].album_id is not None:
                 album = self.lib.get_album(items[0].album_id)
                 if album is not None:
@@ -139,6 +147,12 @@ class Identifier:
                     if CANDIDATE_SOURCE in album:
                         del album[CANDIDATE_SOURCE]
                     album.store()
+        for obj in [album] if album is not None else items:
+            self.genres.fill(obj)
+        if self.write:
+            for item in items:
+                item.load()  # the album's genres reached the items in the database
+                item.try_write()
 
 
 def _new_values(match: AlbumMatch | TrackMatch) -> list[tuple[Item, dict[str, Any]]]:

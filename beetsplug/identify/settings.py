@@ -1,4 +1,5 @@
-"""The ``identify:`` section of the beets configuration, read once into typed settings."""
+"""The ``identify:`` section of the beets configuration, read once into typed settings
+(``SettingsError``: one line naming the setting)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import confuse
 
-from beetcrate.settings import sidecar_path
+from beetcrate import genres
+from beetcrate.settings import LastfmSettings, SettingsError, lastfm_settings, sidecar_path
 
 DEFAULT_ACOUSTID_URL = "https://api.acoustid.org/v2/"
 
@@ -20,16 +22,9 @@ DEFAULTS = {
     "max_recordings": 5,  # recordings per file turned into singleton candidates
     "max_releases": 5,  # releases turned into album candidates, most shared first
     "acoustid": {"apikey": "", "url": DEFAULT_ACOUSTID_URL, "timeout": 10.0},
-    # SEAM(genres): ``lastfm`` is to fill genres from Last.fm tags through beetcrate's genre
-    # engine (``beetcrate.genres``: its ``DEFAULTS`` join these and ``fill_genres`` is called for
-    # each imported album or item and each ``beet identify --apply``). Until that engine is in
-    # this build, ``lastfm`` is refused in one line rather than silently ignored.
-    "genres": False,
+    # ``genres`` and the ``genre_*`` keys: beetcrate's Last.fm genre engine (docs/genres.md).
+    **genres.DEFAULTS,
 }
-
-
-class SettingsError(Exception):
-    """A setting of the ``identify:`` section that cannot be used; one line naming it."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +41,8 @@ class IdentifySettings:
     max_recordings: int
     max_releases: int
     acoustid: AcoustidSettings
+    genres: genres.GenreSettings
+    lastfm: LastfmSettings  # the account and server the genres are asked of
     sidecar: Path
 
 
@@ -68,15 +65,14 @@ def identify_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> 
                 url=url if url.endswith("/") else url + "/",
                 timeout=float(acoustid["timeout"].as_number()),
             ),
+            genres=genres.GenreSettings.from_config(plugin),
+            lastfm=lastfm_settings(beets),
             sidecar=sidecar_path(beets),
         )
+    except SettingsError:
+        raise
     except (confuse.ConfigError, TypeError, ValueError) as exc:
         raise SettingsError(f"setting identify: {exc}") from exc
-    if plugin["genres"].get() not in (False, None, "no"):
-        raise SettingsError(
-            "setting identify.genres: Last.fm genres need beetcrate's genre engine,"
-            " which this build does not have yet (set genres: no)"
-        )
     if not url.startswith(("http://", "https://")):
         raise SettingsError(f"setting identify.acoustid.url: not an http(s) URL: {url!r}")
     if not 0 <= settings.min_score <= 1:

@@ -6,6 +6,8 @@ albums and singletons (``import_task_before_choice`` is sent for albums only). S
 ``lookup_candidates``: beets' own lookup runs first, unchanged, then ``Fallback`` adds
 fingerprint candidates if beets' best was weak. The recommendation is recomputed from all the
 candidates, so beets' prompt, its quiet mode and ``quiet_fallback`` decide as they always do.
+With ``genres: lastfm``, a later import stage (``added``) fills the genres of what was added,
+before beets writes the files.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from beets.autotag.match import Proposal
 from beetcrate.attribution import CANDIDATE_SOURCE, candidate_source
 from beetsplug.identify.candidates import FINGERPRINT
 from beetsplug.identify.fallback import Fallback
+from beetsplug.identify.lastfm_genres import LastfmGenres
 
 if TYPE_CHECKING:
     from beets.importer import ImportSession, ImportTask
 
 
 class ImportStage:
-    def __init__(self, fallback: Fallback) -> None:
+    def __init__(self, fallback: Fallback, genres: LastfmGenres) -> None:
         self.fallback = fallback
+        self.genres = genres
         self.notes: dict[int, str] = {}  # id(task) -> what the step has to say about it
 
     def watch(self, task: ImportTask) -> None:
@@ -72,3 +76,14 @@ class ImportStage:
         for item in task.imported_items():
             if CANDIDATE_SOURCE in item:
                 del item[CANDIDATE_SOURCE]
+
+    def added(self, session: ImportSession, task: ImportTask) -> None:
+        """An import stage, after the task is in the library and before its files are written:
+        its album's (or, for a singleton, its track's) genres from Last.fm."""
+        if task.skip:
+            return
+        if task.is_album:
+            self.genres.fill(task.album)
+        else:
+            for item in task.imported_items():
+                self.genres.fill(item)

@@ -108,11 +108,3 @@ def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothi
     assert warnings == [
         "identify: no AcoustID API key (identify: acoustid: apikey); going on without fingerprints"
     ]
-
-
-def test_lastfm_genres_without_the_genre_engine_are_refused_in_one_line(
-    identify_home: BeetsHome,
-) -> None:
-    identify_home.configure(identify={"genres": "lastfm"})
-    with pytest.raises(UserError, match=r"^setting identify.genres: .*genre engine"):
-        identify_home("identify")
