@@ -33,8 +33,8 @@ class Match:
     offset: int  # a's frame i lines up with b's frame i + offset
     coverage_a: float  # share of a's frames that match b
     coverage_b: float
-    # Share of the matching stretch whose own best alignment is this one (±1 frame): 1 for a
-    # copy, less for another performance whose timing drifts against it (a live take).
+    # Share of the matching stretch whose own best alignments fall on two adjacent offsets: 1
+    # for a copy, less for another performance whose timing drifts against it (a live take).
     steady: float = 1.0
 
 
@@ -105,8 +105,10 @@ DRIFT_SEARCH = 4  # frames (0.5 s) either side of the overall alignment searched
 
 
 def _steadiness(a: np.ndarray, b: np.ndarray, offset: int) -> float:
-    """Share of the matching segments (``SEGMENT`` frames of ``a``) that line up best at
-    ``offset`` ±1 when each searches ±``DRIFT_SEARCH`` frames on its own."""
+    """Share of the matching segments (``SEGMENT`` frames of ``a``) whose own best alignment,
+    each searching ±``DRIFT_SEARCH`` frames around ``offset``, falls on the two adjacent offsets
+    most of them pick. A copy's segments all pick one offset, or two when it was cut between
+    frames; a performance whose tempo wanders by a frame either way picks three or more."""
     start = max(0, -offset) + DRIFT_SEARCH
     stop = min(a.size, b.size - offset) - DRIFT_SEARCH
     count = (stop - start) // SEGMENT
@@ -119,15 +121,15 @@ def _steadiness(a: np.ndarray, b: np.ndarray, offset: int) -> float:
     matching = per_segment[DRIFT_SEARCH] <= FRAME_MISMATCH_BITS
     if not matching.any():
         return 1.0
-    best = np.abs(shifts[per_segment.argmin(axis=0)]) <= 1
-    return float((best & matching).sum() / matching.sum())
+    picked = np.bincount(per_segment.argmin(axis=0)[matching], minlength=shifts.size)
+    return float((picked[:-1] + picked[1:]).max() / matching.sum())
 
 
 # What makes two fingerprints the same recording (``judge``): most frames match, along most of
 # both tracks, at one steady alignment, and their audible durations agree.
 MATCH_SIMILARITY = 0.7  # 1 - bit error rate over the matching frames, at least
 MATCH_COVERAGE = 0.8  # share of each track's frames that match the other, at least
-MATCH_STEADY = 0.8  # share of the matching segments that line up at the same offset, at least
+MATCH_STEADY = 0.9  # share of the matching segments lining up at one alignment ±1 frame, at least
 DURATION_SLACK_SECONDS = 4.5  # audible durations may differ by this much (2 s cut at each end)...
 DURATION_SLACK_SHARE = 0.05  # ...or by this share of the longer one, whichever is more
 
@@ -154,8 +156,9 @@ def judge(match: Match, duration_a: float, duration_b: float) -> Verdict:
         return Verdict(
             None,
             match,
-            f"the timing drifts: {match.steady:.0%} of the match lines up at one offset"
-            f" (needs {MATCH_STEADY:.0%}); another performance, or a tempo change",
+            f"the timing drifts: {match.steady:.0%} of the match lines up at one alignment,"
+            f" give or take a frame (needs {MATCH_STEADY:.0%}); another performance, or a"
+            " tempo change",
         )
     if similar and covered >= MATCH_COVERAGE and gap <= limit:
         return Verdict(Relation.SAME, match, "the same recording: fingerprints and durations match")
