@@ -1,14 +1,12 @@
 """The benchmark's tuning corpus: a labelled messy library of seeded tunes (``beetcrate.synth``).
 
-Every file carries two labels: ``audio`` (files with equal labels hold byte-identical audio
-payloads and differ only in tags) and ``recording`` (the same performance, whatever the
-encoding). Hard negatives are labelled with the pair they must not be merged with.
+The duplicate finder's constants were chosen on this corpus; ``heldout`` makes the same kinds of
+copies of music from an unrelated generator to check they hold.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from beetcrate.synth.tagging import add_mp3_tag_containers, retag
 from beetcrate.synth.tunes import RATE, tune
 from benchmarks.dupes import edits
 from benchmarks.dupes.edits import FLAC, Edit, Encoding
+from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative
 
 SILENCE = np.zeros((2, RATE), np.float32)
 
@@ -39,7 +38,7 @@ EDITS = [
     Edit("aac-to-mp3", Encoding("mp3", quality=2), source=Encoding("m4a", bit_rate=128_000)),
 ]
 # Retagged copies (same audio, other tags and art) of these copies' files.
-RETAGGED = {
+RETAGGED_COPIES = {
     "master": "flac",
     "mp3-320": "mp3",
     "vorbis-q5": "ogg",
@@ -48,19 +47,12 @@ RETAGGED = {
 }
 
 
-@dataclass(frozen=True)
-class File:
-    path: Path
-    audio: str  # equal for files whose audio payload is identical
-    recording: str  # equal for the same recording in any encoding
-    role: str  # what the file is (the master, an edit's kind, a retag), for the report
-
-
-@dataclass(frozen=True)
-class HardNegative:
-    a: str  # recording labels that must not be merged
-    b: str
-    kind: str
+def _wander(samples: np.ndarray, depth: float, period: float) -> np.ndarray:
+    """``samples`` played at a tempo wandering sinusoidally by ``depth`` over ``period`` s."""
+    n = samples.shape[1]
+    reach = depth * period / (2 * np.pi) * RATE  # the largest displacement, in samples
+    source = np.arange(n) + reach * np.sin(2 * np.pi * np.arange(n) / (period * RATE))
+    return np.stack([np.interp(source, np.arange(n), channel) for channel in samples])
 
 
 def _copy_retagged(source: Path, target: Path, title: str) -> None:
@@ -87,8 +79,8 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
         folder.mkdir()
         flac = folder / "master.flac"
         media.write_audio(flac, master, RATE)
-        files.append(File(flac, f"{rec}/master", rec, "master"))
-        written = {"master": flac}
+        files.append(File(flac, f"{rec}/{MASTER}", rec, MASTER))
+        written = {MASTER: flac}
         for edit in EDITS:
             path = folder / f"{edit.kind}.{edit.encoding.suffix}"
             if edit.kind == "mp3-22k-decimated":  # every other sample: aliasing, no filter
@@ -98,21 +90,32 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
             files.append(File(path, f"{rec}/{edit.kind}", rec, edit.kind))
             written[edit.kind] = path
         # Retagged copies: every tag container, same audio as their source.
-        retagged = [(kind, f"retagged.{suffix}") for kind, suffix in RETAGGED.items()]
+        retagged = [(kind, f"retagged.{suffix}") for kind, suffix in RETAGGED_COPIES.items()]
         retagged.append(("mp3-320", "retagged-containers.mp3"))
         for kind, copy_name in retagged:
             target = folder / copy_name
             _copy_retagged(written[kind], target, f"Another title for {rec}")
-            files.append(File(target, f"{rec}/{kind}", rec, "retagged"))
+            files.append(File(target, f"{rec}/{kind}", rec, RETAGGED))
         if n % 2:
             negatives.append(HardNegative(f"song{n - 1}", rec, "album sibling"))
+        # What a live take of the tune shares with it: the same notes, played 3 % slower, or
+        # with a tempo that wanders ±2 % around the studio's.
+        live = folder / "live.flac"
+        media.write_audio(live, tune(1000 + n, seconds, key, bpm * 0.97), RATE)
+        files.append(File(live, f"{rec}/live", f"{rec}-live", "live take"))
+        negatives.append(HardNegative(rec, f"{rec}-live", "live take"))
+        wandering = folder / "live-wandering.flac"
+        media.write_audio(wandering, _wander(master, depth=0.02, period=seconds), RATE)
+        label = f"{rec}-live-wandering"
+        files.append(File(wandering, label, label, "live take"))
+        negatives.append(HardNegative(rec, label, "live take"))
         extended = folder / "extended.flac"
         media.write_audio(
             extended,
             np.concatenate([tune(5000 + n, 8, key, bpm), body, tune(6000 + n, 8, key, bpm)], 1),
             RATE,
         )
-        files.append(File(extended, f"{rec}/extended", f"{rec}-extended", "extended"))
+        files.append(File(extended, f"{rec}/extended", f"{rec}-extended", "radio edit vs extended"))
         negatives.append(HardNegative(rec, f"{rec}-extended", "radio edit vs extended"))
         intro = folder / "shared-intro.flac"
         media.write_audio(
