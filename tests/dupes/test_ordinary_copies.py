@@ -65,3 +65,18 @@ def test_a_copy_that_keeps_no_whole_value_is_found_by_the_stable_halves() -> Non
     # Random values share a few halves by chance: each track asks for few comparisons still.
     assert len(pairs) <= STABLE_PARTNERS * len(fingerprints)
     assert judge(compare(originals[3], mangled), 111.0, 111.0).relation is not None
+
+
+def test_an_import_is_offered_exactly_the_pairs_a_full_run_offers_it() -> None:
+    """Matching new tracks sieves the index to the values they hold: the same pairs result."""
+    rng = np.random.default_rng(9)
+    originals = [rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32) for _ in range(60)]
+    flips = np.left_shift(np.uint32(1), rng.integers(0, 32, 300).astype(np.uint32))
+    copies = [o ^ np.where(rng.random(300) < 0.1, flips, np.uint32(0)) for o in originals[:20]]
+    fingerprints = [*originals, *copies]
+    everything = candidate_pairs(fingerprints)
+    assert {(i, i + 60) for i in range(20)} <= set(everything)
+    for new in (5, 65, 70):
+        assert candidate_pairs(fingerprints, new=[new]) == [p for p in everything if new in p]
+    durations = [200.0] * len(fingerprints)
+    assert (5, 65) in candidate_pairs(fingerprints, durations, new=[65])
