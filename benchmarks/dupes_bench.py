@@ -87,8 +87,9 @@ def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], li
     root = WORK / name
     manifest = root / "manifest.json"
     # A corpus is rebuilt when its size or the code that makes it changed.
-    makers = [corpus, heldout, edits]
-    code = hashlib.sha256(b"".join(Path(m.__file__ or "").read_bytes() for m in makers))
+    makers = [Path(m.__file__ or "") for m in (corpus, heldout, edits)]
+    makers += sorted((ROOT / "benchmarks" / "soundfont").glob("*.py"))
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in makers))
     wanted = {"songs": songs, "seconds": seconds, "code": code.hexdigest()}
     if manifest.exists():
         saved = json.loads(manifest.read_text())

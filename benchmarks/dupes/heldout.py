@@ -6,17 +6,15 @@ timing), which shares no code with the tunes of the tuning corpus (``corpus``); 
 made by the same ``edits`` as there, with their amounts drawn per song from the issue's ranges:
 silence padding of 0.5-2 s, trims of up to 2 s at either end, gain changes of up to ±6 dB, other
 sample rates and bit depths, mono downmixes and lossy-to-lossy chains. The hard negatives are
-relations a score can express: an extended mix (more sections), an album sibling (same tempo,
-key and instruments, other chords and melody), a track sharing the intro, a cover (other
-instruments, key and tempo), a remix (other drums and tempo) and a live take (tempo drift and
-looser timing).
+the renderer's own related songs (``benchmarks.soundfont.variants``): its radio edit and
+extended mix, an album sibling, a song sharing its drums-only intro, a cover, a remix and a
+live take.
 """
 
 from __future__ import annotations
 
 import random
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +24,19 @@ from beetcrate.synth.tagging import retag
 from benchmarks.dupes import edits
 from benchmarks.dupes.edits import Edit, Encoding
 from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative
-from benchmarks.soundfont import Family, Key, Song, compose, random_song, render
-from benchmarks.soundfont.model import Humanise, Section, SectionKind, TempoDrift
+from benchmarks.soundfont import Family, Song, compose, random_song, render, variants
 
 RATE = 44100
+# The kind of hard negative each related track is, for the report.
+KINDS = {
+    "radio edit": "radio edit vs extended",
+    "extended mix": "radio edit vs extended",
+    "album sibling": "album sibling",
+    "shared intro": "shared intro",
+    "cover": "cover",
+    "remix": "remix",
+    "live take": "live take",
+}
 FAMILIES = [family for family in Family if family is not Family.AMBIENT]
 LOSSY = [
     Encoding("mp3", bit_rate=128_000),
@@ -66,54 +73,6 @@ def copies(rng: random.Random) -> list[Edit]:
     ]
 
 
-def _extended(song: Song) -> Song:
-    """The extended mix: the intro and the drop twice as long, and a second breakdown."""
-    longer = []
-    for section in song.sections:
-        if section.kind in (SectionKind.INTRO, SectionKind.DROP):
-            section = replace(section, bars=2 * section.bars)
-        longer.append(section)
-        if section.kind is SectionKind.BREAKDOWN:
-            longer.append(Section(SectionKind.BODY, section.bars))
-            longer.append(section)
-    return replace(song, sections=tuple(longer))
-
-
-def _sibling(song: Song, rng: random.Random, seconds: float) -> Song:
-    """Another track of the album: same tempo, key, instruments and drums; other chords and tune."""
-    other = random_song(song.family, rng, seconds=seconds, tempo=song.tempo, key=song.key)
-    return replace(other, instruments=song.instruments, drums=song.drums)
-
-
-def _cover(song: Song, rng: random.Random, seconds: float) -> Song:
-    """The same chords and melody, played by another band: instruments, key and tempo differ."""
-    band = random_song(song.family, rng, seconds=seconds)
-    return replace(
-        song,
-        instruments=band.instruments,
-        drums=band.drums,
-        key=Key((song.key.tonic + rng.choice([-3, -2, 2, 3])) % 12, song.key.mode),
-        tempo=round(song.tempo * rng.choice([0.92, 0.95, 1.05, 1.08]), 1),
-    )
-
-
-def _remix(song: Song, rng: random.Random, seconds: float) -> Song:
-    """The same melody and chords over another family's drums, at that family's tempo."""
-    family = rng.choice([f for f in FAMILIES if f is not song.family])
-    beat = random_song(family, rng, seconds=seconds)
-    return replace(song, family=family, drums=beat.drums, tempo=beat.tempo, bass=beat.bass)
-
-
-def _live(song: Song, rng: random.Random) -> Song:
-    """The same band playing it live: the tempo wanders and the timing is looser."""
-    return replace(
-        song,
-        drift=TempoDrift(depth=rng.uniform(0.015, 0.03)),
-        humanise=Humanise(timing_ms=rng.uniform(12.0, 25.0), velocity=12),
-        seed=rng.randrange(2**31),
-    )
-
-
 def _audio(song: Song) -> np.ndarray:
     return render(compose(song), sample_rate=RATE)
 
@@ -128,7 +87,10 @@ def build(
     negatives: list[HardNegative] = []
     for n in range(songs):
         rng = random.Random(seed * 1000 + n)
-        song = random_song(FAMILIES[n % len(FAMILIES)], rng, seconds=seconds)
+        # The song opens with a drums-only intro that its twin shares, then goes its own way.
+        song, intro_twin = variants.shared_intro(
+            random_song(FAMILIES[n % len(FAMILIES)], rng, seconds=seconds), rng
+        )
         rec = f"midi{n}"
         folder = root / rec
         folder.mkdir()
@@ -145,22 +107,24 @@ def build(
                 shutil.copyfile(path, retagged)
                 retag(retagged, f"Another title for {rec}")
                 files.append(File(retagged, f"{rec}/{edit.kind}", rec, RETAGGED))
-        related = {
-            "radio edit vs extended": _audio(_extended(song)),
-            "album sibling": _audio(_sibling(song, rng, seconds)),
-            "cover": _audio(_cover(song, rng, seconds)),
-            "remix": _audio(_remix(song, rng, seconds)),
-            "live take": _audio(_live(song, rng)),
+        twins = {
+            "radio edit": variants.radio_edit(song),
+            "extended mix": variants.extended_mix(song),
+            "album sibling": variants.album_sibling(song, rng),
+            "shared intro": intro_twin,
+            "cover": variants.cover(song, rng),
+            "remix": variants.remix(song, rng),
+            "live take": variants.live_take(song, rng),
         }
-        # The same first 8 s (the intro a DJ edit keeps), then another track of the album.
-        cut = 8 * RATE
-        related["shared intro"] = np.concatenate(
-            [master[:, :cut], _audio(_sibling(song, rng, seconds))[:, cut:]], axis=1
+        labels = {}
+        for name, twin in twins.items():
+            label = labels[name] = f"{rec}-{name.replace(' ', '-')}"
+            path = folder / f"{name.replace(' ', '-')}.flac"
+            media.write_audio(path, _audio(twin), RATE)
+            files.append(File(path, label, label, KINDS[name]))
+        for name, label in labels.items():
+            negatives.append(HardNegative(rec, label, KINDS[name]))
+        negatives.append(
+            HardNegative(labels["radio edit"], labels["extended mix"], "radio edit vs extended")
         )
-        for kind, audio in related.items():
-            label = f"{rec}-{kind.replace(' ', '-')}"
-            path = folder / f"{kind.replace(' ', '-')}.flac"
-            media.write_audio(path, audio, RATE)
-            files.append(File(path, label, label, kind))
-            negatives.append(HardNegative(rec, label, kind))
     return files, negatives
