@@ -3,10 +3,14 @@ copy, a normalised copy, a trimmed one; all one recording, and another take of i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import scipy.signal
 
+from beetcrate import sidecar
 from beetcrate.synth.tunes import RATE, tune
+from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import compare, judge
 from beetsplug.dupes.index import STABLE_PARTNERS, candidate_pairs
 from tests.dupes.conftest import list_groups
@@ -80,3 +84,22 @@ def test_an_import_is_offered_exactly_the_pairs_a_full_run_offers_it() -> None:
         assert candidate_pairs(fingerprints, new=[new]) == [p for p in everything if new in p]
     durations = [200.0] * len(fingerprints)
     assert (5, 65) in candidate_pairs(fingerprints, durations, new=[65])
+
+
+def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) -> None:
+    """Edges stored before these rules would keep old decisions; the migration drops them and
+    the next regroup matches every fingerprint again."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:2])
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration, matched)"
+            " VALUES ('x', '', X'00000000', 1.0, 1)"
+        )
+        old.execute("INSERT INTO dupes_edges VALUES ('x', 'y', 'related', 0.9)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
+    assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
