@@ -192,13 +192,18 @@ class BeetsHome:
         samples: np.ndarray,
         rate: int = RATE,
         bit_rate: int | None = None,
+        quality: float | None = None,
+        bit_depth: int | None = None,
         **fields: Any,
     ) -> Item:
-        """Encode ``samples`` to ``music/name`` (the format by its suffix), tag the file through
+        """Encode ``samples`` to ``music/name`` (the format by its suffix; ``bit_rate``,
+        ``quality`` and ``bit_depth`` as ``media.write_audio`` takes them), tag the file through
         beets with its stem as title, "Artist" as artist and ``fields``, and add it."""
         path = self.music / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        media.write_audio(path, samples, rate, bit_rate=bit_rate)
+        media.write_audio(
+            path, samples, rate, bit_rate=bit_rate, quality=quality, bit_depth=bit_depth
+        )
         item = Item.from_path(str(path))
         item.update({"title": Path(name).stem, "artist": "Artist", **fields})
         item.write()
