@@ -1,0 +1,82 @@
+"""A beets model's stored values as provenance keeps them: what beets writes to its database.
+
+Values are taken in their SQL form (``Type.to_sql``: a list field is its delimited string, a
+date its timestamp), so two snapshots compare exactly as the database would, and a value goes
+back into a model through ``Type.from_sql``. Paths (bytes in beets) are kept as text (decoded
+the way the file system names them). Empty values (``None``, ``""``, a type's null such as a
+track number 0) are left out: an absent field and an empty one are the same to a reader.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import chain
+from typing import Any
+
+from beets.dbcore.db import Model
+from beets.dbcore.types import MULTI_VALUE_DELIMITER
+
+# A stored value as JSON keeps it: text, a number, or absent (None).
+Value = str | int | float | None
+
+# Fields beets itself changes that say nothing about the music: the item's id never changes,
+# and ``mtime`` (when beets last read or wrote the file) moves on every write of the tags.
+UNRECORDED = frozenset({"id", "mtime"})
+
+# Fields a revert does not set back: a file's place is ``beet move``'s business, and an item's
+# album is the album it is stored under.
+NOT_REVERTIBLE = frozenset({"path", "album_id", "artpath"})
+
+
+def stored_values(model: Model) -> dict[str, Value]:
+    """The model's non-empty fields (fixed and flexible), as beets stores them."""
+    values: dict[str, Value] = {}
+    for key, value in chain(model._values_fixed.items(), model._values_flex.items()):
+        if key in UNRECORDED or value is None:
+            continue
+        kind = model._type(key)
+        sql = _plain(kind.to_sql(value))
+        if sql is None or sql == "" or sql == _plain(kind.to_sql(kind.null)):
+            continue
+        values[key] = sql
+    return values
+
+
+def _plain(sql: Any) -> Value:
+    if isinstance(sql, bytes):
+        return os.fsdecode(sql)
+    if isinstance(sql, bool):
+        return int(sql)
+    if sql is None or isinstance(sql, str | int | float):
+        return sql
+    return str(sql)
+
+
+def differences(old: dict[str, Value], new: dict[str, Value]) -> dict[str, tuple[Value, Value]]:
+    """Field → (old, new) for every field whose value differs between two snapshots."""
+    return {
+        field: (old.get(field), new.get(field))
+        for field in sorted(old.keys() | new.keys())
+        if old.get(field) != new.get(field)
+    }
+
+
+def set_value(model: Model, field: str, value: Value) -> None:
+    """Give ``model`` a stored value back (absent: a flexible field is deleted, a fixed one
+    emptied)."""
+    if value is None:
+        if field in model._fields:
+            model[field] = None
+        elif field in model:
+            del model[field]
+        return
+    model[field] = model._type(field).from_sql(value)
+
+
+def shown(value: Value) -> str:
+    """A value as a person reads it: quoted text, a bare number, or "empty"."""
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return repr(value.replace(MULTI_VALUE_DELIMITER, "; "))
+    return f"{value:g}" if isinstance(value, float) else str(value)
