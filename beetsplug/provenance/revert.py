@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from beetsplug.provenance.store import Change
+from beetsplug.provenance.store import Change, milliseconds
 from beetsplug.provenance.values import NOT_REVERTIBLE, Value
 
 
@@ -92,7 +92,7 @@ def _undone(changes: Sequence[Change], source: str | None, to: float | None) -> 
     if not changes:
         return "no change recorded"
     if to is not None:
-        after = [c for c in changes if c.time > to]
+        after = [c for c in changes if milliseconds(c.time) > milliseconds(to)]
         if not after:
             return "not changed since then"
         others = sorted({c.source for c in after} - {source}) if source is not None else []

@@ -77,10 +77,19 @@ class Change:
 
 
 def iso_time(timestamp: float) -> str:
-    """A recorded time as ISO 8601 in local time, to the millisecond."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(timestamp)) + (
-        f".{int(timestamp * 1000) % 1000:03d}"
-    )
+    """A recorded time as ISO 8601 in local time, to the millisecond (as it is recorded)."""
+    seconds, millis = divmod(milliseconds(timestamp), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(seconds)) + f".{millis:03d}"
+
+
+def milliseconds(timestamp: float) -> int:
+    """Times are recorded, shown and compared to the millisecond: a time read back from what
+    ``log`` shows is the time of the change."""
+    return round(timestamp * 1000)
+
+
+def _now() -> float:
+    return milliseconds(time.time()) / 1000
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,7 @@ class ProvenanceStore:
             if self.snapshot(kind, beets_id) == values:
                 return 0  # a store that changed nothing writes nothing
             with sidecar.immediate(self.conn):
-                return self._record(kind, beets_id, values, who(), when or time.time())
+                return self._record(kind, beets_id, values, who(), when or _now())
 
     def record_many(
         self,
@@ -185,7 +194,7 @@ class ProvenanceStore:
         when: float | None = None,
     ) -> int:
         """``record`` for many models in one transaction; returns the number of fields changed."""
-        stamp = when or time.time()
+        stamp = when or _now()
         with self._lock, sidecar.immediate(self.conn):
             return sum(self._record(kind, m.beets_id, m.values, attribution, stamp) for m in models)
 
@@ -247,7 +256,7 @@ class ProvenanceStore:
 
     def mark_removed(self, kind: Kind, beets_ids: Iterable[int], when: float | None = None) -> None:
         """beets removed these: their histories stay (no longer live) until ``purge``."""
-        stamp = when or time.time()
+        stamp = when or _now()
         with self._lock, sidecar.immediate(self.conn):
             self.conn.executemany(
                 "UPDATE provenance_entities SET removed = ?"
@@ -276,8 +285,8 @@ class ProvenanceStore:
         elif live_only:
             where.append("e.removed IS NULL")
         if since is not None:
-            where.append("s.time >= ?")
-            params.append(since)
+            where.append("round(s.time * 1000) >= ?")
+            params.append(milliseconds(since))
         rows = self.conn.execute(
             "SELECT e.kind, e.beets_id, s.store, c.field, c.old, c.new, s.source,"
             " s.candidate_id, s.distance, s.score, s.time, e.removed"
