@@ -3,17 +3,18 @@
 Values are taken in their SQL form (``Type.to_sql``: a list field is its delimited string, a
 date its timestamp), so two snapshots compare exactly as the database would, and a value goes
 back into a model through ``Type.from_sql``. Paths (bytes in beets) are kept as text (decoded
-the way the file system names them). Empty values (``None``, ``""``, a type's null such as a
-track number 0) are left out: an absent field and an empty one are the same to a reader.
+the way the file system names them). Empty values (``None``, ``""``, and zero: beets' null for a
+number, such as a track number 0) are left out: an absent field and an empty one are the same
+to a reader.
 """
 
 from __future__ import annotations
 
 import os
-from itertools import chain
 from typing import Any
 
 from beets.dbcore.db import Model
+from beets.dbcore.db import LazyDict
 from beets.dbcore.types import MULTI_VALUE_DELIMITER
 
 # A stored value as JSON keeps it: text, a number, or absent (None).
@@ -31,15 +32,36 @@ NOT_REVERTIBLE = frozenset({"path", "album_id", "artpath"})
 def stored_values(model: Model) -> dict[str, Value]:
     """The model's non-empty fields (fixed and flexible), as beets stores them."""
     values: dict[str, Value] = {}
-    for key, value in chain(model._values_fixed.items(), model._values_flex.items()):
-        if key in UNRECORDED or value is None:
-            continue
-        kind = model._type(key)
-        sql = _plain(kind.to_sql(value))
-        if sql is None or sql == "" or sql == _plain(kind.to_sql(kind.null)):
-            continue
-        values[key] = sql
+    fixed_types = type(model)._fields
+    for fields in (model._values_fixed, model._values_flex):
+        # beets converts a value read from its database on first use; most are never used
+        # (and most are empty), so unconverted values are only converted when not empty.
+        converted = fields.data if isinstance(fields, LazyDict) else fields
+        for key, raw in getattr(fields, "_raw", {}).items():
+            if not _empty(raw) and key not in converted and key not in UNRECORDED:
+                kind = fixed_types.get(key) or model._type(key)
+                _keep(values, key, kind.to_sql(kind.from_sql(raw)))
+        for key, value in converted.items():
+            if not _empty(value) and key not in UNRECORDED:
+                kind = fixed_types.get(key) or model._type(key)
+                _keep(values, key, kind.to_sql(value))
     return values
+
+
+# The types whose empty values (beets' nulls: nothing, no text, zero, no list) are left out.
+_PLAIN = frozenset({str, bytes, int, float, bool, list})
+
+
+def _empty(value: object) -> bool:
+    # Not ``value in (None, "", 0)``: a plugin may hold a value (a numpy array) that refuses
+    # to be compared so.
+    return value is None or (type(value) in _PLAIN and not value)
+
+
+def _keep(values: dict[str, Value], key: str, sql: Any) -> None:
+    plain = _plain(sql)
+    if not _empty(plain):
+        values[key] = plain
 
 
 def _plain(sql: Any) -> Value:
