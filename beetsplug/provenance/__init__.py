@@ -20,6 +20,7 @@ actions). beets loads this package for every command, so the commands load on fi
 
 from __future__ import annotations
 
+import atexit
 import sys
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -70,7 +71,16 @@ class ProvenancePlugin(BeetsPlugin):
         """The provenance tables of the library's sidecar, opened on first use."""
         if self._store is None:
             self._store = ProvenanceStore(sidecar_path(config))
+            # Pending records are written when a command ends; a process that ends without
+            # ``cli_exit`` (a command that failed, a queue worker) writes them at exit.
+            atexit.register(self.close)
         return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            atexit.unregister(self.close)
+            self._store.close()
+            self._store = None
 
     def on_library_opened(self, lib: Library) -> None:
         """Catch up with the library: record what is there unseen, note what went."""
@@ -110,9 +120,7 @@ class ProvenancePlugin(BeetsPlugin):
             self.store().mark_removed(Kind.ALBUM, [album.id])
 
     def on_cli_exit(self, lib: Library) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.close()
         self._file_values.clear()
 
 

@@ -6,11 +6,16 @@ Tables (component ``provenance`` of ``beetcrate.sidecar``):
   values (``snapshot``, JSON); an entity beets removed keeps its row (``removed``: when) and
   its history until ``purge``, and a later item that gets the same beets id is a new entity;
 - ``provenance_stores``: one row per store that changed something: the entity, the time, the
-  source and the evidence (candidate id, distance or score);
-- ``provenance_changes``: the fields one store changed, old and new values (JSON; NULL: empty).
+  source, the evidence (candidate id, distance or score) and the fields it changed (``changes``,
+  JSON: field → [old, new], null for empty).
 
-``record`` diffs a model's values against its snapshot and writes the changes and the new
-snapshot in one transaction; a store that changes nothing writes nothing.
+``record`` compares a model's values with its snapshot; a store that changes nothing writes
+nothing. Changes are written in batches (``BATCH`` stores, or what a second brought), each in
+one transaction that diffs, records and moves the snapshot on; ``flush`` writes what is
+pending, and the plugin flushes when a command ends. A transaction per store would cost more
+than beets' own store (a commit each), and beets itself keeps a command's changes in one
+transaction (``beet modify``), so a command killed mid-way loses its pending records as beets
+loses its changes.
 """
 
 from __future__ import annotations
@@ -120,17 +125,11 @@ def _initial(db: sqlite_utils.Database) -> None:
             source TEXT NOT NULL,
             candidate_id TEXT,
             distance REAL,
-            score REAL
+            score REAL,
+            changes TEXT NOT NULL
         );
         CREATE INDEX provenance_stores_entity ON provenance_stores (entity, store);
         CREATE INDEX provenance_stores_time ON provenance_stores (time);
-        CREATE TABLE provenance_changes (
-            store INTEGER NOT NULL REFERENCES provenance_stores (store) ON DELETE CASCADE,
-            field TEXT NOT NULL,
-            old TEXT,
-            new TEXT,
-            PRIMARY KEY (store, field)
-        ) WITHOUT ROWID;
         """,
     )
 
@@ -138,36 +137,45 @@ def _initial(db: sqlite_utils.Database) -> None:
 MIGRATIONS = [_initial]
 
 
-def _dump(value: Value) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def _load(text: str | None) -> Value:
-    return None if text is None else json.loads(text)
+# Stores written together in one transaction, at most; and the most seconds a store waits.
+BATCH = 500
+BATCH_SECONDS = 1.0
 
 
 class ProvenanceStore:
-    """The provenance tables of one sidecar. Safe to share between the importer's threads:
-    one writer at a time, each store in one transaction."""
+    """The provenance tables of one sidecar. Safe to share between the importer's threads."""
 
     def __init__(self, path: str | Path) -> None:
         self.db = sidecar.connect(path)
         sidecar.migrate(self.db, "provenance", MIGRATIONS)
         self.conn = self.db.conn
         self.conn.isolation_level = None  # transactions are ``sidecar.immediate``'s
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._pending: list[_Pending] = []
+        # (entity, snapshot) of the items and albums with pending stores, as the last left them.
+        self._pending_snapshots: dict[tuple[Kind, int], tuple[int | None, str]] = {}
 
     def close(self) -> None:
+        self.flush()
         self.conn.close()
 
     def snapshot(self, kind: Kind, beets_id: int) -> dict[str, Value] | None:
         """The values last recorded for a live item or album, None if it is not known yet."""
+        with self._lock:
+            text = self._known(kind, beets_id)[1]
+        return None if text is None else json.loads(text)
+
+    def _known(self, kind: Kind, beets_id: int) -> tuple[int | None, str | None]:
+        """(entity, snapshot as JSON text) as the last pending or written store left them."""
+        pending = self._pending_snapshots.get((kind, beets_id))
+        if pending is not None:
+            return pending
         row = self.conn.execute(
-            "SELECT snapshot FROM provenance_entities"
+            "SELECT entity, snapshot FROM provenance_entities"
             " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
             (kind.value, beets_id),
         ).fetchone()
-        return None if row is None else json.loads(row[0])
+        return (None, None) if row is None else (row[0], row[1])
 
     def record(
         self,
@@ -176,15 +184,24 @@ class ProvenanceStore:
         values: dict[str, Value],
         who: Callable[[], Attribution],
         when: float | None = None,
-    ) -> int:
+    ) -> bool:
         """Record how a stored model's values differ from what was last seen (everything, for
-        one not seen before); returns the number of fields changed. ``who`` is asked for the
-        source only when something changed."""
+        one not seen before); whether anything changed. ``who`` is asked for the source only
+        when something did."""
+        text = _snapshot_text(values)
         with self._lock:
-            if self.snapshot(kind, beets_id) == values:
-                return 0  # a store that changed nothing writes nothing
-            with sidecar.immediate(self.conn):
-                return self._record(kind, beets_id, values, who(), when or _now())
+            entity, known = self._known(kind, beets_id)
+            if known == text:
+                return False  # a store that changed nothing writes nothing
+            changed = differences({} if known is None else json.loads(known), values)
+            stamp = when or _now()
+            self._pending.append(
+                _Pending(kind, beets_id, entity, known, text, changed, who(), stamp)
+            )
+            self._pending_snapshots[(kind, beets_id)] = (entity, text)
+            if len(self._pending) >= BATCH or stamp - self._pending[0].time > BATCH_SECONDS:
+                self.flush()
+            return True
 
     def record_many(
         self,
@@ -192,60 +209,88 @@ class ProvenanceStore:
         models: Iterable[Snapshot],
         attribution: Attribution,
         when: float | None = None,
-    ) -> int:
-        """``record`` for many models in one transaction; returns the number of fields changed."""
+    ) -> None:
+        """Record many models not seen before, at once (one transaction)."""
         stamp = when or _now()
-        with self._lock, sidecar.immediate(self.conn):
-            return sum(self._record(kind, m.beets_id, m.values, attribution, stamp) for m in models)
+        with self._lock:
+            self.flush()
+            with sidecar.immediate(self.conn):
+                for model in models:
+                    changed = differences({}, model.values)
+                    text = _snapshot_text(model.values)
+                    pending = _Pending(
+                        kind, model.beets_id, None, None, text, changed, attribution, stamp
+                    )
+                    self._write(pending)
 
-    def _record(
-        self,
-        kind: Kind,
-        beets_id: int,
-        values: dict[str, Value],
-        attribution: Attribution,
-        when: float,
-    ) -> int:
+    def flush(self) -> None:
+        """Write the pending stores, in one transaction."""
+        with self._lock:
+            if not self._pending:
+                return
+            with sidecar.immediate(self.conn):
+                for pending in self._pending:
+                    self._write(pending)
+            self._pending.clear()
+            self._pending_snapshots.clear()
+
+    def _write(self, pending: _Pending) -> None:
+        kind, beets_id = pending.kind, pending.beets_id
+        # The snapshot the changes were computed from is still the one written: move it on.
+        if pending.entity is not None and pending.old_snapshot is not None:
+            moved = self.conn.execute(
+                "UPDATE provenance_entities SET snapshot = ?"
+                " WHERE entity = ? AND snapshot = ? AND removed IS NULL",
+                (pending.snapshot, pending.entity, pending.old_snapshot),
+            ).rowcount
+            if moved:
+                self._insert_store(pending.entity, pending, pending.changed)
+                return
+        # A new item or album, or another process stored it meanwhile: diff what is written.
         row = self.conn.execute(
             "SELECT entity, snapshot FROM provenance_entities"
             " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
             (kind.value, beets_id),
         ).fetchone()
-        snapshot_text = json.dumps(values, ensure_ascii=False, sort_keys=True)
+        values = json.loads(pending.snapshot)
         if row is None:
             entity = self.conn.execute(
                 "INSERT INTO provenance_entities (kind, beets_id, snapshot) VALUES (?, ?, ?)",
-                (kind.value, beets_id, snapshot_text),
+                (kind.value, beets_id, pending.snapshot),
             ).lastrowid
+            assert entity is not None
             changed = differences({}, values)
         else:
             entity = row[0]
             changed = differences(json.loads(row[1]), values)
-            if not changed:
-                return 0
             self.conn.execute(
                 "UPDATE provenance_entities SET snapshot = ? WHERE entity = ?",
-                (snapshot_text, entity),
+                (pending.snapshot, entity),
             )
-        if not changed:
-            return 0
-        store = self.conn.execute(
+        if changed:
+            self._insert_store(entity, pending, changed)
+
+    def _insert_store(
+        self, entity: int, pending: _Pending, changed: dict[str, tuple[Value, Value]]
+    ) -> None:
+        who = pending.attribution
+        self.conn.execute(
             "INSERT INTO provenance_stores"
-            " (entity, time, source, candidate_id, distance, score) VALUES (?, ?, ?, ?, ?, ?)",
+            " (entity, time, source, candidate_id, distance, score, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 entity,
-                when,
-                attribution.source,
-                attribution.candidate_id,
-                attribution.distance,
-                attribution.score,
+                pending.time,
+                who.source,
+                who.candidate_id,
+                who.distance,
+                who.score,
+                json.dumps(
+                    {field: [old, new] for field, (old, new) in changed.items()},
+                    ensure_ascii=False,
+                ),
             ),
-        ).lastrowid
-        self.conn.executemany(
-            "INSERT INTO provenance_changes (store, field, old, new) VALUES (?, ?, ?, ?)",
-            [(store, field, _dump(old), _dump(new)) for field, (old, new) in changed.items()],
         )
-        return len(changed)
 
     def live_ids(self, kind: Kind) -> set[int]:
         rows = self.conn.execute(
@@ -257,65 +302,96 @@ class ProvenanceStore:
     def mark_removed(self, kind: Kind, beets_ids: Iterable[int], when: float | None = None) -> None:
         """beets removed these: their histories stay (no longer live) until ``purge``."""
         stamp = when or _now()
-        with self._lock, sidecar.immediate(self.conn):
-            self.conn.executemany(
-                "UPDATE provenance_entities SET removed = ?"
-                " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
-                [(stamp, kind.value, beets_id) for beets_id in beets_ids],
-            )
+        with self._lock:
+            self.flush()
+            with sidecar.immediate(self.conn):
+                self.conn.executemany(
+                    "UPDATE provenance_entities SET removed = ?"
+                    " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
+                    [(stamp, kind.value, beets_id) for beets_id in beets_ids],
+                )
 
     def history(
         self,
         kind: Kind | None = None,
         beets_ids: Sequence[int] | None = None,
         since: float | None = None,
-        live_only: bool = False,
     ) -> list[Change]:
-        """Changes in the order they were made: of one kind, of some beets ids (live ones),
-        after a time."""
+        """Changes in the order they were made (field by field within a store): of one kind,
+        of some live items or albums (beets ids), since a time."""
+        self.flush()
         where: list[str] = ["1"]
         params: list[object] = []
         if kind is not None:
             where.append("e.kind = ?")
             params.append(kind.value)
         if beets_ids is not None:
-            # Ids go through a temporary JSON list: a query may match thousands of items.
+            # Ids go as one JSON list: a query may match thousands of items.
             where.append("e.beets_id IN (SELECT value FROM json_each(?)) AND e.removed IS NULL")
             params.append(json.dumps(list(beets_ids)))
-        elif live_only:
-            where.append("e.removed IS NULL")
         if since is not None:
             where.append("round(s.time * 1000) >= ?")
             params.append(milliseconds(since))
         rows = self.conn.execute(
-            "SELECT e.kind, e.beets_id, s.store, c.field, c.old, c.new, s.source,"
+            "SELECT e.kind, e.beets_id, s.store, s.changes, s.source,"
             " s.candidate_id, s.distance, s.score, s.time, e.removed"
             " FROM provenance_stores s JOIN provenance_entities e USING (entity)"
-            " JOIN provenance_changes c USING (store)"
-            f" WHERE {' AND '.join(where)} ORDER BY s.store, c.field",
+            f" WHERE {' AND '.join(where)} ORDER BY s.store",
             params,
         )
         return [
             Change(
-                Kind(row[0]),
-                row[1],
-                row[2],
-                row[3],
-                _load(row[4]),
-                _load(row[5]),
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                row[10],
-                row[11],
+                Kind(kind_name),
+                beets_id,
+                store,
+                field,
+                old,
+                new,
+                source,
+                candidate_id,
+                distance,
+                score,
+                stamp,
+                removed,
             )
-            for row in rows
+            for (
+                kind_name,
+                beets_id,
+                store,
+                changes,
+                source,
+                candidate_id,
+                distance,
+                score,
+                stamp,
+                removed,
+            ) in rows
+            for field, (old, new) in sorted(json.loads(changes).items())
         ]
 
     def purge(self) -> int:
         """Forget the histories of removed items and albums; returns how many were forgotten."""
-        with self._lock, sidecar.immediate(self.conn):
-            return self.conn.execute(
-                "DELETE FROM provenance_entities WHERE removed IS NOT NULL"
-            ).rowcount
+        with self._lock:
+            self.flush()
+            with sidecar.immediate(self.conn):
+                return self.conn.execute(
+                    "DELETE FROM provenance_entities WHERE removed IS NOT NULL"
+                ).rowcount
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A store recorded but not yet written."""
+
+    kind: Kind
+    beets_id: int
+    entity: int | None  # None: not written yet
+    old_snapshot: str | None  # the snapshot the changes were computed from (JSON)
+    snapshot: str  # the values after the store (JSON)
+    changed: dict[str, tuple[Value, Value]]
+    attribution: Attribution
+    time: float
+
+
+def _snapshot_text(values: dict[str, Value]) -> str:
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from beets.dbcore.db import Model
-from beets.dbcore.db import LazyDict
+from beets.dbcore.db import LazyDict, Model
 from beets.dbcore.types import MULTI_VALUE_DELIMITER
 
 # A stored value as JSON keeps it: text, a number, or absent (None).
@@ -38,29 +37,29 @@ def stored_values(model: Model) -> dict[str, Value]:
         # (and most are empty), so unconverted values are only converted when not empty.
         converted = fields.data if isinstance(fields, LazyDict) else fields
         for key, raw in getattr(fields, "_raw", {}).items():
-            if not _empty(raw) and key not in converted and key not in UNRECORDED:
+            # (Inline emptiness tests: this runs for every field of every store.)
+            if raw is None or (type(raw) in _PLAIN and not raw):
+                continue
+            if key not in converted and key not in UNRECORDED:
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, kind.to_sql(kind.from_sql(raw)))
         for key, value in converted.items():
-            if not _empty(value) and key not in UNRECORDED:
+            if value is None or (type(value) in _PLAIN and not value):
+                continue
+            if key not in UNRECORDED:
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, kind.to_sql(value))
     return values
 
 
-# The types whose empty values (beets' nulls: nothing, no text, zero, no list) are left out.
+# The types whose empty values (beets' nulls: nothing, no text, zero, no list) are left out;
+# a plugin may hold other values (a numpy array) that refuse to be tested for truth.
 _PLAIN = frozenset({str, bytes, int, float, bool, list})
-
-
-def _empty(value: object) -> bool:
-    # Not ``value in (None, "", 0)``: a plugin may hold a value (a numpy array) that refuses
-    # to be compared so.
-    return value is None or (type(value) in _PLAIN and not value)
 
 
 def _keep(values: dict[str, Value], key: str, sql: Any) -> None:
     plain = _plain(sql)
-    if not _empty(plain):
+    if plain is not None and plain != "" and plain != 0:
         values[key] = plain
 
 
