@@ -17,6 +17,7 @@ from typing import Any
 
 from beets import ui
 from beets.dbcore.db import Model
+from beets.dbcore.types import DateType
 from beets.library import Album, Item, Library
 
 from beetcrate.attribution import attributed
@@ -24,7 +25,7 @@ from beetcrate.durations import BadDuration, parse_duration
 from beetcrate.subcommands import Action, option, subcommand
 from beetsplug.provenance.revert import plan_revert
 from beetsplug.provenance.store import Change, Kind, ProvenanceStore, iso_time
-from beetsplug.provenance.values import set_value, shown, stored_values
+from beetsplug.provenance.values import Value, set_value, shown, stored_values
 
 # What each source did, in words: "set by <words>".
 SOURCE_WORDS = {
@@ -54,12 +55,11 @@ def source_words(source: str) -> str:
     return f"the {source} plugin"
 
 
-def evidence(change: Change, in_album: bool) -> str:
+def evidence(change: Change) -> str:
     """ "(release 1234…, distance 0.04)": the candidate and how close it was, where known."""
     parts = []
     if change.candidate_id:
-        what = "release" if in_album else "recording"
-        parts.append(f"{what} {change.candidate_id}")
+        parts.append(f"{change.candidate_kind or 'candidate'} {change.candidate_id}")
     if change.distance is not None:
         parts.append(f"distance {change.distance:.2f}")
     if change.score is not None:
@@ -71,19 +71,25 @@ def when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
 
-def explain(changes: Sequence[Change], in_album: bool) -> str:
+def explain(changes: Sequence[Change]) -> str:
     """Why a field has its value, from its changes (oldest first), in one sentence."""
     last = changes[-1]
-    said = (
-        f"{shown(last.new)} set by {source_words(last.source)}"
-        f"{evidence(last, in_album)} on {when(last.time)}"
-    )
+    value = shown_value(last.kind, last.field, last.new)
+    said = f"{value} set by {source_words(last.source)}{evidence(last)} on {when(last.time)}"
+    old = shown_value(last.kind, last.field, last.old)
     if len(changes) > 1:
-        before = changes[-2]
-        said += f"; before that {shown(last.old)} from {source_words(before.source)}"
+        said += f"; before that {old} from {source_words(changes[-2].source)}"
     elif last.old is not None:
-        said += f"; before that {shown(last.old)}"
+        said += f"; before that {old}"
     return said
+
+
+def shown_value(kind: Kind, field: str, value: Value) -> str:
+    """A value as a person reads it; a date field's timestamp as a date."""
+    model = Album if kind is Kind.ALBUM else Item
+    if isinstance(value, float) and isinstance(model._type(field), DateType):
+        return when(value)
+    return shown(value)
 
 
 def parse_time(text: str) -> float:
@@ -144,22 +150,19 @@ class ProvenanceCommands:
         shown_models = []
         for model in models:
             fields = sorted(by_model.get(model.id or 0, {}).items())
-            in_album = isinstance(model, Album) or bool(getattr(model, "album_id", None))
             if opts.json:
                 shown_models.append(
                     {
                         "kind": kind.value,
                         "id": model.id,
                         "label": label(model),
-                        "fields": {
-                            field: _field_json(changes, in_album) for field, changes in fields
-                        },
+                        "fields": {field: _field_json(changes) for field, changes in fields},
                     }
                 )
                 continue
             ui.print_(f"{label(model)}  ({kind.value} {model.id})")
             for field, changes in fields:
-                ui.print_(f"  {field}: {explain(changes, in_album)}")
+                ui.print_(f"  {field}: {explain(changes)}")
         if opts.json:
             _print_json(shown_models)
         elif not models:
@@ -177,8 +180,9 @@ class ProvenanceCommands:
             gone = " (removed)" if change.removed is not None else ""
             ui.print_(
                 f"{when(change.time)}  {change.kind.value} {change.beets_id}{gone}  "
-                f"{change.field}: {shown(change.old)} -> {shown(change.new)}  "
-                f"[{change.source}{evidence(change, change.kind is Kind.ALBUM)}]"
+                f"{change.field}: {shown_value(change.kind, change.field, change.old)} -> "
+                f"{shown_value(change.kind, change.field, change.new)}  "
+                f"[{change.source}{evidence(change)}]"
             )
 
     def revert(self, lib: Library, opts: Values, args: list[str]) -> None:
@@ -199,14 +203,15 @@ class ProvenanceCommands:
             for model in models:
                 changes = [c for c in history if c.beets_id == model.id]
                 plan = plan_revert(changes, stored_values(model), fields, opts.source, to)
+                name = label(model)
                 for left in plan.left:
-                    ui.print_(f"{label(model)}: {left.field} left: {left.reason}")
+                    ui.print_(f"{name}: {left.field} left: {left.reason}")
                 if not plan.restores:
                     continue
                 for restore in plan.restores:
                     set_value(model, restore.field, restore.value)
                     ui.print_(
-                        f"{label(model)}: {restore.field} {shown(restore.current)}"
+                        f"{name}: {restore.field} {shown(restore.current)}"
                         f" -> {shown(restore.value)}"
                     )
                 reverted += 1
@@ -230,17 +235,18 @@ def _query_and_fields(args: list[str], kind: Kind) -> tuple[list[str], list[str]
     return args[:split], args[split:]
 
 
-def _field_json(changes: list[Change], in_album: bool) -> dict[str, object]:
+def _field_json(changes: list[Change]) -> dict[str, object]:
     last = changes[-1]
     return {
         "value": last.new,
         "source": last.source,
         "candidate_id": last.candidate_id,
+        "candidate_kind": last.candidate_kind,
         "distance": last.distance,
         "score": last.score,
         "confidence": last.confidence,
         "time": iso_time(last.time),
-        "explanation": explain(changes, in_album),
+        "explanation": explain(changes),
         "history": [
             {
                 key: value

@@ -62,5 +62,8 @@ def import_attribution(task: ImportTask) -> Attribution:
     source = f"import:{found_by or data_source}"
     candidate = info.get("album_id") if task.is_album else info.get("track_id")
     return Attribution(
-        source, candidate_id=candidate or None, distance=float(match.distance.distance)
+        source,
+        candidate_id=candidate or None,
+        distance=float(match.distance.distance),
+        candidate_kind="release" if task.is_album else "recording",
     )

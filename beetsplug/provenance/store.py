@@ -52,6 +52,7 @@ class Change:
     new: Value
     source: str
     candidate_id: str | None
+    candidate_kind: str | None  # what the candidate id names: "release", "recording"
     distance: float | None
     score: float | None
     time: float
@@ -73,6 +74,7 @@ class Change:
             "new": self.new,
             "source": self.source,
             "candidate_id": self.candidate_id,
+            "candidate_kind": self.candidate_kind,
             "distance": self.distance,
             "score": self.score,
             "confidence": self.confidence,
@@ -124,6 +126,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             time REAL NOT NULL,
             source TEXT NOT NULL,
             candidate_id TEXT,
+            candidate_kind TEXT,
             distance REAL,
             score REAL,
             changes TEXT NOT NULL
@@ -276,13 +279,14 @@ class ProvenanceStore:
         who = pending.attribution
         self.conn.execute(
             "INSERT INTO provenance_stores"
-            " (entity, time, source, candidate_id, distance, score, changes)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " (entity, time, source, candidate_id, candidate_kind, distance, score, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entity,
                 pending.time,
                 who.source,
                 who.candidate_id,
+                who.candidate_kind,
                 who.distance,
                 who.score,
                 json.dumps(
@@ -334,7 +338,7 @@ class ProvenanceStore:
             params.append(milliseconds(since))
         rows = self.conn.execute(
             "SELECT e.kind, e.beets_id, s.store, s.changes, s.source,"
-            " s.candidate_id, s.distance, s.score, s.time, e.removed"
+            " s.candidate_id, s.candidate_kind, s.distance, s.score, s.time, e.removed"
             " FROM provenance_stores s JOIN provenance_entities e USING (entity)"
             f" WHERE {' AND '.join(where)} ORDER BY s.store",
             params,
@@ -349,6 +353,7 @@ class ProvenanceStore:
                 new,
                 source,
                 candidate_id,
+                candidate_kind,
                 distance,
                 score,
                 stamp,
@@ -361,6 +366,7 @@ class ProvenanceStore:
                 changes,
                 source,
                 candidate_id,
+                candidate_kind,
                 distance,
                 score,
                 stamp,
