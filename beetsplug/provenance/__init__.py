@@ -108,8 +108,8 @@ class ProvenancePlugin(BeetsPlugin):
         kind = Kind.ALBUM if isinstance(model, Album) else Kind.ITEM
         from_file = self._file_values.pop(id(model), None)
         if from_file is not None and from_file[0] is model:
-            store.record(kind, model.id, from_file[1], lambda: FROM_FILE)
-        store.record(kind, model.id, stored_values(model), source_of_store)
+            store.record(kind, model.id, from_file[1], FROM_FILE)
+        store.record(kind, model.id, stored_values(model), source_of_store())
 
     def on_item_removed(self, item: Item) -> None:
         if item.id is not None:

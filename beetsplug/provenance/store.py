@@ -9,13 +9,14 @@ Tables (component ``provenance`` of ``beetcrate.sidecar``):
   source, the evidence (candidate id, distance or score) and the fields it changed (``changes``,
   JSON: field → [old, new], null for empty).
 
-``record`` compares a model's values with its snapshot; a store that changes nothing writes
-nothing. Changes are written in batches (``BATCH`` stores, or what a second brought), each in
-one transaction that diffs, records and moves the snapshot on; ``flush`` writes what is
-pending, and the plugin flushes when a command ends. A transaction per store would cost more
-than beets' own store (a commit each), and beets itself keeps a command's changes in one
-transaction (``beet modify``), so a command killed mid-way loses its pending records as beets
-loses its changes.
+``record`` takes a stored model's values; they are compared with the snapshot and the fields
+that differ written in batches (``BATCH`` stores, or what a second brought), each in one
+transaction that reads the batch's snapshots in one query, finds the changes in order, and
+writes them and the new snapshots; a store that changes nothing writes nothing. ``flush``
+writes what is pending, and the plugin flushes when a command ends. A transaction per store
+would cost more than beets' own store (a commit each), and beets itself keeps a command's
+changes in one transaction (``beet modify``), so a command killed mid-way loses its pending
+records as beets loses its changes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import enum
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,56 +156,37 @@ class ProvenanceStore:
         self.conn.isolation_level = None  # transactions are ``sidecar.immediate``'s
         self._lock = threading.RLock()
         self._pending: list[_Pending] = []
-        # (entity, snapshot) of the items and albums with pending stores, as the last left them.
-        self._pending_snapshots: dict[tuple[Kind, int], tuple[int | None, str]] = {}
+        # Writes what is pending a second after it began to wait, in a process that stores
+        # nothing more (a queue worker between tasks).
+        self._timer: threading.Timer | None = None
 
     def close(self) -> None:
-        self.flush()
-        self.conn.close()
-
-    def snapshot(self, kind: Kind, beets_id: int) -> dict[str, Value] | None:
-        """The values last recorded for a live item or album, None if it is not known yet."""
         with self._lock:
-            text = self._known(kind, beets_id)[1]
-        return None if text is None else json.loads(text)
-
-    def _known(self, kind: Kind, beets_id: int) -> tuple[int | None, str | None]:
-        """(entity, snapshot as JSON text) as the last pending or written store left them."""
-        pending = self._pending_snapshots.get((kind, beets_id))
-        if pending is not None:
-            return pending
-        row = self.conn.execute(
-            "SELECT entity, snapshot FROM provenance_entities"
-            " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
-            (kind.value, beets_id),
-        ).fetchone()
-        return (None, None) if row is None else (row[0], row[1])
+            if self._timer is not None:
+                self._timer.cancel()
+            self.flush()
+            self.conn.close()
 
     def record(
         self,
         kind: Kind,
         beets_id: int,
         values: dict[str, Value],
-        who: Callable[[], Attribution],
+        attribution: Attribution,
         when: float | None = None,
-    ) -> bool:
-        """Record how a stored model's values differ from what was last seen (everything, for
-        one not seen before); whether anything changed. ``who`` is asked for the source only
-        when something did."""
-        text = _snapshot_text(values)
+    ) -> None:
+        """Record a stored model's values: the fields that differ from what was last seen
+        (all of them, for one not seen before) are its changes; a store that changes nothing
+        records nothing. Written with the next batch."""
+        stamp = when or _now()
         with self._lock:
-            entity, known = self._known(kind, beets_id)
-            if known == text:
-                return False  # a store that changed nothing writes nothing
-            changed = differences({} if known is None else json.loads(known), values)
-            stamp = when or _now()
-            self._pending.append(
-                _Pending(kind, beets_id, entity, known, text, changed, who(), stamp)
-            )
-            self._pending_snapshots[(kind, beets_id)] = (entity, text)
-            if len(self._pending) >= BATCH or stamp - self._pending[0].time > BATCH_SECONDS:
+            self._pending.append(_Pending(kind, beets_id, values, attribution, stamp))
+            if len(self._pending) == 1:
+                self._timer = threading.Timer(BATCH_SECONDS, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+            elif len(self._pending) >= BATCH:
                 self.flush()
-            return True
 
     def record_many(
         self,
@@ -213,87 +195,85 @@ class ProvenanceStore:
         attribution: Attribution,
         when: float | None = None,
     ) -> None:
-        """Record many models not seen before, at once (one transaction)."""
+        """``record`` for many models at once (one transaction)."""
         stamp = when or _now()
         with self._lock:
+            self._pending += [
+                _Pending(kind, model.beets_id, model.values, attribution, stamp) for model in models
+            ]
             self.flush()
-            with sidecar.immediate(self.conn):
-                for model in models:
-                    changed = differences({}, model.values)
-                    text = _snapshot_text(model.values)
-                    pending = _Pending(
-                        kind, model.beets_id, None, None, text, changed, attribution, stamp
-                    )
-                    self._write(pending)
 
     def flush(self) -> None:
-        """Write the pending stores, in one transaction."""
+        """Write the pending stores, in one transaction: the snapshots of the items and albums
+        they stored are read in one query, the changes found in order, the stores inserted and
+        the snapshots moved on in two statements."""
         with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if not self._pending:
                 return
             with sidecar.immediate(self.conn):
-                for pending in self._pending:
-                    self._write(pending)
+                self._write(self._pending)
             self._pending.clear()
-            self._pending_snapshots.clear()
 
-    def _write(self, pending: _Pending) -> None:
-        kind, beets_id = pending.kind, pending.beets_id
-        # The snapshot the changes were computed from is still the one written: move it on.
-        if pending.entity is not None and pending.old_snapshot is not None:
-            moved = self.conn.execute(
-                "UPDATE provenance_entities SET snapshot = ?"
-                " WHERE entity = ? AND snapshot = ? AND removed IS NULL",
-                (pending.snapshot, pending.entity, pending.old_snapshot),
-            ).rowcount
-            if moved:
-                self._insert_store(pending.entity, pending, pending.changed)
-                return
-        # A new item or album, or another process stored it meanwhile: diff what is written.
-        row = self.conn.execute(
-            "SELECT entity, snapshot FROM provenance_entities"
-            " WHERE kind = ? AND beets_id = ? AND removed IS NULL",
-            (kind.value, beets_id),
-        ).fetchone()
-        values = json.loads(pending.snapshot)
-        if row is None:
-            entity = self.conn.execute(
-                "INSERT INTO provenance_entities (kind, beets_id, snapshot) VALUES (?, ?, ?)",
-                (kind.value, beets_id, pending.snapshot),
-            ).lastrowid
-            assert entity is not None
-            changed = differences({}, values)
-        else:
-            entity = row[0]
-            changed = differences(json.loads(row[1]), values)
-            self.conn.execute(
-                "UPDATE provenance_entities SET snapshot = ? WHERE entity = ?",
-                (pending.snapshot, entity),
+    def _write(self, pendings: Sequence[_Pending]) -> None:
+        known: dict[tuple[Kind, int], _Known] = {}
+        for kind in Kind:
+            ids = {p.beets_id for p in pendings if p.kind is kind}
+            if not ids:
+                continue
+            rows = self.conn.execute(
+                "SELECT beets_id, entity, snapshot FROM provenance_entities"
+                " WHERE kind = ? AND removed IS NULL"
+                " AND beets_id IN (SELECT value FROM json_each(?))",
+                (kind.value, json.dumps(sorted(ids))),
             )
-        if changed:
-            self._insert_store(entity, pending, changed)
-
-    def _insert_store(
-        self, entity: int, pending: _Pending, changed: dict[str, tuple[Value, Value]]
-    ) -> None:
-        who = pending.attribution
-        self.conn.execute(
+            for beets_id, entity, snapshot in rows:
+                known[(kind, beets_id)] = _Known(entity, snapshot)
+        stores = []
+        moved: dict[int, str] = {}
+        for pending in pendings:
+            text = _snapshot_text(pending.values)
+            before = known.get((pending.kind, pending.beets_id))
+            if before is not None and before.snapshot == text:
+                continue  # a store that changed nothing
+            if before is None:
+                entity = self.conn.execute(
+                    "INSERT INTO provenance_entities (kind, beets_id, snapshot) VALUES (?, ?, ?)",
+                    (pending.kind.value, pending.beets_id, text),
+                ).lastrowid
+                assert entity is not None  # an INSERT's row id
+                changed = differences({}, pending.values)
+            else:
+                entity = before.entity
+                changed = differences(before.values(), pending.values)
+                moved[entity] = text
+            known[(pending.kind, pending.beets_id)] = _Known(entity, text, pending.values)
+            if changed:
+                who = pending.attribution
+                changes = {field: [old, new] for field, (old, new) in changed.items()}
+                stores.append(
+                    (
+                        entity,
+                        pending.time,
+                        who.source,
+                        who.candidate_id,
+                        who.candidate_kind,
+                        who.distance,
+                        who.score,
+                        json.dumps(changes, ensure_ascii=False),
+                    )
+                )
+        self.conn.executemany(
+            "UPDATE provenance_entities SET snapshot = ? WHERE entity = ?",
+            [(text, entity) for entity, text in moved.items()],
+        )
+        self.conn.executemany(
             "INSERT INTO provenance_stores"
             " (entity, time, source, candidate_id, candidate_kind, distance, score, changes)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entity,
-                pending.time,
-                who.source,
-                who.candidate_id,
-                who.candidate_kind,
-                who.distance,
-                who.score,
-                json.dumps(
-                    {field: [old, new] for field, (old, new) in changed.items()},
-                    ensure_ascii=False,
-                ),
-            ),
+            stores,
         )
 
     def live_ids(self, kind: Kind) -> set[int]:
@@ -391,12 +371,24 @@ class _Pending:
 
     kind: Kind
     beets_id: int
-    entity: int | None  # None: not written yet
-    old_snapshot: str | None  # the snapshot the changes were computed from (JSON)
-    snapshot: str  # the values after the store (JSON)
-    changed: dict[str, tuple[Value, Value]]
+    values: dict[str, Value]
     attribution: Attribution
     time: float
+
+
+@dataclass
+class _Known:
+    """An item's or album's entity and snapshot (JSON) while a batch is written, and the
+    snapshot's values once they were needed."""
+
+    entity: int
+    snapshot: str
+    parsed: dict[str, Value] | None = None
+
+    def values(self) -> dict[str, Value]:
+        if self.parsed is None:
+            self.parsed = json.loads(self.snapshot)
+        return self.parsed
 
 
 def _snapshot_text(values: dict[str, Value]) -> str:
