@@ -44,12 +44,19 @@ def stored_values(model: Model) -> dict[str, Value]:
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, kind.to_sql(kind.from_sql(raw)))
         for key, value in converted.items():
-            if value is None or (type(value) in _PLAIN and not value):
+            if value is None or (type(value) in _PLAIN and not value) or key in UNRECORDED:
                 continue
-            if key not in UNRECORDED:
+            if type(value) in _AS_STORED:
+                values[key] = value  # beets' types store text and numbers as they are
+            else:
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, kind.to_sql(value))
     return values
+
+
+# Model values that beets' types (``Type.to_sql``) store unchanged: only lists (delimited
+# text), paths (bytes) and booleans (numbers) are turned into something else.
+_AS_STORED = frozenset({str, int, float})
 
 
 # The types whose empty values (beets' nulls: nothing, no text, zero, no list) are left out;
