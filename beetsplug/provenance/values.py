@@ -11,7 +11,7 @@ to a reader.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from beets.dbcore.db import LazyDict, Model
 from beets.dbcore.types import MULTI_VALUE_DELIMITER
@@ -35,22 +35,23 @@ def stored_values(model: Model) -> dict[str, Value]:
     for fields in (model._values_fixed, model._values_flex):
         # beets converts a value read from its database on first use; most are never used
         # (and most are empty), so unconverted values are only converted when not empty.
+        # (The tests are inline and cheapest first: this runs for every field of every store.)
         converted = fields.data if isinstance(fields, LazyDict) else fields
         for key, raw in getattr(fields, "_raw", {}).items():
-            # (Inline emptiness tests: this runs for every field of every store.)
-            if raw is None or (type(raw) in _PLAIN and not raw):
+            if raw is None or (raw.__class__ in _PLAIN and not raw) or key in converted:
                 continue
-            if key not in converted and key not in UNRECORDED:
-                kind = fixed_types.get(key) or model._type(key)
-                _keep(values, key, kind.to_sql(kind.from_sql(raw)))
+            kind = fixed_types.get(key) or model._type(key)
+            _keep(values, key, kind.to_sql(kind.from_sql(raw)))
         for key, value in converted.items():
-            if value is None or (type(value) in _PLAIN and not value) or key in UNRECORDED:
-                continue
-            if type(value) in _AS_STORED:
-                values[key] = value  # beets' types store text and numbers as they are
-            else:
+            if value.__class__ in _AS_STORED:
+                if value:
+                    # beets' types store text and numbers as they are
+                    values[key] = cast(Value, value)
+            elif value is not None and not (value.__class__ in _PLAIN and not value):
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, kind.to_sql(value))
+    for key in UNRECORDED:
+        values.pop(key, None)
     return values
 
 
