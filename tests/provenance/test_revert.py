@@ -124,3 +124,25 @@ def test_a_time_that_is_not_one_is_a_one_line_error(
     make_item()
     with pytest.raises(ui.UserError, match=r"not a time: .*write 2026-11-30"):
         home("provenance", *action)
+
+
+def test_revert_of_a_source_leaves_a_field_changed_since_by_another_and_says_so(
+    importing: BeetsHome, tmp_path: Path
+) -> None:
+    incoming = tmp_path / "incoming" / "okc"
+    for n, title in enumerate(["Airbg", "Paranoid Androd"], start=1):
+        tagged_file(
+            incoming / f"{n:02d}.flac",
+            title=title,
+            artist="Radiohead",
+            album="OK Computer",
+            track=n,
+        )
+    importing("import", "-q", str(incoming))
+    importing("modify", "-y", "--nomove", "title:Airbag", "title=Airbag (remaster)")
+    printed = importing(
+        "provenance", "revert", "album:OK Computer", "title", "--source", "import:musicbrainz"
+    )
+    assert "title left: changed since by modify" in printed
+    titles = {item.track: item.title for item in importing.lib.items()}
+    assert titles == {1: "Airbag (remaster)", 2: "Paranoid Androd"}
