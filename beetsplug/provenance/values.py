@@ -102,10 +102,15 @@ def set_value(model: Model, field: str, value: Value) -> None:
     model[field] = model._type(field).from_sql(value)
 
 
+SHOWN_LENGTH = 60
+
+
 def shown(value: Value) -> str:
     """A value as a person reads it: quoted text, a bare number, or "empty"."""
     if value is None:
         return "empty"
     if isinstance(value, str):
-        return repr(value.replace(MULTI_VALUE_DELIMITER, "; "))
+        text = value.replace(MULTI_VALUE_DELIMITER, "; ")
+        # A fingerprint or lyrics in full would bury the other fields (--json has them whole).
+        return repr(text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…")
     return f"{value:g}" if isinstance(value, float) else str(value)
