@@ -27,6 +27,7 @@ class Attribution:
     candidate_id: str | None = None  # the release or recording id the values came from
     distance: float | None = None  # beets' match distance (0 is a perfect match)
     score: float | None = None  # a service's own score (AcoustID: 0 to 1, higher is better)
+    candidate_kind: str | None = None  # what ``candidate_id`` names: "release", "recording"
 
 
 _current: ContextVar[Attribution | None] = ContextVar("beetcrate_attribution", default=None)
@@ -39,9 +40,10 @@ def attributed(
     candidate_id: str | None = None,
     distance: float | None = None,
     score: float | None = None,
+    candidate_kind: str | None = None,
 ) -> Iterator[Attribution]:
     """Attribute the changes stored inside the ``with`` block (in this thread) to ``source``."""
-    attribution = Attribution(source, candidate_id, distance, score)
+    attribution = Attribution(source, candidate_id, distance, score, candidate_kind)
     token = _current.set(attribution)
     try:
         yield attribution

@@ -351,7 +351,7 @@ def _write_config(root: Path) -> None:
         f"library: {path('library.db')}\n"
         "# beetcrate's plugins, all offline. None of beets' own: its default musicbrainz plugin\n"
         "# would reach for the network (identify, without it and an AcoustID key, says so once).\n"
-        "plugins: [opus, dj, dupes, crates, identify]\n"
+        "plugins: [opus, dj, dupes, crates, identify, provenance]\n"
         f"statefile: {path('state.pickle')}\n"
         "create_backup_before_migrations: no\n"
         "paths:\n"

@@ -1,0 +1,116 @@
+"""A beets model's stored values as provenance keeps them: what beets writes to its database.
+
+Values are taken in their SQL form (``Type.to_sql``: a list field is its delimited string, a
+date its timestamp), so two snapshots compare exactly as the database would, and a value goes
+back into a model through ``Type.from_sql``. Paths (bytes in beets) are kept as text (decoded
+the way the file system names them). Empty values (``None``, ``""``, and zero: beets' null for a
+number, such as a track number 0) are left out: an absent field and an empty one are the same
+to a reader.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, cast
+
+from beets.dbcore.db import LazyDict, Model
+from beets.dbcore.types import MULTI_VALUE_DELIMITER
+
+# A stored value as JSON keeps it: text, a number, or absent (None).
+Value = str | int | float | None
+
+# Fields beets itself changes that say nothing about the music: the item's id never changes,
+# and ``mtime`` (when beets last read or wrote the file) moves on every write of the tags.
+UNRECORDED = frozenset({"id", "mtime"})
+
+# Fields a revert does not set back: a file's place is ``beet move``'s business, and an item's
+# album is the album it is stored under.
+NOT_REVERTIBLE = frozenset({"path", "album_id", "artpath"})
+
+
+def stored_values(model: Model) -> dict[str, Value]:
+    """The model's non-empty fields (fixed and flexible), as beets stores them."""
+    values: dict[str, Value] = {}
+    fixed_types = type(model)._fields
+    for fields in (model._values_fixed, model._values_flex):
+        # beets converts a value read from its database on first use; most are never used
+        # (and most are empty), so unconverted values are only converted when not empty.
+        # (The tests are inline and cheapest first: this runs for every field of every store.)
+        converted = fields.data if isinstance(fields, LazyDict) else fields
+        for key, raw in getattr(fields, "_raw", {}).items():
+            if raw is None or (raw.__class__ in _PLAIN and not raw) or key in converted:
+                continue
+            kind = fixed_types.get(key) or model._type(key)
+            _keep(values, key, kind.to_sql(kind.from_sql(raw)))
+        for key, value in converted.items():
+            if value.__class__ in _AS_STORED:
+                if value:
+                    # beets' types store text and numbers as they are
+                    values[key] = cast(Value, value)
+            elif value is not None and not (value.__class__ in _PLAIN and not value):
+                kind = fixed_types.get(key) or model._type(key)
+                _keep(values, key, kind.to_sql(value))
+    for key in UNRECORDED:
+        values.pop(key, None)
+    return values
+
+
+# Model values that beets' types (``Type.to_sql``) store unchanged: only lists (delimited
+# text), paths (bytes) and booleans (numbers) are turned into something else.
+_AS_STORED = frozenset({str, int, float})
+
+
+# The types whose empty values (beets' nulls: nothing, no text, zero, no list) are left out;
+# a plugin may hold other values (a numpy array) that refuse to be tested for truth.
+_PLAIN = frozenset({str, bytes, int, float, bool, list})
+
+
+def _keep(values: dict[str, Value], key: str, sql: Any) -> None:
+    plain = _plain(sql)
+    if plain is not None and plain != "" and plain != 0:
+        values[key] = plain
+
+
+def _plain(sql: Any) -> Value:
+    if isinstance(sql, bytes):
+        return os.fsdecode(sql)
+    if isinstance(sql, bool):
+        return int(sql)
+    if sql is None or isinstance(sql, str | int | float):
+        return sql
+    return str(sql)
+
+
+def differences(old: dict[str, Value], new: dict[str, Value]) -> dict[str, tuple[Value, Value]]:
+    """Field → (old, new) for every field whose value differs between two snapshots."""
+    return {
+        field: (old.get(field), new.get(field))
+        for field in sorted(old.keys() | new.keys())
+        if old.get(field) != new.get(field)
+    }
+
+
+def set_value(model: Model, field: str, value: Value) -> None:
+    """Give ``model`` a stored value back (absent: a flexible field is deleted, a fixed one
+    emptied)."""
+    if value is None:
+        if field in model._fields:
+            model[field] = None
+        elif field in model:
+            del model[field]
+        return
+    model[field] = model._type(field).from_sql(value)
+
+
+SHOWN_LENGTH = 60
+
+
+def shown(value: Value) -> str:
+    """A value as a person reads it: quoted text, a bare number, or "empty"."""
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        text = value.replace(MULTI_VALUE_DELIMITER, "; ")
+        # A fingerprint or lyrics in full would bury the other fields (--json has them whole).
+        return repr(text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…")
+    return f"{value:g}" if isinstance(value, float) else str(value)
