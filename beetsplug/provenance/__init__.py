@@ -58,13 +58,7 @@ class ProvenancePlugin(BeetsPlugin):
         self._file_values: dict[int, tuple[Item, dict[str, Value]]] = {}
         self.register_listener("library_opened", self.on_library_opened)
         self.register_listener("import_task_choice", self.on_import_task_choice)
-        # beets wraps each call of a listener to set the plugin's log level, and each
-        # ``Logger.setLevel`` clears the cache of every logger in the process: for
-        # ``database_change``, sent on every store, that costs more than recording the change
-        # (measured: benchmarks/provenance_bench.py). This listener logs nothing and takes the
-        # event's arguments as they are, so it is registered unwrapped.
-        BeetsPlugin._raw_listeners["database_change"].append(self.on_database_change)
-        BeetsPlugin.listeners["database_change"].append(self.on_database_change)
+        self.register_listener("database_change", self.on_database_change)
         self.register_listener("item_removed", self.on_item_removed)
         self.register_listener("album_removed", self.on_album_removed)
         self.register_listener("cli_exit", self.on_cli_exit)
