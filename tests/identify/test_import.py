@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from mediafile import MediaFile
+from urllib3.util.retry import Retry
 
 from beetcrate import fingerprints
 from tests.helper import BeetsHome
@@ -160,7 +161,12 @@ def test_musicbrainz_down_after_a_fingerprint_match_is_one_line_and_nothing_is_a
     incoming: Incoming,
     musicbrainz: FakeMusicBrainz,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # beets' MusicBrainz session retries a refused connection six times, waiting 1+2+4+8+16 s
+    # between attempts (urllib3's backoff). The retries still happen; only the waits go, which
+    # prove nothing here and cost half a minute.
+    monkeypatch.setattr(Retry, "get_backoff_time", lambda self: 0.0)
     folder, _ = incoming
     musicbrainz.down()
     loose = folder / "loose"
