@@ -120,9 +120,15 @@ class Identifier:
         strong = proposal.recommendation == Recommendation.strong
         match = _summary(best, strong)
         changes = {id(item): _changes(item, data) for item, data in _new_values(best)}
-        applied = apply and strong
+        note = finding.note
+        # Applying to an item whose file is gone would change its row and leave no file to
+        # write, and an album's other files would get tags their missing track never will.
+        missing = [item for item in items if not item.filepath.exists()]
+        if apply and strong and missing:
+            note = "; ".join(filter(None, [note, _missing_note(missing, len(items))]))
+        applied = apply and strong and not missing
         reports = [  # before applying: they describe the items as they were
-            _report(item, match, changes.get(id(item), ()), applied, finding.note) for item in items
+            _report(item, match, changes.get(id(item), ()), applied, note) for item in items
         ]
         if applied:
             self._apply(best, items)
@@ -134,7 +140,11 @@ class Identifier:
         info = best.info
         candidate_id = info.album_id if isinstance(best, AlbumMatch) else info.track_id
         album = None
-        with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
+        # One transaction: the items and their album change together or not at all.
+        with (
+            self.lib.transaction(),
+            attributed("identify", candidate_id=candidate_id, distance=float(best.distance)),
+        ):
             best.apply_metadata()
             for item in items:
                 if CANDIDATE_SOURCE in item:
@@ -153,6 +163,11 @@ class Identifier:
             for item in items:
                 item.load()  # the album's genres reached the items in the database
                 item.try_write()
+
+
+def _missing_note(missing: Sequence[Item], of: int) -> str:
+    files = "its file is" if of == 1 else f"{len(missing)} of its {of} files are"
+    return f"not applied: {files} missing (`beet update` removes missing files)"
 
 
 def _new_values(match: AlbumMatch | TrackMatch) -> list[tuple[Item, dict[str, Any]]]:

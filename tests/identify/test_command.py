@@ -108,3 +108,21 @@ def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothi
     assert warnings == [
         "identify: no AcoustID API key (identify: acoustid: apikey); going on without fingerprints"
     ]
+
+
+def test_apply_leaves_a_group_with_a_missing_file_as_it_was_and_says_why(
+    identify_home: BeetsHome, incoming: Incoming
+) -> None:
+    folder, manifest = incoming
+    import_as_is(identify_home, folder)
+    typos = sorted(path for path, spec in manifest.items() if spec.kind is Kind.TYPOS)
+    Path(typos[0]).unlink()
+    reports = {r["path"]: r for r in json.loads(identify_home("identify", "--apply", "--json"))}
+    for path in typos:
+        assert reports[path]["match"]["strong"] and reports[path]["applied"] is False
+        assert "not applied: 1 of its 3 files are missing" in reports[path]["note"]
+    kept = {str(item.filepath): item for item in identify_home.lib.items()}
+    assert not any(kept[path].mb_trackid for path in typos)
+    assert all(MediaFile(path).mb_trackid is None for path in typos[1:])
+    well = [path for path, spec in manifest.items() if spec.kind is Kind.WELL_TAGGED]
+    assert all(reports[path]["applied"] for path in well)  # the other groups are applied
