@@ -121,7 +121,9 @@ def title_case(genre: str) -> str:
 def parse_whitelist(text: str) -> frozenset[str]:
     """A whitelist file: one genre a line; blank lines and ``#`` comments are skipped."""
     return frozenset(
-        normalise(line) for line in text.splitlines() if line.strip() and not line.startswith("#")
+        normalise(line)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     )
 
 

@@ -161,7 +161,7 @@ def test_genres_are_title_cased_the_way_genres_are_written(genre: str, written: 
 
 
 def test_a_whitelist_file_skips_blank_lines_and_comments() -> None:
-    text = "# genres\nRock\n\n  deep   house \n#jazz\n"
+    text = "# genres\nRock\n\n  deep   house \n#jazz\n  # indented, a comment too\n"
     assert parse_whitelist(text) == {"rock", "deep house"}
 
 
