@@ -205,3 +205,20 @@ def test_wrong_tags_that_match_another_song_strongly_need_fingerprint_below_zero
     identify_home.configure(identify={"fingerprint_below": fingerprint_below})
     identify_home("import", "-q", "-s", str(liar))
     assert outcome(manifest[path], identify_home.lib.items().get().mb_trackid) is wanted
+
+
+def test_when_the_release_most_tracks_share_cannot_be_had_the_note_does_not_claim_it(
+    identify_home: BeetsHome, incoming: Incoming, musicbrainz: FakeMusicBrainz
+) -> None:
+    folder, manifest = incoming
+    tagless = album_folder(folder, manifest, Kind.TAGLESS)
+    shared = next(
+        release
+        for release in musicbrainz.releases.values()
+        if manifest[str(tagless / "01.flac")].recording in release.recordings
+        and not release.various
+    )
+    del musicbrainz.releases[shared.id]  # MusicBrainz has no such release (a 404)
+    printed = identify_home("import", "-q", str(tagless))
+    assert f"3 of the 3 fingerprinted tracks share {shared.id}: MusicBrainz gave no" in printed
+    assert "picked it" not in printed
