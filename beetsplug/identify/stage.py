@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from beets import ui
-from beets.autotag.match import Proposal
+from beets.autotag.match import AlbumMatch, Proposal
 
 from beetcrate.attribution import CANDIDATE_SOURCE, candidate_source
 from beetsplug.identify.candidates import FINGERPRINT
@@ -72,10 +72,16 @@ class ImportStage:
         return []
 
     def applied(self, task: ImportTask, session: ImportSession) -> None:
-        """The source label is for provenance (it reads the match), not a field of the items."""
+        """The source label is for provenance (it reads the match), not a field of the items or
+        of their album."""
         for item in task.imported_items():
             if CANDIDATE_SOURCE in item:
                 del item[CANDIDATE_SOURCE]
+        if isinstance(task.match, AlbumMatch):
+            # After this event beets creates the album and copies the match's item_data into it
+            # (apply_album_metadata), whence album.store() hands it to the items again; the
+            # label stays on the match itself.
+            task.match.info.item_data.pop(CANDIDATE_SOURCE, None)
 
     def added(self, session: ImportSession, task: ImportTask) -> None:
         """An import stage, after the task is in the library and before its files are written:

@@ -11,6 +11,7 @@ from mediafile import MediaFile
 from urllib3.util.retry import Retry
 
 from beetcrate import fingerprints
+from beetcrate.attribution import CANDIDATE_SOURCE
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile, Outcome, outcome
 from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
@@ -39,6 +40,9 @@ def test_quiet_import_identifies_every_knowable_file_and_no_file_wrongly(
     for path, spec in manifest.items():
         wanted = Outcome.LEFT if spec.kind is Kind.UNKNOWN else Outcome.CORRECT
         assert result[path] is wanted, (spec.kind, path)
+    # The candidates' source label is for provenance, not a field of the library.
+    stored = [*identify_home.lib.items(), *identify_home.lib.albums()]
+    assert not [obj for obj in stored if CANDIDATE_SOURCE in obj]
 
 
 def album_folder(folder: Path, manifest: dict[str, LibraryFile], kind: Kind) -> Path:
