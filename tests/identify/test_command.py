@@ -88,10 +88,25 @@ def test_query_limits_the_items_and_an_album_item_brings_its_album(
     assert sorted(r["path"] for r in reports) == sorted(str(p) for p in Path(one).parent.iterdir())
 
 
-def test_a_bad_setting_is_one_line(identify_home: BeetsHome) -> None:
-    identify_home.configure(identify={"acoustid": {"url": "ftp://mirror.example/v2/"}})
-    with pytest.raises(UserError, match=r"^setting identify.acoustid.url: not an http\(s\) URL"):
+@pytest.mark.parametrize(
+    ("identify", "message"),
+    [
+        ({"acoustid": {"url": "ftp://mirror.example/v2/"}}, "acoustid.url: not an http(s) URL"),
+        ({"fingerprint_below": "close"}, "fingerprint_below: must be numeric"),
+        ({"min_score": 2}, "min_score: a score between 0 and 1"),
+        ({"max_recordings": 0}, "max_recordings: a whole number from 1"),
+        ({"max_releases": "many"}, "max_releases: must be a number"),
+        ({"acoustid": {"timeout": 0}}, "acoustid.timeout: seconds, more than 0"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    identify_home: BeetsHome, identify: dict[str, Any], message: str
+) -> None:
+    identify_home.configure(identify=identify)
+    with pytest.raises(UserError) as refused:
         identify_home("identify")
+    assert str(refused.value).startswith(f"setting identify.{message}")
+    assert "\n" not in str(refused.value)
 
 
 def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothing(
