@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def test_well_tagged_album_is_matched_by_its_tags_without_a_fingerprint(
 
 
 def test_album_whose_recordings_are_on_several_releases_gets_the_one_all_tracks_share_and_says_so(
-    identify_home: BeetsHome, incoming: Incoming, capsys: pytest.CaptureFixture[str]
+    identify_home: BeetsHome, incoming: Incoming
 ) -> None:
     folder, manifest = incoming
     tagless = album_folder(folder, manifest, Kind.TAGLESS)
@@ -87,8 +88,6 @@ def test_fingerprints_are_stored_once_and_reused_by_the_next_lookup(
     assert acoustid.lookups == []
     identify_home("import", "-q", "-s", "-L", "path:" + str(bare))
     identify_home("import", "-q", "-s", "-L", "path:" + str(bare))
-    import sqlite3
-
     with sqlite3.connect(identify_home.sidecar) as db:
         (stored,) = db.execute("SELECT count(*) FROM fingerprints").fetchone()
     assert stored == 1
@@ -189,7 +188,7 @@ def test_wrong_tags_that_match_another_song_strongly_need_fingerprint_below_zero
     identify_home: BeetsHome, incoming: Incoming, fingerprint_below: float | None, wanted: Outcome
 ) -> None:
     folder, manifest = incoming
-    by_kind = {spec.kind: [] for spec in manifest.values()}  # type: dict[Kind, list[str]]
+    by_kind: dict[Kind, list[str]] = {spec.kind: [] for spec in manifest.values()}
     for path, spec in manifest.items():
         by_kind[spec.kind].append(path)
     lengths = {path: round(manifest[path].recording.length) for path in manifest}
