@@ -45,7 +45,7 @@ from beetsplug.identify.report import (
 from beetsplug.identify.settings import SettingsError, identify_settings
 
 
-def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | Any) -> ui.Subcommand:
+def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> ui.Subcommand:
     def run(lib: Library, opts: optparse.Values, args: list[str]) -> None:
         settings = identify_settings(plugin_config, config)
         fallback = Fallback(settings, log)

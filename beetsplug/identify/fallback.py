@@ -11,10 +11,10 @@ candidates stand: the step never ends an import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import requests
 import sqlite_utils
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from beets.library import Item
     from beetsplug.musicbrainz import MusicBrainzPlugin
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -40,7 +43,7 @@ class Finding:
 
 
 class Fallback:
-    def __init__(self, settings: IdentifySettings, log: logging.Logger | Any) -> None:
+    def __init__(self, settings: IdentifySettings, log: logging.Logger) -> None:
         self.settings = settings
         self.log = log
         self.client = AcoustidClient(settings.acoustid)
@@ -135,12 +138,17 @@ class Fallback:
         item.acoustid_fingerprint = print_.encoded  # beets' own field, stored with the item
         return print_
 
-    def _guarded(self, build: Any, *args: Any) -> Any:
+    def _guarded(
+        self,
+        build: Callable[Concatenate[MusicBrainzPlugin, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R | None:
         """``build(mb, *args)``, or None when MusicBrainz cannot answer (one line, once)."""
-        if self._off is not None:
+        if self._off is not None or self.mb is None:
             return None
         try:
-            return build(self.mb, *args)
+            return build(self.mb, *args, **kwargs)
         except requests.RequestException as exc:
             self._turn_off(f"MusicBrainz could not answer ({exc})")
             return None
