@@ -141,3 +141,19 @@ def test_apply_leaves_a_group_with_a_missing_file_as_it_was_and_says_why(
     assert all(MediaFile(path).mb_trackid is None for path in typos[1:])
     well = [path for path, spec in manifest.items() if spec.kind is Kind.WELL_TAGGED]
     assert all(reports[path]["applied"] for path in well)  # the other groups are applied
+
+
+def test_apply_renames_the_files_it_tags_in_the_library_folder_as_mbsync_does(
+    identify_home: BeetsHome, incoming: Incoming
+) -> None:
+    folder, manifest = incoming
+    bare = folder / "loose" / "set0-bare-a.flac"
+    identify_home.configure(**{"import": {"copy": True}})  # files go to the library folder
+    identify_home("import", "-q", "-A", "-s", str(bare))
+    before = identify_home.lib.items().get().filepath
+    identify_home("identify", "--apply")
+    item = identify_home.lib.items().get()
+    title = manifest[str(bare)].recording.title
+    assert item.title == title and title in item.filepath.name
+    assert item.filepath.is_file() and not before.exists()
+    assert MediaFile(item.path).title == title
