@@ -12,6 +12,7 @@ before beets writes the files.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from beets import ui
@@ -30,7 +31,10 @@ class ImportStage:
     def __init__(self, fallback: Fallback, genres: LastfmGenres) -> None:
         self.fallback = fallback
         self.genres = genres
-        self.notes: dict[int, str] = {}  # id(task) -> what the step has to say about it
+        # What the step has to say about a task, until beets shows it. Weak keys: a task beets
+        # drops before its choice (merged into another) takes its note along, and a later
+        # task reusing its id() never gets it.
+        self.notes: weakref.WeakKeyDictionary[ImportTask, str] = weakref.WeakKeyDictionary()
 
     def watch(self, task: ImportTask) -> None:
         """Run the fingerprint step right after beets' own lookup of ``task``."""
@@ -51,11 +55,11 @@ class ImportStage:
             finding = self.fallback.for_item(task.items[0], proposal)
         task.candidates, task.rec = finding.proposal
         if finding.note:
-            self.notes[id(task)] = finding.note
+            self.notes[task] = finding.note
 
     def before_choice(self, task: ImportTask, session: ImportSession) -> None:
         """Say what the step found (albums: in quiet mode too), before beets shows or decides."""
-        note = self.notes.pop(id(task), "")
+        note = self.notes.pop(task, "")
         if note:
             ui.print_(note)
 
