@@ -161,6 +161,8 @@ def parse_aliases(document: object) -> tuple[Alias, ...]:
     aliases = []
     for replacement, patterns in document.items():
         for pattern in patterns if isinstance(patterns, list) else [patterns]:
+            if pattern is None:  # ``spelling:`` with no pattern under it replaces nothing
+                continue
             try:
                 aliases.append((re.compile(str(pattern), re.IGNORECASE), str(replacement)))
             except re.error as exc:

@@ -185,3 +185,9 @@ def test_an_alias_with_a_broken_pattern_is_refused_in_one_line() -> None:
 def test_an_alias_file_must_map_spellings_to_patterns() -> None:
     with pytest.raises(VocabularyError):
         parse_aliases(["hip hop"])
+
+
+def test_an_alias_without_patterns_replaces_nothing() -> None:
+    vocabulary = Vocabulary(aliases=parse_aliases({"rock": None, "jazz": [None, "bop"]}))
+    assert vocabulary.spelling("None") == "none"
+    assert vocabulary.spelling("bop") == "jazz"
