@@ -52,7 +52,8 @@ class LastfmTags:
         throttle: Throttle = THROTTLE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Raises ``GenreLookupError`` if no API account is configured."""
+        """Raises ``GenreLookupError`` if no API account is configured or its ``ca_file``
+        cannot be used."""
         if not settings.configured:
             raise GenreLookupError(
                 "Last.fm genres need an API account: set beetcrate: lastfm: api_key and api_secret"
@@ -61,7 +62,13 @@ class LastfmTags:
         self.retry_after = retry_after
         self.requests = 0  # calls made to Last.fm
         self._throttle, self._clock = throttle, clock
-        self._network = network(settings)
+        try:
+            self._network = network(settings)
+        except OSError as exc:  # the certificates of ca_file: missing, unreadable, not PEM
+            raise GenreLookupError(
+                f"Last.fm: cannot use beetcrate: lastfm: ca_file {settings.ca_file}:"
+                f" {_one_line(exc.strerror or str(exc))}"
+            ) from exc
         self._known: dict[tuple[Level, str, str], tuple[Tag, ...]] = {}
         self._down_until = 0.0
         self._down_reason = ""

@@ -121,7 +121,9 @@ def title_case(genre: str) -> str:
 def parse_whitelist(text: str) -> frozenset[str]:
     """A whitelist file: one genre a line; blank lines and ``#`` comments are skipped."""
     return frozenset(
-        normalise(line) for line in text.splitlines() if line.strip() and not line.startswith("#")
+        normalise(line)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     )
 
 
@@ -159,6 +161,8 @@ def parse_aliases(document: object) -> tuple[Alias, ...]:
     aliases = []
     for replacement, patterns in document.items():
         for pattern in patterns if isinstance(patterns, list) else [patterns]:
+            if pattern is None:  # ``spelling:`` with no pattern under it replaces nothing
+                continue
             try:
                 aliases.append((re.compile(str(pattern), re.IGNORECASE), str(replacement)))
             except re.error as exc:

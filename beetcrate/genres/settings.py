@@ -130,6 +130,10 @@ def beets_data_file(name: str) -> Path:
 
 def _whitelist(view: confuse.ConfigView) -> frozenset[str] | None:
     value = view.get()
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # ``genre_whitelist:`` or ``''``: an empty whitelist, which lets no genre pass (in
+        # lastgenre an empty value means the built-in list; here only ``yes`` does).
+        return frozenset()
     if isinstance(value, list):  # the genres themselves; an empty list lets none pass
         return frozenset(normalise(str(genre)) for genre in value)
     return _load(view, "genres.txt", parse_whitelist)

@@ -4,8 +4,9 @@ Each album is matched as a whole (an item of an album brings its album along), e
 alone: beets' own matching first, then, if it is weak, the fingerprint step of the import. The
 report says per item what matched, from which source, how close, and which fields would change;
 ``--apply`` applies the strong matches only, attributed to ``identify`` for provenance (and,
-with ``genres: lastfm``, the genres Last.fm gives them, attributed to ``lastfm``), and writes
-the tags when ``import: write`` is on.
+with ``genres: lastfm``, the genres Last.fm gives them, attributed to ``lastfm``), then, as
+``beet mbsync`` does, renames the files in the library folder when ``import: move`` or ``copy``
+is on and writes their tags when ``import: write`` is on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import confuse
-from beets import config, ui
+from beets import config, ui, util
 from beets.autotag import Source
 from beets.autotag.match import (
     AlbumMatch,
@@ -27,6 +28,7 @@ from beets.autotag.match import (
     tag_item,
 )
 from beets.library import Item, Library
+from beets.plugins import apply_item_changes
 from tqdm import tqdm
 
 from beetcrate.attribution import CANDIDATE_SOURCE, attributed, candidate_source
@@ -45,14 +47,14 @@ from beetsplug.identify.report import (
 from beetsplug.identify.settings import SettingsError, identify_settings
 
 
-def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | Any) -> ui.Subcommand:
+def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> ui.Subcommand:
     def run(lib: Library, opts: optparse.Values, args: list[str]) -> None:
         settings = identify_settings(plugin_config, config)
         fallback = Fallback(settings, log)
         genres = LastfmGenres(settings.genres, settings.lastfm, log)
         try:
             identifier = Identifier(
-                lib, fallback, genres, write=config["import"]["write"].get(bool)
+                lib, fallback, genres, write=ui.should_write(), move=ui.should_move()
             )
             reports = identifier.run(lib.items(args), apply=opts.apply, progress=not opts.json)
         finally:
@@ -78,11 +80,14 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | An
 
 
 class Identifier:
-    def __init__(self, lib: Library, fallback: Fallback, genres: LastfmGenres, write: bool) -> None:
+    def __init__(
+        self, lib: Library, fallback: Fallback, genres: LastfmGenres, write: bool, move: bool
+    ) -> None:
         self.lib = lib
         self.fallback = fallback
         self.genres = genres
-        self.write = write
+        self.write = write  # tag the files of what is applied
+        self.move = move  # rename them in the library folder
 
     def run(self, items: Iterable[Item], apply: bool, progress: bool) -> list[ItemReport]:
         groups = self._groups(items)
@@ -120,9 +125,15 @@ class Identifier:
         strong = proposal.recommendation == Recommendation.strong
         match = _summary(best, strong)
         changes = {id(item): _changes(item, data) for item, data in _new_values(best)}
-        applied = apply and strong
+        note = finding.note
+        # Applying to an item whose file is gone would change its row and leave no file to
+        # write, and an album's other files would get tags their missing track never will.
+        missing = [item for item in items if not item.filepath.exists()]
+        if apply and strong and missing:
+            note = "; ".join(filter(None, [note, _missing_note(missing, len(items))]))
+        applied = apply and strong and not missing
         reports = [  # before applying: they describe the items as they were
-            _report(item, match, changes.get(id(item), ()), applied, finding.note) for item in items
+            _report(item, match, changes.get(id(item), ()), applied, note) for item in items
         ]
         if applied:
             self._apply(best, items)
@@ -130,11 +141,15 @@ class Identifier:
 
     def _apply(self, best: AlbumMatch | TrackMatch, items: Sequence[Item]) -> None:
         """Apply ``best`` (attributed ``identify``), then the genres Last.fm gives the result
-        (attributed ``lastfm``, with ``genres: lastfm``), then write the tags."""
+        (attributed ``lastfm``, with ``genres: lastfm``), then move and write the files."""
         info = best.info
         candidate_id = info.album_id if isinstance(best, AlbumMatch) else info.track_id
         album = None
-        with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
+        # One transaction: the items and their album change together or not at all.
+        with (
+            self.lib.transaction(),
+            attributed("identify", candidate_id=candidate_id, distance=float(best.distance)),
+        ):
             best.apply_metadata()
             for item in items:
                 if CANDIDATE_SOURCE in item:
@@ -149,10 +164,24 @@ class Identifier:
                     album.store()
         for obj in [album] if album is not None else items:
             self.genres.fill(obj)
-        if self.write:
+        # Then the files, as `beet mbsync` does: moved to their new names when they are in the
+        # library folder and `import: move` or `copy` is on, and tagged with `import: write`.
+        with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
             for item in items:
                 item.load()  # the album's genres reached the items in the database
-                item.try_write()
+                apply_item_changes(self.lib, item, self.move, pretend=False, write=self.write)
+            if album is not None and self.move and _in_library(self.lib, items[0]):
+                album.load()
+                album.move()  # its art; the items have moved already
+
+
+def _in_library(lib: Library, item: Item) -> bool:
+    return lib.directory in util.ancestry(item.path)
+
+
+def _missing_note(missing: Sequence[Item], of: int) -> str:
+    files = "its file is" if of == 1 else f"{len(missing)} of its {of} files are"
+    return f"not applied: {files} missing (`beet update` removes missing files)"
 
 
 def _new_values(match: AlbumMatch | TrackMatch) -> list[tuple[Item, dict[str, Any]]]:

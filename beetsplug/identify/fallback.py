@@ -11,10 +11,10 @@ candidates stand: the step never ends an import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import requests
 import sqlite_utils
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from beets.library import Item
     from beetsplug.musicbrainz import MusicBrainzPlugin
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -40,7 +43,7 @@ class Finding:
 
 
 class Fallback:
-    def __init__(self, settings: IdentifySettings, log: logging.Logger | Any) -> None:
+    def __init__(self, settings: IdentifySettings, log: logging.Logger) -> None:
         self.settings = settings
         self.log = log
         self.client = AcoustidClient(settings.acoustid)
@@ -72,21 +75,14 @@ class Fallback:
         if evidence is None or not any(evidence):
             return Finding(proposal)
         votes = candidates.release_votes(evidence)
-        with_evidence = sum(1 for hits in evidence if hits)
-        note = ""
-        if len(votes) > 1:
-            note = (
-                f"identify: the tracks' recordings are on {len(votes)} different releases;"
-                f" {votes[0].tracks} of the {with_evidence} fingerprinted tracks share"
-                f" {votes[0].release_id}: picked it"
-            )
         found: list[AlbumMatch] = []
         for vote in votes[: self.settings.max_releases]:
             match = self._guarded(candidates.album_candidate, items, evidence, vote.release_id)
             if match is not None:
                 found.append(match)
         hits = {id(item): item_hits for item, item_hits in zip(items, evidence, strict=True)}
-        return Finding(self._merged(proposal, found, hits), note)
+        merged = self._merged(proposal, found, hits)
+        return Finding(merged, _vote_note(votes, sum(1 for h in evidence if h), merged))
 
     def for_item(self, item: Item, proposal: Proposal) -> Finding:
         """``proposal`` with the recordings the file's fingerprint matched, if it was weak."""
@@ -142,12 +138,17 @@ class Fallback:
         item.acoustid_fingerprint = print_.encoded  # beets' own field, stored with the item
         return print_
 
-    def _guarded(self, build: Any, *args: Any) -> Any:
+    def _guarded(
+        self,
+        build: Callable[Concatenate[MusicBrainzPlugin, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R | None:
         """``build(mb, *args)``, or None when MusicBrainz cannot answer (one line, once)."""
-        if self._off is not None:
+        if self._off is not None or self.mb is None:
             return None
         try:
-            return build(self.mb, *args)
+            return build(self.mb, *args, **kwargs)
         except requests.RequestException as exc:
             self._turn_off(f"MusicBrainz could not answer ({exc})")
             return None
@@ -175,3 +176,23 @@ class Fallback:
         """One line, then no more fingerprint lookups in this command (no waiting per file)."""
         self._off = reason
         self.log.warning("{}; going on without fingerprints", reason)
+
+
+def _vote_note(
+    votes: Sequence[candidates.ReleaseVote], fingerprinted: int, merged: Proposal
+) -> str:
+    """What to say when the tracks' recordings are on several releases: the one most share, and
+    whether it is the candidate offered first (the closest), as it usually is."""
+    if len(votes) < 2:
+        return ""
+    top = votes[0]
+    said = (
+        f"identify: the tracks' recordings are on {len(votes)} different releases;"
+        f" {top.tracks} of the {fingerprinted} fingerprinted tracks share {top.release_id}"
+    )
+    offered = [match.info.album_id for match in merged.candidates]
+    if top.release_id not in offered:
+        return f"{said}: MusicBrainz gave no candidate for it"
+    if offered[0] == top.release_id:
+        return f"{said}: picked it"
+    return f"{said}, but {offered[0]} matches closer"

@@ -9,7 +9,6 @@ the import goes on and nothing is stored for the objects left.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from beets.library import Album, Item
 
@@ -19,7 +18,7 @@ from beetcrate.settings import LastfmSettings
 
 class LastfmGenres:
     def __init__(
-        self, settings: GenreSettings, lastfm: LastfmSettings, log: logging.Logger | Any
+        self, settings: GenreSettings, lastfm: LastfmSettings, log: logging.Logger
     ) -> None:
         self.settings = settings
         self.lastfm = lastfm

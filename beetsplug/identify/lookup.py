@@ -55,7 +55,14 @@ class AcoustidClient:
             error = answer.get("error", {}) if isinstance(answer, dict) else {}
             message = error.get("message", "no answer") if isinstance(error, dict) else error
             raise LookupFailed(f"AcoustID at {self.settings.url} refused the lookup: {message}")
-        return hits_of(answer, min_score)
+        try:
+            return hits_of(answer, min_score)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # A mirror's answer of another shape must not end the import with a traceback.
+            raise LookupFailed(
+                f"AcoustID at {self.settings.url} answered something that is not a lookup"
+                f" ({type(exc).__name__}: {exc})"
+            ) from exc
 
 
 def hits_of(answer: dict, min_score: float) -> list[RecordingHit]:

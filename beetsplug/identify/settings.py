@@ -49,10 +49,10 @@ class IdentifySettings:
 def identify_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> IdentifySettings:
     """Settings from the plugin's section (``plugin``) and the rest of beets' configuration."""
     try:
-        below = plugin["fingerprint_below"].get()
+        below = plugin["fingerprint_below"]
         threshold = (
-            beets["match"]["strong_rec_thresh"].as_number() if below is None else float(below)
-        )
+            beets["match"]["strong_rec_thresh"] if below.get() is None else below
+        ).as_number()
         acoustid = plugin["acoustid"]
         url = acoustid["url"].as_str().strip()
         settings = IdentifySettings(
@@ -71,10 +71,17 @@ def identify_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> 
         )
     except SettingsError:
         raise
-    except (confuse.ConfigError, TypeError, ValueError) as exc:
+    except confuse.ConfigError as exc:  # its message names the key: "identify.min_score: …"
+        raise SettingsError(f"setting {exc}") from exc
+    except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting identify: {exc}") from exc
     if not url.startswith(("http://", "https://")):
         raise SettingsError(f"setting identify.acoustid.url: not an http(s) URL: {url!r}")
     if not 0 <= settings.min_score <= 1:
         raise SettingsError("setting identify.min_score: a score between 0 and 1")
+    for key in ("max_recordings", "max_releases"):
+        if getattr(settings, key) < 1:  # 0 would turn the fingerprint step off unsaid
+            raise SettingsError(f"setting identify.{key}: a whole number from 1")
+    if settings.acoustid.timeout <= 0:
+        raise SettingsError("setting identify.acoustid.timeout: seconds, more than 0")
     return settings

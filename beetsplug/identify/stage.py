@@ -12,10 +12,11 @@ before beets writes the files.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from beets import ui
-from beets.autotag.match import Proposal
+from beets.autotag.match import AlbumMatch, Proposal
 
 from beetcrate.attribution import CANDIDATE_SOURCE, candidate_source
 from beetsplug.identify.candidates import FINGERPRINT
@@ -30,7 +31,10 @@ class ImportStage:
     def __init__(self, fallback: Fallback, genres: LastfmGenres) -> None:
         self.fallback = fallback
         self.genres = genres
-        self.notes: dict[int, str] = {}  # id(task) -> what the step has to say about it
+        # What the step has to say about a task, until beets shows it. Weak keys: a task beets
+        # drops before its choice (merged into another) takes its note along, and a later
+        # task reusing its id() never gets it.
+        self.notes: weakref.WeakKeyDictionary[ImportTask, str] = weakref.WeakKeyDictionary()
 
     def watch(self, task: ImportTask) -> None:
         """Run the fingerprint step right after beets' own lookup of ``task``."""
@@ -51,11 +55,11 @@ class ImportStage:
             finding = self.fallback.for_item(task.items[0], proposal)
         task.candidates, task.rec = finding.proposal
         if finding.note:
-            self.notes[id(task)] = finding.note
+            self.notes[task] = finding.note
 
     def before_choice(self, task: ImportTask, session: ImportSession) -> None:
         """Say what the step found (albums: in quiet mode too), before beets shows or decides."""
-        note = self.notes.pop(id(task), "")
+        note = self.notes.pop(task, "")
         if note:
             ui.print_(note)
 
@@ -72,10 +76,16 @@ class ImportStage:
         return []
 
     def applied(self, task: ImportTask, session: ImportSession) -> None:
-        """The source label is for provenance (it reads the match), not a field of the items."""
+        """The source label is for provenance (it reads the match), not a field of the items or
+        of their album."""
         for item in task.imported_items():
             if CANDIDATE_SOURCE in item:
                 del item[CANDIDATE_SOURCE]
+        if isinstance(task.match, AlbumMatch):
+            # After this event beets creates the album and copies the match's item_data into it
+            # (apply_album_metadata), whence album.store() hands it to the items again; the
+            # label stays on the match itself.
+            task.match.info.item_data.pop(CANDIDATE_SOURCE, None)
 
     def added(self, session: ImportSession, task: ImportTask) -> None:
         """An import stage, after the task is in the library and before its files are written:

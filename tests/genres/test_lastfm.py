@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,15 @@ def test_a_last_fm_that_never_answers_times_out_once_per_run(
         with pytest.raises(GenreLookupError, match="timed out"):
             run.top_tags(Level.ALBUM, "The Testers", "Blue Album")
     assert run.requests == 1
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate\n"])
+def test_a_ca_file_that_cannot_be_used_is_one_line_not_a_traceback(
+    lastfm_settings: LastfmSettings, tmp_path: Path, content: bytes | None
+) -> None:
+    ca_file = tmp_path / "mirror-ca.pem"
+    if content is not None:
+        ca_file.write_bytes(content)
+    unusable = dataclasses.replace(lastfm_settings, ca_file=ca_file)
+    with pytest.raises(GenreLookupError, match=f"cannot use beetcrate: lastfm: ca_file {ca_file}"):
+        LastfmTags(unusable)

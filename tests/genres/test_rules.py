@@ -161,7 +161,7 @@ def test_genres_are_title_cased_the_way_genres_are_written(genre: str, written: 
 
 
 def test_a_whitelist_file_skips_blank_lines_and_comments() -> None:
-    text = "# genres\nRock\n\n  deep   house \n#jazz\n"
+    text = "# genres\nRock\n\n  deep   house \n#jazz\n  # indented, a comment too\n"
     assert parse_whitelist(text) == {"rock", "deep house"}
 
 
@@ -185,3 +185,9 @@ def test_an_alias_with_a_broken_pattern_is_refused_in_one_line() -> None:
 def test_an_alias_file_must_map_spellings_to_patterns() -> None:
     with pytest.raises(VocabularyError):
         parse_aliases(["hip hop"])
+
+
+def test_an_alias_without_patterns_replaces_nothing() -> None:
+    vocabulary = Vocabulary(aliases=parse_aliases({"rock": None, "jazz": [None, "bop"]}))
+    assert vocabulary.spelling("None") == "none"
+    assert vocabulary.spelling("bop") == "jazz"

@@ -51,11 +51,13 @@ def test_the_canonical_tree_is_beets_own_when_asked_for(beets_home: BeetsHome) -
     assert ancestry["deep house"][-1] == "electronic"
 
 
-def test_whitelist_no_lets_everything_pass_and_an_empty_list_nothing(
+def test_whitelist_no_lets_everything_pass_and_an_empty_list_or_value_nothing(
     beets_home: BeetsHome,
 ) -> None:
     assert settings(beets_home, genre_whitelist=False).rules.vocabulary.whitelist is None
     assert settings(beets_home, genre_whitelist=[]).rules.vocabulary.whitelist == frozenset()
+    assert settings(beets_home, genre_whitelist="").rules.vocabulary.whitelist == frozenset()
+    assert settings(beets_home, genre_whitelist=None).rules.vocabulary.whitelist == frozenset()
     listed = settings(beets_home, genre_whitelist=["Rock", "Deep  House"])
     assert listed.rules.vocabulary.whitelist == {"rock", "deep house"}
 

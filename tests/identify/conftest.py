@@ -3,6 +3,7 @@ configured for them (``plugins: musicbrainz identify``)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +50,6 @@ def incoming(
     incoming_source: Path, messy: tuple[Catalogue, list[LibraryFile]], tmp_path: Path
 ) -> tuple[Path, dict[str, LibraryFile]]:
     """A fresh copy of the messy library's files and what each one really is, by path."""
-    import shutil
-
     folder = tmp_path / "incoming"
     shutil.copytree(incoming_source, folder)
     return folder, {str(folder / spec.path): spec for spec in messy[1]}

@@ -270,6 +270,7 @@ class FakeAcoustid(FakeService):
         }
         self.prints = {rid: (fp.values, fp.duration) for rid, fp in prints.items()}
         self.lookups: list[float] = []  # monotonic time of each lookup received
+        self.broken_answer: Any = None  # when set, the JSON of every answer (a broken mirror)
         super().__init__(None)
 
     @property
@@ -280,6 +281,8 @@ class FakeAcoustid(FakeService):
         if request.route != "/v2/lookup":
             return _json(404, {"status": "error", "error": {"code": 1, "message": "unknown"}})
         self.lookups.append(time.monotonic())
+        if self.broken_answer is not None:
+            return _json(200, self.broken_answer)
         body = request.body
         if request.header("Content-Encoding") == "gzip":
             body = gzip.decompress(body)

@@ -88,10 +88,25 @@ def test_query_limits_the_items_and_an_album_item_brings_its_album(
     assert sorted(r["path"] for r in reports) == sorted(str(p) for p in Path(one).parent.iterdir())
 
 
-def test_a_bad_setting_is_one_line(identify_home: BeetsHome) -> None:
-    identify_home.configure(identify={"acoustid": {"url": "ftp://mirror.example/v2/"}})
-    with pytest.raises(UserError, match=r"^setting identify.acoustid.url: not an http\(s\) URL"):
+@pytest.mark.parametrize(
+    ("identify", "message"),
+    [
+        ({"acoustid": {"url": "ftp://mirror.example/v2/"}}, "acoustid.url: not an http(s) URL"),
+        ({"fingerprint_below": "close"}, "fingerprint_below: must be numeric"),
+        ({"min_score": 2}, "min_score: a score between 0 and 1"),
+        ({"max_recordings": 0}, "max_recordings: a whole number from 1"),
+        ({"max_releases": "many"}, "max_releases: must be a number"),
+        ({"acoustid": {"timeout": 0}}, "acoustid.timeout: seconds, more than 0"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    identify_home: BeetsHome, identify: dict[str, Any], message: str
+) -> None:
+    identify_home.configure(identify=identify)
+    with pytest.raises(UserError) as refused:
         identify_home("identify")
+    assert str(refused.value).startswith(f"setting identify.{message}")
+    assert "\n" not in str(refused.value)
 
 
 def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothing(
@@ -108,3 +123,37 @@ def test_offline_without_a_key_or_musicbrainz_it_says_so_once_and_waits_on_nothi
     assert warnings == [
         "identify: no AcoustID API key (identify: acoustid: apikey); going on without fingerprints"
     ]
+
+
+def test_apply_leaves_a_group_with_a_missing_file_as_it_was_and_says_why(
+    identify_home: BeetsHome, incoming: Incoming
+) -> None:
+    folder, manifest = incoming
+    import_as_is(identify_home, folder)
+    typos = sorted(path for path, spec in manifest.items() if spec.kind is Kind.TYPOS)
+    Path(typos[0]).unlink()
+    reports = {r["path"]: r for r in json.loads(identify_home("identify", "--apply", "--json"))}
+    for path in typos:
+        assert reports[path]["match"]["strong"] and reports[path]["applied"] is False
+        assert "not applied: 1 of its 3 files are missing" in reports[path]["note"]
+    kept = {str(item.filepath): item for item in identify_home.lib.items()}
+    assert not any(kept[path].mb_trackid for path in typos)
+    assert all(MediaFile(path).mb_trackid is None for path in typos[1:])
+    well = [path for path, spec in manifest.items() if spec.kind is Kind.WELL_TAGGED]
+    assert all(reports[path]["applied"] for path in well)  # the other groups are applied
+
+
+def test_apply_renames_the_files_it_tags_in_the_library_folder_as_mbsync_does(
+    identify_home: BeetsHome, incoming: Incoming
+) -> None:
+    folder, manifest = incoming
+    bare = folder / "loose" / "set0-bare-a.flac"
+    identify_home.configure(**{"import": {"copy": True}})  # files go to the library folder
+    identify_home("import", "-q", "-A", "-s", str(bare))
+    before = identify_home.lib.items().get().filepath
+    identify_home("identify", "--apply")
+    item = identify_home.lib.items().get()
+    title = manifest[str(bare)].recording.title
+    assert item.title == title and title in item.filepath.name
+    assert item.filepath.is_file() and not before.exists()
+    assert MediaFile(item.path).title == title

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from beetcrate.fingerprints import Fingerprint
 from beetsplug.identify.candidates import ReleaseVote, release_votes
-from beetsplug.identify.lookup import RecordingHit, hits_of
+from beetsplug.identify.lookup import AcoustidClient, LookupFailed, RecordingHit, hits_of
+from beetsplug.identify.settings import AcoustidSettings
+from tests.identify.fakes import FakeAcoustid
 
 
 def answer(*results: tuple[float, list[tuple[str, list[str]]]]) -> dict:
@@ -64,3 +69,20 @@ def test_the_release_most_tracks_share_comes_first_and_a_file_votes_once() -> No
         ReleaseVote("album", 3),
         ReleaseVote("compilation", 2),
     ]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"status": "ok", "results": [{"id": "x", "score": "high"}]},
+        {"status": "ok", "results": ["x"]},
+        {"status": "ok", "results": [{"score": 0.9, "recordings": [{"id": "r", "releases": 3}]}]},
+    ],
+)
+def test_an_answer_of_another_shape_is_a_lookup_failure_not_a_traceback(
+    acoustid: FakeAcoustid, broken: dict
+) -> None:
+    acoustid.broken_answer = broken
+    client = AcoustidClient(AcoustidSettings(acoustid.apikey, acoustid.url, timeout=5.0))
+    with pytest.raises(LookupFailed, match="answered something that is not a lookup"):
+        client.lookup(Fingerprint("AQAAAA", 30.0), min_score=0.5)

@@ -73,7 +73,8 @@ def test_identify_apply_fills_the_genres_of_what_it_applied(
     folder, title, artist = tagless_album(messy, incoming)
     lastfm.tag("album", artist, title, [("shoegaze", 80)])
     genres_home("import", "-q", "-A", str(folder))
-    assert lastfm.top_tag_calls() == []  # as-is: nothing was identified, no genre asked for
+    # Imported as-is, the album has no artist or title: nothing Last.fm could be asked about.
+    assert lastfm.top_tag_calls() == []
     genres_home("identify", "--apply")
     album = genres_home.lib.albums().get()
     assert album is not None and album.genres == ["Shoegaze"]

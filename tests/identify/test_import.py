@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mediafile import MediaFile
+from urllib3.util.retry import Retry
 
 from beetcrate import fingerprints
+from beetcrate.attribution import CANDIDATE_SOURCE
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile, Outcome, outcome
 from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
@@ -38,6 +41,9 @@ def test_quiet_import_identifies_every_knowable_file_and_no_file_wrongly(
     for path, spec in manifest.items():
         wanted = Outcome.LEFT if spec.kind is Kind.UNKNOWN else Outcome.CORRECT
         assert result[path] is wanted, (spec.kind, path)
+    # The candidates' source label is for provenance, not a field of the library.
+    stored = [*identify_home.lib.items(), *identify_home.lib.albums()]
+    assert not [obj for obj in stored if CANDIDATE_SOURCE in obj]
 
 
 def album_folder(folder: Path, manifest: dict[str, LibraryFile], kind: Kind) -> Path:
@@ -62,7 +68,7 @@ def test_well_tagged_album_is_matched_by_its_tags_without_a_fingerprint(
 
 
 def test_album_whose_recordings_are_on_several_releases_gets_the_one_all_tracks_share_and_says_so(
-    identify_home: BeetsHome, incoming: Incoming, capsys: pytest.CaptureFixture[str]
+    identify_home: BeetsHome, incoming: Incoming
 ) -> None:
     folder, manifest = incoming
     tagless = album_folder(folder, manifest, Kind.TAGLESS)
@@ -82,8 +88,6 @@ def test_fingerprints_are_stored_once_and_reused_by_the_next_lookup(
     assert acoustid.lookups == []
     identify_home("import", "-q", "-s", "-L", "path:" + str(bare))
     identify_home("import", "-q", "-s", "-L", "path:" + str(bare))
-    import sqlite3
-
     with sqlite3.connect(identify_home.sidecar) as db:
         (stored,) = db.execute("SELECT count(*) FROM fingerprints").fetchone()
     assert stored == 1
@@ -160,7 +164,12 @@ def test_musicbrainz_down_after_a_fingerprint_match_is_one_line_and_nothing_is_a
     incoming: Incoming,
     musicbrainz: FakeMusicBrainz,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # beets' MusicBrainz session retries a refused connection six times, waiting 1+2+4+8+16 s
+    # between attempts (urllib3's backoff). The retries still happen; only the waits go, which
+    # prove nothing here and cost half a minute.
+    monkeypatch.setattr(Retry, "get_backoff_time", lambda self: 0.0)
     folder, _ = incoming
     musicbrainz.down()
     loose = folder / "loose"
@@ -179,7 +188,7 @@ def test_wrong_tags_that_match_another_song_strongly_need_fingerprint_below_zero
     identify_home: BeetsHome, incoming: Incoming, fingerprint_below: float | None, wanted: Outcome
 ) -> None:
     folder, manifest = incoming
-    by_kind = {spec.kind: [] for spec in manifest.values()}  # type: dict[Kind, list[str]]
+    by_kind: dict[Kind, list[str]] = {spec.kind: [] for spec in manifest.values()}
     for path, spec in manifest.items():
         by_kind[spec.kind].append(path)
     lengths = {path: round(manifest[path].recording.length) for path in manifest}
@@ -199,3 +208,20 @@ def test_wrong_tags_that_match_another_song_strongly_need_fingerprint_below_zero
     identify_home.configure(identify={"fingerprint_below": fingerprint_below})
     identify_home("import", "-q", "-s", str(liar))
     assert outcome(manifest[path], identify_home.lib.items().get().mb_trackid) is wanted
+
+
+def test_when_the_release_most_tracks_share_cannot_be_had_the_note_does_not_claim_it(
+    identify_home: BeetsHome, incoming: Incoming, musicbrainz: FakeMusicBrainz
+) -> None:
+    folder, manifest = incoming
+    tagless = album_folder(folder, manifest, Kind.TAGLESS)
+    shared = next(
+        release
+        for release in musicbrainz.releases.values()
+        if manifest[str(tagless / "01.flac")].recording in release.recordings
+        and not release.various
+    )
+    del musicbrainz.releases[shared.id]  # MusicBrainz has no such release (a 404)
+    printed = identify_home("import", "-q", str(tagless))
+    assert f"3 of the 3 fingerprinted tracks share {shared.id}: MusicBrainz gave no" in printed
+    assert "picked it" not in printed
