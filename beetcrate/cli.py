@@ -80,11 +80,19 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.password:
-        return args.password
+def _secret(given: str | None, prompt: str) -> str:
+    """A secret from its option, or, when the option is left out or ``-``, from standard input:
+    typed at a hidden prompt, or one line piped in. Secrets given as options show in ``ps``."""
+    if given and given != "-":
+        return given
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password or not sys.stdin.isatty():
+        return _secret(args.password, "Password: ")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
         raise CliError("the passwords do not match")
@@ -197,9 +205,9 @@ def _link(settings: Settings, args: argparse.Namespace) -> None:
     if service is Service.LISTENBRAINZ:
         from beetcrate.scrobbling import listenbrainz
 
-        if not args.token:
-            raise CliError("ListenBrainz needs --token TOKEN (from your ListenBrainz settings)")
-        secret = args.token
+        secret = _secret(args.token, "ListenBrainz token (from listenbrainz.org/settings): ")
+        if not secret:
+            raise CliError("ListenBrainz needs your user token (from your ListenBrainz settings)")
         account = listenbrainz.Client(settings.listenbrainz, secret).validate()
     else:
         from beetcrate.scrobbling import lastfm
@@ -207,7 +215,7 @@ def _link(settings: Settings, args: argparse.Namespace) -> None:
         if not settings.lastfm.configured:
             raise CliError("set beetcrate.lastfm.api_key and api_secret first")
         if args.session_key:
-            secret = args.session_key
+            secret = _secret(args.session_key, "Last.fm session key: ")
             account = lastfm.account(settings.lastfm, secret)
         else:
             authorization = lastfm.WebAuthorization(settings.lastfm)
@@ -380,8 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     link.add_argument("name")
     link.add_argument("service", choices=[service.value for service in Service])
-    link.add_argument("--session-key", metavar="KEY", help="lastfm: a session key you have")
-    link.add_argument("--token", help="listenbrainz: your user token")
+    link.add_argument(
+        "--session-key",
+        metavar="KEY",
+        help="lastfm: a session key you have ('-': read it from standard input, unseen by ps)",
+    )
+    link.add_argument(
+        "--token",
+        help="listenbrainz: your user token (left out or '-': asked for, or read from"
+        " standard input, so it never shows in ps)",
+    )
     link.add_argument(
         "--wait",
         type=float,

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from beets.library import Item, Library  # noqa: E402
 
 from beetcrate import audiohash, media  # noqa: E402
+from beetcrate.fingerprints import decode_fingerprint, essentia_algorithms  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
-from beetsplug.dupes.fingerprint import decode_fingerprint, essentia_algorithms  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
 from beetsplug.dupes.model import GroupKind, Relation  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402

@@ -58,10 +58,13 @@ def create_services(settings: Settings) -> Services:
     users = Users(sidecar.connect(settings.db), load_key(settings.secret_key_file))
     userdata = Writer(settings.db)
     crate_playlists = CratePlaylists(settings, users)
+    sonic = SonicIndexCache(crate_playlists)
 
     def follow_the_library() -> None:
-        # Crates follow beets' changes without waiting for someone to ask for a playlist.
+        # Crates and the similarity index follow beets' changes without waiting for someone
+        # to ask for a playlist or a similar track.
         crate_playlists.poll(PlaylistStore(library, userdata))
+        sonic.refresh(library)
 
     return Services(
         settings=settings,
@@ -83,7 +86,7 @@ def create_services(settings: Settings) -> Services:
             settings.playlists, settings.music_directory, settings.refresh_interval, users
         ),
         crate_playlists=crate_playlists,
-        sonic=SonicIndexCache(crate_playlists),
+        sonic=sonic,
         lastfm=LastfmInfo(settings.lastfm, settings.db),
     )
 

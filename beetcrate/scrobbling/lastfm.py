@@ -137,6 +137,10 @@ class Scrobbler:
                 self.network.scrobble_many([_scrobble(entry) for entry in entries])
         except pylast.PyLastError as exc:
             return classify(exc)
+        except (IndexError, AttributeError, ValueError) as exc:
+            # pylast reads an XML page that is not Last.fm's (a proxy's, a captive portal's)
+            # without checking it: the plays wait, with a line that says what answered.
+            return Answer(Outcome.RETRY, f"the answer is not a Last.fm API page ({exc!r})")
         return SENT
 
 

@@ -20,10 +20,10 @@ import sqlite_utils
 from beets.library import Item, Library
 from mediafile import MediaFile, UnreadableFileError
 
-from beetcrate import audiohash
+from beetcrate import audiohash, fingerprints
+from beetcrate.fingerprints import Fingerprint, TooShort
 from beetcrate.media import MediaError
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import Fingerprint, TooShort, fingerprint
 
 BATCH = 50
 
@@ -48,12 +48,14 @@ class ScanReport:
 @functools.lru_cache(maxsize=4)
 def _store(db_path: str, pid: int) -> sqlite_utils.Database:
     """One sidecar connection per process (the pid keeps a forked worker off its parent's)."""
-    return store.open_store(db_path)
+    db = store.open_store(db_path)
+    fingerprints.prepare(db)
+    return db
 
 
-def analyse(path: str, db_path: str, fingerprints: bool = True, full: bool = True) -> Facts:
+def analyse(path: str, db_path: str, with_prints: bool = True, full: bool = True) -> Facts:
     """Pre-screen ``path``; unless ``full`` is false, hash it in full and fingerprint it (if
-    ``fingerprints`` and its audio is not fingerprinted yet)."""
+    ``with_prints`` and its audio is not fingerprinted yet)."""
     try:
         before = os.stat(path)
     except OSError as exc:
@@ -73,15 +75,19 @@ def analyse(path: str, db_path: str, fingerprints: bool = True, full: bool = Tru
         mtime=before.st_mtime,
         size=before.st_size,
         has_art=has_art,
-        fingerprint=_fingerprint(path) if full and fingerprints and not known else None,
+        fingerprint=_fingerprint(path, db_path, audio_hash)
+        if full and with_prints and not known
+        else None,
     )
 
 
-def _fingerprint(path: str) -> Fingerprint | None:
-    """A very short track (a jingle, a skit) gets no fingerprint: it still has its audio hash,
-    so exact copies of it are grouped; only same-recording matching leaves it out."""
+def _fingerprint(path: str, db_path: str, audio_hash: str) -> Fingerprint | None:
+    """The file's fingerprint, computed unless another stage (identify) already did.
+
+    A very short track (a jingle, a skit) gets none: it still has its audio hash, so exact
+    copies of it are grouped; only same-recording matching leaves it out."""
     try:
-        return fingerprint(path)
+        return fingerprints.fingerprint_of(_store(db_path, os.getpid()), path, audio_hash)
     except TooShort:
         return None
 

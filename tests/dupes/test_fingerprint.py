@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 
 from beetcrate import media
+from beetcrate.fingerprints import TooShort, decode_fingerprint, fingerprint
 from beetcrate.media import MediaError
 from beetcrate.synth.tunes import RATE, tune
-from beetsplug.dupes.fingerprint import (
-    TooShort,
-    classify,
-    compare,
-    decode_fingerprint,
-    fingerprint,
-)
+from beetsplug.dupes.fingerprint import classify, compare
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Relation
 

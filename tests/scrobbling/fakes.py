@@ -5,7 +5,9 @@ clients (pylast, ``beetcrate.scrobbling.listenbrainz``) to talk to.
   Last.fm checks ``api_sig`` (md5 of the sorted name+value pairs without ``format``, ``callback``
   and ``api_sig``, then the secret), XML answers ``<lfm status="ok">`` or ``<lfm
   status="failed"><error code="N">``; the web authorization page at ``/api/auth/``. Methods are
-  a table, ``methods``: a read method is one more entry (see ``method``).
+  a table, ``methods``: a read method is one more entry (see ``method``). The top tags of
+  tracks, albums and artists (``track|album|artist.getTopTags``) answer what ``tag`` told it,
+  names matched without regard to case as Last.fm matches them, error 6 for anything else.
 - ``FakeListenBrainz``: ListenBrainz's ``/1/submit-listens`` and ``/1/validate-token``, the token
   in ``Authorization: Token …``, every payload validated against the documented listen format,
   rate-limit headers and 429 past the limit.
@@ -26,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
-from xml.sax.saxutils import escape
+from urllib.parse import parse_qsl, quote, urlsplit
+from xml.sax.saxutils import escape, quoteattr
 
 from tests.scrobbling.tls import Certificates
 
@@ -181,9 +183,14 @@ class FakeLastfm(FakeService):
         self.calls: list[Call] = []
         self.failing: LastfmError | None = None  # every call answers this while set
         self.http_status = 0  # every call answers this HTTP status while set
+        self.error_page = b"<html>the service is unavailable</html>"  # … with this page
         self.shortest_interval = 0.0  # calls closer than this answer error 29 (rate limit)
         self._last_call = 0.0
+        self.tags: dict[tuple[str, str, str], list[tuple[str, int]]] = {}  # see ``tag``
         self.methods: dict[str, Method] = {
+            "track.getTopTags": self._top_tags("track"),
+            "album.getTopTags": self._top_tags("album"),
+            "artist.getTopTags": self._top_tags("artist"),
             "auth.getToken": self._get_token,
             "auth.getSession": self._get_session,
             "user.getInfo": self._user_info,
@@ -206,6 +213,15 @@ class FakeLastfm(FakeService):
 
         return register
 
+    def tag(self, kind: str, artist: str, name: str, tags: list[tuple[str, int]]) -> None:
+        """Let Last.fm know the ``tags`` (name, weight 0 to 100) of the track or album ``name``
+        by ``artist`` (``kind`` "track", "album"), or of the artist (``kind`` "artist", ``name``
+        empty)."""
+        self.tags[(kind, artist.lower(), name.lower())] = tags
+
+    def top_tag_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.method.endswith(".getTopTags")]
+
     def new_session(self, account: str) -> str:
         key = secrets.token_hex(16)
         self.sessions[key] = account
@@ -221,7 +237,7 @@ class FakeLastfm(FakeService):
         if request.route != "/2.0/":
             return Reply(404, b"not found", "text/plain")
         if self.http_status:
-            return Reply(self.http_status, b"<html>the service is unavailable</html>", "text/html")
+            return Reply(self.http_status, self.error_page, "text/html")
         params = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
         params.update(request.query)
         try:
@@ -313,6 +329,34 @@ class FakeLastfm(FakeService):
             raise LastfmError(6, "Invalid parameters - 1 to 50 scrobbles per call")
         self.scrobbles.extend(tracks)
         return f'<scrobbles accepted="{len(tracks)}" ignored="0"></scrobbles>'
+
+    def _top_tags(self, kind: str) -> Method:
+        not_found = {
+            "track": "Track not found",
+            "album": "Album not found",
+            "artist": "The artist you supplied could not be found",
+        }[kind]
+
+        def top_tags(call: Call) -> str:
+            artist = call.params.get("artist", "")
+            name = "" if kind == "artist" else call.params.get(kind, "")
+            if not artist or (kind != "artist" and not name):
+                raise LastfmError(6, f"Invalid parameters - {kind}.getTopTags needs its names")
+            tags = self.tags.get((kind, artist.lower(), name.lower()))
+            if tags is None:
+                raise LastfmError(6, not_found)
+            named = f" {kind}={quoteattr(name)}" if name else ""
+            return (
+                f"<toptags artist={quoteattr(artist)}{named}>"
+                + "".join(
+                    f"<tag><count>{weight}</count><name>{escape(tag)}</name>"
+                    f"<url>https://www.last.fm/tag/{quote(tag)}</url></tag>"
+                    for tag, weight in tags
+                )
+                + "</toptags>"
+            )
+
+        return top_tags
 
 
 # ListenBrainz

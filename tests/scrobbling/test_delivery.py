@@ -17,9 +17,10 @@ from cryptography.fernet import Fernet
 
 from beetcrate.scrobbling import store
 from beetcrate.scrobbling.forward import MAX_SUBMISSION_S, ForwardConfig, Forwarder, backoff
-from beetcrate.scrobbling.model import SENT, Answer, Entry, Kind, Service, Track
+from beetcrate.scrobbling.lastfm import Scrobbler
+from beetcrate.scrobbling.model import SENT, Answer, Entry, Kind, Outcome, Service, Track
 from beetcrate.settings import LastfmSettings, ListenBrainzSettings
-from tests.scrobbling.fakes import FakeListenBrainz
+from tests.scrobbling.fakes import FakeLastfm, FakeListenBrainz
 from tests.scrobbling.tls import Certificates
 
 
@@ -318,3 +319,18 @@ def test_a_failing_listenbrainz_is_retried_with_backoff_not_its_rate_limit_wait(
 
     retry_at, failures, _ = retry_state(forwarder)
     assert failures == 2 and retry_at >= before + backoff(2)
+
+
+def test_a_page_that_is_not_last_fms_keeps_the_plays_waiting_with_one_line(
+    lastfm: FakeLastfm, certificates: Certificates
+) -> None:
+    settings = LastfmSettings(lastfm.api_key, lastfm.api_secret, lastfm.url, certificates.ca_file)
+    scrobbler = Scrobbler(settings, lastfm.new_session("rj"))
+    lastfm.http_status = 200
+    lastfm.error_page = b'<?xml version="1.0"?><portal>sign in to the hotel wifi</portal>'
+
+    answer = scrobbler.submit(Kind.LISTEN, [Entry(1, Kind.LISTEN, song(1), time.time() - 60, "t")])
+
+    assert answer.outcome is Outcome.RETRY
+    assert "not a Last.fm API page" in answer.message and "\n" not in answer.message
+    assert lastfm.scrobbles == []

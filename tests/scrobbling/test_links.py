@@ -3,6 +3,7 @@ never printed; the settings that name the services."""
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.request
 
@@ -101,6 +102,23 @@ def test_session_keys_and_tokens_are_encrypted_at_rest_and_listed_without_them(
     )
     assert b"alice" in stored  # the link rows are there…
     assert key.encode() not in stored and token.encode() not in stored  # …the secrets are not
+
+
+def test_secrets_read_from_standard_input_never_appear_on_the_command_line(
+    served: Served,
+    lastfm: FakeLastfm,
+    listenbrainz: FakeListenBrainz,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key, token = lastfm.new_session("rj"), listenbrainz.new_token("lb-alice")
+    config = str(served.home.config_file)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{key}\n"))
+    assert main(["-c", config, "user", "link", "alice", "lastfm", "--session-key", "-"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{token}\n"))
+    assert main(["-c", config, "user", "link", "alice", "listenbrainz"]) == 0
+    assert main(["-c", config, "user", "list"]) == 0
+    assert "alice  admin  lastfm: rj; listenbrainz: lb-alice" in capsys.readouterr().out
 
 
 def test_settings_name_the_services_urls(beets_home: BeetsHome) -> None:

@@ -212,6 +212,32 @@ def test_a_sonic_path_runs_from_the_start_song_to_the_end_song(
     assert matches[0]["similarity"] == pytest.approx(1.0)
 
 
+def test_the_similarity_index_follows_a_library_change_after_the_catalog_sync(
+    crate_app: Flask, own_library: MusicLibrary
+) -> None:
+    api = Api(crate_app.test_client())
+    seed = _song(own_library, "blue1")
+    before = api.ok("getSonicSimilarTracks", id=seed, count=1)["sonicMatch"][0]["entry"]["id"]
+    assert before in (_song(own_library, "blue2"), _song(own_library, "blue3"))
+    lib = Library(
+        str(own_library.settings.beets_library), str(own_library.settings.music_directory)
+    )
+    # single2 becomes blue1's twin: same tempo, key and energy.
+    item = lib.get_item(own_library.items["single2"].id)
+    item.update({"bpm_precise": 124.0, "camelot": "8A", "energy": 0.30})
+    item.store()
+    lib._close()
+
+    services = crate_app.extensions["beetcrate"]
+    services.watcher.start()
+    services.watcher.wait()
+
+    # Asked once, straight after the sync: the index was rebuilt there, not by this request.
+    answer = api.ok_once("getSonicSimilarTracks", id=seed, count=1)
+    after = answer["sonicMatch"][0]["entry"]["id"]
+    assert after == _song(own_library, "single2")
+
+
 def test_sonic_endpoints_answer_unknown_and_missing_ids_with_the_spec_errors(
     crate_app: Flask,
 ) -> None:

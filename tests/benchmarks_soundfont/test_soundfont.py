@@ -1,0 +1,205 @@
+"""The MIDI/SoundFont generator makes real music whose labels hold, checked without listening:
+kicks sound on the labelled downbeats, the onsets repeat at the labelled beat period, the
+chroma follows the labelled key, breakdowns have no kick; and a seed gives the same set."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+import soundfile
+from scipy import signal
+
+from beetcrate import media
+from benchmarks.soundfont import FORMATS, Family, Mode, Song, build_set, compose, render, write
+from benchmarks.soundfont.compose import Composition
+from benchmarks.soundfont.model import Part, SectionKind, TempoDrift
+from benchmarks.soundfont.styles import random_song
+
+RATE = 22050
+BEAT_FAMILIES = [family for family in Family if family is not Family.AMBIENT]
+# Krumhansl-Kessler key profiles, tonic first.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def song_of(family: Family, seed: int = 1, seconds: float = 12.0) -> Song:
+    return random_song(family, random.Random(f"test:{family.value}:{seed}"), seconds=seconds)
+
+
+@cache
+def rendered(song: Song) -> tuple[Composition, np.ndarray]:
+    composition = compose(song)
+    return composition, render(composition, RATE).mean(axis=0)
+
+
+def energy_rises(mono: np.ndarray, hop: int = 55) -> tuple[np.ndarray, np.ndarray]:
+    """Rises of the log energy in 20 ms frames every 2.5 ms, and the frames' end times (an
+    onset shows when the frame ending at it rises, so no analysis lag shifts it)."""
+    frame = hop * 8
+    frames = librosa.util.frame(np.pad(mono, (frame, 0)), frame_length=frame, hop_length=hop)
+    energy = np.log(np.mean(frames**2, axis=0) + 1e-9)
+    return np.maximum(0.0, np.diff(energy, prepend=energy[0])), np.arange(len(energy)) * hop / RATE
+
+
+@pytest.mark.parametrize("family", BEAT_FAMILIES, ids=str)
+def test_onsets_line_up_with_the_labelled_beats(family: Family) -> None:
+    composition, mono = rendered(song_of(family))
+    rises, times = energy_rises(mono)
+    beats = np.asarray(composition.labels.beats)
+
+    def at_beats(shift: float) -> float:
+        index = np.searchsorted(times, beats + shift)
+        return float(rises[index[index < len(rises)]].mean())
+
+    shifts = np.arange(-0.04, 0.0401, 0.0025)
+    best = shifts[int(np.argmax([at_beats(shift) for shift in shifts]))]
+    # The audio's onsets are where the labels say, within a few ms (humanisation is <= 8 ms).
+    assert abs(best) <= 0.0125, best
+
+
+# Families whose harmony changes on the bar more than within it; in electro (arpeggiated bass)
+# and trap (the half-time clap) the chroma moves as much mid-bar, so this cue cannot tell.
+HARMONIC_DOWNBEATS = [Family.HOUSE, Family.GARAGE, Family.BOOM_BAP, Family.DRUM_AND_BASS]
+
+
+@pytest.mark.parametrize("family", HARMONIC_DOWNBEATS, ids=str)
+def test_the_harmony_changes_on_the_labelled_downbeats(family: Family) -> None:
+    composition, mono = rendered(song_of(family))
+    labels = composition.labels
+    hop = 512
+    chroma = librosa.feature.chroma_cqt(y=mono, sr=RATE, hop_length=hop)
+    beat_frames = librosa.time_to_frames(np.asarray(labels.beats), sr=RATE, hop_length=hop)
+    # Column k: the chroma from beat k to beat k + 1 (the first beat is at 0).
+    per_beat = librosa.util.normalize(librosa.util.sync(chroma, beat_frames[1:]), axis=0)
+    change = 1 - np.sum(per_beat[:, 1:] * per_beat[:, :-1], axis=0)  # at beat k + 1
+    is_downbeat = np.isin(
+        np.round(labels.beats[1 : per_beat.shape[1]], 6), np.round(labels.downbeats, 6)
+    )
+    assert change[is_downbeat].mean() > 1.5 * change[~is_downbeat].mean()
+
+
+@pytest.mark.parametrize("family", BEAT_FAMILIES, ids=str)
+def test_onsets_repeat_at_the_labelled_beat_period(family: Family) -> None:
+    composition, mono = rendered(song_of(family))
+    hop = 256
+    envelope = librosa.onset.onset_strength(y=mono, sr=RATE, hop_length=hop)
+    envelope = envelope - envelope.mean()
+    correlation = np.correlate(envelope, envelope, mode="full")[len(envelope) - 1 :]
+    assert composition.labels.tempo is not None
+    period = 60 / composition.labels.tempo * RATE / hop
+
+    def at(lag: float) -> float:
+        return float(correlation[round(lag)])
+
+    # The labelled period, not 8 % off it either way.
+    assert at(period) > at(period * 0.92) and at(period) > at(period * 1.08)
+
+
+def key_correlations(mono: np.ndarray) -> dict[tuple[int, Mode], float]:
+    chroma = librosa.feature.chroma_cqt(y=mono, sr=RATE).mean(axis=1)
+    return {
+        (tonic, mode): float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
+        for tonic in range(12)
+        for mode, profile in ((Mode.MAJOR, MAJOR_PROFILE), (Mode.MINOR, MINOR_PROFILE))
+    }
+
+
+def test_the_chroma_follows_the_labelled_key() -> None:
+    ranks = {}
+    for family in Family:
+        song = replace(song_of(family, seed=2), detune_cents=0.0)
+        composition, mono = rendered(song)
+        scores = key_correlations(mono)
+        label = (composition.labels.key.tonic, composition.labels.key.mode)
+        assert label == (song.key.tonic, song.key.mode)
+        assert scores[label] > 0.25, (family, scores[label])
+        ranks[family] = sorted(scores, key=scores.__getitem__, reverse=True).index(label)
+    # The labelled key is the best of the 24 for most, and always close to it (the others
+    # above it are its relative, dominant or subdominant).
+    assert max(ranks.values()) <= 3 and sum(rank == 0 for rank in ranks.values()) >= 5, ranks
+
+
+def test_a_detuned_render_is_detuned_and_keeps_the_key_label() -> None:
+    song = replace(song_of(Family.AMBIENT, seed=3), detune_cents=0.0)
+    detuned = replace(song, detune_cents=30.0)
+    in_tune = librosa.estimate_tuning(y=rendered(song)[1], sr=RATE)
+    shifted = librosa.estimate_tuning(y=rendered(detuned)[1], sr=RATE)
+    assert shifted - in_tune == pytest.approx(0.30, abs=0.08)
+    assert compose(detuned).labels.key == compose(song).labels.key == song.key
+
+
+def test_breakdowns_have_no_kick() -> None:
+    song = song_of(Family.HOUSE, seed=4, seconds=40)
+    composition, mono = rendered(song)
+    spans = {span.kind: span for span in composition.labels.sections}
+    breakdown, drop = spans[SectionKind.BREAKDOWN], spans[SectionKind.DROP]
+    assert Part.KICK not in breakdown.parts and Part.KICK in drop.parts
+    low = signal.sosfilt(signal.butter(4, 100, fs=RATE, output="sos"), mono)
+
+    def power(start: float, end: float) -> float:
+        return float(np.mean(low[int(start * RATE) : int(end * RATE)] ** 2))
+
+    assert power(breakdown.start, breakdown.end) < 0.1 * power(drop.start, drop.end)
+
+
+def test_the_beatless_family_has_no_beats_and_no_drums() -> None:
+    composition = compose(song_of(Family.AMBIENT))
+    assert composition.labels.tempo is None
+    assert composition.labels.beats == composition.labels.downbeats == ()
+    assert not any(
+        instrument.notes for instrument in composition.pretty().instruments if instrument.is_drum
+    )
+
+
+def test_a_live_take_drifts_its_beats_and_keeps_the_tempo_label() -> None:
+    song = replace(song_of(Family.BOOM_BAP, seconds=60), drift=None)
+    live = replace(song, drift=TempoDrift(depth=0.03, period_bars=8))
+    steady, drifting = compose(song).labels, compose(live).labels
+    intervals = np.diff(drifting.beats)
+    assert np.ptp(np.diff(steady.beats)) < 1e-4
+    assert intervals.max() / intervals.min() > 1.04
+    assert drifting.tempo == pytest.approx(song.tempo, rel=0.01)
+    assert len(drifting.beats) == len(steady.beats)
+
+
+def test_a_seed_gives_the_same_midi_labels_and_audio() -> None:
+    first = compose(song_of(Family.GARAGE, seed=5, seconds=6))
+    again = compose(song_of(Family.GARAGE, seed=5, seconds=6))
+    other = compose(song_of(Family.GARAGE, seed=6, seconds=6))
+    assert first.midi == again.midi and first.labels == again.labels
+    assert np.array_equal(render(first, RATE), render(again, RATE))
+    assert other.midi != first.midi
+
+
+def test_build_set_writes_decodable_files_and_the_same_labels_for_a_seed(tmp_path: Path) -> None:
+    formats = (FORMATS["flac24"], FORMATS["mp3_192k"], FORMATS["wav16"], FORMATS["opus_128k"])
+    families = (Family.DRUM_AND_BASS, Family.TRAP, Family.BOOM_BAP, Family.ELECTRO)
+    tracks = build_set(
+        tmp_path / "a", seed=9, per_family=1, seconds=3, formats=formats, families=families
+    )
+    build_set(tmp_path / "b", seed=9, per_family=1, seconds=3, formats=formats, families=families)
+    labels = json.loads((tmp_path / "a" / "labels.json").read_text())
+    assert labels == json.loads((tmp_path / "b" / "labels.json").read_text())
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+        [record["file"] for record in labels["tracks"]] + ["labels.json"]
+    )
+    assert [record["format"] for record in labels["tracks"]] == [f.name for f in formats]
+    for track, record in zip(tracks, labels["tracks"], strict=True):
+        samples, rate = media.decode(track.path)
+        assert samples.shape[1] / rate == pytest.approx(record["duration"], abs=0.1)
+        assert record["key"]["name"] == track.song.key.name
+        assert record["tempo"] == pytest.approx(track.song.tempo, abs=0.001)
+    assert soundfile.info(str(tracks[0].path)).subtype == "PCM_24"
+
+
+def test_write_refuses_a_path_whose_suffix_is_not_the_formats(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"must end in \.flac"):
+        write(np.zeros((2, 100), np.float32), RATE, tmp_path / "a.wav", FORMATS["flac16"])
+    assert not (tmp_path / "a.wav").exists()
