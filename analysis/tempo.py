@@ -29,6 +29,7 @@
    snare) hits, and where the level steps up; the one of four beat phases scoring highest wins.
 
 The grid is constant-tempo, as DJ software assumes; ``consistency`` tells how well it fits.
+A track whose best grid is this weak (``NO_BEAT_CONFIDENCE``) has no beat: no tempo is reported.
 Weights were set by measuring on the benchmark's labelled set (``benchmarks/dj_bench.py``) and
 checked on draws not used to set them (``--seed``).
 """
@@ -64,6 +65,9 @@ _KICK_ON_BEAT = 0.5
 _SNARE_REPEAT = 0.7  # share of the snare's strongest repeat that counts as its period
 _BACKBEAT_LEVEL = 0.6  # share of the high band's loudest hits a snare reaches, a hat not
 _STRIKE_FRAMES = 4  # a drum hit's amplitude rises over about 20 ms
+# Below this confidence there is no beat: set between beatless pads (beetcrate/synth; at most
+# 0.013) and the tuning draws' tracks (at least 0.18, a drumless bass line included).
+NO_BEAT_CONFIDENCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -362,6 +366,9 @@ def track(
     # The grid goes where the loudest hits fall, each band weighing the same.
     phase, _ = _best_phase(strike.total, period)
     phase, consistency = fit_phase(strike.total, period, phase)
+    if confidence * consistency < NO_BEAT_CONFIDENCE:
+        # A beatless track (pads, ambient): no tempo rather than a wrong one.
+        return NO_RHYTHM
     bpm = 60 * fps / period
     beats = _grid_times(frames, period, phase)
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)

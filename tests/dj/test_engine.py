@@ -13,7 +13,7 @@ from analysis.engine import analyze
 from analysis.signal import essentia_standard
 from analysis.spectral import Frames
 from beetcrate import media
-from beetcrate.synth import grooves, tones
+from beetcrate.synth import grooves, songs, tones
 from tests.dj.conftest import CLIPS, Clip
 
 
@@ -26,6 +26,16 @@ def test_tempo_is_within_a_tenth_of_a_bpm(clips: dict[str, Clip], name: str) -> 
 
 def test_drum_and_bass_is_not_read_at_half_tempo(clips: dict[str, Clip]) -> None:
     assert clips["dnb"].analysis.rhythm.bpm > 160
+
+
+def test_a_track_without_a_beat_reports_no_tempo_rather_than_a_wrong_one(tmp_path: Path) -> None:
+    pads = tmp_path / "pads.flac"
+    samples = songs.normalize(songs.chord_pads(120.0, "A", "minor", bars=16, seed=0))
+    media.write_audio(pads, samples, songs.SAMPLE_RATE)
+    analysis = analyze(pads)
+    assert analysis.rhythm.bpm == 0
+    assert analysis.rhythm.beats.size == 0
+    assert analysis.key is not None and analysis.key.name == "A minor"
 
 
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
