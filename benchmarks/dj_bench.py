@@ -244,6 +244,9 @@ def tuning_set(count: int, seconds: float, stressed: bool) -> LabelledSet:
                 labels.downbeats,
                 spec.tonic,
                 spec.minor,
+                (Section("intro_end", spec.intro_bars * 240.0 / spec.bpm),)
+                if spec.intro_bars
+                else (),
             )
         )
     stress = ", humanised and noisy" if stressed else ""

@@ -147,13 +147,18 @@ def test_energy_and_danceability_are_measured(clips: dict[str, Clip]) -> None:
 
 
 def test_cues_mark_intro_end_drop_breakdown_and_outro_on_phrase_boundaries() -> None:
-    # 40 bars of 4 beats at 120 BPM: quiet intro (8 bars), full (16), breakdown (8), outro (8).
+    # 40 bars of 4 beats at 120 BPM: pads throughout, kicks in bars 8-15 and 24-31 only (a
+    # beatless intro and breakdown barely quieter than the groove), a quiet outro from bar 32.
     rate = 100.0
     bar_frames = 200
-    levels = [0.05] * 8 + [0.5] * 8 + [0.1] * 4 + [0.5] * 4 + [0.5] * 8 + [0.05] * 8
-    amplitude = np.repeat(np.array(levels), bar_frames)
-    frames = Frames(rate, 0.0, np.zeros((3, amplitude.size)), np.tile(amplitude, (3, 1)))
-    downbeats = np.arange(len(levels)) * bar_frames / rate
+    pads = np.repeat(np.array([0.2] * 32 + [0.02] * 8), bar_frames)
+    amplitude = np.tile(pads, (3, 1))
+    for bar in [*range(8, 16), *range(24, 32)]:
+        for beat in range(4):
+            start = bar * bar_frames + beat * bar_frames // 4
+            amplitude[0, start : start + 5] += 0.4
+    frames = Frames(rate, 0.0, np.zeros_like(amplitude), amplitude)
+    downbeats = np.arange(40) * bar_frames / rate
     found = {(cue.kind, cue.bar) for cue in cues.find_cues(downbeats, frames)}
     assert found == {
         ("first_downbeat", 0),
