@@ -155,11 +155,16 @@ def write_audio(
     sample_rate: int,
     bit_rate: int | None = None,
     metadata: dict[str, str] | None = None,
+    bit_depth: int | None = None,
+    quality: float | None = None,
 ) -> None:
     """Encode float samples of shape (channels, n) in [-1, 1] to a file named by its suffix.
 
-    The suffix picks the encoding (see ``ENCODINGS``). Used to write the demo library and the
-    tests' fixtures; the streaming transcoder has its own incremental encoder.
+    The suffix picks the encoding (see ``ENCODINGS``). ``bit_depth`` 24 writes 24-bit FLAC
+    (default 16); ``quality`` asks for a variable bit rate instead of ``bit_rate``, on the
+    encoder's own scale (LAME's V0-V9 for MP3, Vorbis' q0-q10). Used to write the demo library
+    and the tests' and benchmarks' fixtures; the streaming transcoder has its own incremental
+    encoder.
     """
     suffix = Path(path).suffix.lstrip(".").lower()
     if suffix not in ENCODINGS:
@@ -174,6 +179,14 @@ def write_audio(
         stream = _add_audio_stream(container, codec, out_rate, layout, options)
         if bit_rate:
             stream.bit_rate = bit_rate
+        if bit_depth == 24 and codec == "flac":
+            stream.codec_context.format = "s32"  # FFmpeg's FLAC encoder writes 24 of its bits
+        elif bit_depth not in (None, 16):
+            raise MediaError(f"cannot write {bit_depth}-bit .{suffix} files")
+        if quality is not None:
+            # FFmpeg's quality scale: lambda units, with the qscale flag saying it is meant.
+            stream.codec_context.qscale = True
+            stream.codec_context.global_quality = round(quality * 118)  # FF_QP2LAMBDA
         for key, value in (metadata or {}).items():
             container.metadata[key] = value
         resampler = av.AudioResampler(

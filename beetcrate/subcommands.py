@@ -1,4 +1,5 @@
-"""The one way a beetcrate plugin declares ``beet NAME ACTION [options] [args]``.
+"""The one way a beetcrate plugin declares ``beet NAME ACTION [options] [args]`` (or ``beet NAME
+[options] [args]`` for a command of one action).
 
 beets gives a plugin one ``Subcommand`` with one option parser. beetcrate's plugins have
 several actions each (``beet dupes scan|list|…``) whose options differ, so each plugin declares
@@ -88,3 +89,25 @@ def subcommand(
 
     command.func = run
     return command
+
+
+def command(
+    name: str,
+    action: Action,
+    user_errors: tuple[type[Exception], ...] = (),
+) -> ui.Subcommand:
+    """The beets ``Subcommand`` for ``beet NAME [options] ARGUMENTS``: one action, no action
+    word. Its errors of ``user_errors`` end it as one-line ``UserError``s, as in ``subcommand``."""
+    declared = ui.Subcommand(name, help=action.help)
+    declared.parser.usage = f"%prog [options] {action.arguments}".rstrip()
+    for option_ in action.options:
+        declared.parser.add_option(option_)
+
+    def run(lib: Library, opts: optparse.Values, args: list[str]) -> None:
+        try:
+            action.run(lib, opts, args)
+        except user_errors as error:
+            raise ui.UserError(str(error)) from error
+
+    declared.func = run
+    return declared

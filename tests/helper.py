@@ -29,6 +29,7 @@ user writes, so that plugins are configured and loaded as they are in use.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import logging
 import os
@@ -43,7 +44,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import yaml
-from beets import config, plugins, ui
+from beets import config, metadata_plugins, plugins, ui
 from beets.library import Item, Library, ReadError
 from beets.util import cached_classproperty
 
@@ -68,6 +69,17 @@ def reset_beets() -> None:
     plugins.BeetsPlugin._raw_listeners.clear()
     plugins._instances.clear()
     cached_classproperty.cache.clear()
+    # beets caches the loaded metadata sources and its distance settings per process (the
+    # module, not the function ``beets.autotag`` exports under the same name).
+    distance = importlib.import_module("beets.autotag.distance")
+    for cached in (
+        metadata_plugins.find_metadata_source_plugins,
+        metadata_plugins.get_metadata_source,
+        metadata_plugins.get_penalty,
+        distance.get_track_length_grace,
+        distance.get_track_length_max,
+    ):
+        cached.cache_clear()
     config.clear()
     config._materialized = False
     beets_log = logging.getLogger("beets")
@@ -180,13 +192,18 @@ class BeetsHome:
         samples: np.ndarray,
         rate: int = RATE,
         bit_rate: int | None = None,
+        quality: float | None = None,
+        bit_depth: int | None = None,
         **fields: Any,
     ) -> Item:
-        """Encode ``samples`` to ``music/name`` (the format by its suffix), tag the file through
+        """Encode ``samples`` to ``music/name`` (the format by its suffix; ``bit_rate``,
+        ``quality`` and ``bit_depth`` as ``media.write_audio`` takes them), tag the file through
         beets with its stem as title, "Artist" as artist and ``fields``, and add it."""
         path = self.music / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        media.write_audio(path, samples, rate, bit_rate=bit_rate)
+        media.write_audio(
+            path, samples, rate, bit_rate=bit_rate, quality=quality, bit_depth=bit_depth
+        )
         item = Item.from_path(str(path))
         item.update({"title": Path(name).stem, "artist": "Artist", **fields})
         item.write()

@@ -201,7 +201,7 @@ def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path, demo_li
     assert all(path_of(item).is_relative_to(demo_root / "music") for item in demo_lib.items())
     config = yaml.safe_load((demo_root / "config.yaml").read_text())
     # beetcrate's plugins only: beets' own default, musicbrainz, would reach for the network.
-    assert config["plugins"] == ["opus", "dj", "dupes", "crates"]
+    assert config["plugins"] == ["opus", "dj", "dupes", "crates", "identify"]
     assert config["import"]["autotag"] is False
     assert config["directory"] == str(demo_root / "music")
     assert config["library"] == str(demo_root / "library.db")

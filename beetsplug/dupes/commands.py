@@ -24,7 +24,7 @@ from beetcrate.subcommands import Action, ActionFunc, option, subcommand
 from beetsplug.dupes import store
 from beetsplug.dupes.group import regroup
 from beetsplug.dupes.model import Group, GroupKind, Relation, StoredGroup
-from beetsplug.dupes.near import nearest
+from beetsplug.dupes.near import Neighbour, nearest
 from beetsplug.dupes.resolve import ResolveError, Resolver
 from beetsplug.dupes.scan import Scanner, is_current
 from beetsplug.dupes.settings import DupesSettings, read_settings
@@ -162,8 +162,10 @@ def related(ctx: Context, group: Group) -> list[tuple[str, float]]:
 
 def show(ctx: Context, opts: optparse.Values, args: list[str]) -> None:
     if opts.near:
-        show_near(ctx, args, opts.count)
+        show_near(ctx, args, opts.count, opts.json)
         return
+    if opts.json:
+        raise ui.UserError("--json goes with --near (`beet dupes list --json` lists the groups)")
     if len(args) != 1:
         raise ui.UserError("usage: beet dupes show GROUP, or beet dupes show ITEM --near")
     group = _group_arg(ctx, args[0])
@@ -175,7 +177,27 @@ def show(ctx: Context, opts: optparse.Values, args: list[str]) -> None:
         ui.print_(f"  related (not a duplicate), similarity {similarity:.3f}: {path}")
 
 
-def show_near(ctx: Context, query: list[str], count: int) -> None:
+def near_json(item: Item, neighbours: Sequence[Neighbour]) -> dict[str, object]:
+    """The public ``show --near --json`` shape (docs/dupes.md)."""
+    return {
+        "item": {"id": item.id, "path": os.fsdecode(item.path)},
+        "nearest": [
+            {
+                "id": n.item_id,
+                "path": n.path,
+                "score": n.score,
+                "relation": n.relation,
+                "similarity": n.similarity,
+                "coverage": n.coverage,
+                "groups": [{"id": g.id, "kind": g.kind.value} for g in n.groups],
+                "rule": n.rule,
+            }
+            for n in neighbours
+        ],
+    }
+
+
+def show_near(ctx: Context, query: list[str], count: int, as_json: bool = False) -> None:
     """The items nearest the one ``query`` names, each with its score and why it is apart."""
     if count < 1:
         raise ui.UserError("--count must be at least 1")
@@ -186,8 +208,11 @@ def show_near(ctx: Context, query: list[str], count: int) -> None:
     item = items[0]
     if not item.get("audio_hash"):
         raise ui.UserError(f"not scanned yet: {os.fsdecode(item.path)}; run `beet dupes scan`")
-    ui.print_(f"nearest to {os.fsdecode(item.path)}:")
     neighbours = nearest(ctx.db, item, list(ctx.lib.items("audio_hash::.")), count)
+    if as_json:
+        print(json.dumps(near_json(item, neighbours), indent=2))
+        return
+    ui.print_(f"nearest to {os.fsdecode(item.path)}:")
     for n in neighbours:
         measures = f"score {n.score:.3f}"
         if n.similarity is not None and n.coverage is not None:
@@ -306,7 +331,7 @@ def dupes_command(plugin: confuse.ConfigView) -> ui.Subcommand:
                 "one group: members, canonical pick and why, related tracks;"
                 " --near: the items nearest one item and what keeps them apart",
                 with_context(show),
-                "GROUP | ITEM --near [--count N]",
+                "GROUP | ITEM --near [--count N] [--json]",
                 [
                     option(
                         "--near",
@@ -320,6 +345,7 @@ def dupes_command(plugin: confuse.ConfigView) -> ui.Subcommand:
                         default=5,
                         help="with --near, how many items to list (default 5)",
                     ),
+                    option("--json", action="store_true", help="with --near, print JSON"),
                 ],
             ),
             Action(

@@ -8,11 +8,19 @@ absorbed by ``compare``, which searches the offsets where equal sub-fingerprints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from beetsplug.dupes.model import Relation
+
+# Chromaprint codes each of its 16 classifiers' outputs in two bits, a Gray code of four levels:
+# the upper bit of each pair flips only where the output crosses the middle level, the lower one
+# at either outer level. Lossy encodings flip the upper bits far less (on the tuning corpus's
+# worst encoder, FFmpeg's Vorbis at q5, no frame survives whole but most upper halves do), so
+# offsets are also voted on them alone.
+STABLE_BITS = np.uint32(0xAAAAAAAA)
+VOTE_RUN = 16  # a value found more often than this in the other fingerprint casts no votes
 
 # Per-frame bit errors above this (out of 32) mean the frames do not match; unrelated audio
 # sits around 16, re-encodings of the same recording well under 8.
@@ -25,16 +33,28 @@ class Match:
     offset: int  # a's frame i lines up with b's frame i + offset
     coverage_a: float  # share of a's frames that match b
     coverage_b: float
+    # Share of the matching stretch whose own best alignments fall on two adjacent offsets: 1
+    # for a copy, less for another performance whose timing drifts against it (a live take).
+    steady: float = 1.0
 
 
 def compare(a: np.ndarray, b: np.ndarray, candidates: int = 3) -> Match:
-    """Best alignment of two fingerprints: offsets voted by equal sub-fingerprints, then checked
-    frame by frame; a frame matches when it differs from its partner in few bits."""
+    """Best alignment of two fingerprints: offsets voted by equal sub-fingerprints (failing that,
+    by equal stable halves of them), then checked frame by frame; a frame matches when it
+    differs from its partner in few bits. Steadiness is measured only where it can decide."""
     none = Match(similarity=0.0, offset=0, coverage_a=0.0, coverage_b=0.0)
     if not a.size or not b.size:
         return none
-    offsets = _voted_offsets(a, b, candidates)
-    best = none
+    best = _best_of(a, b, _voted_offsets(a, b, candidates), none)
+    if min(best.coverage_a, best.coverage_b) < MATCH_COVERAGE:
+        stable = _voted_offsets(a & STABLE_BITS, b & STABLE_BITS, candidates)
+        best = _best_of(a, b, stable, best)
+    if best.similarity < MATCH_SIMILARITY or min(best.coverage_a, best.coverage_b) < MATCH_COVERAGE:
+        return best
+    return replace(best, steady=_steadiness(a, b, best.offset))
+
+
+def _best_of(a: np.ndarray, b: np.ndarray, offsets: list[int], best: Match) -> Match:
     for offset in offsets:
         match = _check_offset(a, b, offset)
         if (match.coverage_a + match.coverage_b, match.similarity) > (
@@ -46,12 +66,13 @@ def compare(a: np.ndarray, b: np.ndarray, candidates: int = 3) -> Match:
 
 
 def _voted_offsets(a: np.ndarray, b: np.ndarray, candidates: int) -> list[int]:
-    """Offsets (b's frame - a's frame) most often shared by equal sub-fingerprints, ±1."""
+    """Offsets (b's frame - a's frame) most often shared by equal values, each ±1, and 0."""
     order_b = np.argsort(b, kind="stable")
     sorted_b = b[order_b]
     lo = np.searchsorted(sorted_b, a, "left")
     hi = np.searchsorted(sorted_b, a, "right")
     hits = hi - lo
+    hits[hits > VOTE_RUN] = 0  # a value held for long (a drone, a loop) votes for every offset
     a_index = np.repeat(np.arange(a.size), hits)
     starts = np.repeat(lo, hits)
     within = np.arange(a_index.size) - np.repeat(np.cumsum(hits) - hits, hits)
@@ -79,11 +100,37 @@ def _check_offset(a: np.ndarray, b: np.ndarray, offset: int) -> Match:
     return Match(similarity, offset, n / a.size, n / b.size)
 
 
+SEGMENT = 24  # frames (3 s) whose best alignment is checked on its own
+DRIFT_SEARCH = 4  # frames (0.5 s) either side of the overall alignment searched per segment
+
+
+def _steadiness(a: np.ndarray, b: np.ndarray, offset: int) -> float:
+    """Share of the matching segments (``SEGMENT`` frames of ``a``) whose own best alignment,
+    each searching ±``DRIFT_SEARCH`` frames around ``offset``, falls on the two adjacent offsets
+    most of them pick. A copy's segments all pick one offset, or two when it was cut between
+    frames; a performance whose tempo wanders by a frame either way picks three or more."""
+    start = max(0, -offset) + DRIFT_SEARCH
+    stop = min(a.size, b.size - offset) - DRIFT_SEARCH
+    count = (stop - start) // SEGMENT
+    if count < 2:
+        return 1.0
+    frames = start + np.arange(count * SEGMENT)
+    shifts = np.arange(-DRIFT_SEARCH, DRIFT_SEARCH + 1)
+    errors = np.bitwise_count(a[frames][None, :] ^ b[frames[None, :] + offset + shifts[:, None]])
+    per_segment = errors.reshape(shifts.size, count, SEGMENT).mean(axis=2)
+    matching = per_segment[DRIFT_SEARCH] <= FRAME_MISMATCH_BITS
+    if not matching.any():
+        return 1.0
+    picked = np.bincount(per_segment.argmin(axis=0)[matching], minlength=shifts.size)
+    return float((picked[:-1] + picked[1:]).max() / matching.sum())
+
+
 # What makes two fingerprints the same recording (``judge``): most frames match, along most of
-# both tracks, and their audible durations agree.
-MATCH_SIMILARITY = 0.8  # 1 - bit error rate over the matching frames, at least
+# both tracks, at one steady alignment, and their audible durations agree.
+MATCH_SIMILARITY = 0.7  # 1 - bit error rate over the matching frames, at least
 MATCH_COVERAGE = 0.8  # share of each track's frames that match the other, at least
-DURATION_SLACK_SECONDS = 2.0  # audible durations may differ by this much...
+MATCH_STEADY = 0.9  # share of the matching segments lining up at one alignment ±1 frame, at least
+DURATION_SLACK_SECONDS = 4.5  # audible durations may differ by this much (2 s cut at each end)...
 DURATION_SLACK_SHARE = 0.05  # ...or by this share of the longer one, whichever is more
 
 
@@ -105,6 +152,14 @@ def judge(match: Match, duration_a: float, duration_b: float) -> Verdict:
     gap = abs(duration_a - duration_b)
     limit = max(DURATION_SLACK_SECONDS, DURATION_SLACK_SHARE * longer)
     similar = match.similarity >= MATCH_SIMILARITY
+    if similar and covered >= MATCH_COVERAGE and match.steady < MATCH_STEADY:
+        return Verdict(
+            None,
+            match,
+            f"the timing drifts: {match.steady:.0%} of the match lines up at one alignment,"
+            f" give or take a frame (needs {MATCH_STEADY:.0%}); another performance, or a"
+            " tempo change",
+        )
     if similar and covered >= MATCH_COVERAGE and gap <= limit:
         return Verdict(Relation.SAME, match, "the same recording: fingerprints and durations match")
     if similar and max(match.coverage_a, match.coverage_b) >= MATCH_COVERAGE:

@@ -29,8 +29,9 @@ def match_new(db: sqlite_utils.Database, present: set[str]) -> int:
     if not new:
         return 0
     values = [loaded[h].values for h in hashes]
+    durations = [loaded[h].duration for h in hashes]
     found = []
-    for i, j in candidate_pairs(values, new=new):
+    for i, j in candidate_pairs(values, durations, new=new):
         match = compare(values[i], values[j])
         relation = classify(match, loaded[hashes[i]].duration, loaded[hashes[j]].duration)
         if relation:

@@ -18,7 +18,7 @@ from beets.library import Item
 
 from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import Verdict, compare, judge
-from beetsplug.dupes.index import MIN_VOTES, candidate_pairs
+from beetsplug.dupes.index import MIN_VOTES, STABLE_MIN_VOTES, candidate_pairs
 from beetsplug.dupes.model import GroupKind, Relation, StoredGroup
 
 EXACT = "exact-audio"
@@ -103,8 +103,10 @@ def _index_partners(
     if own not in prints:
         return set()
     values = [prints[h].values for h in hashes]
+    durations = [prints[h].duration for h in hashes]
     mine = hashes.index(own)
-    return {hashes[j if i == mine else i] for i, j in candidate_pairs(values, new=[mine])}
+    pairs = candidate_pairs(values, durations, new=[mine])
+    return {hashes[j if i == mine else i] for i, j in pairs}
 
 
 def _rule(verdict: Verdict, paired: bool, edge: bool) -> str:
@@ -113,7 +115,8 @@ def _rule(verdict: Verdict, paired: bool, edge: bool) -> str:
     if not paired:
         return (
             "the fingerprints match, but the index never offered the pair: they share fewer"
-            f" than {MIN_VOTES} indexed sub-fingerprints"
+            f" than {MIN_VOTES} indexed sub-fingerprints, and fewer than {STABLE_MIN_VOTES}"
+            " stable halves of them within their duration band"
         )
     if not edge:
         return "the fingerprints match but were not matched yet: run `beet dupes scan`"

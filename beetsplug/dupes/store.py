@@ -96,7 +96,20 @@ def _batches(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial, _batches]
+def _rematch_under_steady_rules(db: sqlite_utils.Database) -> None:
+    """Issue 15 changed what matches (the stable-half index, the thresholds, the steadiness
+    rule): every fingerprint is matched again at the next regroup, so stored edges agree with
+    the rules ``show --near`` explains."""
+    sidecar.run_script(
+        db,
+        """
+        DELETE FROM dupes_edges;
+        UPDATE dupes_fingerprints SET matched = 0;
+        """,
+    )
+
+
+MIGRATIONS = [_initial, _batches, _rematch_under_steady_rules]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:

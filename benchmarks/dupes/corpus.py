@@ -1,14 +1,12 @@
-"""The benchmark's labelled messy library, synthesized from scratch.
+"""The benchmark's tuning corpus: a labelled messy library of seeded tunes (``beetcrate.synth``).
 
-Every file carries two labels: ``audio`` (files with equal labels hold byte-identical audio
-payloads and differ only in tags) and ``recording`` (the same performance, whatever the
-encoding). Hard negatives are labelled with the pair they must not be merged with.
+The duplicate finder's constants were chosen on this corpus; ``heldout`` makes the same kinds of
+copies of music from an unrelated generator to check they hold.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,49 +14,45 @@ import numpy as np
 from beetcrate import media
 from beetcrate.synth.tagging import add_mp3_tag_containers, retag
 from beetcrate.synth.tunes import RATE, tune
+from benchmarks.dupes import edits
+from benchmarks.dupes.edits import FLAC, Edit, Encoding
+from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative
 
 SILENCE = np.zeros((2, RATE), np.float32)
 
-# name -> (suffix, bit rate, sample rate, transform); one re-encoding each
-REENCODINGS = {
-    "mp3-320": ("mp3", 320_000, RATE, None),
-    "mp3-192": ("mp3", 192_000, RATE, None),  # stands in for LAME V2 (~190 kbps)
-    "mp3-128": ("mp3", 128_000, RATE, None),
-    "opus-96": ("opus", 96_000, RATE, None),
-    "vorbis": ("ogg", None, RATE, None),
-    "aac-128": ("m4a", 128_000, RATE, None),
-    "resampled-22k": ("mp3", 160_000, RATE // 2, "resample"),
-    "silence-added": ("flac", None, RATE, "pad"),
-    "silence-trimmed": ("flac", None, RATE, "trim"),
-    "gain-6db": ("mp3", 256_000, RATE, "gain"),
+# The copies of each song beyond the issue's encodings (``edits.encodings``). The master has 1 s
+# of silence at each end, so a trim of (3, 2) cuts 2 s of music at the start and 1 s at the end.
+EDITS = [
+    *edits.encodings(),
+    Edit("mp3-22k-decimated", Encoding("mp3", rate=22050, bit_rate=160_000)),
+    Edit("silence-padded", FLAC, pad=(2.0, 2.0)),
+    Edit("silence-trimmed", FLAC, trim=(1.0, 1.0)),
+    Edit("trimmed", FLAC, trim=(3.0, 2.0)),
+    Edit("gain-3db", FLAC, gain_db=-3.0),
+    Edit("gain-6db", Encoding("mp3", bit_rate=256_000), gain_db=-6.0),
+    Edit("gain+6db", FLAC, gain_db=6.0),
+    Edit("mono", Encoding("mp3", bit_rate=192_000), mono=True),
+    Edit(
+        "mp3-to-opus", Encoding("opus", bit_rate=96_000), source=Encoding("mp3", bit_rate=128_000)
+    ),
+    Edit("aac-to-mp3", Encoding("mp3", quality=2), source=Encoding("m4a", bit_rate=128_000)),
+]
+# Retagged copies (same audio, other tags and art) of these copies' files.
+RETAGGED_COPIES = {
+    "master": "flac",
+    "mp3-320": "mp3",
+    "vorbis-q5": "ogg",
+    "opus-96": "opus",
+    "aac-256": "m4a",
 }
 
 
-@dataclass(frozen=True)
-class File:
-    path: Path
-    audio: str  # equal for files whose audio payload is identical
-    recording: str  # equal for the same recording in any encoding
-    role: str  # what the file is, for the report
-
-
-@dataclass(frozen=True)
-class HardNegative:
-    a: str  # recording labels that must not be merged
-    b: str
-    kind: str
-
-
-def _transform(samples: np.ndarray, how: str | None) -> np.ndarray:
-    if how == "resample":
-        return np.ascontiguousarray(samples[:, ::2])
-    if how == "pad":
-        return np.concatenate([SILENCE, SILENCE, samples, SILENCE, SILENCE], axis=1)
-    if how == "trim":
-        return np.ascontiguousarray(samples[:, RATE:-RATE])  # the master's silence, cut
-    if how == "gain":
-        return samples * 0.5
-    return samples
+def _wander(samples: np.ndarray, depth: float, period: float) -> np.ndarray:
+    """``samples`` played at a tempo wandering sinusoidally by ``depth`` over ``period`` s."""
+    n = samples.shape[1]
+    reach = depth * period / (2 * np.pi) * RATE  # the largest displacement, in samples
+    source = np.arange(n) + reach * np.sin(2 * np.pi * np.arange(n) / (period * RATE))
+    return np.stack([np.interp(source, np.arange(n), channel) for channel in samples])
 
 
 def _copy_retagged(source: Path, target: Path, title: str) -> None:
@@ -85,41 +79,57 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
         folder.mkdir()
         flac = folder / "master.flac"
         media.write_audio(flac, master, RATE)
-        files.append(File(flac, f"{rec}/flac", rec, "master"))
-        mp3 = folder / "mp3-320.mp3"
-        for name, (suffix, bit_rate, rate, how) in REENCODINGS.items():
-            path = folder / f"{name}.{suffix}"
-            media.write_audio(path, _transform(master, how), rate, bit_rate=bit_rate)
-            files.append(File(path, f"{rec}/{name}", rec, name))
+        files.append(File(flac, f"{rec}/{MASTER}", rec, MASTER))
+        written = {MASTER: flac}
+        for edit in EDITS:
+            path = folder / f"{edit.kind}.{edit.encoding.suffix}"
+            if edit.kind == "mp3-22k-decimated":  # every other sample: aliasing, no filter
+                media.write_audio(path, master[:, ::2].copy(), RATE // 2, bit_rate=160_000)
+            else:
+                edits.write_copy(master, RATE, edit, path)
+            files.append(File(path, f"{rec}/{edit.kind}", rec, edit.kind))
+            written[edit.kind] = path
         # Retagged copies: every tag container, same audio as their source.
-        for source, copy_name in [
-            (flac, "retagged.flac"),
-            (mp3, "retagged-id3.mp3"),
-            (mp3, "retagged-containers.mp3"),
-            (folder / "vorbis.ogg", "retagged.ogg"),
-            (folder / "opus-96.opus", "retagged.opus"),
-            (folder / "aac-128.m4a", "retagged.m4a"),
-        ]:
+        retagged = [(kind, f"retagged.{suffix}") for kind, suffix in RETAGGED_COPIES.items()]
+        retagged.append(("mp3-320", "retagged-containers.mp3"))
+        for kind, copy_name in retagged:
             target = folder / copy_name
-            _copy_retagged(source, target, f"Another title for {rec}")
-            label = next(f.audio for f in files if f.path == source)
-            files.append(File(target, label, rec, f"retag-{target.suffix[1:]}"))
+            _copy_retagged(written[kind], target, f"Another title for {rec}")
+            files.append(File(target, f"{rec}/{kind}", rec, RETAGGED))
         if n % 2:
-            negatives.append(HardNegative(f"song{n - 1}", rec, "same key and tempo"))
+            negatives.append(HardNegative(f"song{n - 1}", rec, "album sibling"))
+        # What a live take of the tune shares with it: the same notes, played 3 % slower, or
+        # with a tempo that wanders ±2 % around the studio's.
+        live = folder / "live.flac"
+        media.write_audio(live, tune(1000 + n, seconds, key, bpm * 0.97), RATE)
+        files.append(File(live, f"{rec}/live", f"{rec}-live", "live take"))
+        negatives.append(HardNegative(rec, f"{rec}-live", "live take"))
+        wandering = folder / "live-wandering.flac"
+        media.write_audio(wandering, _wander(master, depth=0.02, period=seconds), RATE)
+        label = f"{rec}-live-wandering"
+        files.append(File(wandering, label, label, "live take"))
+        negatives.append(HardNegative(rec, label, "live take"))
         extended = folder / "extended.flac"
         media.write_audio(
             extended,
             np.concatenate([tune(5000 + n, 8, key, bpm), body, tune(6000 + n, 8, key, bpm)], 1),
             RATE,
         )
-        files.append(File(extended, f"{rec}/extended", f"{rec}-extended", "extended"))
+        files.append(File(extended, f"{rec}/extended", f"{rec}-extended", "radio edit vs extended"))
         negatives.append(HardNegative(rec, f"{rec}-extended", "radio edit vs extended"))
         intro = folder / "shared-intro.flac"
         media.write_audio(
             intro, np.concatenate([body[:, : int(4 * RATE)], tune(7000 + n, seconds)], 1), RATE
         )
         files.append(File(intro, f"{rec}/intro", f"{rec}-intro", "shared intro"))
-        negatives.append(HardNegative(rec, f"{rec}-intro", "identical intro"))
+        negatives.append(HardNegative(rec, f"{rec}-intro", "shared intro"))
+        # The same tune two semitones up and 6 % faster: a cover of it.
+        cover = folder / "cover.mp3"
+        media.write_audio(
+            cover, tune(1000 + n, seconds, key + 2, bpm * 1.06), RATE, bit_rate=192_000
+        )
+        files.append(File(cover, f"{rec}/cover", f"{rec}-cover", "cover"))
+        negatives.append(HardNegative(rec, f"{rec}-cover", "cover"))
     return files, negatives
 
 

@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.soundfont.corpus import DEFAULT_FORMATS, LABELS_FILE, build_set
+from beetcrate.media import MediaError
+from benchmarks.soundfont.corpus import DEFAULT_FORMATS, LABELS_FILE, SAMPLE_RATE, build_set
 from benchmarks.soundfont.model import Family
 from benchmarks.soundfont.render import FORMATS
 
@@ -26,12 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--formats",
         default=",".join(fmt.name for fmt in DEFAULT_FORMATS),
-        help=f"comma-separated, rotated over the tracks; of: {', '.join(FORMATS)}",
+        help=f"comma-separated, one drawn for each track; of: {', '.join(FORMATS)}",
     )
     parser.add_argument(
         "--families",
         default=",".join(family.value for family in Family),
         help=f"comma-separated, of: {', '.join(family.value for family in Family)}",
+    )
+    parser.add_argument(
+        "--sample-rate", type=int, default=SAMPLE_RATE, help=f"default {SAMPLE_RATE}"
+    )
+    parser.add_argument(
+        "--midi", action="store_true", help="also write each song's MIDI file (NAME.mid)"
     )
     args = parser.parse_args(argv)
     try:
@@ -39,12 +46,23 @@ def main(argv: list[str] | None = None) -> int:
         families = [Family(name) for name in args.families.split(",")]
     except (KeyError, ValueError) as error:
         parser.error(f"unknown format or family: {error}")
-    if args.per_family < 1 or args.seconds <= 0:
-        parser.error("--per-family and --seconds must be positive")
+    if args.per_family < 1 or args.seconds <= 0 or not 8000 <= args.sample_rate <= 192000:
+        parser.error("--per-family and --seconds must be positive, --sample-rate 8000-192000")
     started = time.perf_counter()
-    tracks = build_set(
-        args.dest, args.seed, args.per_family, args.seconds, formats, families, progress=True
-    )
+    try:
+        tracks = build_set(
+            args.dest,
+            args.seed,
+            args.per_family,
+            args.seconds,
+            formats,
+            families,
+            sample_rate=args.sample_rate,
+            midi=args.midi,
+            progress=True,
+        )
+    except (OSError, MediaError) as error:
+        parser.exit(1, f"{parser.prog}: {error}\n")
     elapsed = time.perf_counter() - started
     audio = sum(track.labels.duration for track in tracks)
     print(

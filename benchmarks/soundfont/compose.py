@@ -4,7 +4,8 @@ The score is written with mido (tempo map, 4/4 time signature, key signature, on
 per section, one track per part); the labels are then read from the file's bytes through
 pretty_midi: beats and downbeats from its tempo map and time signature, the key from its key
 signature, each section's span from its text event and the parts that really sound in it from
-the notes. Humanisation moves notes, never the labelled grid.
+the notes. Humanisation moves notes, never the labelled grid; a lead-in of silence moves the
+whole grid.
 """
 
 from __future__ import annotations
@@ -37,17 +38,30 @@ TAIL_SECONDS = 1.5  # rendered after the last bar, for the instruments' release
 DRUM_CHANNEL = 9
 SECTION_PREFIX = "section:"
 
-# Track name -> (channel, volume CC7, pan CC10).
-MIX: dict[str, tuple[int, int, int]] = {
-    "melody": (0, 96, 74),
-    "chords": (1, 84, 54),
-    "bass": (2, 108, 64),
-    "drums": (DRUM_CHANNEL, 112, 64),
+
+@dataclass(frozen=True)
+class Strip:
+    """A part's MIDI channel and mixer settings, written as CC 7 (volume), 10 (pan) and 91
+    (reverb send, applied by ``render``: TinySoundFont has no reverb of its own)."""
+
+    channel: int
+    volume: int
+    pan: int
+    reverb_send: int
+
+
+# Track name -> its strip.
+MIX: dict[str, Strip] = {
+    "melody": Strip(0, 104, 74, 64),
+    "chords": Strip(1, 97, 54, 84),
+    "bass": Strip(2, 91, 64, 8),
+    "drums": Strip(DRUM_CHANNEL, 89, 64, 28),
 }
-# TimGM6mb's long electronic kicks are pitched (the TR-808 kick is an A, the Electronic kit's
-# a D#, the Power kit's a G): the drum channel is transposed to put them on the tonic, within
-# a bend range of an octave. The acoustic kits' short kicks stay as they are.
-KICK_PITCH_CLASS: dict[DrumKit, int] = {DrumKit.TR808: 9, DrumKit.ELECTRONIC: 3, DrumKit.POWER: 7}
+# TimGM6mb's long electronic kicks are pitched: most of the TR-808 kick's energy is on A1, the
+# Electronic kit's (a falling sweep) on F2, the Power kit's on D#2 (constant-Q energy of one
+# hit). Producers tune such kicks to the key: the drum channel is transposed to put them on the
+# tonic, within a bend range of an octave. The acoustic kits' short kicks stay as they are.
+KICK_PITCH_CLASS: dict[DrumKit, int] = {DrumKit.TR808: 9, DrumKit.ELECTRONIC: 5, DrumKit.POWER: 3}
 DRUM_BEND_RANGE = 12
 MAJOR_KEY_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MINOR_KEY_NAMES = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
@@ -201,59 +215,70 @@ def _drums(song: Song) -> list[_Event]:
     as_notes = [Note(hit.beat, 0.25, int(hit.voice), hit.velocity) for hit in song.drums.hits]
     kicks = [n for n in as_notes if n.pitch == DrumVoice.KICK]
     others = [n for n in as_notes if n.pitch != DrumVoice.KICK]
-    events = _loop(kicks, song.drums.bars, song, Part.KICK)
-    events += _loop(others, song.drums.bars, song, Part.DRUMS)
+    events = _loop(others, song.drums.bars, song, Part.DRUMS)
+    if song.drums.fill:
+        fill_from = min(hit.beat for hit in song.drums.fill)
+        for section, first_bar in list(_section_starts(song.sections))[:-1]:
+            if Part.DRUMS not in section.parts:
+                continue
+            bar = (first_bar + section.bars - 1) * BEATS_PER_BAR
+            events = [e for e in events if not bar + fill_from <= e.beat < bar + BEATS_PER_BAR]
+            events += [
+                _Event(bar + hit.beat, int(hit.voice), 0.25, hit.velocity)
+                for hit in song.drums.fill
+            ]
+    events += _loop(kicks, song.drums.bars, song, Part.KICK)
     for section, first_bar in _section_starts(song.sections):
         if section.kind is SectionKind.DROP and Part.DRUMS in section.parts:
             events.append(_Event(first_bar * BEATS_PER_BAR, DrumVoice.CRASH, 1.0, 100))
     return events
 
 
-class _Clock:
-    """Beats to ticks and seconds through the tempo map (one tempo per beat)."""
+@dataclass(frozen=True)
+class _Played:
+    """A note as played: MIDI ticks, pitch and velocity."""
 
-    def __init__(self, tempi: Sequence[float]) -> None:
-        self.tempi = tempi
-
-    def tempo_at(self, beat: float) -> float:
-        return self.tempi[min(len(self.tempi) - 1, max(0, int(beat)))]
+    on: int
+    off: int
+    pitch: int
+    velocity: int
 
 
 def _humanised(
-    events: Sequence[_Event], song: Song, clock: _Clock, rng: random.Random
-) -> list[tuple[int, int, int, int]]:
-    """(on tick, off tick, pitch, velocity) after swing and the humanisation's jitter."""
-    out = []
-    jitter_ms = song.humanise.timing_ms
+    events: Sequence[_Event], song: Song, tempi: Sequence[float], lead_in: int, rng: random.Random
+) -> list[_Played]:
+    """The events after swing and the humanisation's jitter (``tempi``: one per beat), in
+    ticks from the file's start (the grid starts ``lead_in`` ticks in)."""
+    played = []
+    jitter_ms, spread = song.humanise.timing_ms, song.humanise.velocity
     for event in events:
         beat = _swung(event.beat, song.swing)
         if jitter_ms:
-            beat += rng.uniform(-jitter_ms, jitter_ms) / 1000 * clock.tempo_at(beat) / 60
-        on = max(0, round(beat * TICKS_PER_BEAT))
-        off = max(on + 1, round((beat + event.length) * TICKS_PER_BEAT))
-        velocity = event.velocity + (
-            rng.randint(-song.humanise.velocity, song.humanise.velocity)
-            if song.humanise.velocity
-            else 0
-        )
-        out.append((on, off, event.pitch, min(127, max(1, velocity))))
-    return out
+            tempo = tempi[min(len(tempi) - 1, max(0, int(beat)))]
+            beat += rng.uniform(-jitter_ms, jitter_ms) / 1000 * tempo / 60
+        on = max(0, lead_in + round(beat * TICKS_PER_BEAT))
+        off = max(on + 1, lead_in + round((beat + event.length) * TICKS_PER_BEAT))
+        velocity = event.velocity + (rng.randint(-spread, spread) if spread else 0)
+        played.append(_Played(on, off, event.pitch, min(127, max(1, velocity))))
+    return played
 
 
 def _track(
     name: str,
     program: int,
-    notes: Sequence[tuple[int, int, int, int]],
+    notes: Sequence[_Played],
     semitones: float,
     bend_range: int = 2,
 ) -> mido.MidiTrack:
     """One part's track; ``semitones`` (fractional) is a pitch bend held for the whole track."""
-    channel, volume, pan = MIX[name]
+    strip = MIX[name]
+    channel = strip.channel
     timed: list[tuple[int, int, mido.Message]] = [
         (0, 0, mido.Message("program_change", channel=channel, program=program)),
-        (0, 0, mido.Message("control_change", channel=channel, control=7, value=volume)),
-        (0, 0, mido.Message("control_change", channel=channel, control=10, value=pan)),
     ]
+    for control, value in ((7, strip.volume), (10, strip.pan), (91, strip.reverb_send)):
+        message = mido.Message("control_change", channel=channel, control=control, value=value)
+        timed.append((0, 0, message))
     if bend_range != 2:  # RPN 0, pitch bend sensitivity (2 semitones unless set)
         for control, value in ((101, 0), (100, 0), (6, bend_range), (38, 0)):
             message = mido.Message("control_change", channel=channel, control=control, value=value)
@@ -261,11 +286,10 @@ def _track(
     if semitones:
         bend = max(-8192, min(8191, round(semitones / bend_range * 8192)))
         timed.append((0, 0, mido.Message("pitchwheel", channel=channel, pitch=bend)))
-    for on, off, pitch, velocity in notes:
-        timed.append(
-            (on, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
-        )
-        timed.append((off, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+    for note in notes:
+        on = mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity)
+        off = mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)
+        timed += [(note.on, 2, on), (note.off, 1, off)]
     return _delta_track(name, timed)
 
 
@@ -282,7 +306,7 @@ def _delta_track(
     return track
 
 
-def _conductor(song: Song, tempi: Sequence[float]) -> mido.MidiTrack:
+def _conductor(song: Song, tempi: Sequence[float], lead_in: int) -> mido.MidiTrack:
     names = MINOR_KEY_NAMES if song.key.mode is Mode.MINOR else MAJOR_KEY_NAMES
     timed: list[tuple[int, int, mido.Message | mido.MetaMessage]] = [
         (0, 0, mido.MetaMessage("time_signature", numerator=BEATS_PER_BAR, denominator=4)),
@@ -292,12 +316,13 @@ def _conductor(song: Song, tempi: Sequence[float]) -> mido.MidiTrack:
     for beat, tempo in enumerate(tempi):
         micros = round(60_000_000 / tempo)
         if micros != previous:
-            timed.append((beat * TICKS_PER_BEAT, 0, mido.MetaMessage("set_tempo", tempo=micros)))
+            tick = 0 if beat == 0 else lead_in + beat * TICKS_PER_BEAT  # the lead-in at beat 0's
+            timed.append((tick, 0, mido.MetaMessage("set_tempo", tempo=micros)))
             previous = micros
     for section, first_bar in _section_starts(song.sections):
-        tick = first_bar * BEATS_PER_BAR * TICKS_PER_BEAT
+        tick = lead_in + first_bar * BEATS_PER_BAR * TICKS_PER_BEAT
         timed.append((tick, 1, mido.MetaMessage("text", text=SECTION_PREFIX + section.kind.value)))
-    end = song.bars * BEATS_PER_BAR * TICKS_PER_BEAT
+    end = lead_in + song.bars * BEATS_PER_BAR * TICKS_PER_BEAT
     timed.append((end, 1, mido.MetaMessage("text", text=SECTION_PREFIX + "end")))
     return _delta_track("conductor", timed)
 
@@ -310,9 +335,9 @@ def _kick_to_tonic(song: Song) -> int:
 
 def _midi_file(song: Song) -> bytes:
     tempi = _tempo_map(song)
-    clock = _Clock(tempi)
+    lead_in = round(song.lead_in * tempi[0] / 60 * TICKS_PER_BEAT)
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(_conductor(song, tempi))
+    midi.tracks.append(_conductor(song, tempi, lead_in))
     parts = [
         ("melody", song.instruments.melody, _melody(song)),
         ("chords", song.instruments.chords, _chords(song)),
@@ -323,7 +348,7 @@ def _midi_file(song: Song) -> bytes:
     for name, program, events in parts:
         # One random stream per part: songs that share a part's notes and seed (album
         # siblings, a shared intro) share its humanised performance too.
-        notes = _humanised(events, song, clock, random.Random(f"{song.seed}:{name}"))
+        notes = _humanised(events, song, tempi, lead_in, random.Random(f"{song.seed}:{name}"))
         if name == "drums":
             track = _track(name, program, notes, detune + _kick_to_tonic(song), DRUM_BEND_RANGE)
         else:
@@ -343,7 +368,9 @@ def _part_of(instrument: pretty_midi.Instrument, pitch: int) -> Part:
 def labels_of(midi: bytes, beatless: bool) -> Labels:
     """The labels a MIDI file written by ``compose`` carries (see the module docstring)."""
     score = pretty_midi.PrettyMIDI(io.BytesIO(midi))
-    marks = [(text.time, text.text.removeprefix(SECTION_PREFIX)) for text in score.text_events]
+    marks = [
+        (float(text.time), text.text.removeprefix(SECTION_PREFIX)) for text in score.text_events
+    ]
     marks = [(time, name) for time, name in marks if name]
     grid_end = next(time for time, name in marks if name == "end")
     onsets = [
@@ -356,13 +383,18 @@ def labels_of(midi: bytes, beatless: bool) -> Labels:
         # Humanised notes may start a few ms early: a note belongs to the section whose grid
         # span (widened by 30 ms) holds its start.
         parts = frozenset(part for time, part in onsets if start - 0.03 <= time < end - 0.03)
-        sections.append(SectionSpan(SectionKind(name), start, end, parts))
+        sections.append(SectionSpan(SectionKind(name), float(start), float(end), parts))
     beats: tuple[float, ...] = ()
     downbeats: tuple[float, ...] = ()
     tempo = None
     if not beatless:
-        beats = tuple(float(b) for b in score.get_beats() if b < grid_end - 1e-6)
-        downbeats = tuple(float(b) for b in score.get_downbeats() if b < grid_end - 1e-6)
+        # The grid from the first section's mark to the end mark, a beat every denominator
+        # note of the time signature, through the file's tempo map.
+        signature = score.time_signature_changes[0]
+        step = score.resolution * 4 // signature.denominator
+        first, last = score.time_to_tick(marks[0][0]), score.time_to_tick(grid_end)
+        beats = tuple(float(score.tick_to_time(tick)) for tick in range(first, last, step))
+        downbeats = beats[:: signature.numerator]
         tempo = 60 * (len(beats) - 1) / (beats[-1] - beats[0]) if len(beats) > 1 else None
     key_number = score.key_signature_changes[0].key_number
     key = Key(key_number % 12, Mode.MINOR if key_number >= 12 else Mode.MAJOR)

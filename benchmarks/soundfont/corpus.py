@@ -3,8 +3,10 @@
 ``labels.json`` (``LABELS_SCHEMA`` = 1)::
 
     {
-      "schema": 1, "generator": "benchmarks.soundfont", "seed": 7, "per_family": 2,
-      "seconds": 30.0, "sample_rate": 44100, "soundfont": "TimGM6mb.sf2",
+      "schema": 1, "generator": "benchmarks.soundfont", "generator_version": 2,
+      "seed": 7, "per_family": 2,
+      "seconds": 180.0, "sample_rate": 44100, "soundfont": "TimGM6mb.sf2",
+      "formats": ["flac16", "wav16", "vorbis_160k", "mp3_192k"],  # drawn from, per track
       "tracks": [
         {
           "file": "house-00.flac",           # beside labels.json
@@ -16,6 +18,7 @@
           "key": {"tonic": 9, "mode": "minor", "name": "A minor"},  # nominal (tonic: C = 0)
           "detune_cents": 0.0,               # whole-track tuning offset (key stays nominal)
           "swing": 0.05, "tempo_drift": null,  # drift depth (fraction) when a live take
+          "lead_in": 0.42,                   # seconds of silence before the first bar
           "sections": [{"kind": "intro", "start": 0.0, "end": 15.48,
                         "parts": ["bass", "drums", "kick"]}, ...],
           "intro_end": 15.48,                # end of the intro
@@ -28,14 +31,20 @@
     }
 
 Section parts are ``kick``, ``drums`` (any other drum voice), ``bass``, ``chords``, ``melody``:
-the parts with notes starting in that section. A breakdown never has ``kick``.
+the parts with notes starting in that section. A breakdown never has ``kick``; an intro with
+only ``chords`` is beatless. Beats and downbeats cover the whole bar grid, beatless intros and
+breakdowns included (the sections say where drums play); humanisation (a few ms) and swing
+move the notes, not the grid. A live take's (``tempo_drift``) beats follow its drifting tempo,
+and its ``tempo`` is the mean over the grid. Every time is of the decoded audio: the project's
+decoder (``beetcrate.media``) gives every format sample-aligned with the render.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +57,10 @@ from benchmarks.soundfont.render import FORMATS, SOUNDFONT, AudioFormat, render,
 from benchmarks.soundfont.styles import random_song
 
 LABELS_SCHEMA = 1
+# Raised whenever the same seed would give other music (cached sets should be rebuilt).
+GENERATOR_VERSION = 2
 LABELS_FILE = "labels.json"
+BUILD_FILE = ".soundfont-build.json"
 DEFAULT_FORMATS: tuple[AudioFormat, ...] = (
     FORMATS["flac16"],
     FORMATS["wav16"],
@@ -85,6 +97,7 @@ def track_record(track: LabelledTrack) -> dict[str, Any]:
         "detune_cents": song.detune_cents,
         "swing": song.swing,
         "tempo_drift": song.drift.depth if song.drift else None,
+        "lead_in": song.lead_in,
         "sections": [
             {
                 "kind": span.kind.value,
@@ -112,13 +125,34 @@ def write_track(
     composition: Composition, path: Path, fmt: AudioFormat, sample_rate: int = SAMPLE_RATE
 ) -> LabelledTrack:
     """Render ``composition`` to ``path``; a file is written whole or not at all."""
+    with _whole(path) as partial:
+        write(render(composition, sample_rate), sample_rate, partial, fmt)
+    return LabelledTrack(path, composition.song, composition.labels, fmt)
+
+
+@contextmanager
+def _whole(path: Path) -> Iterator[Path]:
+    """A hidden partial file to write, renamed to ``path`` once the block completes."""
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
-        write(render(composition, sample_rate), sample_rate, partial, fmt)
+        yield partial
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
-    return LabelledTrack(path, composition.song, composition.labels, fmt)
+
+
+def _resuming(dest: Path, parameters: dict[str, Any]) -> bool:
+    """Whether ``dest`` holds files of an interrupted build with the same parameters; if not,
+    records the parameters for the next run to compare."""
+    manifest = dest / BUILD_FILE
+    try:
+        if json.loads(manifest.read_text()) == parameters:
+            return True
+    except (OSError, ValueError):
+        pass
+    with _whole(manifest) as partial:
+        partial.write_text(json.dumps(parameters) + "\n")
+    return False
 
 
 def build_set(
@@ -128,35 +162,51 @@ def build_set(
     seconds: float = 180.0,
     formats: Sequence[AudioFormat] = DEFAULT_FORMATS,
     families: Sequence[Family] = tuple(Family),
+    sample_rate: int = SAMPLE_RATE,
+    midi: bool = False,
     progress: bool = False,
 ) -> list[LabelledTrack]:
-    """Render ``per_family`` songs of each family to ``dest`` and write ``labels.json``.
+    """Render ``per_family`` songs of each family to ``dest`` and write ``labels.json``
+    (and each song's MIDI file beside its audio, ``NAME.mid``, if ``midi``).
 
-    Deterministic for a seed: the same seed gives the same songs, labels and PCM audio. The
-    formats rotate over the tracks. Files already in ``dest`` with the expected name are
-    rendered again (rendering is faster than checking them).
+    Deterministic for a seed: the same seed gives the same songs, labels and PCM audio,
+    whatever ``formats`` and ``families`` are; each track's format is drawn from ``formats``.
+    Resumable: files are written whole or not at all, and a run with the parameters of an
+    interrupted one (recorded in ``.soundfont-build.json``) keeps the files it finished.
     """
     dest.mkdir(parents=True, exist_ok=True)
+    parameters = {
+        "schema": LABELS_SCHEMA,
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "seconds": seconds,
+        "sample_rate": sample_rate,
+        "formats": [fmt.name for fmt in formats],
+    }
+    resuming = _resuming(dest, parameters)
     jobs = [(family, index) for family in families for index in range(per_family)]
     tracks = []
-    for number, (family, index) in enumerate(tqdm(jobs, disable=not progress, unit="track")):
-        rng = random.Random(f"{seed}:{family.value}:{index}")
-        song = random_song(family, rng, seconds=seconds)
-        fmt = formats[number % len(formats)]
+    for family, index in tqdm(jobs, disable=not progress, unit="track"):
+        name = f"{seed}:{family.value}:{index}"
+        composition = compose(random_song(family, random.Random(name), seconds=seconds))
+        # Drawn apart from the song, so that a format list does not change the music, and at
+        # random, so that no family is always in one format.
+        fmt = random.Random(f"{name}:format").choice(formats)
         path = dest / f"{family.value}-{index:02d}.{fmt.suffix}"
-        tracks.append(write_track(compose(song), path, fmt))
+        if midi:
+            with _whole(path.with_suffix(".mid")) as partial:
+                partial.write_bytes(composition.midi)
+        if resuming and path.exists():
+            tracks.append(LabelledTrack(path, composition.song, composition.labels, fmt))
+        else:
+            tracks.append(write_track(composition, path, fmt, sample_rate))
     document = {
-        "schema": LABELS_SCHEMA,
+        **parameters,
         "generator": "benchmarks.soundfont",
-        "seed": seed,
         "per_family": per_family,
-        "seconds": seconds,
-        "sample_rate": SAMPLE_RATE,
         "soundfont": SOUNDFONT.name,
         "tracks": [track_record(track) for track in tracks],
     }
-    labels = dest / LABELS_FILE
-    partial = labels.with_name(f".{LABELS_FILE}.partial")
-    partial.write_text(json.dumps(document, indent=1) + "\n")
-    partial.replace(labels)
+    with _whole(dest / LABELS_FILE) as partial:
+        partial.write_text(json.dumps(document, indent=1) + "\n")
     return tracks

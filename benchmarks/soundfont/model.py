@@ -104,8 +104,13 @@ class DrumVoice(IntEnum):
     SNARE = 38
     CLAP = 39
     CLOSED_HAT = 42
-    LOW_TOM = 45
+    LOW_FLOOR_TOM = 41
+    HIGH_FLOOR_TOM = 43
     PEDAL_HAT = 44
+    LOW_TOM = 45
+    LOW_MID_TOM = 47
+    HIGH_MID_TOM = 48
+    HIGH_TOM = 50
     OPEN_HAT = 46
     CRASH = 49
     RIDE = 51
@@ -126,10 +131,13 @@ class DrumHit:
 
 @dataclass(frozen=True)
 class DrumPattern:
-    """A loop of ``bars`` bars of drum hits, repeated wherever the drums play."""
+    """A loop of ``bars`` bars of drum hits, repeated wherever the drums play, and the fill
+    played in the last bar before a section change (beats within that bar: from its first hit
+    on it replaces the loop's hits but the kick's)."""
 
     bars: int
     hits: tuple[DrumHit, ...]
+    fill: tuple[DrumHit, ...] = ()
 
 
 class DrumKit(IntEnum):
@@ -198,6 +206,15 @@ class TempoDrift:
 
 
 @dataclass(frozen=True)
+class Reverb:
+    """The room: ``decay`` seconds to fall 60 dB, returned at ``level`` (0-1) of each part's
+    send (the MIDI's CC 91)."""
+
+    decay: float
+    level: float
+
+
+@dataclass(frozen=True)
 class Song:
     """One track's score. ``melody``, ``bass`` loop over the progression's length; ``drums``
     loops over its own; ``sections`` say which parts play in each stretch of bars."""
@@ -216,7 +233,31 @@ class Song:
     humanise: Humanise = field(default_factory=Humanise)
     detune_cents: float = 0.0  # whole-track tuning offset; the key label stays nominal
     drift: TempoDrift | None = None
+    reverb: Reverb | None = None
+    lead_in: float = 0.0  # seconds of silence before the first bar (the grid starts there)
     seed: int = 0  # drives the humanisation and the drift's phase
+
+    def __post_init__(self) -> None:
+        """A song MIDI cannot carry is refused here, in one line, not deep in ``compose``."""
+        programs = (self.instruments.melody, self.instruments.chords, self.instruments.bass)
+        problems = [
+            (not 20 <= self.tempo <= 400, f"tempo {self.tempo} BPM is not in 20-400"),
+            (not 0 <= self.key.tonic < 12, f"key tonic {self.key.tonic} is not a pitch class"),
+            (not self.progression, "the progression has no chord"),
+            (any(c.bars < 1 for c in self.progression), "a chord lasts less than a bar"),
+            (not self.sections or any(s.bars < 1 for s in self.sections), "a section is empty"),
+            (not all(0 <= p <= 127 for p in programs), f"GM programs {programs} not in 0-127"),
+            (not 0 <= self.swing < 1, f"swing {self.swing} is not in [0, 1)"),
+            (abs(self.detune_cents) > 100, f"detune {self.detune_cents} cents is over 100"),
+            (self.lead_in < 0, f"lead-in {self.lead_in} s is negative"),
+            (
+                self.drift is not None and not 0 <= self.drift.depth < 0.5,
+                "tempo drift depth is not in [0, 0.5)",
+            ),
+        ]
+        for failed, message in problems:
+            if failed:
+                raise ValueError(f"song: {message}")
 
     @property
     def loop_bars(self) -> int:

@@ -7,84 +7,120 @@ at benchmark time and never copied into this repository or into a generated set.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 import soundfile
 import tinysoundfont
+from scipy import signal
 
 from beetcrate import media
 from benchmarks.soundfont.compose import DRUM_CHANNEL, MIX, Composition
+from benchmarks.soundfont.model import Reverb
 
 SOUNDFONT = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 TARGET_RMS_DB = -16.0  # loudness of a rendered track (RMS over the whole track)
 PEAK_CEILING = 0.98
 
 
-def _events(score: pretty_midi.PrettyMIDI) -> list[tuple[float, int, int, tuple[int, ...]]]:
-    """(seconds, order, channel, message) sorted; order puts controls before note-offs before
-    note-ons at the same instant. Messages: (0, control, value), (1, pitch), (2, pitch, vel),
-    (3, bend)."""
-    events: list[tuple[float, int, int, tuple[int, ...]]] = []
-    for instrument in score.instruments:
-        channel = DRUM_CHANNEL if instrument.is_drum else MIX[instrument.name][0]
-        for control in instrument.control_changes:
-            events.append((control.time, 0, channel, (0, control.number, control.value)))
-        for bend in instrument.pitch_bends:
-            events.append((bend.time, 0, channel, (3, bend.pitch)))
-        for note in instrument.notes:
-            events.append((note.start, 2, channel, (2, note.pitch, note.velocity)))
-            events.append((note.end, 1, channel, (1, note.pitch)))
+def _part_events(
+    instrument: pretty_midi.Instrument, synth: tinysoundfont.Synth, channel: int
+) -> list[tuple[float, int, Callable[[], object]]]:
+    """The instrument's MIDI as (seconds, order, action) sorted; ``order`` puts controls and
+    bends before note-offs before note-ons at the same instant."""
+    events: list[tuple[float, int, Callable[[], object]]] = []
+    for control in instrument.control_changes:
+        action = partial(synth.control_change, channel, control.number, control.value)
+        events.append((control.time, 0, action))
+    for bend in instrument.pitch_bends:
+        events.append((bend.time, 0, partial(synth.pitchbend, channel, bend.pitch + 8192)))
+    for note in instrument.notes:
+        events.append((note.start, 2, partial(synth.noteon, channel, note.pitch, note.velocity)))
+        events.append((note.end, 1, partial(synth.noteoff, channel, note.pitch)))
     events.sort(key=lambda event: (event[0], event[1]))
     return events
+
+
+def _stem(
+    instrument: pretty_midi.Instrument, sample_rate: int, samples: int, soundfont: Path
+) -> np.ndarray:
+    """One part rendered alone: float32 (samples, 2), interleaved as TinySoundFont writes."""
+    synth = tinysoundfont.Synth(samplerate=sample_rate)
+    font = synth.sfload(str(soundfont))
+    channel = DRUM_CHANNEL if instrument.is_drum else MIX[instrument.name].channel
+    synth.program_select(channel, font, 0, instrument.program, is_drums=instrument.is_drum)
+    audio = np.zeros((samples, 2), dtype=np.float32)
+    position = 0
+    for seconds, _, action in _part_events(instrument, synth, channel):
+        sample = min(samples, round(seconds * sample_rate))
+        if sample > position:
+            synth.generate_simple(sample - position, audio[position:sample].data.cast("B"))
+            position = sample
+        action()
+    if samples > position:
+        synth.generate_simple(samples - position, audio[position:].data.cast("B"))
+    return audio
+
+
+def _reverb_send(instrument: pretty_midi.Instrument) -> float:
+    sends = [control.value for control in instrument.control_changes if control.number == 91]
+    return sends[-1] / 127 if sends else 0.0
+
+
+def impulse_response(reverb: Reverb, sample_rate: int, seed: int) -> np.ndarray:
+    """A room's stereo impulse response (2, n): 12 ms pre-delay, then decorrelated noise
+    decaying 60 dB over ``reverb.decay`` seconds, darkened by a one-pole low-pass."""
+    rng = np.random.default_rng(seed)
+    predelay = round(0.012 * sample_rate)
+    length = round(reverb.decay * sample_rate)
+    decay = np.exp(-6.91 * np.arange(length) / length)
+    tail = signal.lfilter([0.35], [1.0, -0.65], rng.standard_normal((2, length)) * decay, axis=1)
+    tail /= np.sqrt(np.sum(tail**2, axis=1, keepdims=True))
+    return np.concatenate([np.zeros((2, predelay)), tail], axis=1).astype(np.float32)
 
 
 def render(
     composition: Composition, sample_rate: int = 44100, soundfont: Path = SOUNDFONT
 ) -> np.ndarray:
-    """The composition as float32 stereo, shape (2, samples), ``labels.duration`` long,
+    """The composition as float32 stereo, shape (2, samples), ``labels.duration`` long: each
+    part rendered by TinySoundFont, sent to the song's reverb at its CC 91 level, mixed and
     scaled to an RMS of ``TARGET_RMS_DB`` dBFS (lowered if a peak would pass 0.98)."""
     score = pretty_midi.PrettyMIDI(io.BytesIO(composition.midi))
-    synth = tinysoundfont.Synth(samplerate=sample_rate)
-    font = synth.sfload(str(soundfont))
+    samples = round(composition.labels.duration * sample_rate)
+    mix = np.zeros((samples, 2), dtype=np.float32)
+    bus = np.zeros((samples, 2), dtype=np.float32)
     for instrument in score.instruments:
-        channel = DRUM_CHANNEL if instrument.is_drum else MIX[instrument.name][0]
-        synth.program_select(channel, font, 0, instrument.program, is_drums=instrument.is_drum)
-    total = round(composition.labels.duration * sample_rate)
-    audio = np.zeros((total, 2), dtype=np.float32)
-    position = 0
-    for seconds, _, channel, message in _events(score):
-        sample = min(total, round(seconds * sample_rate))
-        if sample > position:
-            synth.generate_simple(sample - position, audio[position:sample].data.cast("B"))
-            position = sample
-        match message:
-            case (0, control, value):
-                synth.control_change(channel, control, value)
-            case (1, pitch):
-                synth.noteoff(channel, pitch)
-            case (2, pitch, velocity):
-                synth.noteon(channel, pitch, velocity)
-            case (3, bend):
-                synth.pitchbend(channel, bend + 8192)
-    if total > position:
-        synth.generate_simple(total - position, audio[position:].data.cast("B"))
-    return _normalised(audio.T.copy())
+        if not instrument.notes:
+            continue
+        stem = _stem(instrument, sample_rate, samples, soundfont)
+        mix += stem
+        bus += np.float32(_reverb_send(instrument)) * stem
+    reverb = composition.song.reverb
+    if reverb is not None:
+        room = impulse_response(reverb, sample_rate, composition.song.seed)
+        for side in range(2):
+            wet = signal.oaconvolve(bus[:, side], room[side])[:samples]
+            mix[:, side] += np.float32(reverb.level) * wet.astype(np.float32)
+    _normalise(mix)
+    return np.ascontiguousarray(mix.T)
 
 
-def _normalised(audio: np.ndarray) -> np.ndarray:
+def _normalise(audio: np.ndarray) -> None:
+    """Scale in place to ``TARGET_RMS_DB``, or less if a peak would pass ``PEAK_CEILING``."""
     flat = audio.ravel()
     rms = float(np.sqrt(np.dot(flat, flat) / flat.size))
     if rms == 0:
-        return audio
+        return
     gain = 10 ** (TARGET_RMS_DB / 20) / rms
-    peak = float(np.max(np.abs(audio))) * gain
+    peak = max(float(flat.max()), -float(flat.min())) * gain
     if peak > PEAK_CEILING:
         gain *= PEAK_CEILING / peak
-    return (audio * gain).astype(np.float32)
+    audio *= np.float32(gain)
 
 
 class Codec(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benchmarks.soundfont.model import (
     BEATS_PER_BAR,
@@ -26,6 +26,7 @@ from benchmarks.soundfont.model import (
     Mode,
     Note,
     Part,
+    Reverb,
     Section,
     SectionKind,
     Song,
@@ -77,14 +78,14 @@ def _offbeats(bars: int = 1) -> list[float]:
 def _hat_velocities(beats: Sequence[float], voice: DrumVoice, rng: random.Random) -> list[DrumHit]:
     """Hats accented on the beat, softer between, a little uneven like a played part."""
     return [
-        DrumHit(voice, beat, (92 if beat % 1 == 0 else 70) + rng.randint(-6, 6)) for beat in beats
+        DrumHit(voice, beat, (84 if beat % 1 == 0 else 64) + rng.randint(-6, 6)) for beat in beats
     ]
 
 
 def _house_drums(rng: random.Random) -> DrumPattern:
     hits = _hits(DrumVoice.KICK, [0, 1, 2, 3], 112)
     hits += _hits(rng.choice([DrumVoice.CLAP, DrumVoice.SNARE]), [1, 3], 96)
-    hits += _hits(DrumVoice.OPEN_HAT if rng.random() < 0.5 else DrumVoice.CLOSED_HAT, _offbeats())
+    hits += _hits(rng.choice([DrumVoice.OPEN_HAT, DrumVoice.CLOSED_HAT]), _offbeats(), 80)
     if rng.random() < 0.6:
         hits += _hat_velocities(
             _sixteenths(), rng.choice([DrumVoice.SHAKER, DrumVoice.CLOSED_HAT]), rng
@@ -407,9 +408,35 @@ def random_bass(
     )
 
 
+def random_fill(rng: random.Random) -> tuple[DrumHit, ...]:
+    """A one-beat snare roll, a two-beat tom run, or a clap and snare pickup (beats in a bar)."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        return tuple(DrumHit(DrumVoice.SNARE, 3 + step / 4, 70 + 12 * step) for step in range(4))
+    if kind == 1:
+        toms = (
+            DrumVoice.HIGH_TOM,
+            DrumVoice.HIGH_TOM,
+            DrumVoice.HIGH_MID_TOM,
+            DrumVoice.LOW_MID_TOM,
+            DrumVoice.LOW_TOM,
+            DrumVoice.LOW_TOM,
+            DrumVoice.HIGH_FLOOR_TOM,
+            DrumVoice.LOW_FLOOR_TOM,
+        )
+        return tuple(DrumHit(tom, 2 + step / 4, 88 + 3 * step) for step, tom in enumerate(toms))
+    return (
+        DrumHit(DrumVoice.CLAP, 3.0, 100),
+        DrumHit(DrumVoice.SNARE, 3.5, 90),
+        DrumHit(DrumVoice.SNARE, 3.75, 110),
+        DrumHit(DrumVoice.OPEN_HAT, 3.5, 80),
+    )
+
+
 def random_drums(family: Family, rng: random.Random) -> DrumPattern | None:
+    """The family's pattern, with a fill before section changes."""
     builder = STYLES[family].drums
-    return builder(rng) if builder else None
+    return replace(builder(rng), fill=random_fill(rng)) if builder else None
 
 
 def random_instruments(family: Family, rng: random.Random) -> Instruments:
@@ -422,14 +449,27 @@ def random_instruments(family: Family, rng: random.Random) -> Instruments:
     )
 
 
+def _phrases(total: int, parts: int, loop_bars: int) -> list[int]:
+    """``total`` bars cut into ``parts`` near-equal lengths, whole loops where they fit."""
+    unit = loop_bars if total >= parts * loop_bars else 1
+    units = max(parts, total // unit)
+    lengths = [units // parts + (1 if i < units % parts else 0) for i in range(parts)]
+    lengths = [length * unit for length in lengths]
+    lengths[-1] += max(0, total - sum(lengths))
+    return lengths
+
+
 def random_arrangement(
     family: Family, rng: random.Random, bars: int, loop_bars: int = 4
 ) -> tuple[Section, ...]:
-    """Intro, body, breakdown (no kick), drop, outro filling ``bars`` bars.
+    """Intro, body, breakdown (no kick), drop, [breakdown, drop,] outro filling ``bars`` bars
+    (rounded to whole 8-bar phrases when there are 64 or more).
 
-    Long tracks get DJ-length phrases (8-bar intro, breakdown and outro); about a third of
-    them open with a beatless intro (chords only), and a breakdown keeps only chords and melody
-    (sometimes hats). The ambient family has no drums: pads in, the tune, pads out.
+    Long tracks get DJ-length phrases (8 or 16 bars of intro, breakdown and outro; the hip-hop
+    families' intros 4 or 8) and, when long enough, sometimes a second breakdown and drop.
+    About a third open with a beatless intro (chords only); a breakdown keeps chords and melody
+    (sometimes the drums but the kick). The ambient family has no drums: pads in, the tune,
+    pads out. Short tracks (a minute or less) keep the order with shorter sections.
     """
     P = Part
     if family is Family.AMBIENT:
@@ -441,24 +481,47 @@ def random_arrangement(
             ),
             Section(SectionKind.OUTRO, edge, frozenset({P.CHORDS})),
         )
-    edge = 8 if bars >= 56 else max(1, round(bars / 7))
-    middle = max(2, bars - 3 * edge)
-    body = (
-        max(1, middle // 2 // loop_bars * loop_bars)
-        if middle >= 2 * loop_bars
-        else max(1, middle // 2)
-    )
-    drop = max(1, middle - body)
+    hip_hop = family in (Family.BOOM_BAP, Family.TRAP, Family.REGGAETON)
+    if bars >= 64:
+        bars = round(bars / 8) * 8  # phrases of 8 bars
+        intro = rng.choice([4, 8] if hip_hop else [8, 16])
+        breakdown, outro = rng.choice([8, 16]), rng.choice([8, 16])
+    else:
+        intro = breakdown = outro = max(1, round(bars / 7))
+    middle = max(2, bars - intro - breakdown - outro)
+    two_drops = middle >= 64 and rng.random() < 0.4
     beatless_intro = rng.random() < 0.35
     intro_parts = frozenset({P.CHORDS}) if beatless_intro else frozenset({P.KICK, P.DRUMS, P.BASS})
     breakdown_parts = frozenset({P.CHORDS, P.MELODY} | ({P.DRUMS} if rng.random() < 0.4 else set()))
-    return (
-        Section(SectionKind.INTRO, edge, intro_parts),
-        Section(SectionKind.BODY, body, frozenset(P)),
-        Section(SectionKind.BREAKDOWN, edge, breakdown_parts),
-        Section(SectionKind.DROP, drop, frozenset(P)),
-        Section(SectionKind.OUTRO, edge, frozenset({P.KICK, P.DRUMS})),
-    )
+    sections = [Section(SectionKind.INTRO, intro, intro_parts)]
+    if two_drops:
+        second_breakdown = max(4, breakdown // 2)
+        body, drop, second_drop = _phrases(middle - second_breakdown, 3, loop_bars)
+        sections += [
+            Section(SectionKind.BODY, body, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, breakdown, breakdown_parts),
+            Section(SectionKind.DROP, drop, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, second_breakdown, breakdown_parts),
+            Section(SectionKind.DROP, second_drop, frozenset(P)),
+        ]
+    else:
+        body, drop = _phrases(middle, 2, loop_bars)
+        sections += [
+            Section(SectionKind.BODY, body, frozenset(P)),
+            Section(SectionKind.BREAKDOWN, breakdown, breakdown_parts),
+            Section(SectionKind.DROP, drop, frozenset(P)),
+        ]
+    sections.append(Section(SectionKind.OUTRO, outro, frozenset({P.KICK, P.DRUMS})))
+    return tuple(sections)
+
+
+def random_reverb(family: Family, rng: random.Random) -> Reverb | None:
+    """Most tracks have a room: long and wet for ambient pads, short and subtle otherwise."""
+    if family is Family.AMBIENT:
+        return Reverb(round(rng.uniform(2.5, 4.0), 2), round(rng.uniform(0.4, 0.6), 2))
+    if rng.random() < 0.25:
+        return None
+    return Reverb(round(rng.uniform(0.6, 2.0), 2), round(rng.uniform(0.1, 0.3), 2))
 
 
 def random_song(
@@ -490,5 +553,7 @@ def random_song(
         swing=round(rng.uniform(*style.swing), 3),
         humanise=Humanise(timing_ms=round(rng.uniform(0.0, 8.0), 1), velocity=rng.randint(0, 10)),
         detune_cents=round(detune, 1),
+        reverb=random_reverb(family, rng),
+        lead_in=round(rng.uniform(0.05, 1.0), 3) if rng.random() < 0.5 else 0.0,
         seed=rng.randrange(2**31),
     )

@@ -27,6 +27,7 @@ from benchmarks.soundfont.model import (
     Instruments,
     Key,
     Part,
+    Reverb,
     SectionKind,
     Song,
     Stroke,
@@ -39,6 +40,7 @@ from benchmarks.soundfont.styles import (
     random_drums,
     random_melody,
     random_progression,
+    random_reverb,
 )
 
 T = TypeVar("T")
@@ -121,7 +123,7 @@ def shared_intro(song: Song, rng: random.Random) -> tuple[Song, Song]:
 
 def cover(song: Song, rng: random.Random) -> Song:
     """The same melody and chords moved to another key (1 to 5 semitones) and tempo (4 to 10 %
-    away), on other instruments and drums, with other humanisation."""
+    away), on other instruments and drums, with other humanisation, in another room."""
     style = STYLES[song.family]
     shift = rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5])
     factor = 1 + rng.choice([-1, 1]) * rng.uniform(0.04, 0.10)
@@ -140,6 +142,7 @@ def cover(song: Song, rng: random.Random) -> Song:
         comping=tuple(Stroke(start, length) for start, length in rng.choice(style.comping)),
         humanise=Humanise(round(rng.uniform(2.0, 12.0), 1), rng.randint(4, 12)),
         detune_cents=0.0,
+        reverb=random_reverb(song.family, rng),
         seed=rng.randrange(2**31),
     )
 
@@ -171,10 +174,11 @@ def remix(song: Song, rng: random.Random, family: Family | None = None) -> Song:
 
 def live_take(song: Song, rng: random.Random) -> Song:
     """The song played live: tempo wandering 1.5 to 3 % over 8 to 32 bars, timing ±10-25 ms,
-    velocities ±8-16, another performance (seed)."""
+    velocities ±8-16, in a bigger room, another performance (seed)."""
     return replace(
         song,
         drift=TempoDrift(round(rng.uniform(0.015, 0.03), 4), float(rng.choice([8, 16, 32]))),
         humanise=Humanise(round(rng.uniform(10.0, 25.0), 1), rng.randint(8, 16)),
+        reverb=Reverb(round(rng.uniform(1.5, 2.5), 2), round(rng.uniform(0.25, 0.4), 2)),
         seed=rng.randrange(2**31),
     )

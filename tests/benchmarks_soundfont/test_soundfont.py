@@ -14,12 +14,30 @@ import librosa
 import numpy as np
 import pytest
 import soundfile
-from scipy import signal
 
 from beetcrate import media
-from benchmarks.soundfont import FORMATS, Family, Mode, Song, build_set, compose, render, write
+from benchmarks.soundfont import (
+    FORMATS,
+    Codec,
+    Family,
+    Mode,
+    Song,
+    build_set,
+    compose,
+    render,
+    write,
+)
 from benchmarks.soundfont.compose import Composition
-from benchmarks.soundfont.model import Part, SectionKind, TempoDrift
+from benchmarks.soundfont.model import (
+    DrumHit,
+    DrumVoice,
+    Humanise,
+    Part,
+    Reverb,
+    SectionKind,
+    TempoDrift,
+)
+from benchmarks.soundfont.render import impulse_response
 from benchmarks.soundfont.styles import random_song
 
 RATE = 22050
@@ -30,7 +48,9 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 
 
 def song_of(family: Family, seed: int = 1, seconds: float = 12.0) -> Song:
-    return random_song(family, random.Random(f"test:{family.value}:{seed}"), seconds=seconds)
+    """A short song of ``family``, in tune (the detune test sets its own)."""
+    song = random_song(family, random.Random(f"test:{family.value}:{seed}"), seconds=seconds)
+    return replace(song, detune_cents=0.0)
 
 
 @cache
@@ -112,22 +132,24 @@ def key_correlations(mono: np.ndarray) -> dict[tuple[int, Mode], float]:
 
 
 def test_the_chroma_follows_the_labelled_key() -> None:
-    ranks = {}
+    ranks, correlations = [], []
     for family in Family:
-        song = replace(song_of(family, seed=2), detune_cents=0.0)
+        song = song_of(family, seconds=30)
         composition, mono = rendered(song)
         scores = key_correlations(mono)
         label = (composition.labels.key.tonic, composition.labels.key.mode)
         assert label == (song.key.tonic, song.key.mode)
-        assert scores[label] > 0.25, (family, scores[label])
-        ranks[family] = sorted(scores, key=scores.__getitem__, reverse=True).index(label)
-    # The labelled key is the best of the 24 for most, and always close to it (the others
-    # above it are its relative, dominant or subdominant).
-    assert max(ranks.values()) <= 3 and sum(rank == 0 for rank in ranks.values()) >= 5, ranks
+        correlations.append(scores[label])
+        ranks.append(sorted(scores, key=scores.__getitem__, reverse=True).index(label))
+    # Chroma against key profiles is a rough key finder (and a distorted guitar or a long pad
+    # blurs it), so: the labelled key correlates with every song's chroma, is the best of the
+    # 24 for most songs and among the best three for all but one.
+    assert min(correlations) > 0.3, correlations
+    assert sum(rank == 0 for rank in ranks) >= 6 and sum(rank <= 2 for rank in ranks) >= 8, ranks
 
 
 def test_a_detuned_render_is_detuned_and_keeps_the_key_label() -> None:
-    song = replace(song_of(Family.AMBIENT, seed=3), detune_cents=0.0)
+    song = song_of(Family.AMBIENT)
     detuned = replace(song, detune_cents=30.0)
     in_tune = librosa.estimate_tuning(y=rendered(song)[1], sr=RATE)
     shifted = librosa.estimate_tuning(y=rendered(detuned)[1], sr=RATE)
@@ -141,12 +163,25 @@ def test_breakdowns_have_no_kick() -> None:
     spans = {span.kind: span for span in composition.labels.sections}
     breakdown, drop = spans[SectionKind.BREAKDOWN], spans[SectionKind.DROP]
     assert Part.KICK not in breakdown.parts and Part.KICK in drop.parts
-    low = signal.sosfilt(signal.butter(4, 100, fs=RATE, output="sos"), mono)
+    # The kick's sound is what the mix loses when the kick is left out everywhere.
+    kickless = replace(
+        song, sections=tuple(replace(s, parts=s.parts - {Part.KICK}) for s in song.sections)
+    )
+    _, without = rendered(kickless)
+    # The breakdown's second half, past the reverb tail of the body's last kick, and before
+    # the drop's first kick (which humanisation may play up to 8 ms early).
+    calm = slice(
+        int((breakdown.start + breakdown.end) / 2 * RATE), int((breakdown.end - 0.03) * RATE)
+    )
+    gain = np.dot(mono[calm], without[calm]) / np.dot(without[calm], without[calm])
+    kick = mono - gain * without
 
-    def power(start: float, end: float) -> float:
-        return float(np.mean(low[int(start * RATE) : int(end * RATE)] ** 2))
+    def power(samples: np.ndarray) -> float:
+        return float(np.mean(samples**2))
 
-    assert power(breakdown.start, breakdown.end) < 0.1 * power(drop.start, drop.end)
+    drop_span = slice(int(drop.start * RATE), int(drop.end * RATE))
+    assert power(kick[calm]) < 1e-4 * power(kick[drop_span])
+    assert power(kick[drop_span]) > 0.05 * power(mono[drop_span])
 
 
 def test_the_beatless_family_has_no_beats_and_no_drums() -> None:
@@ -184,22 +219,98 @@ def test_build_set_writes_decodable_files_and_the_same_labels_for_a_seed(tmp_pat
     tracks = build_set(
         tmp_path / "a", seed=9, per_family=1, seconds=3, formats=formats, families=families
     )
-    build_set(tmp_path / "b", seed=9, per_family=1, seconds=3, formats=formats, families=families)
     labels = json.loads((tmp_path / "a" / "labels.json").read_text())
-    assert labels == json.loads((tmp_path / "b" / "labels.json").read_text())
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+    # The same seed draws the same songs, whatever else the set holds.
+    build_set(tmp_path / "b", seed=9, per_family=1, seconds=3, families=families[:1])
+    again = json.loads((tmp_path / "b" / "labels.json").read_text())["tracks"][0]
+    assert {**again, "file": "", "format": ""} == {**labels["tracks"][0], "file": "", "format": ""}
+    visible = [p.name for p in (tmp_path / "a").iterdir() if not p.name.startswith(".")]
+    assert sorted(visible) == sorted(
         [record["file"] for record in labels["tracks"]] + ["labels.json"]
     )
-    assert [record["format"] for record in labels["tracks"]] == [f.name for f in formats]
     for track, record in zip(tracks, labels["tracks"], strict=True):
+        assert track.format in formats and record["format"] == track.format.name
+        assert record["file"] == f"{track.song.family.value}-00.{track.format.suffix}"
         samples, rate = media.decode(track.path)
         assert samples.shape[1] / rate == pytest.approx(record["duration"], abs=0.1)
         assert record["key"]["name"] == track.song.key.name
         assert record["tempo"] == pytest.approx(track.song.tempo, abs=0.001)
-    assert soundfile.info(str(tracks[0].path)).subtype == "PCM_24"
+
+
+def test_write_stores_every_format(tmp_path: Path) -> None:
+    noise = np.random.default_rng(1).uniform(-0.5, 0.5, (2, RATE // 2)).astype(np.float32)
+    for fmt in FORMATS.values():
+        path = tmp_path / f"{fmt.name}.{fmt.suffix}"
+        write(noise, RATE, path, fmt)
+        samples, rate = media.decode(path)
+        assert samples.shape == (2, samples.shape[1]) and abs(samples.shape[1] / rate - 0.5) < 0.03
+        if fmt.codec in (Codec.FLAC, Codec.WAV):
+            assert soundfile.info(str(path)).subtype == f"PCM_{fmt.bit_depth}"
+    for name in ("flac24", "mp3_128k"):  # a mono downmix
+        fmt = FORMATS[name]
+        path = tmp_path / f"mono-{name}.{fmt.suffix}"
+        write(noise.mean(axis=0, keepdims=True), RATE, path, fmt)
+        assert media.probe(path).channels == 1
 
 
 def test_write_refuses_a_path_whose_suffix_is_not_the_formats(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"must end in \.flac"):
         write(np.zeros((2, 100), np.float32), RATE, tmp_path / "a.wav", FORMATS["flac16"])
     assert not (tmp_path / "a.wav").exists()
+
+
+def test_the_room_falls_sixty_db_over_its_decay_time() -> None:
+    room = impulse_response(Reverb(decay=1.0, level=0.3), RATE, seed=1)
+    start = int(0.012 * RATE)  # after the pre-delay
+    first, last = room[0, start : start + 2205], room[0, -2205:]  # 100 ms each, 0.9 s apart
+    fall_db = 10 * np.log10(np.mean(first**2) / np.mean(last**2))
+    assert fall_db == pytest.approx(0.9 * 60, abs=4)
+    assert abs(np.corrcoef(room[0], room[1])[0, 1]) < 0.1  # the two sides decorrelated
+
+
+def test_the_drums_fill_the_last_beat_before_each_section_change() -> None:
+    roll = tuple(DrumHit(DrumVoice.SNARE, 3 + step / 4, 90) for step in range(4))
+    song = song_of(Family.HOUSE, seconds=60)
+    assert song.drums is not None
+    song = replace(song, drums=replace(song.drums, fill=roll), humanise=Humanise())
+    composition = compose(song)
+    drums = next(i for i in composition.pretty().instruments if i.is_drum)
+    beats = composition.labels.beats
+
+    def snares_in_beat(index: int) -> int:
+        start, end = beats[index] - 0.001, beats[index + 1] - 0.001
+        return sum(n.pitch == DrumVoice.SNARE and start <= n.start < end for n in drums.notes)
+
+    body = next(s for s in composition.labels.sections if s.kind is SectionKind.BODY)
+    last_beat = int(np.argmin(np.abs(np.asarray(beats) - body.end))) - 1
+    assert snares_in_beat(last_beat) == 4
+    assert snares_in_beat(last_beat - 4) < 4  # the same beat a bar earlier: the loop's
+
+
+def test_an_interrupted_build_resumes_with_the_files_it_finished(tmp_path: Path) -> None:
+    families = (Family.DRUM_AND_BASS, Family.TRAP)
+    first = build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, midi=True)
+    finished, lost = first[0].path, first[1].path
+    lost.unlink()
+    (tmp_path / "labels.json").unlink()
+    finished_at = finished.stat().st_mtime_ns
+    again = build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, midi=True)
+    assert finished.stat().st_mtime_ns == finished_at  # kept, not rendered again
+    assert lost.exists() and (tmp_path / "labels.json").exists()
+    assert [track.labels for track in again] == [track.labels for track in first]
+    assert finished.with_suffix(".mid").read_bytes() == compose(first[0].song).midi
+    # Other parameters: everything is rendered again.
+    build_set(tmp_path, seed=3, per_family=1, seconds=3, families=families, sample_rate=22050)
+    assert finished.stat().st_mtime_ns != finished_at
+
+
+def test_a_lead_in_is_silence_before_the_labelled_grid() -> None:
+    song = replace(song_of(Family.GARAGE), lead_in=0.5, humanise=Humanise())
+    composition, mono = rendered(song)
+    plain = compose(replace(song, lead_in=0.0)).labels
+    labels = composition.labels
+    assert labels.beats[0] == pytest.approx(0.5, abs=0.001)
+    assert np.allclose(np.asarray(labels.beats) - 0.5, plain.beats, atol=0.001)
+    assert labels.sections[0].start == pytest.approx(0.5, abs=0.001)
+    assert np.max(np.abs(mono[: int(0.49 * RATE)])) < 1e-6  # (the reverb's FFT leaves 1e-8)
+    assert np.max(np.abs(mono[int(0.5 * RATE) : int(0.6 * RATE)])) > 0.01

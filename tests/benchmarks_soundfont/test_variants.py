@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from benchmarks.soundfont import Family, Song, compose, render
 from benchmarks.soundfont.model import Part, SectionKind
@@ -100,3 +102,11 @@ def test_a_live_take_drifts_and_plays_looser() -> None:
     assert live.drift is not None and live.humanise.timing_ms >= 10
     intervals = np.diff(compose(live).labels.beats)
     assert intervals.max() / intervals.min() > 1.02
+
+
+def test_a_song_midi_cannot_carry_is_refused_in_one_line() -> None:
+    song = song_of(Family.HOUSE)
+    with pytest.raises(ValueError, match=r"^song: tempo 0 BPM is not in 20-400$"):
+        replace(song, tempo=0)
+    with pytest.raises(ValueError, match=r"^song: a section is empty$"):
+        replace(song, sections=())

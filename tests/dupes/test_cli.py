@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -13,6 +14,7 @@ from beets.ui import UserError
 
 from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
+from beetsplug.dupes.fingerprint import MATCH_SIMILARITY
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
 
@@ -218,7 +220,7 @@ def test_show_near_lists_the_nearest_items_with_the_rule_that_kept_them_apart(
     assert near["trimmed.flac"] == (
         "related, not a duplicate: one lies inside the other: 75% of the longer matches (needs 80%)"
     )
-    below = r"fingerprint similarity 0\.\d{3} below the threshold 0\.80"
+    below = rf"fingerprint similarity 0\.\d{{3}} below the threshold {MATCH_SIMILARITY:.2f}"
     assert re.match(below, near["other.flac"])
     assert near["jingle.flac"].startswith("no fingerprint: it has none (too short")
     assert re.search(r"score 1\.000: .*retagged\.flac", out)
@@ -231,3 +233,36 @@ def test_show_near_count_and_a_query_naming_no_single_item(beet: BeetsHome) -> N
     assert len(_near(beet("dupes", "show", "title:Song 1", "--near", "--count", "2"))) == 2
     with pytest.raises(UserError, match="a query naming one item; it matches 4"):
         beet("dupes", "show", "title:Song", "--near")
+
+
+def test_show_near_json_gives_scores_groups_and_rules_for_scripts(beet: BeetsHome) -> None:
+    x = tune(1, 12)
+    beet.add("song.flac", x)
+    beet.add("song.mp3", x, bit_rate=128_000)
+    beet.add("other.flac", tune(2, 12), title="Other")
+    beet("dupes", "scan")
+    out = beet("dupes", "show", "path:" + str(beet.music / "song.flac"), "--near", "--json")
+    shown = json.loads(out)
+    assert shown["item"]["path"] == str(beet.music / "song.flac")
+    first, second = shown["nearest"]
+    assert first["path"] == str(beet.music / "song.mp3")
+    assert first["relation"] == "same" and first["similarity"] > 0.8
+    assert [g["kind"] for g in first["groups"]] == ["same-recording"]
+    assert first["rule"].startswith("grouped in group")
+    assert second["relation"] == "none" and second["groups"] == []
+    assert "below the threshold" in second["rule"] or "too little" in second["rule"]
+    assert set(first) == {
+        "id",
+        "path",
+        "score",
+        "relation",
+        "similarity",
+        "coverage",
+        "groups",
+        "rule",
+    }
+
+
+def test_show_json_without_near_is_a_one_line_error(beet: BeetsHome) -> None:
+    with pytest.raises(UserError, match="--json goes with --near"):
+        beet("dupes", "show", "1", "--json")

@@ -35,9 +35,10 @@ from tests.scrobbling.tls import Certificates
 
 
 class FakeService:
-    """A threaded HTTPS server on 127.0.0.1 that can go down and come back on its port."""
+    """A threaded HTTPS server on 127.0.0.1 that can go down and come back on its port (plain
+    HTTP without ``certificates``, for services people mirror over HTTP: MusicBrainz, AcoustID)."""
 
-    def __init__(self, certificates: Certificates) -> None:
+    def __init__(self, certificates: Certificates | None) -> None:
         self.certificates = certificates
         self.lock = threading.Lock()
         self.port = 0
@@ -82,9 +83,10 @@ class FakeService:
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
-        server.socket = self.certificates.server_context().wrap_socket(
-            server.socket, server_side=True
-        )
+        if self.certificates is not None:
+            server.socket = self.certificates.server_context().wrap_socket(
+                server.socket, server_side=True
+            )
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,0 +1,206 @@
+"""``beet identify [QUERY] [--apply] [--json]``: re-identify items already in the library.
+
+Each album is matched as a whole (an item of an album brings its album along), each singleton
+alone: beets' own matching first, then, if it is weak, the fingerprint step of the import. The
+report says per item what matched, from which source, how close, and which fields would change;
+``--apply`` applies the strong matches only, attributed to ``identify`` for provenance (and,
+with ``genres: lastfm``, the genres Last.fm gives them, attributed to ``lastfm``), and writes
+the tags when ``import: write`` is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import optparse
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import confuse
+from beets import config, ui
+from beets.autotag import Source
+from beets.autotag.match import (
+    AlbumMatch,
+    Proposal,
+    Recommendation,
+    TrackMatch,
+    tag_album,
+    tag_item,
+)
+from beets.library import Item, Library
+from tqdm import tqdm
+
+from beetcrate.attribution import CANDIDATE_SOURCE, attributed, candidate_source
+from beetcrate.subcommands import Action, command, option
+from beetsplug.identify.candidates import FINGERPRINT
+from beetsplug.identify.fallback import Fallback
+from beetsplug.identify.lastfm_genres import LastfmGenres
+from beetsplug.identify.report import (
+    FieldChange,
+    ItemReport,
+    Match,
+    MatchSource,
+    render_json,
+    render_text,
+)
+from beetsplug.identify.settings import SettingsError, identify_settings
+
+
+def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger | Any) -> ui.Subcommand:
+    def run(lib: Library, opts: optparse.Values, args: list[str]) -> None:
+        settings = identify_settings(plugin_config, config)
+        fallback = Fallback(settings, log)
+        genres = LastfmGenres(settings.genres, settings.lastfm, log)
+        try:
+            identifier = Identifier(
+                lib, fallback, genres, write=config["import"]["write"].get(bool)
+            )
+            reports = identifier.run(lib.items(args), apply=opts.apply, progress=not opts.json)
+        finally:
+            fallback.close()
+        print(render_json(reports) if opts.json else render_text(reports))
+
+    action = Action(
+        "identify",
+        "re-identify items in the library: the match of their tags, else of their fingerprints",
+        run,
+        arguments="[QUERY]",
+        options=[
+            option(
+                "--apply",
+                action="store_true",
+                default=False,
+                help="apply the strong matches (weak ones are left for `beet import -L`)",
+            ),
+            option("--json", action="store_true", default=False, help="print the report as JSON"),
+        ],
+    )
+    return command("identify", action, user_errors=(SettingsError,))
+
+
+class Identifier:
+    def __init__(self, lib: Library, fallback: Fallback, genres: LastfmGenres, write: bool) -> None:
+        self.lib = lib
+        self.fallback = fallback
+        self.genres = genres
+        self.write = write
+
+    def run(self, items: Iterable[Item], apply: bool, progress: bool) -> list[ItemReport]:
+        groups = self._groups(items)
+        reports: list[ItemReport] = []
+        with tqdm(
+            total=len(groups), unit="group", desc="identify", disable=not progress or None
+        ) as bar:
+            for group in groups:
+                reports += self._identify(group, apply)
+                bar.update()
+        return reports
+
+    def _groups(self, items: Iterable[Item]) -> list[list[Item]]:
+        """The albums of the items (each whole) and the singletons, in library order."""
+        groups: list[list[Item]] = []
+        albums: set[int] = set()
+        for item in items:
+            if item.album_id is None:
+                groups.append([item])
+            elif item.album_id not in albums:
+                albums.add(item.album_id)
+                album = self.lib.get_album(item.album_id)
+                groups.append(list(album.items()) if album else [item])
+        return groups
+
+    def _identify(self, items: Sequence[Item], apply: bool) -> list[ItemReport]:
+        if items[0].album_id is None:
+            finding = self.fallback.for_item(items[0], tag_item(Source.from_item(items[0])))
+        else:
+            finding = self.fallback.for_album(items, tag_album(Source.from_items(items)))
+        proposal: Proposal = finding.proposal
+        if not proposal.candidates:
+            return [_report(item, None, note=finding.note) for item in items]
+        best = proposal.candidates[0]
+        strong = proposal.recommendation == Recommendation.strong
+        match = _summary(best, strong)
+        changes = {id(item): _changes(item, data) for item, data in _new_values(best)}
+        applied = apply and strong
+        reports = [  # before applying: they describe the items as they were
+            _report(item, match, changes.get(id(item), ()), applied, finding.note) for item in items
+        ]
+        if applied:
+            self._apply(best, items)
+        return reports
+
+    def _apply(self, best: AlbumMatch | TrackMatch, items: Sequence[Item]) -> None:
+        """Apply ``best`` (attributed ``identify``), then the genres Last.fm gives the result
+        (attributed ``lastfm``, with ``genres: lastfm``), then write the tags."""
+        info = best.info
+        candidate_id = info.album_id if isinstance(best, AlbumMatch) else info.track_id
+        album = None
+        with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
+            best.apply_metadata()
+            for item in items:
+                if CANDIDATE_SOURCE in item:
+                    del item[CANDIDATE_SOURCE]
+                item.store()
+            if isinstance(best, AlbumMatch) and items[0].album_id is not None:
+                album = self.lib.get_album(items[0].album_id)
+                if album is not None:
+                    best.apply_album_metadata(album)
+                    if CANDIDATE_SOURCE in album:
+                        del album[CANDIDATE_SOURCE]
+                    album.store()
+        for obj in [album] if album is not None else items:
+            self.genres.fill(obj)
+        if self.write:
+            for item in items:
+                item.load()  # the album's genres reached the items in the database
+                item.try_write()
+
+
+def _new_values(match: AlbumMatch | TrackMatch) -> list[tuple[Item, dict[str, Any]]]:
+    """What applying ``match`` would set on each of its items (as ``apply_metadata`` does)."""
+    if isinstance(match, AlbumMatch):
+        return list(match.merged_pairs)
+    return [(match.item, dict(match.info.item_data))]
+
+
+def _changes(item: Item, values: dict[str, Any]) -> tuple[FieldChange, ...]:
+    after = item.copy()
+    after.update({k: v for k, v in values.items() if k != CANDIDATE_SOURCE})
+    return tuple(
+        FieldChange(key, item.get(key), after.get(key))
+        for key in sorted(values)
+        if key != CANDIDATE_SOURCE and after.get(key) != item.get(key)
+    )
+
+
+def _summary(match: AlbumMatch | TrackMatch, strong: bool) -> Match:
+    info = match.info
+    if isinstance(match, AlbumMatch):
+        candidate_id, name = info.album_id, info.album
+    else:
+        candidate_id, name = info.track_id, info.title
+    source = MatchSource.FINGERPRINT if candidate_source(info) == FINGERPRINT else MatchSource.TAGS
+    return Match(
+        source=source,
+        candidate_id=str(candidate_id or ""),
+        description=f"{info.artist} - {name}",
+        distance=float(match.distance),
+        strong=strong,
+    )
+
+
+def _report(
+    item: Item,
+    match: Match | None,
+    changes: tuple[FieldChange, ...] = (),
+    applied: bool = False,
+    note: str = "",
+) -> ItemReport:
+    return ItemReport(
+        item_id=item.id or 0,
+        path=str(item.filepath),
+        current=" - ".join(filter(None, [item.artist, item.title])) or "(no artist, no title)",
+        match=match,
+        changes=changes,
+        applied=applied,
+        note=note,
+    )

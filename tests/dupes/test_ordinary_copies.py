@@ -1,0 +1,105 @@
+"""The copies a real library holds most (issue 15): a CD rip beside store MP3s, a phone's Opus
+copy, a normalised copy, a trimmed one; all one recording, and another take of it is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+
+from beetcrate import sidecar
+from beetcrate.synth.tunes import RATE, tune
+from beetsplug.dupes import store
+from beetsplug.dupes.fingerprint import compare, judge
+from beetsplug.dupes.index import STABLE_PARTNERS, candidate_pairs
+from tests.dupes.conftest import list_groups
+from tests.helper import BeetsHome
+
+SECONDS = 24
+
+
+def test_one_songs_eight_encodings_a_trimmed_and_a_quieter_copy_are_one_group(
+    beet: BeetsHome,
+) -> None:
+    song = tune(4, SECONDS)
+    beet.add("flac-16-44k.flac", song)
+    beet.add(
+        "flac-24-48k.flac",
+        scipy.signal.resample_poly(song, 160, 147, axis=1).astype(np.float32),
+        rate=48000,
+        bit_depth=24,
+    )
+    beet.add("mp3-320.mp3", song, bit_rate=320_000)
+    beet.add("mp3-v2.mp3", song, quality=2)
+    beet.add("mp3-128.mp3", song, bit_rate=128_000)
+    beet.add("opus-96.opus", song, bit_rate=96_000)
+    beet.add("vorbis-q5.ogg", song, quality=5)
+    beet.add("aac-256.m4a", song, bit_rate=256_000)
+    beet.add("trimmed.flac", song[:, 2 * RATE : -RATE].copy())
+    beet.add("quieter.flac", song * 10 ** (-3 / 20))
+    beet("dupes", "scan")
+    groups = list_groups(beet)
+    assert [g["kind"] for g in groups] == ["same-recording"]
+    assert len(groups[0]["members"]) == 10
+
+
+def test_another_take_at_a_slightly_different_tempo_is_not_the_same_recording(
+    beet: BeetsHome,
+) -> None:
+    beet.add("studio.flac", tune(4, SECONDS))
+    beet.add("live.flac", tune(4, SECONDS, bpm=112.0 * 0.97))
+    beet("dupes", "scan")
+    assert list_groups(beet) == []
+    out = beet("dupes", "show", "title:studio", "--near")
+    assert "the timing drifts" in out
+
+
+def test_a_copy_that_keeps_no_whole_value_is_found_by_the_stable_halves() -> None:
+    rng = np.random.default_rng(8)
+    originals = [rng.integers(0, 2**32, 900, dtype=np.uint64).astype(np.uint32) for _ in range(40)]
+    # Flip one of the lower bits of every frame's two-bit codes: no value survives whole.
+    lower = np.left_shift(np.uint32(1), (2 * rng.integers(0, 16, 900)).astype(np.uint32))
+    mangled = originals[3] ^ lower
+    fingerprints = [*originals, mangled]
+    durations = [111.0] * len(fingerprints)
+    assert candidate_pairs(fingerprints) == []
+    pairs = candidate_pairs(fingerprints, durations)
+    assert (3, 40) in pairs
+    # Random values share a few halves by chance: each track asks for few comparisons still.
+    assert len(pairs) <= STABLE_PARTNERS * len(fingerprints)
+    assert judge(compare(originals[3], mangled), 111.0, 111.0).relation is not None
+
+
+def test_an_import_is_offered_exactly_the_pairs_a_full_run_offers_it() -> None:
+    """Matching new tracks sieves the index to the values they hold: the same pairs result."""
+    rng = np.random.default_rng(9)
+    originals = [rng.integers(0, 2**32, 300, dtype=np.uint64).astype(np.uint32) for _ in range(60)]
+    flips = np.left_shift(np.uint32(1), rng.integers(0, 32, 300).astype(np.uint32))
+    copies = [o ^ np.where(rng.random(300) < 0.1, flips, np.uint32(0)) for o in originals[:20]]
+    fingerprints = [*originals, *copies]
+    everything = candidate_pairs(fingerprints)
+    assert {(i, i + 60) for i in range(20)} <= set(everything)
+    for new in (5, 65, 70):
+        assert candidate_pairs(fingerprints, new=[new]) == [p for p in everything if new in p]
+    durations = [200.0] * len(fingerprints)
+    assert (5, 65) in candidate_pairs(fingerprints, durations, new=[65])
+
+
+def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) -> None:
+    """Edges stored before these rules would keep old decisions; the migration drops them and
+    the next regroup matches every fingerprint again."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:2])
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration, matched)"
+            " VALUES ('x', '', X'00000000', 1.0, 1)"
+        )
+        old.execute("INSERT INTO dupes_edges VALUES ('x', 'y', 'related', 0.9)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
+    assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
