@@ -314,8 +314,10 @@ def demo_set(limit: int | None) -> LabelledSet:
 def midi_set(per_family: int, seconds: float, seed: int = MIDI_SEED) -> LabelledSet:
     """The SoundFont set (``benchmarks/soundfont``), rendered once per seed, count and length."""
     from benchmarks import soundfont
+    from benchmarks.soundfont.corpus import GENERATOR_VERSION
 
-    directory = WORK / f"midi_seed{seed}_{per_family}x{seconds:.0f}s"
+    # Another version of the generator renders other audio: a set of its own.
+    directory = WORK / f"midi_v{GENERATOR_VERSION}_seed{seed}_{per_family}x{seconds:.0f}s"
     labels_file = directory / "labels.json"
     if not labels_file.exists():
         soundfont.build_set(directory, seed, per_family, seconds, progress=True)
@@ -323,7 +325,8 @@ def midi_set(per_family: int, seconds: float, seed: int = MIDI_SEED) -> Labelled
     tracks = [_midi_track(directory, entry) for entry in document["tracks"]]
     return LabelledSet(
         "midi",
-        f"benchmarks/soundfont seed {seed}, {per_family} per family x {seconds:.0f} s "
+        f"benchmarks/soundfont v{GENERATOR_VERSION} seed {seed}, {per_family} per family x "
+        f"{seconds:.0f} s "
         f"({document['soundfont']}; FLAC, WAV, Vorbis, MP3)",
         tracks,
     )
