@@ -2,9 +2,12 @@
 
 Dance music is built from phrases of 8, 16 or 32 bars, and its sections (intro, build,
 drop, breakdown, outro) change on those boundaries. The level of each bar is measured from the
-spectral frames; the phrase grid (8 bars, anchored on whichever of the first eight bars makes
-the level steps sharpest) gives the candidate boundaries; a boundary becomes a cue when the level
-of the phrase after it differs enough from the one before.
+spectral frames, and so is the strength of its drums (the rise of the low band: the kick); the
+phrase grid (8 bars, anchored on whichever of the first eight bars makes the steps sharpest,
+the last, fading bar left out) gives the candidate boundaries; a boundary becomes a cue when
+the level or the drums of the phrase after it differ enough from the one before. The drums
+matter because a beatless intro or a breakdown without kick is often only 2-3 dB quieter than
+the groove when the pads carry on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from analysis.spectral import Frames
 PHRASE_BARS = 8
 STEP_DB = 4.0  # a level change this large between phrases is a section change
 MAIN_MARGIN_DB = 3.0  # within this of the track's main level counts as "in full swing"
+# The drums (strikes of the low band: the kick) step more than the level: a beatless intro or a
+# breakdown without kick can be only 2-3 dB quieter than the groove when pads carry on.
+DRUM_STEP_DB = 10.0
+DRUM_MARGIN_DB = 6.0
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,23 @@ class Cue:
         return {"time": round(self.time, 3), "kind": self.kind, "bar": self.bar}
 
 
-def _bar_levels(downbeats: np.ndarray, frames: Frames) -> np.ndarray:
-    """Level (dB) of each bar, from its downbeat to the next."""
-    level = np.sqrt((frames.amplitude.astype(np.float64) ** 2).sum(axis=0))
-    index = np.clip(((downbeats - frames.offset) * frames.rate).astype(int), 0, level.size)
-    ends = np.append(index[1:], min(level.size, index[-1] + int(np.median(np.diff(index)))))
-    means = [level[a:b].mean() if b > a else 0.0 for a, b in zip(index, ends, strict=True)]
-    return 20 * np.log10(np.maximum(means, 1e-6))
+def _bar_means(values: np.ndarray, downbeats: np.ndarray, frames: Frames) -> np.ndarray:
+    """Mean of a per-frame measure over each bar, from its downbeat to the next."""
+    index = np.clip(((downbeats - frames.offset) * frames.rate).astype(int), 0, values.size)
+    ends = np.append(index[1:], min(values.size, index[-1] + int(np.median(np.diff(index)))))
+    return np.array(
+        [values[a:b].mean() if b > a else 0.0 for a, b in zip(index, ends, strict=True)]
+    )
+
+
+def _decibels(values: np.ndarray, floor: float) -> np.ndarray:
+    return 20 * np.log10(np.maximum(values, floor))
+
+
+def _phrase_steps(bars: np.ndarray, drums: np.ndarray, starts: list[int]) -> tuple[np.ndarray, ...]:
+    level = np.array([bars[s : s + PHRASE_BARS].mean() for s in starts])
+    kick = np.array([drums[s : s + PHRASE_BARS].mean() for s in starts])
+    return level, kick
 
 
 def find_cues(downbeats: np.ndarray, frames: Frames) -> list[Cue]:
@@ -45,14 +62,20 @@ def find_cues(downbeats: np.ndarray, frames: Frames) -> list[Cue]:
     cues = [Cue(float(downbeats[0]), "first_downbeat", 0)]
     if downbeats.size < 2 * PHRASE_BARS:
         return cues
-    bars = _bar_levels(downbeats, frames)
-    anchor = max(range(PHRASE_BARS), key=lambda a: _step_strength(bars, a))
+    level = np.sqrt((frames.amplitude.astype(np.float64) ** 2).sum(axis=0))
+    bars = _decibels(_bar_means(level, downbeats, frames), 1e-6)
+    low = frames.amplitude[0].astype(np.float64)
+    kick = _bar_means(np.maximum(np.diff(low, prepend=low[:1]), 0.0), downbeats, frames)
+    drums = _decibels(kick, 1e-3 * kick.max() + 1e-12)
+    # The last bar is cut or fading: its step says nothing about where phrases start.
+    anchor = max(range(PHRASE_BARS), key=lambda a: _step_strength(bars[:-1], drums[:-1], a))
     starts = list(range(anchor, bars.size, PHRASE_BARS))
     if starts[0] != 0:
         starts.insert(0, 0)
-    phrases = np.array([bars[s : s + PHRASE_BARS].mean() for s in starts])
-    main = np.percentile(phrases, 75)
-    loud = phrases >= main - MAIN_MARGIN_DB
+    phrases, beat = _phrase_steps(bars, drums, starts)
+    loud = (phrases >= np.percentile(phrases, 75) - MAIN_MARGIN_DB) & (
+        beat >= np.percentile(beat, 75) - DRUM_MARGIN_DB
+    )
     first_loud = int(np.argmax(loud))
     last_loud = len(loud) - 1 - int(np.argmax(loud[::-1]))
     if first_loud > 0:
@@ -60,16 +83,26 @@ def find_cues(downbeats: np.ndarray, frames: Frames) -> list[Cue]:
         cues.append(Cue(float(downbeats[bar]), "intro_end", bar))
     for n in range(max(1, first_loud + 1), last_loud + 1):
         step = phrases[n] - phrases[n - 1]
-        if abs(step) >= STEP_DB:
+        drum_step = beat[n] - beat[n - 1]
+        if abs(step) >= STEP_DB or abs(drum_step) >= DRUM_STEP_DB:
+            rising = (
+                step > 0 if abs(step) / STEP_DB >= abs(drum_step) / DRUM_STEP_DB else drum_step > 0
+            )
             bar = starts[n]
-            cues.append(Cue(float(downbeats[bar]), "drop" if step > 0 else "breakdown", bar))
+            cues.append(Cue(float(downbeats[bar]), "drop" if rising else "breakdown", bar))
     if last_loud < len(loud) - 1:
         bar = starts[last_loud + 1]
         cues.append(Cue(float(downbeats[bar]), "outro_start", bar))
     return cues
 
 
-def _step_strength(bars: np.ndarray, anchor: int) -> float:
-    """Sum of level steps between consecutive phrases when phrases start at ``anchor``."""
-    means = [bars[s : s + PHRASE_BARS].mean() for s in range(anchor, bars.size, PHRASE_BARS)]
-    return float(np.abs(np.diff(means)).sum()) if len(means) > 1 else 0.0
+def _step_strength(bars: np.ndarray, drums: np.ndarray, anchor: int) -> float:
+    """Level and drum steps between consecutive phrases when phrases start at ``anchor``, each
+    in units of its threshold."""
+    starts = list(range(anchor, bars.size, PHRASE_BARS))
+    if len(starts) < 2:
+        return 0.0
+    level, kick = _phrase_steps(bars, drums, starts)
+    return float(
+        np.abs(np.diff(level)).sum() / STEP_DB + np.abs(np.diff(kick)).sum() / DRUM_STEP_DB
+    )

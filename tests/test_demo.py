@@ -224,15 +224,25 @@ def test_config_keeps_beets_offline_and_inside_the_demo(demo_root: Path, demo_li
 # The plugins on the demo, through `beet` as a user runs them
 
 
-def test_the_analysis_found_every_tracks_tempo_and_key(demo_root: Path) -> None:
+def test_the_analysis_found_every_tracks_tempo_key_and_sections(demo_root: Path) -> None:
     truth = json.loads((demo_root / "ground_truth.json").read_text())
     shown = json.loads(beet(demo_root, "dj", "show", "--json"))
     assert len(shown) == len(truth) == 32
     for record in shown:
         assert record["key"] and record["camelot"], record["path"]
-        true_bpm = truth[Path(record["path"]).relative_to(demo_root).as_posix()]["bpm"]
-        # The analysis picks the octave in dj: tempo_range; half and double time are the tempo.
-        assert min(abs(record["bpm"] * octave / true_bpm - 1) for octave in (0.5, 1, 2)) < 0.01
+        track = truth[Path(record["path"]).relative_to(demo_root).as_posix()]
+        # Within 4 % of the true tempo: half or double time would be an octave error.
+        assert abs(record["bpm"] / track["bpm"] - 1) < 0.04, record["path"]
+        bar = 240 / track["bpm"]
+        sections = []
+        if track["intro_bars"]:
+            sections.append(("intro_end", track["intro_bars"] * bar))
+        if track["breakdown_bar"] is not None:
+            sections.append(("breakdown", track["breakdown_bar"] * bar))
+            sections.append(("drop", (track["breakdown_bar"] + songs.PHRASE_BARS) * bar))
+        for kind, time in sections:
+            found = [cue["time"] for cue in record["cues"] if cue["kind"] == kind]
+            assert any(abs(at - time) <= bar for at in found), (record["path"], kind, found)
 
 
 def test_the_opus_mirror_holds_every_track(demo_root: Path, demo_lib: Library) -> None:

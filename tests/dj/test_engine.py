@@ -13,7 +13,7 @@ from analysis.engine import analyze
 from analysis.signal import essentia_standard
 from analysis.spectral import Frames
 from beetcrate import media
-from beetcrate.synth import grooves, tones
+from beetcrate.synth import grooves, songs, tones
 from tests.dj.conftest import CLIPS, Clip
 
 
@@ -26,6 +26,16 @@ def test_tempo_is_within_a_tenth_of_a_bpm(clips: dict[str, Clip], name: str) -> 
 
 def test_drum_and_bass_is_not_read_at_half_tempo(clips: dict[str, Clip]) -> None:
     assert clips["dnb"].analysis.rhythm.bpm > 160
+
+
+def test_a_track_without_a_beat_reports_no_tempo_rather_than_a_wrong_one(tmp_path: Path) -> None:
+    pads = tmp_path / "pads.flac"
+    samples = songs.normalize(songs.chord_pads(120.0, "A", "minor", bars=16, seed=0))
+    media.write_audio(pads, samples, songs.SAMPLE_RATE)
+    analysis = analyze(pads)
+    assert analysis.rhythm.bpm == 0
+    assert analysis.rhythm.beats.size == 0
+    assert analysis.key is not None and analysis.key.name == "A minor"
 
 
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
@@ -49,7 +59,7 @@ def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -
     assert clip.analysis.key.name == clip.spec.key_name
 
 
-def test_tuning_away_from_a440_is_measured_and_corrected(clips: dict[str, Clip]) -> None:
+def test_a_detuned_record_has_its_tuning_measured_and_its_key_read(clips: dict[str, Clip]) -> None:
     clip = clips["trap"]
     samples, rate = media.decode(clip.path, sample_rate=44100, mono=True)
     collector = key.ChromaCollector(rate)
@@ -58,17 +68,6 @@ def test_tuning_away_from_a440_is_measured_and_corrected(clips: dict[str, Clip])
     assert chroma.tuning == pytest.approx(clip.spec.detune / 100, abs=0.03)
     assert key.estimate_key(chroma).name == clip.spec.key_name == "E minor"
     assert clip.analysis.scalars()["tuning_cents"] == pytest.approx(clip.spec.detune, abs=3)
-
-
-def test_a_key_a_fifth_away_is_decided_by_the_scale_note_that_is_played() -> None:
-    # B major's chords (B, E, F#) weighed like E major's: tonic and dominant swap roles. Only
-    # B major's scale has A# (in F#), only E major's has A: A# sounds, A does not.
-    profile = np.zeros(12)
-    for note, weight in {11: 3, 6: 2, 4: 1.5, 3: 1, 1: 0.7, 8: 0.6, 10: 0.6, 9: 0.05}.items():
-        profile[note] = weight
-    assert key._by_scale_notes(profile, tonic=4, minor=False) == 11
-    profile[9], profile[10] = 0.6, 0.05  # now A sounds and A# does not: E major stays
-    assert key._by_scale_notes(profile, tonic=4, minor=False) == 4
 
 
 @pytest.mark.parametrize(
@@ -148,13 +147,18 @@ def test_energy_and_danceability_are_measured(clips: dict[str, Clip]) -> None:
 
 
 def test_cues_mark_intro_end_drop_breakdown_and_outro_on_phrase_boundaries() -> None:
-    # 40 bars of 4 beats at 120 BPM: quiet intro (8 bars), full (16), breakdown (8), outro (8).
+    # 40 bars of 4 beats at 120 BPM: pads throughout, kicks in bars 8-15 and 24-31 only (a
+    # beatless intro and breakdown barely quieter than the groove), a quiet outro from bar 32.
     rate = 100.0
     bar_frames = 200
-    levels = [0.05] * 8 + [0.5] * 8 + [0.1] * 4 + [0.5] * 4 + [0.5] * 8 + [0.05] * 8
-    amplitude = np.repeat(np.array(levels), bar_frames)
-    frames = Frames(rate, 0.0, np.zeros((3, amplitude.size)), np.tile(amplitude, (3, 1)))
-    downbeats = np.arange(len(levels)) * bar_frames / rate
+    pads = np.repeat(np.array([0.2] * 32 + [0.02] * 8), bar_frames)
+    amplitude = np.tile(pads, (3, 1))
+    for bar in [*range(8, 16), *range(24, 32)]:
+        for beat in range(4):
+            start = bar * bar_frames + beat * bar_frames // 4
+            amplitude[0, start : start + 5] += 0.4
+    frames = Frames(rate, 0.0, np.zeros_like(amplitude), amplitude)
+    downbeats = np.arange(40) * bar_frames / rate
     found = {(cue.kind, cue.bar) for cue in cues.find_cues(downbeats, frames)}
     assert found == {
         ("first_downbeat", 0),

@@ -12,6 +12,7 @@ from beets.library import Item, Library
 
 from analysis.engine import ANALYSIS_VERSION
 from analysis.waveform import unpack
+from beetcrate import media
 from beetcrate.queue import huey
 from beetcrate.settings import sidecar_path
 from beetsplug.dj import ledger, store
@@ -213,6 +214,40 @@ def test_bpm_and_key_tags_are_written_to_the_file_when_beets_writes(
     dj.analyze([item], now=True, jobs=1, force=False, wait=False)
     tags = MediaFile(item.path)
     assert (tags.bpm, tags.initial_key) == (127, "Am")
+
+
+def test_a_track_whose_tags_cannot_be_written_is_reported_failed_not_done(
+    library: Library,
+    dj_config: Callable[..., None],
+    add_clip: Callable[..., Item],
+    clips: dict[str, Clip],
+    tmp_path: Path,
+) -> None:
+    import av
+    import numpy as np
+    from beets import config
+
+    # Raw ADTS AAC: it decodes and analyses, but beets cannot write tags into it.
+    samples, rate = media.decode(clips["house"].path)
+    aac = tmp_path / "house.aac"
+    with av.open(str(aac), "w", format="adts") as container:
+        stream = container.add_stream("aac", rate=rate)
+        stream.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples, dtype=np.float32), format="fltp", layout="stereo"
+        )
+        frame.sample_rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    dj_config("import:\n  write: yes\n")
+    dj = DjLibrary.from_config(library, config, config["dj"])
+    item = add_clip("house", source=aac)
+    dj.analyze([item], now=False, jobs=1, force=False, wait=False)
+    run_worker_once(dj)
+    assert dj.applier.collect() == 1
+    assert ledger.counts(dj.db)[JobState.DONE] == 0
+    (failure,) = ledger.failures(dj.db)
+    assert "tags could not be written" in failure.reason
 
 
 def test_files_are_left_alone_when_beets_does_not_write(
