@@ -170,3 +170,14 @@ def test_revert_of_an_import_keeps_when_the_item_was_added(
     items = {item.track: item for item in importing.lib.items()}
     assert items[1].title == "Airbg"
     assert {track: item.added for track, item in items.items()} == added
+
+
+def test_an_item_without_artist_or_title_is_named_as_such(
+    home: BeetsHome, make_item: Callable[..., Item]
+) -> None:
+    item = make_item(title="", artist="")
+    home("modify", "-y", f"id:{item.id}", "comments=Rock")
+    shown = home("provenance", "show", f"id:{item.id}")
+    assert shown.startswith(f"(no artist, no title)  (item {item.id})")
+    printed = home("provenance", "revert", f"id:{item.id}")
+    assert "(no artist, no title): comments 'Rock' -> empty" in printed
