@@ -45,7 +45,7 @@ def test_a_tagless_album_found_by_fingerprint_is_recorded_as_a_fingerprint_impor
     assert all(e["distance"] is not None for e in applied)
 
 
-def test_identify_apply_is_recorded_as_identify(
+def test_identify_apply_is_recorded_as_identify_with_the_release_it_applied(
     identify_home: BeetsHome, incoming: Incoming
 ) -> None:
     home = _with_provenance(identify_home)
@@ -55,6 +55,7 @@ def test_identify_apply_is_recorded_as_identify(
     changed = [e for e in log(home) if e["field"] == "mb_trackid"]
     assert changed and {e["source"] for e in changed} == {"identify"}
     assert all(e["candidate_id"] for e in changed)
+    assert {e["candidate_kind"] for e in changed} == {"release"}  # an album's match
 
 
 def test_a_fingerprint_match_is_reverted_and_the_revert_reverted_tags_included(
