@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import acoustid  # noqa: E402
 
-from beetcrate import fingerprints, media  # noqa: E402
-from beetcrate.synth.tunes import RATE  # noqa: E402
+from beetcrate import fingerprints  # noqa: E402
 from tests.helper import BeetsHome, run_beet  # noqa: E402
 from tests.identify.catalogue import (  # noqa: E402
     Kind,
@@ -47,7 +46,11 @@ from tests.identify.catalogue import (  # noqa: E402
     outcome,
     write_files,
 )
-from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz  # noqa: E402
+from tests.identify.fakes import (  # noqa: E402
+    FakeAcoustid,
+    FakeMusicBrainz,
+    catalogue_prints,
+)
 
 WORK = ROOT / "benchmarks" / ".work" / "identify"
 CHROMA_KEY = "1vOwZtEn"  # the application key chroma sends (beetsplug.chroma.API_KEY)
@@ -172,13 +175,7 @@ def main() -> None:
     source = WORK / "source"
     write_files(specs, source)
     files = {spec.path: spec for spec in specs}
-    prints_dir = WORK / "acoustid-catalogue"
-    prints_dir.mkdir()
-    prints = {}
-    for recording in catalogue.recordings:
-        path = prints_dir / f"{recording.seed}.flac"
-        media.write_audio(path, recording.audio(), RATE)
-        prints[recording.id] = fingerprints.fingerprint(path)
+    prints = catalogue_prints(catalogue, WORK / "acoustid-catalogue")
     musicbrainz = FakeMusicBrainz(catalogue)
     acoustid_fake = FakeAcoustid(catalogue, prints, apikey=CHROMA_KEY)
     acoustid.fingerprint_file = chroma_fingerprint_file

@@ -143,12 +143,20 @@ class Identifier:
         """Apply ``best`` (attributed ``identify``), then the genres Last.fm gives the result
         (attributed ``lastfm``, with ``genres: lastfm``), then move and write the files."""
         info = best.info
-        candidate_id = info.album_id if isinstance(best, AlbumMatch) else info.track_id
+        is_album = isinstance(best, AlbumMatch)
+        candidate_id = info.album_id if is_album else info.track_id
+        candidate_kind = "release" if is_album else "recording"  # as the import records them
+        distance = float(best.distance)
         album = None
         # One transaction: the items and their album change together or not at all.
         with (
             self.lib.transaction(),
-            attributed("identify", candidate_id=candidate_id, distance=float(best.distance)),
+            attributed(
+                "identify",
+                candidate_id=candidate_id,
+                candidate_kind=candidate_kind,
+                distance=distance,
+            ),
         ):
             best.apply_metadata()
             for item in items:
@@ -166,7 +174,12 @@ class Identifier:
             self.genres.fill(obj)
         # Then the files, as `beet mbsync` does: moved to their new names when they are in the
         # library folder and `import: move` or `copy` is on, and tagged with `import: write`.
-        with attributed("identify", candidate_id=candidate_id, distance=float(best.distance)):
+        with attributed(
+            "identify",
+            candidate_id=candidate_id,
+            candidate_kind=candidate_kind,
+            distance=distance,
+        ):
             for item in items:
                 item.load()  # the album's genres reached the items in the database
                 apply_item_changes(self.lib, item, self.move, pretend=False, write=self.write)

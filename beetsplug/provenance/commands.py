@@ -122,9 +122,13 @@ def _ids(models: Sequence[Model]) -> list[int]:
 
 
 def label(model: Model) -> str:
+    """``artist - title`` (``albumartist - album``), or what is missing when both are empty
+    (a tagless file, or one whose tags a revert took back), as ``beet identify`` says it."""
     if isinstance(model, Album):
-        return f"{model.albumartist} - {model.album}"
-    return f"{model.artist} - {model.title}"
+        names, missing = [model.albumartist, model.album], "(no album artist, no album)"
+    else:
+        names, missing = [model.artist, model.title], "(no artist, no title)"
+    return " - ".join(filter(None, names)) or missing
 
 
 def _print_json(data: Any) -> None:

@@ -9,7 +9,7 @@
 
 What an item or album came with (its first store: the file's tags, the library as provenance
 found it) has nothing before it and is never reverted; nor are a file's place (``path``: that
-is ``beet move``'s) and the album an item is stored under.
+is ``beet move``'s), the album an item is stored under, and when beets took it in (``added``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def plan_revert(
                 left.append(Left(field, undone))
             continue
         if field in NOT_REVERTIBLE:
-            left.append(Left(field, "a file's place and album are changed by beet move/import"))
+            left.append(Left(field, NOT_REVERTIBLE[field]))
             continue
         if undone[0].store == first_store:
             if fields or source is not None:

@@ -23,9 +23,15 @@ Value = str | int | float | None
 # and ``mtime`` (when beets last read or wrote the file) moves on every write of the tags.
 UNRECORDED = frozenset({"id", "mtime"})
 
-# Fields a revert does not set back: a file's place is ``beet move``'s business, and an item's
-# album is the album it is stored under.
-NOT_REVERTIBLE = frozenset({"path", "album_id", "artpath"})
+# Fields a revert does not set back, and why: a file's place is ``beet move``'s business, an
+# item's album is the album it is stored under, and ``added`` is when beets took the item or
+# album in (beets sets it on import, in the same store as the match; emptied, it would say 1970).
+NOT_REVERTIBLE = {
+    "path": "a file's place is changed by beet move",
+    "artpath": "a file's place is changed by beet move",
+    "album_id": "an item's album is changed by beet import",
+    "added": "when beets took it in, not a value of the music",
+}
 
 
 def stored_values(model: Model) -> dict[str, Value]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from beetcrate import fingerprints, media
-from beetcrate.synth.tunes import RATE
+from beetcrate import fingerprints
 from tests.helper import BeetsHome
+from tests.identify import fakes
 from tests.identify.catalogue import Catalogue, LibraryFile, messy_library, write_files
 from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
 
@@ -26,13 +26,7 @@ def catalogue_prints(
     messy: tuple[Catalogue, list[LibraryFile]], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, fingerprints.Fingerprint]:
     """The fake AcoustID's own fingerprints of the catalogue (FLAC copies), computed once."""
-    folder = tmp_path_factory.mktemp("acoustid-catalogue")
-    prints = {}
-    for recording in messy[0].recordings:
-        path = folder / f"{recording.seed}.flac"
-        media.write_audio(path, recording.audio(), RATE)
-        prints[recording.id] = fingerprints.fingerprint(path)
-    return prints
+    return fakes.catalogue_prints(messy[0], tmp_path_factory.mktemp("acoustid-catalogue"))
 
 
 @pytest.fixture(scope="session")

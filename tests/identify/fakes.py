@@ -19,10 +19,13 @@ import gzip
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from beetcrate import fingerprints, media
 from beetcrate.fingerprints import Fingerprint, decode_fingerprint
+from beetcrate.synth.tunes import RATE
 from beetsplug.dupes.fingerprint import compare
 from tests.identify.catalogue import Catalogue, Recording, Release
 from tests.scrobbling.fakes import FakeService, Reply, Request
@@ -251,6 +254,18 @@ def release_json(release: Release, incs: set[str]) -> dict[str, Any]:
             ]
         data["media"] = [medium]
     return data
+
+
+def catalogue_prints(catalogue: Catalogue, folder: Path) -> dict[str, Fingerprint]:
+    """The fake AcoustID's own fingerprints of the catalogue, by recording id, computed from
+    FLAC copies written to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    prints = {}
+    for recording in catalogue.recordings:
+        path = folder / f"{recording.seed}.flac"
+        media.write_audio(path, recording.audio(), RATE)
+        prints[recording.id] = fingerprints.fingerprint(path)
+    return prints
 
 
 class FakeAcoustid(FakeService):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from beets.library import Item
+
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile
 from tests.provenance.conftest import log
@@ -43,7 +45,7 @@ def test_a_tagless_album_found_by_fingerprint_is_recorded_as_a_fingerprint_impor
     assert all(e["distance"] is not None for e in applied)
 
 
-def test_identify_apply_is_recorded_as_identify(
+def test_identify_apply_is_recorded_as_identify_with_the_release_it_applied(
     identify_home: BeetsHome, incoming: Incoming
 ) -> None:
     home = _with_provenance(identify_home)
@@ -53,3 +55,34 @@ def test_identify_apply_is_recorded_as_identify(
     changed = [e for e in log(home) if e["field"] == "mb_trackid"]
     assert changed and {e["source"] for e in changed} == {"identify"}
     assert all(e["candidate_id"] for e in changed)
+    assert {e["candidate_kind"] for e in changed} == {"release"}  # an album's match
+
+
+def test_a_fingerprint_match_is_reverted_and_the_revert_reverted_tags_included(
+    identify_home: BeetsHome, incoming: Incoming
+) -> None:
+    """docs/identify.md's "Taking it back": a tagless file found by its fingerprint."""
+    home = _with_provenance(identify_home)
+    _, manifest = incoming
+    path, spec = next(
+        (path, spec)
+        for path, spec in manifest.items()
+        if spec.kind is Kind.TAGLESS and spec.singleton
+    )
+    home("import", "-q", "-s", path)
+    item = home.lib.items().get()
+    assert item is not None and item.mb_trackid == spec.expected
+    found = (item.artist, item.title, item.mb_trackid)
+
+    printed = home("provenance", "revert", f"id:{item.id}", "--source", "import:fingerprint")
+    assert "added left: " in printed
+    reverted = home.lib.get_item(item.id)
+    assert (reverted.artist, reverted.title, reverted.mb_trackid) == ("", "", "")
+    assert (reverted.added, reverted.path) == (item.added, item.path)
+    assert Item.from_path(reverted.path).title == ""
+
+    printed = home("provenance", "revert", f"id:{item.id}")
+    assert f"(no artist, no title): title empty -> '{spec.recording.title}'" in printed
+    again = home.lib.get_item(item.id)
+    assert (again.artist, again.title, again.mb_trackid) == found
+    assert Item.from_path(again.path).mb_trackid == spec.expected

@@ -146,3 +146,38 @@ def test_revert_of_a_source_leaves_a_field_changed_since_by_another_and_says_so(
     assert "title left: changed since by modify" in printed
     titles = {item.track: item.title for item in importing.lib.items()}
     assert titles == {1: "Airbag (remaster)", 2: "Paranoid Androd"}
+
+
+def test_revert_of_an_import_keeps_when_the_item_was_added(
+    importing: BeetsHome, tmp_path: Path
+) -> None:
+    incoming = tmp_path / "incoming" / "okc"
+    for n, title in enumerate(["Airbg", "Paranoid Androd"], start=1):
+        tagged_file(
+            incoming / f"{n:02d}.flac",
+            title=title,
+            artist="Radiohead",
+            album="OK Computer",
+            track=n,
+        )
+    importing("import", "-q", str(incoming))
+    added = {item.track: item.added for item in importing.lib.items()}
+    assert len(added) == 2 and all(added.values())
+    printed = importing(
+        "provenance", "revert", "album:OK Computer", "--source", "import:musicbrainz"
+    )
+    assert "added left: when beets took it in" in printed
+    items = {item.track: item for item in importing.lib.items()}
+    assert items[1].title == "Airbg"
+    assert {track: item.added for track, item in items.items()} == added
+
+
+def test_an_item_without_artist_or_title_is_named_as_such(
+    home: BeetsHome, make_item: Callable[..., Item]
+) -> None:
+    item = make_item(title="", artist="")
+    home("modify", "-y", f"id:{item.id}", "comments=Rock")
+    shown = home("provenance", "show", f"id:{item.id}")
+    assert shown.startswith(f"(no artist, no title)  (item {item.id})")
+    printed = home("provenance", "revert", f"id:{item.id}")
+    assert "(no artist, no title): comments 'Rock' -> empty" in printed
