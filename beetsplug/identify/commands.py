@@ -159,6 +159,7 @@ class Identifier:
             ),
         ):
             best.apply_metadata()
+            self.fallback.give_fingerprints(items)
             for item in items:
                 if CANDIDATE_SOURCE in item:
                     del item[CANDIDATE_SOURCE]

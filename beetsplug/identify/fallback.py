@@ -11,7 +11,7 @@ candidates stand: the step never ends an import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
@@ -48,6 +48,11 @@ class Fallback:
         self.log = log
         self.client = AcoustidClient(settings.acoustid)
         self._off: str | None = None  # why the step is off for the rest of the command
+        # The fingerprints computed for items not stored yet, by id(item) (the item is kept so
+        # its id stays its own): set on them by ``give_fingerprints`` once a match is chosen,
+        # so that provenance, which reads an imported item's own values at the choice, does
+        # not take the fingerprint for one of the file's tags.
+        self._computed: dict[int, tuple[Item, str]] = {}
 
     @cached_property
     def db(self) -> sqlite_utils.Database:
@@ -56,6 +61,7 @@ class Fallback:
         return db
 
     def close(self) -> None:
+        self._computed.clear()
         if "db" in self.__dict__:
             self.db.close()
             del self.__dict__["db"]
@@ -135,8 +141,16 @@ class Fallback:
         except media.MediaError as exc:
             self.log.warning("cannot fingerprint {}: {}", path, exc)
             return None
-        item.acoustid_fingerprint = print_.encoded  # beets' own field, stored with the item
+        self._computed[id(item)] = (item, print_.encoded)
         return print_
+
+    def give_fingerprints(self, items: Iterable[Item]) -> None:
+        """Set beets' own ``acoustid_fingerprint`` on those of ``items`` the step fingerprinted
+        (stored with them by the caller)."""
+        for item in items:
+            computed = self._computed.pop(id(item), None)
+            if computed is not None and computed[0] is item:
+                item.acoustid_fingerprint = computed[1]
 
     def _guarded(
         self,

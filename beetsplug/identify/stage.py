@@ -76,8 +76,9 @@ class ImportStage:
         return []
 
     def applied(self, task: ImportTask, session: ImportSession) -> None:
-        """The source label is for provenance (it reads the match), not a field of the items or
-        of their album."""
+        """The items get the fingerprints the step computed, stored with the match. The source
+        label is for provenance (it reads the match), not a field of the items or their album."""
+        self.fallback.give_fingerprints(task.imported_items())
         for item in task.imported_items():
             if CANDIDATE_SOURCE in item:
                 del item[CANDIDATE_SOURCE]

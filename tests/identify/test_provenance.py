@@ -43,6 +43,9 @@ def test_a_tagless_album_found_by_fingerprint_is_recorded_as_a_fingerprint_impor
         (album.mb_albumid, "release")
     }
     assert all(e["distance"] is not None for e in applied)
+    # The fingerprint the step computed is the import's doing, not one of the files' tags.
+    prints = [e for e in log(home) if e["field"] == "acoustid_fingerprint"]
+    assert prints and {e["source"] for e in prints} == {"import:fingerprint"}
 
 
 def test_identify_apply_is_recorded_as_identify_with_the_release_it_applied(
