@@ -36,8 +36,6 @@ from typing import IO
 
 import confuse
 
-from beetcrate import media
-
 log = logging.getLogger("beetcrate.transcode")
 
 # The ``opus: stream:`` section of the beets config. Bitrates are kbps, as in the Subsonic API.
@@ -318,6 +316,10 @@ class _Encoding:
         self.thread = threading.Thread(target=self._run, name=f"encode-{job.key[:8]}", daemon=True)
 
     def _run(self) -> None:
+        # PyAV is imported on first encode: every beets command loads this module through
+        # ``beetcrate.settings`` (for the sidecar's path), and importing PyAV takes 0.15 s.
+        from beetcrate import media
+
         stream = media.encode_stream(
             self.job.source,
             self.job.profile.suffix,
@@ -369,7 +371,9 @@ class _Encoding:
                         yield data
                     elif finished:
                         if self.error is not None:
-                            raise media.MediaError(str(self.error))
+                            from beetcrate.media import MediaError
+
+                            raise MediaError(str(self.error))
                         return
             finally:
                 self._detach()
