@@ -53,6 +53,9 @@ def test_a_queued_dupes_scan_whose_worker_is_killed_is_finished_by_the_next_work
         row = sidecar.execute("SELECT remaining FROM dupes_jobs").fetchone()
         return row[0] if row else 0
 
+    def job_ended() -> bool:
+        return sidecar.execute("SELECT 1 FROM dupes_jobs").fetchone() is None
+
     first = start_process("beetcrate", "worker", "-w", "1", env=_env(beets_home))
     try:
         wait_for(lambda: remaining() < 3, 60, what="the first batch")
@@ -62,7 +65,8 @@ def test_a_queued_dupes_scan_whose_worker_is_killed_is_finished_by_the_next_work
 
     second = start_process("beetcrate", "worker", "-w", "1", env=_env(beets_home))
     try:
-        wait_for(lambda: remaining() == 0, 60, what="the next worker to finish the job")
+        # The job's row goes once its last batch has regrouped (remaining reaches 0 first).
+        wait_for(job_ended, 60, what="the next worker to finish the job")
     finally:
         output = stop_process(second)
     assert "Traceback" not in output, output
