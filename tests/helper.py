@@ -49,6 +49,7 @@ from beets.library import Item, Library, ReadError
 from beets.util import cached_classproperty
 
 from beetcrate import media, queue
+from beetcrate.settings import Settings
 from beetcrate.synth.tones import RATE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,6 +155,19 @@ class BeetsHome:
     @property
     def library_path(self) -> Path:
         return self.dir / "library.db"
+
+    def server_settings(self, **overrides: Any) -> Settings:
+        """The server's settings for this library, refreshing on every request, its cache in
+        ``cache`` beside the library unless ``overrides`` say otherwise."""
+        fields: dict[str, Any] = {
+            "beets_library": self.library_path,
+            "music_directory": self.music,
+            "db": self.sidecar,
+            "secret_key_file": self.dir / "beetcrate.key",
+            "cache_dir": self.dir / "cache",
+            "refresh_interval": 0.0,
+        }
+        return Settings(**{**fields, **overrides})
 
     @property
     def sidecar(self) -> Path:

@@ -94,7 +94,6 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
     from dataclasses import replace
 
     from beetcrate import sidecar
-    from beetcrate.settings import Settings
     from beetcrate.transcode import TranscodeConfig
     from subsonic.app import create_app
     from subsonic.store import Users, load_key
@@ -116,13 +115,8 @@ def served(tmp_path: Path, served_audio: Path, long_source: Path):
         item.store()
     home.close()
 
-    settings = Settings(
-        beets_library=home.library_path,
-        music_directory=home.music,
-        db=home.sidecar,
-        secret_key_file=home.dir / "beetcrate.key",
+    settings = home.server_settings(
         cache_dir=tmp_path / "cache",
-        refresh_interval=0.0,
         transcode=replace(TranscodeConfig.defaults(), max_encoders=4, max_encoders_per_user=2),
     )
     Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)).add(

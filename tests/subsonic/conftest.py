@@ -164,14 +164,7 @@ def build_library(root: Path) -> MusicLibrary:
     items["ghost"] = ghost
     home.close()
 
-    settings = Settings(
-        beets_library=home.library_path,
-        music_directory=home.music,
-        db=home.sidecar,
-        secret_key_file=home.dir / "beetcrate.key",
-        cache_dir=home.dir / "cache",
-        refresh_interval=0.0,
-    )
+    settings = home.server_settings()
     # The configuration a user serves this library with (``beetcrate -c CONFIG serve``).
     home.configure(
         beetcrate={

@@ -75,14 +75,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
         item.store()
     home.close()
 
-    settings = Settings(
-        beets_library=home.library_path,
-        music_directory=home.music,
-        db=home.sidecar,
-        secret_key_file=home.dir / "beetcrate.key",
-        cache_dir=home.dir / "beetcrate-cache",
-        refresh_interval=0.0,
-    )
+    settings = home.server_settings(cache_dir=home.dir / "beetcrate-cache")
     Users(sidecar.connect(settings.db), load_key(settings.secret_key_file)).add(
         ADMIN, ADMIN_PASSWORD, admin=True
     )
