@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 from flask import request as http_request
 
 from beetcrate.beetsdb import split_list
+from beetcrate.lastfm_info import TrackRef
 from subsonic import ids, nodes, similarity
 from subsonic.browsing import found
 from subsonic.covers import CoverError
-from subsonic.lastfm_info import TrackRef
 from subsonic.library import TrackName
 from subsonic.names import sort_key
 from subsonic.responses import MISSING_PARAMETER, ApiError, Element, Payload

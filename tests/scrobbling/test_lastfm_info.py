@@ -167,7 +167,7 @@ def test_a_cache_read_never_waits_for_the_sidecars_write_lock(tmp_path) -> None:
     # Another process (a catalog sync) holds the write lock; a fetch waits to store its answer.
     writer = sqlite3.connect(tmp_path / "s.db", check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
-    storing = threading.Thread(target=info._store, args=("artist:x", None, 60), daemon=True)
+    storing = threading.Thread(target=info._store, args=("artist:x", None), daemon=True)
     storing.start()
     reading = threading.Thread(target=info.artist, args=("Cher",), daemon=True)
     reading.start()
