@@ -213,7 +213,7 @@ def read(conn: sqlite3.Connection, key: str) -> Cached | None:
 def store(conn: sqlite3.Connection, key: str, value: object | None) -> None:
     """Store ``value``, an answer of ``ask`` (None: not known), for as long as it stands. May
     wait for the sidecar's write lock."""
-    body = None if value is None else json.dumps(_plain(value))
+    body = None if value is None else json.dumps(plain(value))
     fresh_for = UNKNOWN_FOR if value is None else FRESH_FOR
     with conn:
         conn.execute(
@@ -222,12 +222,12 @@ def store(conn: sqlite3.Connection, key: str, value: object | None) -> None:
         )
 
 
-def _plain(value: object) -> object:
-    """A parsed answer as JSON: dataclasses as objects, tuples as lists."""
+def plain(value: object) -> object:
+    """A parsed answer as stored (and read back): dataclasses as dicts, tuples as lists."""
     if isinstance(value, tuple):
-        return [_plain(part) for part in value]
+        return [plain(part) for part in value]
     if is_dataclass(value) and not isinstance(value, type):
-        return {key: _plain(part) for key, part in asdict(value).items()}
+        return {key: plain(part) for key, part in asdict(value).items()}
     return value
 
 

@@ -7,7 +7,8 @@ album and track candidates through beets' MusicBrainz source, offered beside the
 and labelled ``fingerprint``. beets' prompt, or in quiet mode its ``quiet_fallback``, then
 decides as always. ``beet identify [QUERY] [--apply] [--json]`` does the same for items already
 in the library. With ``genres: lastfm`` the genres of what is imported or applied come from
-Last.fm (``beetcrate.genres``).
+Last.fm (``beetcrate.genres``); with ``artist_info: lastfm``, its artists' missing MusicBrainz
+ids, and their Last.fm pages in the sidecar's cache, for the server (``beetcrate.lastfm_info``).
 
 The plugin is deliberately not a metadata source: a second source would add beets' data_source
 mismatch penalty to every candidate of every import (beets #7042) and make well-tagged imports
@@ -17,7 +18,8 @@ worse. The modules:
 - ``candidates``: recordings and releases to beets' candidates, scored by beets' distance;
 - ``fallback``: the step itself, shared by the import and the command;
 - ``stage``: its place in the import; ``commands`` and ``report``: ``beet identify``;
-- ``lastfm_genres``: ``genres: lastfm``, through beetcrate's genre engine.
+- ``lastfm_genres``: ``genres: lastfm``, through beetcrate's genre engine;
+- ``lastfm_artists``: ``artist_info: lastfm`` and ``beet identify --artist-info``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class IdentifyPlugin(BeetsPlugin):
     def stage(self) -> ImportStage:
         if self._stage is None:
             from beetsplug.identify.fallback import Fallback
+            from beetsplug.identify.lastfm_artists import LastfmArtists
             from beetsplug.identify.lastfm_genres import LastfmGenres
             from beetsplug.identify.settings import SettingsError, identify_settings
             from beetsplug.identify.stage import ImportStage
@@ -70,6 +73,7 @@ class IdentifyPlugin(BeetsPlugin):
             self._stage = ImportStage(
                 Fallback(settings, self._log),
                 LastfmGenres(settings.genres, settings.lastfm, self._log),
+                LastfmArtists(settings.artist_info, settings.lastfm, settings.sidecar, self._log),
             )
         return self._stage
 
@@ -90,5 +94,5 @@ class IdentifyPlugin(BeetsPlugin):
 
     def on_cli_exit(self, lib: Library) -> None:
         if self._stage is not None:
-            self._stage.fallback.close()
+            self._stage.close()
             self._stage = None

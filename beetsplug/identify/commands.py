@@ -6,7 +6,13 @@ report says per item what matched, from which source, how close, and which field
 ``--apply`` applies the strong matches only, attributed to ``identify`` for provenance (and,
 with ``genres: lastfm``, the genres Last.fm gives them, attributed to ``lastfm``), then, as
 ``beet mbsync`` does, renames the files in the library folder when ``import: move`` or ``copy``
-is on and writes their tags when ``import: write`` is on.
+is on and writes their tags when ``import: write`` is on. With ``artist_info: lastfm``, the
+artists of what it applies are asked about on Last.fm too (``lastfm_artists``).
+
+``--artist-info`` matches nothing: it asks Last.fm about the items' artists (whatever
+``artist_info`` says), stores what it says in the sidecar's cache for the server's artist
+pages, and reports the artist ids it would fill; with ``--apply`` it fills them (attributed to
+``lastfm``) and writes the tags when ``import: write`` is on.
 """
 
 from __future__ import annotations
@@ -35,12 +41,16 @@ from beetcrate.attribution import CANDIDATE_SOURCE, attributed, candidate_source
 from beetcrate.subcommands import Action, command, option
 from beetsplug.identify.candidates import FINGERPRINT
 from beetsplug.identify.fallback import Fallback
+from beetsplug.identify.lastfm_artists import IdFill, LastfmArtists
 from beetsplug.identify.lastfm_genres import LastfmGenres
 from beetsplug.identify.report import (
+    ArtistIdReport,
     FieldChange,
     ItemReport,
     Match,
     MatchSource,
+    render_artist_ids_json,
+    render_artist_ids_text,
     render_json,
     render_text,
 )
@@ -52,13 +62,20 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> 
         settings = identify_settings(plugin_config, config)
         fallback = Fallback(settings, log)
         genres = LastfmGenres(settings.genres, settings.lastfm, log)
+        enabled = settings.artist_info or opts.artist_info
+        artists = LastfmArtists(enabled, settings.lastfm, settings.sidecar, log)
         try:
             identifier = Identifier(
-                lib, fallback, genres, write=ui.should_write(), move=ui.should_move()
+                lib, fallback, genres, artists, write=ui.should_write(), move=ui.should_move()
             )
+            if opts.artist_info:
+                found = identifier.artist_ids(lib.items(args), apply=opts.apply)
+                print(render_artist_ids_json(found) if opts.json else render_artist_ids_text(found))
+                return
             reports = identifier.run(lib.items(args), apply=opts.apply, progress=not opts.json)
         finally:
             fallback.close()
+            artists.close()
         print(render_json(reports) if opts.json else render_text(reports))
 
     action = Action(
@@ -73,6 +90,13 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> 
                 default=False,
                 help="apply the strong matches (weak ones are left for `beet import -L`)",
             ),
+            option(
+                "--artist-info",
+                action="store_true",
+                default=False,
+                help="match nothing: ask Last.fm about the items' artists, report the artist ids"
+                " it would fill (--apply fills them)",
+            ),
             option("--json", action="store_true", default=False, help="print the report as JSON"),
         ],
     )
@@ -81,11 +105,18 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> 
 
 class Identifier:
     def __init__(
-        self, lib: Library, fallback: Fallback, genres: LastfmGenres, write: bool, move: bool
+        self,
+        lib: Library,
+        fallback: Fallback,
+        genres: LastfmGenres,
+        artists: LastfmArtists,
+        write: bool,
+        move: bool,
     ) -> None:
         self.lib = lib
         self.fallback = fallback
         self.genres = genres
+        self.artists = artists
         self.write = write  # tag the files of what is applied
         self.move = move  # rename them in the library folder
 
@@ -112,6 +143,25 @@ class Identifier:
                 album = self.lib.get_album(item.album_id)
                 groups.append(list(album.items()) if album else [item])
         return groups
+
+    def artist_ids(self, items: Iterable[Item], apply: bool) -> list[ArtistIdReport]:
+        """``--artist-info``: the artist ids Last.fm gives the items that lack them, filled with
+        ``apply`` (and their tags written with ``import: write``)."""
+        reports = []
+        for group in self._groups(items):
+            album = self.lib.get_album(group[0].album_id) if group[0].album_id else None
+            fills = (
+                self.artists.fill_album(album, apply)
+                if album is not None
+                else {item.id or 0: self.artists.fill(item, apply) for item in group}
+            )
+            for item in group:
+                mine = fills.get(item.id or 0, [])
+                reports.append(_artist_id_report(item, mine, apply))
+                if apply and mine and self.write:
+                    item.load()
+                    item.try_write()
+        return reports
 
     def _identify(self, items: Sequence[Item], apply: bool) -> list[ItemReport]:
         if items[0].album_id is None:
@@ -140,8 +190,9 @@ class Identifier:
         return reports
 
     def _apply(self, best: AlbumMatch | TrackMatch, items: Sequence[Item]) -> None:
-        """Apply ``best`` (attributed ``identify``), then the genres Last.fm gives the result
-        (attributed ``lastfm``, with ``genres: lastfm``), then move and write the files."""
+        """Apply ``best`` (attributed ``identify``), then the genres and the missing artist ids
+        Last.fm gives the result (attributed ``lastfm``, with ``genres: lastfm`` and
+        ``artist_info: lastfm``), then move and write the files."""
         info = best.info
         is_album = isinstance(best, AlbumMatch)
         candidate_id = info.album_id if is_album else info.track_id
@@ -173,6 +224,11 @@ class Identifier:
                     album.store()
         for obj in [album] if album is not None else items:
             self.genres.fill(obj)
+        if album is not None:
+            self.artists.fill_album(album)
+        else:
+            for item in items:
+                self.artists.fill(item)
         # Then the files, as `beet mbsync` does: moved to their new names when they are in the
         # library folder and `import: move` or `copy` is on, and tagged with `import: write`.
         with attributed(
@@ -187,6 +243,20 @@ class Identifier:
             if album is not None and self.move and _in_library(self.lib, items[0]):
                 album.load()
                 album.move()  # its art; the items have moved already
+
+
+def _artist_id_report(item: Item, fills: Sequence[IdFill], applied: bool) -> ArtistIdReport:
+    return ArtistIdReport(
+        item_id=item.id or 0,
+        path=str(item.filepath),
+        current=_current(item),
+        changes=tuple(FieldChange(fill.field, "", fill.mbid) for fill in fills),
+        applied=applied and bool(fills),
+    )
+
+
+def _current(item: Item) -> str:
+    return " - ".join(filter(None, [item.artist, item.title])) or "(no artist, no title)"
 
 
 def _in_library(lib: Library, item: Item) -> bool:
@@ -241,7 +311,7 @@ def _report(
     return ItemReport(
         item_id=item.id or 0,
         path=str(item.filepath),
-        current=" - ".join(filter(None, [item.artist, item.title])) or "(no artist, no title)",
+        current=_current(item),
         match=match,
         changes=changes,
         applied=applied,

@@ -94,3 +94,46 @@ def render_text(reports: Sequence[ItemReport]) -> str:
         + (f", {applied} applied" if applied else "")
     )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ArtistIdReport:
+    """What ``beet identify --artist-info`` found for an item: the artist ids Last.fm gives
+    that it lacks (``new`` of each change), filled or not."""
+
+    item_id: int
+    path: str
+    current: str
+    changes: tuple[FieldChange, ...]
+    applied: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.item_id,
+            "path": self.path,
+            "current": self.current,
+            "changes": {c.field: {"old": c.old, "new": c.new} for c in self.changes},
+            "applied": self.applied,
+        }
+
+
+def render_artist_ids_json(reports: Sequence[ArtistIdReport]) -> str:
+    return json.dumps([report.as_json() for report in reports], indent=2)
+
+
+def render_artist_ids_text(reports: Sequence[ArtistIdReport]) -> str:
+    lines = []
+    for report in reports:
+        lines.append(f"{report.current}  ({report.path})")
+        if not report.changes:
+            lines.append("  no artist id to fill")
+        for change in report.changes:
+            verb = "changed" if report.applied else "would change"
+            lines.append(f"  {change.field} {verb}: {change.old!r} -> {change.new!r}")
+    with_ids = sum(bool(report.changes) for report in reports)
+    applied = sum(report.applied for report in reports)
+    lines.append(
+        f"{len(reports)} item(s): {with_ids} with artist ids from Last.fm"
+        + (f", {applied} filled" if applied else "")
+    )
+    return "\n".join(lines)

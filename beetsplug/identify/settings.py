@@ -22,6 +22,9 @@ DEFAULTS = {
     "max_recordings": 5,  # recordings per file turned into singleton candidates
     "max_releases": 5,  # releases turned into album candidates, most shared first
     "acoustid": {"apikey": "", "url": DEFAULT_ACOUSTID_URL, "timeout": 10.0},
+    # ``lastfm``: what Last.fm knows of the artists of what is imported or applied (their
+    # MusicBrainz ids where missing, the server's artist pages); ``no``: nothing.
+    "artist_info": False,
     # ``genres`` and the ``genre_*`` keys: beetcrate's Last.fm genre engine (docs/genres.md).
     **genres.DEFAULTS,
 }
@@ -42,7 +45,8 @@ class IdentifySettings:
     max_releases: int
     acoustid: AcoustidSettings
     genres: genres.GenreSettings
-    lastfm: LastfmSettings  # the account and server the genres are asked of
+    artist_info: bool  # ``artist_info: lastfm``
+    lastfm: LastfmSettings  # the account and server the genres and artists are asked of
     sidecar: Path
 
 
@@ -66,6 +70,7 @@ def identify_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> 
                 timeout=float(acoustid["timeout"].as_number()),
             ),
             genres=genres.GenreSettings.from_config(plugin),
+            artist_info=_artist_info(plugin["artist_info"]),
             lastfm=lastfm_settings(beets),
             sidecar=sidecar_path(beets),
         )
@@ -85,3 +90,12 @@ def identify_settings(plugin: confuse.ConfigView, beets: confuse.ConfigView) -> 
     if settings.acoustid.timeout <= 0:
         raise SettingsError("setting identify.acoustid.timeout: seconds, more than 0")
     return settings
+
+
+def _artist_info(view: confuse.ConfigView) -> bool:
+    value = view.get()
+    if value in (False, None, "no"):
+        return False
+    if value == "lastfm":
+        return True
+    raise SettingsError(f"setting {view.name}: lastfm or no, not {value!r}")

@@ -6,8 +6,8 @@ albums and singletons (``import_task_before_choice`` is sent for albums only). S
 ``lookup_candidates``: beets' own lookup runs first, unchanged, then ``Fallback`` adds
 fingerprint candidates if beets' best was weak. The recommendation is recomputed from all the
 candidates, so beets' prompt, its quiet mode and ``quiet_fallback`` decide as they always do.
-With ``genres: lastfm``, a later import stage (``added``) fills the genres of what was added,
-before beets writes the files.
+With ``genres: lastfm`` and ``artist_info: lastfm``, a later import stage (``added``) fills the
+genres and the missing artist ids of what was added, before beets writes the files.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from beets.autotag.match import AlbumMatch, Proposal
 from beetcrate.attribution import CANDIDATE_SOURCE, candidate_source
 from beetsplug.identify.candidates import FINGERPRINT
 from beetsplug.identify.fallback import Fallback
+from beetsplug.identify.lastfm_artists import LastfmArtists
 from beetsplug.identify.lastfm_genres import LastfmGenres
 
 if TYPE_CHECKING:
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
 
 
 class ImportStage:
-    def __init__(self, fallback: Fallback, genres: LastfmGenres) -> None:
+    def __init__(self, fallback: Fallback, genres: LastfmGenres, artists: LastfmArtists) -> None:
         self.fallback = fallback
         self.genres = genres
+        self.artists = artists
         # What the step has to say about a task, until beets shows it. Weak keys: a task beets
         # drops before its choice (merged into another) takes its note along, and a later
         # task reusing its id() never gets it.
@@ -90,11 +92,18 @@ class ImportStage:
 
     def added(self, session: ImportSession, task: ImportTask) -> None:
         """An import stage, after the task is in the library and before its files are written:
-        its album's (or, for a singleton, its track's) genres from Last.fm."""
+        its album's (or, for a singleton, its track's) genres from Last.fm, then its artists'
+        MusicBrainz ids where it has none (and their Last.fm pages in the sidecar's cache)."""
         if task.skip:
             return
         if task.is_album:
             self.genres.fill(task.album)
+            self.artists.fill_album(task.album)
         else:
             for item in task.imported_items():
                 self.genres.fill(item)
+                self.artists.fill(item)
+
+    def close(self) -> None:
+        self.fallback.close()
+        self.artists.close()

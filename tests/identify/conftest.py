@@ -14,6 +14,8 @@ from tests.helper import BeetsHome
 from tests.identify import fakes
 from tests.identify.catalogue import Catalogue, LibraryFile, messy_library, write_files
 from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
+from tests.scrobbling.fakes import FakeLastfm
+from tests.scrobbling.tls import Certificates
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +78,18 @@ def service_settings(musicbrainz: FakeMusicBrainz, acoustid: FakeAcoustid | None
     if acoustid is not None:
         settings["identify"] = {"acoustid": {"apikey": acoustid.apikey, "url": acoustid.url}}
     return settings
+
+
+def lastfm_account(lastfm: FakeLastfm, certificates: Certificates) -> dict:
+    """The ``beetcrate:`` section naming the fake Last.fm (the scrobbling tests' fixtures)."""
+    return {
+        "lastfm": {
+            "api_key": lastfm.api_key,
+            "api_secret": lastfm.api_secret,
+            "url": lastfm.url,
+            "ca_file": str(certificates.ca_file),
+        }
+    }
 
 
 @pytest.fixture

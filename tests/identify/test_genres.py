@@ -10,6 +10,7 @@ from mediafile import MediaFile
 
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Catalogue, Kind, LibraryFile
+from tests.identify.conftest import lastfm_account
 from tests.scrobbling.conftest import certificates, lastfm  # noqa: F401 (fixtures)
 from tests.scrobbling.fakes import FakeLastfm
 from tests.scrobbling.tls import Certificates
@@ -24,15 +25,7 @@ def genres_home(
     certificates: Certificates,  # noqa: F811
 ) -> BeetsHome:
     identify_home.configure(
-        beetcrate={
-            "lastfm": {
-                "api_key": lastfm.api_key,
-                "api_secret": lastfm.api_secret,
-                "url": lastfm.url,
-                "ca_file": str(certificates.ca_file),
-            }
-        },
-        identify={"genres": "lastfm"},
+        beetcrate=lastfm_account(lastfm, certificates), identify={"genres": "lastfm"}
     )
     return identify_home
 

@@ -8,6 +8,8 @@ clients (pylast, ``beetcrate.scrobbling.listenbrainz``) to talk to.
   a table, ``methods``: a read method is one more entry (see ``method``). The top tags of
   tracks, albums and artists (``track|album|artist.getTopTags``) answer what ``tag`` told it,
   names matched without regard to case as Last.fm matches them, error 6 for anything else.
+  ``artist.getInfo`` and ``artist.getSimilar`` answer, by name or by MusicBrainz id (``mbid``
+  wins, as on Last.fm), what ``know_artist`` told it, in Last.fm's XML; error 6 otherwise.
 - ``FakeListenBrainz``: ListenBrainz's ``/1/submit-listens`` and ``/1/validate-token``, the token
   in ``Authorization: Token …``, every payload validated against the documented listen format,
   rate-limit headers and 429 past the limit.
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from tests.scrobbling.tls import Certificates
@@ -154,6 +156,21 @@ class Call:
 
 Method = Callable[[Call], str]  # a call -> the XML inside <lfm status="ok">
 
+
+@dataclass(frozen=True)
+class FakeArtist:
+    """An artist as Last.fm knows it."""
+
+    name: str
+    mbid: str = ""
+    biography: str = ""
+    similar: tuple[str, ...] = ()  # names, the most similar first
+
+    @property
+    def url(self) -> str:
+        return f"https://www.last.fm/music/{quote_plus(self.name)}"
+
+
 # Methods that need a signature (auth.*) or a session key too (the user's writes and reads).
 SIGNED = {"auth.getToken", "auth.getSession"}
 AUTHENTICATED = {"track.scrobble", "track.updateNowPlaying", "user.getInfo"}
@@ -189,10 +206,13 @@ class FakeLastfm(FakeService):
         self.shortest_interval = 0.0  # calls closer than this answer error 29 (rate limit)
         self._last_call = 0.0
         self.tags: dict[tuple[str, str, str], list[tuple[str, int]]] = {}  # see ``tag``
+        self.artists: dict[str, FakeArtist] = {}  # by name in lower case, see ``know_artist``
         self.methods: dict[str, Method] = {
             "track.getTopTags": self._top_tags("track"),
             "album.getTopTags": self._top_tags("album"),
             "artist.getTopTags": self._top_tags("artist"),
+            "artist.getInfo": self._artist_info,
+            "artist.getSimilar": self._similar_artists,
             "auth.getToken": self._get_token,
             "auth.getSession": self._get_session,
             "user.getInfo": self._user_info,
@@ -220,6 +240,17 @@ class FakeLastfm(FakeService):
         by ``artist`` (``kind`` "track", "album"), or of the artist (``kind`` "artist", ``name``
         empty)."""
         self.tags[(kind, artist.lower(), name.lower())] = tags
+
+    def know_artist(
+        self, name: str, mbid: str = "", biography: str = "", similar: tuple[str, ...] = ()
+    ) -> FakeArtist:
+        """Let Last.fm know the artist ``name`` (and, with ``mbid``, its MusicBrainz id)."""
+        artist = FakeArtist(name, mbid, biography, similar)
+        self.artists[name.lower()] = artist
+        return artist
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
 
     def top_tag_calls(self) -> list[Call]:
         return [call for call in self.calls if call.method.endswith(".getTopTags")]
@@ -331,6 +362,56 @@ class FakeLastfm(FakeService):
             raise LastfmError(6, "Invalid parameters - 1 to 50 scrobbles per call")
         self.scrobbles.extend(tracks)
         return f'<scrobbles accepted="{len(tracks)}" ignored="0"></scrobbles>'
+
+    def _artist(self, call: Call) -> FakeArtist:
+        mbid, name = call.params.get("mbid", ""), call.params.get("artist", "")
+        if mbid:
+            found = next((a for a in self.artists.values() if a.mbid == mbid), None)
+        elif name:
+            found = self.artists.get(name.lower())
+        else:
+            raise LastfmError(6, "Invalid parameters - artist or mbid")
+        if found is None:
+            raise LastfmError(6, "The artist you supplied could not be found")
+        return found
+
+    def _artist_info(self, call: Call) -> str:
+        artist = self._artist(call)
+        image = f"https://lastfm.freetls.fastly.net/i/u/34s/{artist.mbid or 'none'}.png"
+        similar = "".join(
+            f"<artist><name>{escape(name)}</name><url>{escape(self._url_of(name))}</url>"
+            f'<image size="small">{image}</image></artist>'
+            for name in artist.similar[:5]
+        )
+        return (
+            f"<artist><name>{escape(artist.name)}</name><mbid>{artist.mbid}</mbid>"
+            f"<url>{escape(artist.url)}</url>"
+            f'<image size="small">{image}</image><image size="medium">{image}</image>'
+            "<streamable>0</streamable><ontour>0</ontour>"
+            "<stats><listeners>1234</listeners><playcount>56789</playcount></stats>"
+            f"<similar>{similar}</similar><tags></tags>"
+            f'<bio><links><link rel="original" href="{escape(artist.url)}/+wiki"/></links>'
+            "<published>01 Jan 2020, 00:00</published>"
+            f"<summary>{escape(artist.biography)}</summary>"
+            f"<content>{escape(artist.biography)}</content></bio></artist>"
+        )
+
+    def _similar_artists(self, call: Call) -> str:
+        artist = self._artist(call)
+        limit = int(call.params.get("limit") or 100)
+        return (
+            f"<similarartists artist={quoteattr(artist.name)}>"
+            + "".join(
+                f"<artist><name>{escape(name)}</name><mbid></mbid>"
+                f"<match>{1 - n / 100:.2f}</match><url>{escape(self._url_of(name))}</url>"
+                "<streamable>0</streamable></artist>"
+                for n, name in enumerate(artist.similar[:limit])
+            )
+            + "</similarartists>"
+        )
+
+    def _url_of(self, name: str) -> str:
+        return FakeArtist(name).url
 
     def _top_tags(self, kind: str) -> Method:
         not_found = {
