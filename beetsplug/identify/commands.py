@@ -69,7 +69,9 @@ def identify_command(plugin_config: confuse.ConfigView, log: logging.Logger) -> 
                 lib, fallback, genres, artists, write=ui.should_write(), move=ui.should_move()
             )
             if opts.artist_info:
-                found = identifier.artist_ids(lib.items(args), apply=opts.apply)
+                found = identifier.artist_ids(
+                    lib.items(args), apply=opts.apply, progress=not opts.json
+                )
                 print(render_artist_ids_json(found) if opts.json else render_artist_ids_text(found))
                 return
             reports = identifier.run(lib.items(args), apply=opts.apply, progress=not opts.json)
@@ -144,11 +146,14 @@ class Identifier:
                 groups.append(list(album.items()) if album else [item])
         return groups
 
-    def artist_ids(self, items: Iterable[Item], apply: bool) -> list[ArtistIdReport]:
+    def artist_ids(
+        self, items: Iterable[Item], apply: bool, progress: bool
+    ) -> list[ArtistIdReport]:
         """``--artist-info``: the artist ids Last.fm gives the items that lack them, filled with
         ``apply`` (and their tags written with ``import: write``)."""
         reports = []
-        for group in self._groups(items):
+        groups = self._groups(items)
+        for group in tqdm(groups, unit="group", desc="artist info", disable=not progress or None):
             album = self.lib.get_album(group[0].album_id) if group[0].album_id else None
             fills = (
                 self.artists.fill_album(album, apply)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,7 @@ def test_the_servers_artist_page_shows_the_imported_artist_with_lastfm_down(
     assert info["lastFmUrl"] == "https://www.last.fm/music/The+Quiet+Tides"
     assert info["musicBrainzId"] == mbid("artist", WELL_ARTIST)
     # Its similar artists are in the cache too, for when the library has them.
-    with sqlite3.connect(settings.db) as conn:
+    with closing(sqlite3.connect(settings.db)) as conn:
         similar = lastfm_info.read(conn, lastfm_info.similar_artists(WELL_ARTIST).key)
     assert similar is not None and similar.fresh and similar.value == [ARTISTS[1]]
 
@@ -185,3 +186,23 @@ def test_identify_artist_info_reports_the_ids_it_would_fill_and_fills_them_with_
     assert {MediaFile(item.path).mb_albumartistid for item in artists_home.lib.items()} == {
         expected
     }
+
+
+def test_identify_apply_asks_about_the_artist_it_applied_by_its_musicbrainz_id(
+    artists_home: BeetsHome,
+    incoming: Incoming,
+    lastfm: FakeLastfm,  # noqa: F811
+) -> None:
+    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.TAGLESS)))
+    assert lastfm.calls_of("artist.getInfo") == []  # as-is and tagless: no artist to ask about
+    artists_home("identify", "--apply")
+    album = artists_home.lib.albums().get()
+    assert album is not None and album.albumartist == ARTISTS[2]
+    asked = [call.params.get("mbid") for call in lastfm.calls_of("artist.getInfo")]
+    assert asked == [mbid("artist", ARTISTS[2])]  # once, for the album and its tracks
+    with closing(sqlite3.connect(artists_home.sidecar)) as conn:
+        page = lastfm_info.read(conn, lastfm_info.artist_info(ARTISTS[2]).key)
+    assert (
+        page is not None
+        and page.value["biography"] == f"{ARTISTS[2]} play quiet songs about the sea."
+    )

@@ -97,6 +97,7 @@ def test_query_limits_the_items_and_an_album_item_brings_its_album(
         ({"max_recordings": 0}, "max_recordings: a whole number from 1"),
         ({"max_releases": "many"}, "max_releases: must be a number"),
         ({"acoustid": {"timeout": 0}}, "acoustid.timeout: seconds, more than 0"),
+        ({"artist_info": "yes"}, "artist_info: lastfm or no, not 'yes'"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
