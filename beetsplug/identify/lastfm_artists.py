@@ -52,9 +52,7 @@ class IdFill:
     """An artist id Last.fm gave an object that had none."""
 
     field: str  # "mb_artistid", "mb_albumartistid"
-    artist: str  # the name Last.fm was asked about
     mbid: str
-    url: str  # the artist's Last.fm page
 
 
 def artist_fields(obj: Album | Item) -> tuple[ArtistField, ...]:
@@ -84,7 +82,6 @@ class LastfmArtists:
         self.lastfm = lastfm
         self.sidecar = sidecar
         self.log = log
-        self.requests = 0  # calls made to Last.fm
         self._off = not enabled
         self._artists: dict[str, ArtistInfo | None] = {}  # by cache key
         self._conn: sqlite3.Connection | None = None
@@ -124,8 +121,7 @@ class LastfmArtists:
             info = self.artist(name, mbid)
             if mbid or info is None or not _is_mbid(info.mbid):
                 continue
-            fill = IdFill(field.id, name, info.mbid, info.url)
-            fills.append(fill)
+            fills.append(IdFill(field.id, info.mbid))
             if apply:
                 obj[field.id] = info.mbid
                 if field.ids in type(obj)._fields and not obj.get(field.ids):
@@ -139,8 +135,7 @@ class LastfmArtists:
     def artist(self, name: str, mbid: str = "") -> ArtistInfo | None:
         """What Last.fm says of the artist ``name`` (None: it does not know it), asked once a
         command; the similar artists of an artist it knows are asked for the server's cache at
-        the same time.
-        Raises ``LastfmInfoError`` (one line) when Last.fm cannot be asked."""
+        the same time. Raises ``LastfmInfoError`` (one line) when Last.fm cannot be asked."""
         key = lastfm_info.artist_info(name).key
         if key not in self._artists:
             found = self._answer(lastfm_info.artist_info(name, mbid), lastfm_info.artist_info(name))
@@ -168,7 +163,6 @@ class LastfmArtists:
             raise LastfmInfoError(
                 "Last.fm needs an API account: set beetcrate: lastfm: api_key and api_secret"
             )
-        self.requests += 1
         return lastfm_info.ask(self.lastfm, fetch)
 
     def _cache(self) -> sqlite3.Connection:
