@@ -97,10 +97,10 @@ def _batches(db: sqlite_utils.Database) -> None:
     )
 
 
-def _rematch_under_steady_rules(db: sqlite_utils.Database) -> None:
-    """Issue 15 changed what matches (the stable-half index, the thresholds, the steadiness
-    rule): every fingerprint is matched again at the next regroup, so stored edges agree with
-    the rules ``show --near`` explains."""
+def _rematch_all(db: sqlite_utils.Database) -> None:
+    """What matches changed (issue 15: the stable-half index, the thresholds, the steadiness
+    rule; then the drift rule in its place): every fingerprint is matched again at the next
+    regroup, so stored edges agree with the rules ``show --near`` explains."""
     sidecar.run_script(
         db,
         """
@@ -122,7 +122,7 @@ def _owed_regroups(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial, _batches, _rematch_under_steady_rules, _owed_regroups]
+MIGRATIONS = [_initial, _batches, _rematch_all, _owed_regroups, _rematch_all]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:
