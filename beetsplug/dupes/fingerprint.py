@@ -102,36 +102,43 @@ def _check_offset(a: np.ndarray, b: np.ndarray, offset: int) -> Match:
 
 SEGMENT = 24  # frames (3 s) whose best alignment is found on its own
 DRIFT_SEARCH = 4  # frames (0.5 s) either side of the overall alignment searched per segment
-DRIFT_PARTS = 4  # stretches of the match, in time order, whose alignments are compared
 FRAME_SECONDS = 4096 / 3 / 11025  # Chromaprint's step from one sub-fingerprint to the next
 
 
 def _drift(a: np.ndarray, b: np.ndarray, offset: int) -> float:
-    """How far the alignment wanders along the match, in frames.
+    """How far the alignment moves along the match, in frames.
 
     A copy of one recording lines up at one constant offset over its whole length: trims and
     padding shift it, encodings blur it, but it does not move (a resample keeps the speed).
     Another performance's best offset follows its timing: a tempo 0.5 % off moves it by more
-    than a frame in half a minute. Each segment (``SEGMENT`` frames of ``a``) finds its own best
-    alignment within ±``DRIFT_SEARCH`` frames of ``offset``, to a fraction of a frame (the vertex
-    of a parabola through the errors there and at its neighbours); the matching segments are cut
-    into ``DRIFT_PARTS`` stretches in time order, and the drift is the spread of the stretches'
-    median alignments. Medians of stretches, not single segments: encoding noise moves single
-    segments, and a longer track's many segments must not widen a copy's spread while its
-    longer span widens a performance's.
+    than a frame in half a minute, a wandering one back and forth. Each segment (``SEGMENT``
+    frames of ``a``) finds its own best alignment within ±``DRIFT_SEARCH`` frames of ``offset``,
+    to a fraction of a frame (the vertex of a parabola through the errors there and at its
+    neighbours); the drift is how far a quadratic trend fitted to those alignments over time
+    moves. A trend, not the alignments' own spread: encoding noise moves single segments, and
+    the more segments a longer track has, the less the trend follows it, while a performance's
+    timing moves the trend further the longer it plays.
     """
+    positions = _alignments(a, b, offset)
+    if positions.size < 3:
+        return 0.0
+    times = np.arange(positions.size)
+    trend = np.polyval(np.polyfit(times, positions, 2), times)
+    return float(trend.max() - trend.min())
+
+
+def _alignments(a: np.ndarray, b: np.ndarray, offset: int) -> np.ndarray:
+    """Each matching segment's best alignment, in frames from ``offset``, in time order."""
     start = max(0, -offset) + DRIFT_SEARCH
     stop = min(a.size, b.size - offset) - DRIFT_SEARCH
     count = (stop - start) // SEGMENT
     if count < 2:
-        return 0.0
+        return np.zeros(0)
     frames = start + np.arange(count * SEGMENT)
     shifts = np.arange(-DRIFT_SEARCH, DRIFT_SEARCH + 1)
     errors = np.bitwise_count(a[frames][None, :] ^ b[frames[None, :] + offset + shifts[:, None]])
     per_segment = errors.reshape(shifts.size, count, SEGMENT).mean(axis=2)
     per_segment = per_segment[:, per_segment.min(axis=0) <= FRAME_MISMATCH_BITS]
-    if per_segment.shape[1] < 2:
-        return 0.0
     best = per_segment.argmin(axis=0)
     # The vertex of the parabola through the best shift and its neighbours (none at the edge of
     # the search, where the segment has drifted a long way anyway).
@@ -140,19 +147,17 @@ def _drift(a: np.ndarray, b: np.ndarray, offset: int) -> float:
     left, centre, right = (per_segment[inner + d, columns] for d in (-1, 0, 1))
     curvature = left - 2 * centre + right
     vertex = np.divide(left - right, 2 * curvature, out=np.zeros(best.size), where=curvature > 0)
-    positions = shifts[best] + np.where(best == inner, vertex, 0.0)
-    medians = [np.median(part) for part in np.array_split(positions, DRIFT_PARTS) if part.size]
-    return float(max(medians) - min(medians))
+    return shifts[best] + np.where(best == inner, vertex, 0.0)
 
 
 # What makes two fingerprints the same recording (``judge``): most frames match, along most of
 # both tracks, at one alignment that does not drift, and their audible durations agree.
 MATCH_SIMILARITY = 0.7  # 1 - bit error rate over the matching frames, at least
 MATCH_COVERAGE = 0.8  # share of each track's frames that match the other, at least
-# Frames the alignment may drift along the match, at most. On the tuning corpus two copies drift
-# by 0.54 at most (FFmpeg's Vorbis at q5 against a trimmed copy), live takes that pass the checks
-# above by 1.06 or more.
-MATCH_DRIFT = 0.65
+# Frames the alignment may drift along the match, at most. On the tuning corpus two copies of a
+# song drift by 0.46 at most, a live take that passes the checks above against any copy of its
+# song by 0.80 or more.
+MATCH_DRIFT = 0.6
 DURATION_SLACK_SECONDS = 4.5  # audible durations may differ by this much (2 s cut at each end)...
 DURATION_SLACK_SHARE = 0.05  # ...or by this share of the longer one, whichever is more
 
