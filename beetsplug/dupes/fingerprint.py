@@ -8,6 +8,7 @@ absorbed by ``compare``, which searches the offsets where equal sub-fingerprints
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,9 +123,15 @@ def _drift(a: np.ndarray, b: np.ndarray, offset: int) -> float:
     positions = _alignments(a, b, offset)
     if positions.size < 3:
         return 0.0
-    times = np.arange(positions.size)
-    trend = np.polyval(np.polyfit(times, positions, 2), times)
+    trend = _quadratic_trend(positions.size) @ positions
     return float(trend.max() - trend.min())
+
+
+@functools.lru_cache(maxsize=64)  # a fingerprint of at most 120 s has at most 40 segments
+def _quadratic_trend(count: int) -> np.ndarray:
+    """The matrix that maps ``count`` evenly spaced values to their least-squares quadratic."""
+    basis, _ = np.linalg.qr(np.vander(np.arange(count, dtype=float), 3))
+    return basis @ basis.T
 
 
 def _alignments(a: np.ndarray, b: np.ndarray, offset: int) -> np.ndarray:
@@ -134,20 +141,24 @@ def _alignments(a: np.ndarray, b: np.ndarray, offset: int) -> np.ndarray:
     count = (stop - start) // SEGMENT
     if count < 2:
         return np.zeros(0)
-    frames = start + np.arange(count * SEGMENT)
-    shifts = np.arange(-DRIFT_SEARCH, DRIFT_SEARCH + 1)
-    errors = np.bitwise_count(a[frames][None, :] ^ b[frames[None, :] + offset + shifts[:, None]])
-    per_segment = errors.reshape(shifts.size, count, SEGMENT).mean(axis=2)
-    per_segment = per_segment[:, per_segment.min(axis=0) <= FRAME_MISMATCH_BITS]
+    stop = start + count * SEGMENT
+    # Row k holds b shifted by offset + k - DRIFT_SEARCH frames against a's segments (a view).
+    shifted = np.lib.stride_tricks.sliding_window_view(
+        b[start + offset - DRIFT_SEARCH : stop + offset + DRIFT_SEARCH], stop - start
+    )
+    errors = np.bitwise_count(a[start:stop] ^ shifted)
+    per_segment = errors.reshape(2 * DRIFT_SEARCH + 1, count, SEGMENT).sum(axis=2, dtype=np.int64)
+    per_segment = per_segment[:, per_segment.min(axis=0) <= FRAME_MISMATCH_BITS * SEGMENT]
+    # The vertex of the parabola through the best shift and its neighbours; at the edge of the
+    # search (a segment that drifted a long way) the missing neighbour is the best itself.
+    columns = np.arange(per_segment.shape[1])
     best = per_segment.argmin(axis=0)
-    # The vertex of the parabola through the best shift and its neighbours (none at the edge of
-    # the search, where the segment has drifted a long way anyway).
-    inner = np.clip(best, 1, shifts.size - 2)
-    columns = np.arange(best.size)
-    left, centre, right = (per_segment[inner + d, columns] for d in (-1, 0, 1))
+    centre = per_segment[best, columns]
+    left = per_segment[np.maximum(best - 1, 0), columns]
+    right = per_segment[np.minimum(best + 1, 2 * DRIFT_SEARCH), columns]
     curvature = left - 2 * centre + right
     vertex = np.divide(left - right, 2 * curvature, out=np.zeros(best.size), where=curvature > 0)
-    return shifts[best] + np.where(best == inner, vertex, 0.0)
+    return best - DRIFT_SEARCH + vertex
 
 
 # What makes two fingerprints the same recording (``judge``): most frames match, along most of
