@@ -317,8 +317,7 @@ def grouping(count: int) -> dict[str, float]:
     db = store.open_store(db_path)
     with db.conn:
         db.conn.executemany(
-            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-            " VALUES (?, '', ?, ?)",
+            "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration) VALUES (?, ?, ?)",
             [
                 (h, v.astype("<u4").tobytes(), v.size * 0.124)
                 for h, v in zip(hashes, fingerprints, strict=True)
@@ -357,8 +356,8 @@ def import_matching(count: int, runs: int = 5) -> float:
         db = store.open_store(db_path)
         with db.conn:
             db.conn.executemany(
-                "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-                " VALUES (?, '', ?, ?)",
+                "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration)"
+                " VALUES (?, ?, ?)",
                 [
                     (h, v.astype("<u4").tobytes(), float(d))
                     for h, v, d in zip(hashes, fingerprints, durations, strict=True)

@@ -1,7 +1,9 @@
 """The duplicate finder's tables in the sidecar database, and the server's one question.
 
-- ``dupes_fingerprints``: one fingerprint per audio hash (copies share it), with the audible
-  duration and whether it has been matched against the others yet. Written by the scan.
+- ``dupes_fingerprints``: one fingerprint per audio hash (copies share it) as the matching
+  reads it (its sub-fingerprints, decoded), with the audible duration and whether it has been
+  matched against the others yet. Written by the scan. The fingerprint as Chromaprint encodes it
+  is the shared core's (``beetcrate.fingerprints``, table ``fingerprints``), kept once.
 - ``dupes_edges``: pairs of audio hashes found to be the same recording or related.
 - ``dupes_groups`` / ``dupes_members``: the current groups, their canonical member and why.
   Edges and groups are written by ``group.regroup`` (after a scan, a resolution or an undo).
@@ -122,7 +124,19 @@ def _owed_regroups(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial, _batches, _rematch_all, _owed_regroups, _rematch_all]
+def _encoded_once(db: sqlite_utils.Database) -> None:
+    """The encoded fingerprint was kept twice, here and in the core's ``fingerprints`` table:
+    the core keeps it (any it lacks is copied there, as computed by its first algorithm), and
+    the scan fingerprints again an audio whose encoded fingerprint the core does not hold."""
+    if db["fingerprints"].exists():
+        db.execute(
+            "INSERT OR IGNORE INTO fingerprints (audio_hash, algorithm, encoded, duration)"
+            " SELECT audio_hash, 1, encoded, duration FROM dupes_fingerprints WHERE encoded != ''"
+        )
+    db.execute("ALTER TABLE dupes_fingerprints DROP COLUMN encoded")
+
+
+MIGRATIONS = [_initial, _batches, _rematch_all, _owed_regroups, _rematch_all, _encoded_once]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:
@@ -178,21 +192,21 @@ class StoredFingerprint:
 
 
 def save_fingerprint(
-    db: sqlite_utils.Database, audio_hash: str, encoded: str, values: np.ndarray, duration: float
+    db: sqlite_utils.Database, audio_hash: str, values: np.ndarray, duration: float
 ) -> None:
     with db.conn:
         db.execute(
-            "INSERT OR IGNORE INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-            " VALUES (?, ?, ?, ?)",
-            (audio_hash, encoded, values.astype("<u4").tobytes(), duration),
+            "INSERT OR IGNORE INTO dupes_fingerprints (audio_hash, fingerprint, duration)"
+            " VALUES (?, ?, ?)",
+            (audio_hash, values.astype("<u4").tobytes(), duration),
         )
 
 
-def fingerprint_encoded(db: sqlite_utils.Database, audio_hash: str) -> str | None:
+def has_fingerprint(db: sqlite_utils.Database, audio_hash: str) -> bool:
     row = db.execute(
-        "SELECT encoded FROM dupes_fingerprints WHERE audio_hash = ?", (audio_hash,)
+        "SELECT 1 FROM dupes_fingerprints WHERE audio_hash = ?", (audio_hash,)
     ).fetchone()
-    return row[0] if row else None
+    return row is not None
 
 
 def load_fingerprints(

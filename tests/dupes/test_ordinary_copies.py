@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 
-from beetcrate import sidecar
+from beetcrate import fingerprints, sidecar
 from beetcrate.synth.tunes import RATE, Take, tune
 from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import compare, judge
@@ -125,4 +125,30 @@ def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) 
     db = store.open_store(db_path)
     assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
     assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
+
+
+def test_a_sidecar_that_kept_encoded_fingerprints_twice_keeps_them_once_in_the_core(
+    tmp_path: Path,
+) -> None:
+    """Before, dupes kept Chromaprint's encoded string beside the core's copy of it; the
+    migration moves any the core lacks into the core's table and drops the column."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:5])
+    fingerprints.prepare(old)
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
+            " VALUES ('only-here', 'AQAAAA', X'00000000', 1.0), ('both', 'AQAAAB', X'00', 2.0)"
+        )
+        old.execute("INSERT INTO fingerprints VALUES ('both', 1, 'AQAAAB', 2.0)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert "encoded" not in db["dupes_fingerprints"].columns_dict
+    assert db.execute("SELECT * FROM fingerprints ORDER BY audio_hash").fetchall() == [
+        ("both", 1, "AQAAAB", 2.0),
+        ("only-here", 1, "AQAAAA", 1.0),
+    ]
+    assert store.has_fingerprint(db, "only-here")
     db.conn.close()
