@@ -15,7 +15,7 @@ from beets.ui import UserError
 
 from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import MATCH_SIMILARITY
+from beetsplug.dupes.fingerprint import MATCH_DRIFT, MATCH_SIMILARITY
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
 
@@ -280,9 +280,11 @@ def test_show_near_json_gives_scores_groups_and_rules_for_scripts(beet: BeetsHom
         "relation",
         "similarity",
         "coverage",
+        "drift",
         "groups",
         "rule",
     }
+    assert 0 <= first["drift"] < MATCH_DRIFT
 
 
 def test_show_json_without_near_is_a_one_line_error(beet: BeetsHome) -> None:
