@@ -46,12 +46,13 @@ from beetcrate.fingerprints import (  # noqa: E402
     decode_fingerprint,
     essentia_algorithms,
 )
+from beetcrate.synth import tunes  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
 from beetsplug.dupes.model import GroupKind  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402
 from beetsplug.dupes.scan import Scanner  # noqa: E402
-from benchmarks.dupes import corpus, edits, heldout, synthetic  # noqa: E402
+from benchmarks.dupes import corpus, edits, heldout, labels, synthetic  # noqa: E402
 from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "dupes"
@@ -86,9 +87,14 @@ def score(predicted: Pairs, truth: Pairs) -> tuple[float, float]:
 def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], list[HardNegative]]:
     root = WORK / name
     manifest = root / "manifest.json"
-    # A corpus is rebuilt when its size or the code that makes it changed.
-    makers = [Path(m.__file__ or "") for m in (corpus, heldout, edits)]
-    makers += sorted((ROOT / "benchmarks" / "soundfont").glob("*.py"))
+    # A corpus is rebuilt when its size or the code that makes it changed (its own code only:
+    # changing the tuning corpus does not rebuild the held-out one).
+    makers = [Path(m.__file__ or "") for m in (edits, labels)]
+    if name == "tuning":
+        makers += [Path(corpus.__file__ or ""), Path(tunes.__file__ or "")]
+    else:
+        makers.append(Path(heldout.__file__ or ""))
+        makers += sorted((ROOT / "benchmarks" / "soundfont").glob("*.py"))
     code = hashlib.sha256(b"".join(path.read_bytes() for path in makers))
     wanted = {"songs": songs, "seconds": seconds, "code": code.hexdigest()}
     if manifest.exists():
@@ -311,8 +317,7 @@ def grouping(count: int) -> dict[str, float]:
     db = store.open_store(db_path)
     with db.conn:
         db.conn.executemany(
-            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-            " VALUES (?, '', ?, ?)",
+            "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration) VALUES (?, ?, ?)",
             [
                 (h, v.astype("<u4").tobytes(), v.size * 0.124)
                 for h, v in zip(hashes, fingerprints, strict=True)
@@ -351,8 +356,8 @@ def import_matching(count: int, runs: int = 5) -> float:
         db = store.open_store(db_path)
         with db.conn:
             db.conn.executemany(
-                "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-                " VALUES (?, '', ?, ?)",
+                "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration)"
+                " VALUES (?, ?, ?)",
                 [
                     (h, v.astype("<u4").tobytes(), float(d))
                     for h, v, d in zip(hashes, fingerprints, durations, strict=True)

@@ -34,6 +34,7 @@ class Neighbour:
     relation: str  # "exact-audio", or a Relation's value, or "none"
     similarity: float | None  # None when either has no fingerprint
     coverage: float | None  # the lower of the two tracks' matching shares
+    drift: float | None  # frames the alignment moves along the match (0 when not measured)
     groups: tuple[StoredGroup, ...]  # stored groups holding both items
     rule: str  # why they are grouped, or the rule that kept them apart
 
@@ -57,7 +58,8 @@ def nearest(
             groups_of[item_id].append(group)
     found = []
     for audio_hash, items in by_hash.items():
-        score, relation, similarity, coverage, rule = 0.0, "none", None, None, ""
+        score, relation, similarity, coverage, drift, rule = 0.0, "none", None, None, None, ""
+        judged = ""  # the rules' verdict on the pair alone, told when a group holds both
         if audio_hash == own:
             score, relation, rule = 1.0, EXACT, "the same audio hash: byte-identical audio"
         elif own not in prints or audio_hash not in prints:
@@ -75,9 +77,11 @@ def nearest(
             match = verdict.match
             similarity = round(match.similarity, 4)
             coverage = round(min(match.coverage_a, match.coverage_b), 4)
+            drift = round(match.drift, 2)
             score = round(match.similarity * min(match.coverage_a, match.coverage_b), 4)
             relation = verdict.relation.value if verdict.relation else "none"
             rule = _rule(verdict, audio_hash in paired, audio_hash in edges)
+            judged = verdict.rule
         for other in items:
             shared = tuple(g for g in groups_of[_id(item)] if other.id in g.item_ids)
             found.append(
@@ -88,8 +92,11 @@ def nearest(
                     relation=relation,
                     similarity=similarity,
                     coverage=coverage,
+                    drift=drift,
                     groups=shared,
-                    rule=_grouped(shared, relation, rule) if shared else rule,
+                    rule=_grouped(shared, relation, audio_hash in edges, judged or rule)
+                    if shared
+                    else rule,
                 )
             )
     found.sort(key=lambda n: (-n.score, n.path))
@@ -123,10 +130,14 @@ def _rule(verdict: Verdict, paired: bool, edge: bool) -> str:
     return verdict.rule
 
 
-def _grouped(groups: tuple[StoredGroup, ...], relation: str, rule: str) -> str:
+def _grouped(groups: tuple[StoredGroup, ...], relation: str, edge: bool, rule: str) -> str:
+    """Why a group holds both: directly (the same audio, or a match stored between them), or
+    through other copies of it, with what the rules say of the pair itself."""
     names = ", ".join(f"group {g.id} ({g.kind.value})" for g in groups)
     direct = relation == EXACT or (
-        relation == Relation.SAME.value and any(g.kind is GroupKind.SAME_RECORDING for g in groups)
+        relation == Relation.SAME.value
+        and edge
+        and any(g.kind is GroupKind.SAME_RECORDING for g in groups)
     )
     how = rule if direct else f"through other copies of the group (directly: {rule})"
     return f"grouped in {names}: {how}"

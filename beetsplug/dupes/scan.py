@@ -62,8 +62,11 @@ def analyse(path: str, db_path: str, with_prints: bool = True, full: bool = True
         raise MediaError(f"cannot read {path}: {exc.strerror}") from exc
     prescreen = audiohash.prescreen(path)
     audio_hash = audiohash.audio_hash(path) if full else ""
-    known = bool(audio_hash) and (
-        store.fingerprint_encoded(_store(db_path, os.getpid()), audio_hash) is not None
+    db = _store(db_path, os.getpid())
+    known = (
+        bool(audio_hash)
+        and store.has_fingerprint(db, audio_hash)
+        and fingerprints.stored(db, audio_hash) is not None
     )
     try:
         has_art = bool(MediaFile(path).images)
@@ -126,7 +129,7 @@ def record(item: Item, facts: Facts, db_path: str) -> None:
     db = _store(db_path, os.getpid())
     if facts.fingerprint is not None:
         fp = facts.fingerprint
-        store.save_fingerprint(db, facts.audio_hash, fp.encoded, fp.values, fp.duration)
+        store.save_fingerprint(db, facts.audio_hash, fp.values, fp.duration)
     if facts.audio_hash:
         item["audio_hash"] = facts.audio_hash
     elif "audio_hash" in item:
@@ -135,9 +138,9 @@ def record(item: Item, facts: Facts, db_path: str) -> None:
     item["audio_hash_size"] = facts.size
     item["audio_prescreen"] = facts.prescreen
     item["dupes_art"] = facts.has_art
-    encoded = store.fingerprint_encoded(db, facts.audio_hash)
-    if encoded:
-        item.acoustid_fingerprint = encoded
+    stored = fingerprints.stored(db, facts.audio_hash) if facts.audio_hash else None
+    if stored is not None:
+        item.acoustid_fingerprint = stored.encoded
     item.store()
 
 

@@ -1,12 +1,15 @@
 """The duplicate finder's tables in the sidecar database, and the server's one question.
 
-- ``dupes_fingerprints``: one fingerprint per audio hash (copies share it), with the audible
-  duration and whether it has been matched against the others yet. Written by the scan.
+- ``dupes_fingerprints``: one fingerprint per audio hash (copies share it) as the matching
+  reads it (its sub-fingerprints, decoded), with the audible duration and whether it has been
+  matched against the others yet. Written by the scan. The fingerprint as Chromaprint encodes it
+  is the shared core's (``beetcrate.fingerprints``, table ``fingerprints``), kept once.
 - ``dupes_edges``: pairs of audio hashes found to be the same recording or related.
 - ``dupes_groups`` / ``dupes_members``: the current groups, their canonical member and why.
   Edges and groups are written by ``group.regroup`` (after a scan, a resolution or an undo).
 - ``dupes_actions``: the journal of resolutions (read and written by ``journal``).
-- ``dupes_jobs``: scans on the queue, counting down the batches left.
+- ``dupes_jobs``: scans on the queue, counting down the batches left; a job whose count reached
+  zero owes its regroup (and names the task doing it) until the regroup ends and removes it.
 - ``dupes_batches``: the batches of those scans not done yet, and the task carrying each: a
   batch lost with a killed worker is queued again from here.
 
@@ -96,10 +99,10 @@ def _batches(db: sqlite_utils.Database) -> None:
     )
 
 
-def _rematch_under_steady_rules(db: sqlite_utils.Database) -> None:
-    """Issue 15 changed what matches (the stable-half index, the thresholds, the steadiness
-    rule): every fingerprint is matched again at the next regroup, so stored edges agree with
-    the rules ``show --near`` explains."""
+def _rematch_all(db: sqlite_utils.Database) -> None:
+    """What matches changed (issue 15: the stable-half index, the thresholds, the steadiness
+    rule; then the drift rule in its place): every fingerprint is matched again at the next
+    regroup, so stored edges agree with the rules ``show --near`` explains."""
     sidecar.run_script(
         db,
         """
@@ -109,7 +112,31 @@ def _rematch_under_steady_rules(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_initial, _batches, _rematch_under_steady_rules]
+def _owed_regroups(db: sqlite_utils.Database) -> None:
+    """A job keeps what its regroup needs and the task that regroups it: a worker killed after
+    the last batch counted and before the regroup ended leaves the job to be regrouped again."""
+    sidecar.run_script(
+        db,
+        """
+        ALTER TABLE dupes_jobs ADD COLUMN job TEXT;
+        ALTER TABLE dupes_jobs ADD COLUMN regrouping_task TEXT;
+        """,
+    )
+
+
+def _encoded_once(db: sqlite_utils.Database) -> None:
+    """The encoded fingerprint was kept twice, here and in the core's ``fingerprints`` table:
+    the core keeps it (any it lacks is copied there, as computed by its first algorithm), and
+    the scan fingerprints again an audio whose encoded fingerprint the core does not hold."""
+    if db["fingerprints"].exists():
+        db.execute(
+            "INSERT OR IGNORE INTO fingerprints (audio_hash, algorithm, encoded, duration)"
+            " SELECT audio_hash, 1, encoded, duration FROM dupes_fingerprints WHERE encoded != ''"
+        )
+    db.execute("ALTER TABLE dupes_fingerprints DROP COLUMN encoded")
+
+
+MIGRATIONS = [_initial, _batches, _rematch_all, _owed_regroups, _rematch_all, _encoded_once]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:
@@ -165,21 +192,21 @@ class StoredFingerprint:
 
 
 def save_fingerprint(
-    db: sqlite_utils.Database, audio_hash: str, encoded: str, values: np.ndarray, duration: float
+    db: sqlite_utils.Database, audio_hash: str, values: np.ndarray, duration: float
 ) -> None:
     with db.conn:
         db.execute(
-            "INSERT OR IGNORE INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
-            " VALUES (?, ?, ?, ?)",
-            (audio_hash, encoded, values.astype("<u4").tobytes(), duration),
+            "INSERT OR IGNORE INTO dupes_fingerprints (audio_hash, fingerprint, duration)"
+            " VALUES (?, ?, ?)",
+            (audio_hash, values.astype("<u4").tobytes(), duration),
         )
 
 
-def fingerprint_encoded(db: sqlite_utils.Database, audio_hash: str) -> str | None:
+def has_fingerprint(db: sqlite_utils.Database, audio_hash: str) -> bool:
     row = db.execute(
-        "SELECT encoded FROM dupes_fingerprints WHERE audio_hash = ?", (audio_hash,)
+        "SELECT 1 FROM dupes_fingerprints WHERE audio_hash = ?", (audio_hash,)
     ).fetchone()
-    return row[0] if row else None
+    return row is not None
 
 
 def load_fingerprints(
@@ -299,10 +326,13 @@ def replace_groups(db: sqlite_utils.Database, groups: Sequence[Group]) -> None:
 # Queued scans ---------------------------------------------------------------------------------
 
 
-def start_job(db: sqlite_utils.Database, batches: int) -> int:
-    """Record a queued scan of ``batches`` batches; returns its id."""
+def start_job(db: sqlite_utils.Database, batches: int, job: dict[str, Any]) -> int:
+    """Record a queued scan of ``batches`` batches, given ``job`` (what a worker needs to redo
+    it); returns its id."""
     with db.conn:
-        job_id = db.execute("INSERT INTO dupes_jobs (remaining) VALUES (?)", (batches,)).lastrowid
+        job_id = db.execute(
+            "INSERT INTO dupes_jobs (remaining, job) VALUES (?, ?)", (batches, json.dumps(job))
+        ).lastrowid
     assert job_id is not None
     return job_id
 
@@ -342,7 +372,8 @@ def retask_batch(db: sqlite_utils.Database, old_task_id: str, new_task_id: str) 
 
 def finish_batch(db: sqlite_utils.Database, job_id: int, task_id: str) -> bool:
     """Count the task's batch of the job done; returns whether it was the job's last (in one
-    transaction, so two workers finishing at once cannot both see it last).
+    transaction, so two workers finishing at once cannot both see it last), and then the task
+    is recorded as the one regrouping the job.
 
     A task that no longer carries its batch (queued again as lost, yet it ended after all) counts
     nothing, so no batch counts twice. A job queued before batches were recorded has none of
@@ -355,11 +386,42 @@ def finish_batch(db: sqlite_utils.Database, job_id: int, task_id: str) -> bool:
         ).fetchone()
         if not carried and recorded:
             return False
-        db.execute("UPDATE dupes_jobs SET remaining = remaining - 1 WHERE id = ?", (job_id,))
+        db.execute(
+            "UPDATE dupes_jobs SET remaining = remaining - 1,"
+            " regrouping_task = CASE WHEN remaining = 1 THEN ? ELSE regrouping_task END"
+            " WHERE id = ?",
+            (task_id, job_id),
+        )
         row = db.execute("SELECT remaining FROM dupes_jobs WHERE id = ?", (job_id,)).fetchone()
     return row is not None and row[0] == 0
 
 
+@dataclass(frozen=True)
+class OwedRegroup:
+    """A queued scan whose batches are all done but whose regroup has not ended."""
+
+    job_id: int
+    job: dict[str, Any]
+    task_id: str  # the task regrouping it (the last batch's, or a regroup queued since)
+
+
+def owed_regroups(db: sqlite_utils.Database) -> list[OwedRegroup]:
+    """Jobs left to regroup. A job queued before jobs kept what a regroup needs has none of it:
+    it is left out (its last batch regroups it, as it always did)."""
+    rows = db.execute(
+        "SELECT id, job, regrouping_task FROM dupes_jobs"
+        " WHERE remaining <= 0 AND job IS NOT NULL AND regrouping_task IS NOT NULL"
+    ).fetchall()
+    return [OwedRegroup(job_id, json.loads(job), task) for job_id, job, task in rows]
+
+
+def retask_regroup(db: sqlite_utils.Database, job_id: int, task_id: str) -> None:
+    """The job's regroup is carried by a new task."""
+    with db.conn:
+        db.execute("UPDATE dupes_jobs SET regrouping_task = ? WHERE id = ?", (task_id, job_id))
+
+
 def end_job(db: sqlite_utils.Database, job_id: int) -> None:
+    """The job is regrouped: nothing is owed any more."""
     with db.conn:
         db.execute("DELETE FROM dupes_jobs WHERE id = ?", (job_id,))

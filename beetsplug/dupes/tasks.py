@@ -7,7 +7,10 @@ is analysed, whichever worker runs it.
 
 Each batch is recorded in the sidecar with the task carrying it, and runs under a lease
 (``beetcrate.queue``): a worker watches for batches whose task died with a killed worker and
-queues them again, so a job never waits forever for a lost batch.
+queues them again, so a job never waits forever for a lost batch. The regroup is watched the
+same way: the job stays recorded, naming the task regrouping it, until the regroup has ended, so
+a worker killed after the last batch counted and before the groups were stored leaves a regroup
+that the next worker queues again (``regroup_job``).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def enqueue_scan(job: Job, item_ids: Sequence[int], lease_seconds: float) -> int
     if not batches:
         return 0
     db = store.open_store(job.db)
-    job_id = store.start_job(db, len(batches))
+    job_id = store.start_job(db, len(batches), asdict(job))
     for batch in batches:
         task = scan_batch.s(asdict(job), batch, job_id, lease_seconds)
         # Recorded before it is queued: a worker quick to finish it finds the record to delete.
@@ -105,42 +108,73 @@ def scan_batch(
         lib._close()
 
 
+@huey.task(context=True)
+def regroup_job(job: dict[str, Any], job_id: int, lease_seconds: float, *, task: Task) -> None:
+    """Regroup a job whose last batch counted but whose regroup died with its worker."""
+    settings = Job(**job)
+    Item._types.update(ITEM_TYPES)
+    lib = Library(settings.library, settings.directory)
+    try:
+        with lease(task.id, lease_seconds):
+            db = store.open_store(settings.db)
+            regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
+            store.end_job(db, job_id)
+    finally:
+        release(task.id)
+        lib._close()
+
+
 def start_worker(sidecar: Path, lease_seconds: float) -> None:
     """Called by ``beetcrate worker`` at its start: watch for lost batches in a thread."""
     watch = threading.Thread(
-        target=watch_lost_batches,
+        target=watch_lost_tasks,
         args=(sidecar, lease_seconds),
-        name="dupes lost batches",
+        name="dupes lost tasks",
         daemon=True,
     )
     watch.start()
 
 
-def watch_lost_batches(sidecar: Path, lease_seconds: float) -> None:
-    """Twice per lease time, queue again the batches found lost on two checks in a row.
+def watch_lost_tasks(sidecar: Path, lease_seconds: float) -> None:
+    """Twice per lease time, queue again the batches and regroups found lost on two checks in a
+    row.
 
     One check is not enough: a task a worker has just taken holds no lease for a moment.
     """
     db = store.open_store(sidecar)  # a connection of this thread's own
     suspects: set[str] = set()
     while True:
-        lost = lost_batches(db, lease_seconds)
-        for batch in lost:
+        batches, regroups = lost_batches(db, lease_seconds), lost_regroups(db, lease_seconds)
+        for batch in batches:
             if batch.task_id in suspects:
                 requeue(db, batch, lease_seconds)
-        suspects = {batch.task_id for batch in lost} - suspects
+        for owed in regroups:
+            if owed.task_id in suspects:
+                requeue_regroup(db, owed, lease_seconds)
+        lost = {batch.task_id for batch in batches} | {owed.task_id for owed in regroups}
+        suspects = lost - suspects
         time.sleep(lease_seconds / 2)
 
 
-def lost_batches(db: sqlite_utils.Database, lease_seconds: float) -> list[store.Batch]:
-    """Open batches whose task is neither waiting, nor scheduled, nor running (a lease renewed
-    within ``lease_seconds``): it died with its worker."""
+def _lost(task_ids: set[str], lease_seconds: float) -> set[str]:
+    """Those of ``task_ids`` that are neither waiting, nor scheduled, nor running (a lease
+    renewed within ``lease_seconds``): they died with their worker."""
     waiting = {task.id for task in huey.pending()} | {task.id for task in huey.scheduled()}
-    return [
-        batch
-        for batch in store.open_batches(db)
-        if batch.task_id not in waiting and not holds_lease(batch.task_id, lease_seconds)
-    ]
+    return {t for t in task_ids - waiting if not holds_lease(t, lease_seconds)}
+
+
+def lost_batches(db: sqlite_utils.Database, lease_seconds: float) -> list[store.Batch]:
+    """Open batches whose task died with its worker."""
+    batches = store.open_batches(db)
+    lost = _lost({batch.task_id for batch in batches}, lease_seconds)
+    return [batch for batch in batches if batch.task_id in lost]
+
+
+def lost_regroups(db: sqlite_utils.Database, lease_seconds: float) -> list[store.OwedRegroup]:
+    """Jobs whose batches are done and whose regrouping task died with its worker."""
+    owed = store.owed_regroups(db)
+    lost = _lost({regroup.task_id for regroup in owed}, lease_seconds)
+    return [regroup for regroup in owed if regroup.task_id in lost]
 
 
 def requeue(db: sqlite_utils.Database, batch: store.Batch, lease_seconds: float) -> None:
@@ -149,3 +183,13 @@ def requeue(db: sqlite_utils.Database, batch: store.Batch, lease_seconds: float)
     huey.enqueue(task)
     release(batch.task_id)
     print(f"dupes: re-queued a batch of {len(batch.item_ids)} items lost with a worker")
+
+
+def requeue_regroup(
+    db: sqlite_utils.Database, owed: store.OwedRegroup, lease_seconds: float
+) -> None:
+    task = regroup_job.s(owed.job, owed.job_id, lease_seconds)
+    store.retask_regroup(db, owed.job_id, task.id)
+    huey.enqueue(task)
+    release(owed.task_id)
+    print("dupes: re-queued the regroup of a scan whose worker was lost")

@@ -13,7 +13,7 @@ import numpy as np
 
 from beetcrate import media
 from beetcrate.synth.tagging import add_mp3_tag_containers, retag
-from beetcrate.synth.tunes import RATE, tune
+from beetcrate.synth.tunes import RATE, Take, tune
 from benchmarks.dupes import edits
 from benchmarks.dupes.edits import FLAC, Edit, Encoding
 from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative
@@ -53,6 +53,18 @@ def _wander(samples: np.ndarray, depth: float, period: float) -> np.ndarray:
     reach = depth * period / (2 * np.pi) * RATE  # the largest displacement, in samples
     source = np.arange(n) + reach * np.sin(2 * np.pi * np.arange(n) / (period * RATE))
     return np.stack([np.interp(source, np.arange(n), channel) for channel in samples])
+
+
+def _take(n: int) -> Take:
+    """Song ``n``'s live performance, drawn from its own seed."""
+    rng = np.random.default_rng(3000 + n)
+    return Take(
+        seed=3000 + n,
+        tempo=1 + rng.choice([-1, 1]) * rng.uniform(0.003, 0.01),
+        drift=rng.uniform(-0.015, 0.015),
+        jitter=rng.uniform(0.008, 0.02),
+        dynamics=rng.uniform(2.0, 4.0),
+    )
 
 
 def _copy_retagged(source: Path, target: Path, title: str) -> None:
@@ -108,6 +120,17 @@ def build(root: Path, songs: int, seconds: float) -> tuple[list[File], list[Hard
         media.write_audio(wandering, _wander(master, depth=0.02, period=seconds), RATE)
         label = f"{rec}-live-wandering"
         files.append(File(wandering, label, label, "live take"))
+        negatives.append(HardNegative(rec, label, "live take"))
+        # The band plays it again: the same notes, each a little early or late and louder or
+        # softer, at a tempo off the studio's by 0.3-1 % that drifts by up to 1.5 %.
+        performed = folder / "live-performed.flac"
+        media.write_audio(
+            performed,
+            np.concatenate([SILENCE, tune(1000 + n, seconds, key, bpm, _take(n)), SILENCE], 1),
+            RATE,
+        )
+        label = f"{rec}-live-performed"
+        files.append(File(performed, label, label, "live take"))
         negatives.append(HardNegative(rec, label, "live take"))
         extended = folder / "extended.flac"
         media.write_audio(

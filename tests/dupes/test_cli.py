@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from beets.ui import UserError
 
 from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import MATCH_SIMILARITY
+from beetsplug.dupes.fingerprint import MATCH_DRIFT, MATCH_SIMILARITY
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
 
@@ -48,6 +49,27 @@ def test_scan_stores_typed_attributes_and_acoustid_fingerprint(beet: BeetsHome) 
     assert isinstance(item["audio_hash_mtime"], float)
     assert item["audio_hash_size"] == os.path.getsize(item.path)
     assert item.acoustid_fingerprint.startswith("AQAA")
+
+
+def test_a_copy_of_fingerprinted_audio_gets_the_fingerprint_the_core_keeps(beet: BeetsHome) -> None:
+    """The encoded fingerprint is kept once, in the core's table: a new copy of the audio gets
+    it from there, and when the core lacks it (a sidecar older than the core's table) the scan
+    fingerprints the audio again rather than leave the copy without one."""
+    first = beet.add("song.flac", tune(1, 6))
+    beet("dupes", "scan")
+    encoded = beet.lib.get_item(first.id).acoustid_fingerprint
+    copy = beet.add_file(Path(os.fsdecode(first.path)), "copy.flac")
+    beet("dupes", "scan")
+    assert beet.lib.get_item(copy.id).acoustid_fingerprint == encoded
+
+    db = store.open_store(beet.sidecar)
+    with db.conn:
+        db.execute("DELETE FROM fingerprints")
+    again = beet.add_file(Path(os.fsdecode(first.path)), "again.flac")
+    beet("dupes", "scan")
+    assert beet.lib.get_item(again.id).acoustid_fingerprint == encoded
+    assert db.execute("SELECT encoded FROM fingerprints").fetchall() == [(encoded,)]
+    db.conn.close()
 
 
 def test_second_scan_skips_unchanged_files_and_rescans_retagged_ones(beet: BeetsHome) -> None:
@@ -258,9 +280,11 @@ def test_show_near_json_gives_scores_groups_and_rules_for_scripts(beet: BeetsHom
         "relation",
         "similarity",
         "coverage",
+        "drift",
         "groups",
         "rule",
     }
+    assert 0 <= first["drift"] < MATCH_DRIFT
 
 
 def test_show_json_without_near_is_a_one_line_error(beet: BeetsHome) -> None:

@@ -3,13 +3,14 @@ copy, a normalised copy, a trimmed one; all one recording, and another take of i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import scipy.signal
 
-from beetcrate import sidecar
-from beetcrate.synth.tunes import RATE, tune
+from beetcrate import fingerprints, sidecar
+from beetcrate.synth.tunes import RATE, Take, tune
 from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import compare, judge
 from beetsplug.dupes.index import STABLE_PARTNERS, candidate_pairs
@@ -52,7 +53,30 @@ def test_another_take_at_a_slightly_different_tempo_is_not_the_same_recording(
     beet("dupes", "scan")
     assert list_groups(beet) == []
     out = beet("dupes", "show", "title:studio", "--near")
-    assert "the timing drifts" in out
+    assert "the alignment drifts by" in out
+
+
+def test_a_live_take_of_the_same_notes_is_apart_while_a_worse_copy_is_grouped(
+    beet: BeetsHome,
+) -> None:
+    """The take matches more of the studio's frames than FFmpeg's Vorbis at q5 does, but its
+    alignment drifts with its tempo (1 % faster, slowing down by 1 %), the copy's does not."""
+    song = tune(4, SECONDS)
+    beet.add("studio.flac", song)
+    beet.add("vorbis-q5.ogg", song, quality=5)
+    take = Take(7, tempo=1.01, drift=-0.01, jitter=0.015, dynamics=3.0)
+    beet.add("live.flac", tune(4, SECONDS, take=take), title="live")
+    beet("dupes", "scan")
+    groups = list_groups(beet)
+    assert [sorted(Path(m).name for m in g["members"]) for g in groups] == [
+        ["studio.flac", "vorbis-q5.ogg"]
+    ]
+    near = json.loads(beet("dupes", "show", "title:live", "--near", "--json"))["nearest"]
+    studio = next(n for n in near if n["path"].endswith("studio.flac"))
+    assert studio["relation"] == "none"
+    assert studio["similarity"] > 0.8  # closer than the Vorbis copy, which is about 0.75
+    assert studio["rule"].startswith(f"the alignment drifts by {studio['drift']:.2f} frames")
+    assert studio["drift"] > 1.0
 
 
 def test_a_copy_that_keeps_no_whole_value_is_found_by_the_stable_halves() -> None:
@@ -102,4 +126,30 @@ def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) 
     db = store.open_store(db_path)
     assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
     assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
+
+
+def test_a_sidecar_that_kept_encoded_fingerprints_twice_keeps_them_once_in_the_core(
+    tmp_path: Path,
+) -> None:
+    """Before, dupes kept Chromaprint's encoded string beside the core's copy of it; the
+    migration moves any the core lacks into the core's table and drops the column."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:5])
+    fingerprints.prepare(old)
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, encoded, fingerprint, duration)"
+            " VALUES ('only-here', 'AQAAAA', X'00000000', 1.0), ('both', 'AQAAAB', X'00', 2.0)"
+        )
+        old.execute("INSERT INTO fingerprints VALUES ('both', 1, 'AQAAAB', 2.0)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert "encoded" not in db["dupes_fingerprints"].columns_dict
+    assert db.execute("SELECT * FROM fingerprints ORDER BY audio_hash").fetchall() == [
+        ("both", 1, "AQAAAB", 2.0),
+        ("only-here", 1, "AQAAAA", 1.0),
+    ]
+    assert store.has_fingerprint(db, "only-here")
     db.conn.close()

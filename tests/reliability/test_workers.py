@@ -81,6 +81,70 @@ def test_a_queued_dupes_scan_whose_worker_is_killed_is_finished_by_the_next_work
     assert members.fetchone() == (good, good)
 
 
+# Loaded by a worker's interpreter as it starts (a sitecustomize module): the worker kills
+# itself the moment its batch counts as the job's last, before it regroups.
+DIE_BEFORE_THE_REGROUP = """
+import os
+import signal
+
+from beetsplug.dupes import store
+
+count = store.finish_batch
+
+
+def finish_batch(*args, **kwargs):
+    last = count(*args, **kwargs)
+    if last:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return last
+
+
+store.finish_batch = finish_batch
+"""
+
+
+def test_a_queued_dupes_scan_whose_worker_dies_before_the_regroup_is_regrouped_by_the_next(
+    beets_home: BeetsHome, tmp_path: Path
+) -> None:
+    beets_home.configure(
+        plugins=["dupes"], beetcrate={"queue": {"lease_seconds": 2}}, dupes={"fingerprint": False}
+    )
+    for n in range(3):  # three groups of two exact copies
+        item = beets_home.add(f"a{n}.flac", sine(0.2, 200.0 + 5 * n), title=f"a{n}")
+        beets_home.add_file(Path(os.fsdecode(item.path)), f"b{n}.flac", title=f"b{n}")
+    beets_home.close()
+    sidecar = sqlite_utils.Database(beets_home.sidecar)
+    queued = run_process("beet", "dupes", "scan", "--queue", env=_env(beets_home))
+    assert "queued 6 items in 1 batches" in queued.stdout
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(DIE_BEFORE_THE_REGROUP)
+    dying = _env(beets_home)
+    dying["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook), dying.get("PYTHONPATH")]))
+
+    first = start_process("beetcrate", "worker", "-w", "1", env=dying)
+    try:
+        assert first.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        stop_process(first)
+    assert sidecar.execute("SELECT remaining FROM dupes_jobs").fetchall() == [(0,)]
+    assert sidecar.execute("SELECT COUNT(*) FROM dupes_groups").fetchone() == (0,)
+
+    second = start_process("beetcrate", "worker", "-w", "1", env=_env(beets_home))
+    try:
+        wait_for(
+            lambda: sidecar.execute("SELECT 1 FROM dupes_jobs").fetchone() is None,
+            60,
+            what="the next worker to regroup the job",
+        )
+    finally:
+        output = stop_process(second)
+    assert "re-queued the regroup" in output
+    assert "Traceback" not in output, output
+    listed = run_process("beet", "dupes", "list", env=_env(beets_home))
+    assert "3 groups" in listed.stdout
+
+
 def test_the_dj_worker_analyses_the_good_files_and_fails_each_bad_one_and_runs_on(
     tmp_path: Path,
 ) -> None:
