@@ -29,6 +29,7 @@ every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,9 @@ class Spec:
     seed: int = 0
     detune: int = 0  # cents from A = 440 Hz
     stressed: bool = False  # humanized drums and background noise
+    # Tempo swinging this fraction either way over the track (0.02: +-2 %), as a band playing
+    # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
+    drift: float = 0.0
 
     @property
     def key_name(self) -> str:
@@ -155,20 +159,42 @@ def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
     track[start:end] += gain * sound[: end - start]
 
 
+def beat_clock(spec: Spec) -> Callable[[np.ndarray | float], np.ndarray]:
+    """Seconds at which the score reaches a (fractional) beat number.
+
+    Constant tempo unless the spec drifts; then the tempo at beat ``b`` of ``B`` (the track's
+    length in beats at its central tempo) is ``bpm * (1 + drift * sin(2 pi b / B))``, and the
+    time is its integral, taken numerically on a fine grid.
+    """
+    beat = 60.0 / spec.bpm
+    if not spec.drift:
+        return lambda beats: np.asarray(beats) * beat
+    length = spec.seconds / beat
+    fine = np.linspace(0.0, 1.1 * length, int(96 * 1.1 * length) + 1)
+    seconds_per_beat = beat / (1 + spec.drift * np.sin(2 * np.pi * fine / length))
+    elapsed = np.concatenate(
+        [[0.0], np.cumsum((seconds_per_beat[1:] + seconds_per_beat[:-1]) / 2 * np.diff(fine))]
+    )
+    return lambda beats: np.interp(beats, fine, elapsed)
+
+
 def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     """Stereo float32 samples (2, n) and the exact labels of one spec."""
     rng = np.random.default_rng(spec.seed)
-    beat = 60.0 / spec.bpm
-    bar = 4 * beat
+    clock = beat_clock(spec)
     total = int(spec.seconds * RATE)
     drums = np.zeros(total)
     music = np.zeros(total)
     pattern = PATTERNS[spec.pattern]
     kick, snare, hat = _kick(rng), _snare(rng), _hat(rng)
     progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
-    bars = int(np.ceil(spec.seconds / bar))
+    enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
+    beat_count = int(np.searchsorted(clock(enough), spec.seconds))
+    bars = int(np.ceil(beat_count / 4))
     for number in range(bars):
-        start = number * bar
+        start = float(clock(4 * number))
+        bar = float(clock(4 * number + 4)) - start
+        beat = bar / 4
         degree, quality = progression[number % len(progression)]
         root = spec.tonic + degree
         third = 3 if quality == "minor" else 4
@@ -177,13 +203,13 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         swing = spec.pattern == "swing"
         # Eighth-note bass; a swing groove has a walking bass on the beats instead.
         for step in range(0, 16, 4 if swing else 2):
-            at = start + step * beat / 4
+            at = float(clock(4 * number + step / 4))
             bass = 36 + root % 12 + spec.detune / 100
             _add(music, _tone(bass, beat / 2, 3, beat / 3), at, 0.3)
         if number < spec.intro_bars:
             continue
         for step in range(16):
-            at = start + _step_time(step, beat, swing)
+            at = float(clock(4 * number + _step_beats(step, swing)))
             hits = []
             if step in pattern["kick"]:
                 hits.append((kick, 0.9))
@@ -210,14 +236,15 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         mix += 10 ** (-30 / 20) * noise / np.abs(noise).max()
     mix *= 0.8 / max(1e-9, np.abs(mix).max())
     stereo = np.stack([mix, mix]).astype(np.float32)
-    beats = np.arange(0.0, spec.seconds - 1e-6, beat)
+    beats = clock(np.arange(beat_count))
     return stereo, Labels(beats=beats, downbeats=beats[::4])
 
 
-def _step_time(step: int, beat: float, swing: bool) -> float:
+def _step_beats(step: int, swing: bool) -> float:
+    """Beats from the bar's start to a 16-step pattern's step."""
     if swing and step % 4 == 2:
-        return (step // 4 + 2 / 3) * beat
-    return step * beat / 4
+        return step // 4 + 2 / 3
+    return step / 4
 
 
 def write(spec: Spec, directory: Path) -> tuple[Path, Labels]:
