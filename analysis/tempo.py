@@ -27,8 +27,11 @@
    median of the strong strike peaks.
 5. **Downbeats.** Bars start where the harmony changes, where the bass drum (rather than the
    snare) hits, and where the level steps up; the one of four beat phases scoring highest wins.
+6. **Drift.** The grid is constant-tempo, as DJ software assumes, unless the tempo wanders (a
+   band playing live): the grid is then shifted stretch by stretch of 8 beats onto the beat
+   (``follow_drift``), kept only when clearly more of its beats land on onsets, and the tempo
+   reported is the beats' average. ``consistency`` tells how well the beats fit.
 
-The grid is constant-tempo, as DJ software assumes; ``consistency`` tells how well it fits.
 A track whose best grid is this weak (``NO_BEAT_CONFIDENCE``) has no beat: no tempo is reported.
 Weights were set by measuring on the benchmark's tuning set (``benchmarks/dj_bench.py``, grooves
 draws 7, 23, 11, 41) and are checked on its held-out sets (the demo's, the SoundFont set's).
@@ -68,6 +71,10 @@ _STRIKE_FRAMES = 4  # a drum hit's amplitude rises over about 20 ms
 # Below this confidence there is no beat: set between beatless pads (beetcrate/synth; at most
 # 0.013) and the tuning draws' tracks (at least 0.18, a drumless bass line included).
 NO_BEAT_CONFIDENCE = 0.05
+# Beat following: the grid is shifted stretch by stretch of this many beats, and the shifted
+# beats replace the constant grid when this much larger a share of them lands on an onset.
+_DRIFT_WINDOW = 8
+_DRIFT_GAIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -366,11 +373,20 @@ def track(
     # The grid goes where the loudest hits fall, each band weighing the same.
     phase, _ = _best_phase(strike.total, period)
     phase, consistency = fit_phase(strike.total, period, phase)
+    positions = _grid_positions(frames, period, phase)
+    followed = follow_drift(strike.total, positions, period)
+    drift_fit = _consistency(strike.total, followed, period)
+    if drift_fit >= _consistency(strike.total, positions, period) + _DRIFT_GAIN:
+        # The tempo wanders (a band playing live): the beats follow the drummer, and the tempo
+        # is their average.
+        positions, consistency = followed, drift_fit
+        period = (positions[-1] - positions[0]) / (positions.size - 1)
     if confidence * consistency < NO_BEAT_CONFIDENCE:
         # A beatless track (pads, ambient): no tempo rather than a wrong one.
         return NO_RHYTHM
     bpm = 60 * fps / period
-    beats = _grid_times(frames, period, phase)
+    beats = frames.offset + positions / fps
+    beats = beats[beats >= 0]
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
     return Rhythm(
         bpm=round(bpm, 2),
@@ -381,15 +397,63 @@ def track(
     )
 
 
-def _grid_times(frames: Frames, period: float, phase: float) -> np.ndarray:
-    """Grid times from the first to the last audible frame."""
+def _grid_positions(frames: Frames, period: float, phase: float) -> np.ndarray:
+    """Grid positions (frames) from the first to the last audible frame."""
     level = frames.amplitude.sum(axis=0)
     audible = np.flatnonzero(level > 0.01 * level.max())
     first, last = audible[0], audible[-1]
     start = int(np.ceil((first - phase) / period - 0.25))
     stop = int(np.floor((last - phase) / period))
-    times = frames.offset + (phase + np.arange(start, stop + 1) * period) / frames.rate
-    return times[times >= 0]
+    return phase + np.arange(start, stop + 1) * period
+
+
+def follow_drift(envelope: np.ndarray, positions: np.ndarray, period: float) -> np.ndarray:
+    """The grid's positions moved onto the beat of a tempo that wanders.
+
+    Over each stretch of ``_DRIFT_WINDOW`` beats the grid is shifted to where it collects the
+    most envelope (within half a beat either way); the shifts are unwrapped from stretch to
+    stretch, stretches without drums (a breakdown, a beatless intro) take their neighbours'
+    shift, and a running median keeps a single misread stretch from moving its beats. A second
+    pass from the shifted beats sharpens the stretches the constant grid smeared. On a constant
+    tempo every shift is about zero and the grid stays where it was.
+    """
+    if positions.size < 2 * _DRIFT_WINDOW:
+        return positions
+    reach = int(period / 2)
+    offsets = np.arange(-reach, reach + 1)
+    starts = np.arange(0, positions.size - _DRIFT_WINDOW + 1, _DRIFT_WINDOW // 2)
+    centres = starts + _DRIFT_WINDOW / 2
+    for _ in range(2):
+        index = np.clip(np.round(positions).astype(int)[:, None] + offsets, 0, envelope.size - 1)
+        summed = np.cumsum(np.vstack([np.zeros(offsets.size), envelope[index]]), axis=0)
+        windows = summed[starts + _DRIFT_WINDOW] - summed[starts]  # (stretches, offsets)
+        # Drums by the strikes a stretch holds, wherever they fall: a grid off the beat does
+        # not make a stretch drumless.
+        total = windows.sum(axis=1)
+        drums = total >= 0.5 * np.percentile(total, 75)
+        if drums.sum() < 3:
+            return positions
+        found = offsets[windows.argmax(axis=1)][drums].astype(float)
+        shifts = _running_median(np.unwrap(found, period=period), 5)
+        positions = positions + np.interp(np.arange(positions.size) + 0.5, centres[drums], shifts)
+    return positions
+
+
+def _running_median(values: np.ndarray, width: int) -> np.ndarray:
+    half = width // 2
+    padded = np.pad(values, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
+def _consistency(envelope: np.ndarray, positions: np.ndarray, period: float) -> float:
+    """Share of beats with a strong onset peak within two frames, as ``fit_phase`` counts."""
+    inside = positions[(positions >= 1) & (positions < envelope.size - 2)]
+    if inside.size == 0:
+        return 0.0
+    found = [_onset_peak(envelope, p, period / 6) for p in inside]
+    heights = np.array([h for _, h in found])
+    distance = np.abs(np.array([q for q, _ in found]) - inside)
+    return float(((distance < 2.0) & (heights > 0.25 * np.percentile(heights, 90))).mean())
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:
