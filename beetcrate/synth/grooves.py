@@ -17,7 +17,16 @@ Drum patterns are written on a 16-step bar:
 - ``half_time_trap``: kick on 1 and syncopations, a single snare on 3, rolling 16th hats
   (labelled at full tempo, felt at half);
 - ``swing``: backbeat with hats on swung eighths (the off-beat delayed to the last triplet);
-- ``syncopated``: kicks off the beat, 16th hats with accents.
+- ``syncopated``: kicks off the beat, 16th hats with accents;
+- ``dembow``: reggaeton's kick on every beat under a louder snare off the beat, 3+3+2 (the
+  "a" of 1, the "and" of 2, and again in the second half), at 85-100 BPM (read at double tempo
+  by trackers that follow the loudest hits);
+- ``two_step``: UK garage, kick on 1 and the "and" of 3, clap on 2 and 4, skippy shuffled 16th
+  hats (every other 16th a twelfth of a beat late);
+- ``electro``: syncopated kicks, claps on 2 and 4 and a loud 808-style cowbell on every
+  off-beat.
+
+In the last three the loudest hits of the groove, or most of them, fall off the beat.
 
 Every other track is tuned away from A = 440 Hz by 15 to 45 cents either way, as records are:
 a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by how much.
@@ -45,7 +54,18 @@ PATTERNS: dict[str, dict[str, list[int]]] = {
     "half_time_trap": {"kick": [0, 3, 11], "snare": [8], "hat": list(range(16))},
     "swing": {"kick": [0, 8], "snare": [4, 12], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
     "syncopated": {"kick": [0, 3, 6, 10], "snare": [4, 12], "hat": list(range(16))},
+    "dembow": {"kick": [0, 4, 8, 12], "snare": [3, 6, 11, 14], "hat": [0, 4, 8, 12]},
+    "two_step": {"kick": [0, 10], "snare": [4, 12], "hat": [2, 3, 6, 7, 10, 13, 14]},
+    "electro": {
+        "kick": [0, 6, 10],
+        "snare": [4, 12],
+        "hat": [0, 4, 8, 12],
+        "cowbell": [2, 6, 10, 14],
+    },
 }
+# Drums a pattern plays louder than the rest of the kit: dembow's snare tops its kick.
+_SNARE_GAIN = {"dembow": 1.0}
+_SHUFFLED = ("two_step",)
 TEMPO_RANGES = {
     "four_on_floor": (118.0, 132.0),
     "breakbeat": (125.0, 140.0),
@@ -53,6 +73,9 @@ TEMPO_RANGES = {
     "half_time_trap": (130.0, 150.0),
     "swing": (70.0, 105.0),
     "syncopated": (95.0, 125.0),
+    "dembow": (85.0, 100.0),
+    "two_step": (128.0, 136.0),
+    "electro": (110.0, 130.0),
 }
 MAJOR_PROGRESSION = [(0, "major"), (5, "major"), (7, "major"), (0, "major")]
 MINOR_PROGRESSION = [(0, "minor"), (5, "minor"), (7, "major"), (0, "minor")]
@@ -142,6 +165,13 @@ def _hat(rng: np.random.Generator) -> np.ndarray:
     return noise * np.exp(-t / 0.012)
 
 
+def _cowbell(rng: np.random.Generator) -> np.ndarray:
+    """Two detuned square-ish tones at 540 and 800 Hz, as the TR-808 cowbell."""
+    t = np.arange(int(0.25 * RATE)) / RATE
+    wave = sum(np.sin(2 * np.pi * freq * h * t) / h for freq in (540.0, 800.0) for h in (1, 3, 5))
+    return 0.5 * wave * (0.6 * np.exp(-t / 0.015) + 0.4 * np.exp(-t / 0.12))
+
+
 def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
     freq = 440.0 * 2 ** ((midi - 69) / 12)
@@ -187,6 +217,8 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     music = np.zeros(total)
     pattern = PATTERNS[spec.pattern]
     kick, snare, hat = _kick(rng), _snare(rng), _hat(rng)
+    cowbell = _cowbell(rng)
+    snare_gain = _SNARE_GAIN.get(spec.pattern, 0.7)
     progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
     enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
     beat_count = int(np.searchsorted(clock(enough), spec.seconds))
@@ -209,16 +241,18 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         if number < spec.intro_bars:
             continue
         for step in range(16):
-            at = float(clock(4 * number + _step_beats(step, swing)))
+            at = float(clock(4 * number + _step_beats(step, spec.pattern)))
             hits = []
             if step in pattern["kick"]:
                 hits.append((kick, 0.9))
             if step in pattern["snare"]:
-                hits.append((snare, 0.35 if step == 15 else 0.7))
+                hits.append((snare, 0.35 if step == 15 else snare_gain))
             if step in pattern["hat"]:
                 # Open hats accent the off-beats; a swing ride accents the beats.
                 accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
                 hits.append((hat, 0.3 * accent))
+            if step in pattern.get("cowbell", ()):
+                hits.append((cowbell, 0.45))
             for sound, gain in hits:
                 if spec.stressed:
                     _add(
@@ -240,10 +274,12 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     return stereo, Labels(beats=beats, downbeats=beats[::4])
 
 
-def _step_beats(step: int, swing: bool) -> float:
+def _step_beats(step: int, pattern: str) -> float:
     """Beats from the bar's start to a 16-step pattern's step."""
-    if swing and step % 4 == 2:
+    if pattern == "swing" and step % 4 == 2:
         return step // 4 + 2 / 3
+    if pattern in _SHUFFLED and step % 2:
+        return step / 4 + 1 / 12
     return step / 4
 
 
