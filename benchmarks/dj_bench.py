@@ -6,8 +6,8 @@
 
 Three labelled sets, built by generators that share no code for rhythm, harmony or timbre:
 
-- ``tuning``: ``beetcrate/synth/grooves.py`` (seed 7), the only set the engine's constants are
-  chosen on;
+- ``tuning``: ``beetcrate/synth/grooves.py`` (seed 7; ``--tuning-seed`` for draws 23, 11 and
+  41), the only set the engine's constants are chosen on;
 - ``demo``: the 30 tracks of ``beetcrate demo``, rendered by ``beetcrate/synth/songs.py`` in the
   demo's formats and bit rates, labelled by the demo's own ground truth (tempo, key, intro and
   breakdown bars);
