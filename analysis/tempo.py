@@ -200,9 +200,8 @@ def _kick_pulse(kick: np.ndarray, phase: float, period: float) -> float:
 
 def _point_peaks(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
     """The envelope's highest value within two frames of each grid point."""
-    return np.array(
-        [envelope[max(0, p - 2) : p + 3].max() for p in _points(envelope, phase, period)]
-    )
+    around = _points(envelope, phase, period)[:, None] + np.arange(-2, 3)
+    return envelope[np.clip(around, 0, envelope.size - 1)].max(axis=1)
 
 
 def _fill(envelope: np.ndarray, phase: float, period: float) -> float:
@@ -210,9 +209,8 @@ def _fill(envelope: np.ndarray, phase: float, period: float) -> float:
     loud = np.percentile(envelope, 99)
     if loud <= 0:
         return 0.0
-    points = np.arange(phase, envelope.size - 3, period).astype(int)
-    hits = [envelope[max(0, p - 2) : p + 3].max() > 0.2 * loud for p in points]
-    return float(np.mean(hits)) if hits else 0.0
+    hits = _point_peaks(envelope, phase, period) > 0.2 * loud
+    return float(hits.mean()) if hits.size else 0.0
 
 
 def _prior(bpm: float, preferred: tuple[float, float]) -> float:
@@ -345,12 +343,9 @@ def _on_beat(envelope: np.ndarray, phase: float, period: float) -> float:
     At the true tempo both kick and snare sit on beats; read at half tempo, one of them falls
     on the off-beats (drum and bass: the snare on every "and").
     """
-    on = [envelope[max(0, p - 2) : p + 3].max() for p in _points(envelope, phase, period)]
-    off = [
-        envelope[max(0, p - 2) : p + 3].max() for p in _points(envelope, phase + period / 2, period)
-    ]
-    total = np.sum(on) + np.sum(off)
-    return float(np.sum(on) / total) if total > 0 else 0.0
+    on = _point_peaks(envelope, phase, period).sum()
+    total = on + _point_peaks(envelope, phase + period / 2, period).sum()
+    return float(on / total) if total > 0 else 0.0
 
 
 def _points(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
