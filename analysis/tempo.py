@@ -79,7 +79,9 @@ _HIT_LEVEL = 0.5  # share of a drum's loud strikes (98th percentile) that counts
 # 0.013) and the tuning draws' tracks (at least 0.18, a drumless bass line included).
 NO_BEAT_CONFIDENCE = 0.05
 # Beat following: the grid is shifted stretch by stretch of this many beats, and the shifted
-# beats replace the constant grid when this much larger a share of them lands on an onset.
+# beats replace the constant grid when this much larger a share of them lands on an onset. Set
+# by reasoning (two bars; a tenth of the beats), not measured: no tuning draw drifts, and none
+# has its grid replaced.
 _DRIFT_WINDOW = 8
 _DRIFT_GAIN = 0.1
 
@@ -159,9 +161,7 @@ def beat_phase(strike: Strikes, period: float) -> float:
     The strikes of all bands, each weighing the same, place a grid where the most hits land;
     but in reggaeton, garage or electro the loudest hits (a snare, a cowbell) fall on the "and",
     half a beat off. Of the two grids the beat is the one whose points carry more drums: kicks
-    and backbeat hits (the high band's loudest), a hit being a strike at least half as strong
-    as the drum's loud ones: the number of hits counts, not their loudness, and a bass note
-    (a soft strike of the low band) is no kick.
+    and backbeat hits (the high band's loudest), counted by number, not loudness (``_hits``).
     Dembow's kick on every beat outnumbers its snares on two "and"s; a breakbeat's snares on 2
     and 4 and its kick on 1 outnumber its kicks on the "and".
     """
