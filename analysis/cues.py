@@ -98,11 +98,13 @@ def find_cues(downbeats: np.ndarray, frames: Frames) -> list[Cue]:
 
 def _step_strength(bars: np.ndarray, drums: np.ndarray, anchor: int) -> float:
     """Level and drum steps between consecutive phrases when phrases start at ``anchor``, each
-    in units of its threshold."""
+    in units of its threshold, squared: phrases out of step with a section change split it into
+    two smaller steps whose plain sum is the same (a long flat intro then leaves every anchor
+    tied), but whose squares are smaller."""
     starts = list(range(anchor, bars.size, PHRASE_BARS))
     if len(starts) < 2:
         return 0.0
     level, kick = _phrase_steps(bars, drums, starts)
     return float(
-        np.abs(np.diff(level)).sum() / STEP_DB + np.abs(np.diff(kick)).sum() / DRUM_STEP_DB
+        np.square(np.diff(level) / STEP_DB).sum() + np.square(np.diff(kick) / DRUM_STEP_DB).sum()
     )

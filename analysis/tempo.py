@@ -11,9 +11,11 @@
    (a pulse with empty beats is no pulse), by whether kick and snare both land on its beats
    rather than half-way (drum and bass read at half tempo has its snare on every "and"; a
    breakbeat's kicks are half on the "and" at its true tempo, so only kicks mostly half-way
-   count against a reading), by how many beats the snare takes to repeat (two for a backbeat,
-   four for a half-time feel; one is drum and bass at half tempo, eight a hip-hop groove read
-   doubled), and by a prior: steep outside the preferred range, gentle away from its centre.
+   count against a reading) or else the kick alone hits every beat (a dembow's snares are
+   all off the beat, its kick on every one), by how many beats the snare takes to repeat
+   (two for a backbeat, four for a half-time feel; one is drum and bass at half tempo, eight
+   a hip-hop groove read doubled), and by a prior: steep outside the preferred range, gentle
+   away from its centre.
    Kick and snare are told apart by *strikes*: the rise of each band's linear amplitude. The
    spectral flux is logarithmic, so a soft hat or bass note after a quiet moment rises as much
    as a kick; strikes keep the loudness that marks the kick (low band) and the snare (the
@@ -23,15 +25,22 @@
    with parabolic interpolation; dividing by the beat count gives the period to a few
    thousandths of a frame. A frame-grid BPM (1 % off) would drift a beat in under a minute.
 4. **Phase.** The grid is placed where the strikes line up (hats, bass notes and syncopated
-   kicks fall on and off the beat alike, the loudest hits on it), then moved onto the weighted
-   median of the strong strike peaks.
+   kicks fall on and off the beat alike, the loudest hits mostly on it), or half a beat from
+   there when that grid carries more kick and backbeat hits (reggaeton's, garage's and
+   electro's loudest hits fall on the "and"), then moved onto the weighted median of the
+   strong strike peaks.
 5. **Downbeats.** Bars start where the harmony changes, where the bass drum (rather than the
-   snare) hits, and where the level steps up; the one of four beat phases scoring highest wins.
+   snare or clap) hits, and where the level steps up; the one of four beat phases scoring
+   highest wins.
+6. **Drift.** The grid is constant-tempo, as DJ software assumes, unless the tempo wanders (a
+   band playing live): the grid is then shifted stretch by stretch of 8 beats onto the beat
+   (``follow_drift``), kept only when clearly more of its beats land on onsets, and the tempo
+   reported is the beats' average. ``consistency`` tells how well the beats fit.
 
-The grid is constant-tempo, as DJ software assumes; ``consistency`` tells how well it fits.
 A track whose best grid is this weak (``NO_BEAT_CONFIDENCE``) has no beat: no tempo is reported.
 Weights were set by measuring on the benchmark's tuning set (``benchmarks/dj_bench.py``, grooves
-draws 7, 23, 11, 41) and are checked on its held-out sets (the demo's, the SoundFont set's).
+draws 7, 23, 11, 41, dembow, two-step and electro grooves included) and are checked on its
+held-out sets (the demo's, the SoundFont set's).
 """
 
 from __future__ import annotations
@@ -65,9 +74,16 @@ _KICK_ON_BEAT = 0.5
 _SNARE_REPEAT = 0.7  # share of the snare's strongest repeat that counts as its period
 _BACKBEAT_LEVEL = 0.6  # share of the high band's loudest hits a snare reaches, a hat not
 _STRIKE_FRAMES = 4  # a drum hit's amplitude rises over about 20 ms
+_HIT_LEVEL = 0.5  # share of a drum's loud strikes (98th percentile) that counts as its hit
 # Below this confidence there is no beat: set between beatless pads (beetcrate/synth; at most
 # 0.013) and the tuning draws' tracks (at least 0.18, a drumless bass line included).
 NO_BEAT_CONFIDENCE = 0.05
+# Beat following: the grid is shifted stretch by stretch of this many beats, and the shifted
+# beats replace the constant grid when this much larger a share of them lands on an onset. Set
+# by reasoning (two bars; a tenth of the beats), not measured: no tuning draw drifts, and none
+# has its grid replaced.
+_DRIFT_WINDOW = 8
+_DRIFT_GAIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -139,14 +155,62 @@ def _best_phase(envelope: np.ndarray, period: float) -> tuple[float, float]:
     return float(phases[best]), float(means[best])
 
 
+def beat_phase(strike: Strikes, period: float) -> float:
+    """Phase (frames) of the beat grid: on the beat or on the "and" of the loudest hits' grid.
+
+    The strikes of all bands, each weighing the same, place a grid where the most hits land;
+    but in reggaeton, garage or electro the loudest hits (a snare, a cowbell) fall on the "and",
+    half a beat off. Of the two grids the beat is the one whose points carry more drums: kicks
+    and backbeat hits (the high band's loudest), counted by number, not loudness (``_hits``).
+    Dembow's kick on every beat outnumbers its snares on two "and"s; a breakbeat's snares on 2
+    and 4 and its kick on 1 outnumber its kicks on the "and".
+    """
+    phase, _ = _best_phase(strike.total, period)
+    shifted = (phase + period / 2) % period
+    on = off = 0.0
+    for drum in (strike.kick, strike.backbeat):
+        here, there = _hits(drum, phase, period)
+        on += float(here.mean()) if here.size else 0.0
+        off += float(there.mean()) if there.size else 0.0
+    return phase if on >= off else shifted
+
+
+def _hits(envelope: np.ndarray, phase: float, period: float) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a drum hits at each grid point, and at each point half-way between them.
+
+    A hit is a strike at least ``_HIT_LEVEL`` of the drum's loud ones (its 98th percentile over
+    both sets of points), so that a bass note, a soft strike of the low band, is no kick.
+    """
+    here = _point_peaks(envelope, phase, period)
+    there = _point_peaks(envelope, phase + period / 2, period)
+    loud = np.percentile(np.concatenate([here, there]), 98) if here.size else 0.0
+    if loud <= 0:
+        return np.zeros(here.size, bool), np.zeros(there.size, bool)
+    return here > _HIT_LEVEL * loud, there > _HIT_LEVEL * loud
+
+
+def _kick_pulse(kick: np.ndarray, phase: float, period: float) -> float:
+    """How nearly the kick alone keeps the pulse: the share of beats it hits times the share of
+    its hits on beats. 1 for a kick on every beat (four-on-the-floor, dembow) at the true
+    tempo; 0.5 at double tempo (every other beat) and at half (as many kicks half-way)."""
+    here, there = _hits(kick, phase, period)
+    hits = here.sum() + there.sum()
+    return float(here.mean() * here.sum() / hits) if hits else 0.0
+
+
+def _point_peaks(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
+    """The envelope's highest value within two frames of each grid point."""
+    around = _points(envelope, phase, period)[:, None] + np.arange(-2, 3)
+    return envelope[np.clip(around, 0, envelope.size - 1)].max(axis=1)
+
+
 def _fill(envelope: np.ndarray, phase: float, period: float) -> float:
     """Share of grid points carrying an onset (above a fifth of the envelope's loud peaks)."""
     loud = np.percentile(envelope, 99)
     if loud <= 0:
         return 0.0
-    points = np.arange(phase, envelope.size - 3, period).astype(int)
-    hits = [envelope[max(0, p - 2) : p + 3].max() > 0.2 * loud for p in points]
-    return float(np.mean(hits)) if hits else 0.0
+    hits = _point_peaks(envelope, phase, period) > 0.2 * loud
+    return float(hits.mean()) if hits.size else 0.0
 
 
 def _prior(bpm: float, preferred: tuple[float, float]) -> float:
@@ -163,7 +227,6 @@ class Strikes:
     """Per frame, how hard the drums hit: each band's mean scaled to 1."""
 
     kick: np.ndarray  # the low band
-    snare: np.ndarray  # mid and high together
     total: np.ndarray  # the three bands summed: where the loudest hits fall
     backbeat: np.ndarray  # the loudest high-band hits: snares and claps, not the hats
 
@@ -177,14 +240,12 @@ def strikes(amplitude: np.ndarray) -> Strikes:
         rise = np.maximum(np.diff(values, prepend=values[:1]), 0.0)
         rises[band] = np.convolve(rise, kernel, mode="same")
         rises[band] /= rises[band].mean() + 1e-9
-    low, mid, high = rises
-    # A snare is a noise burst: mid and high strike together. Bass notes and chords strike in
-    # the low and mid bands, hats in the high band alone.
-    # Snares and claps are the loudest hits of the high band, hats the softer rest.
+    low, _, high = rises
+    # Snares and claps are the loudest hits of the high band, hats the softer rest; bass notes
+    # and chords strike in the low and mid bands.
     loud = _BACKBEAT_LEVEL * np.percentile(high, 99.5) if high.size else 0.0
     return Strikes(
         kick=low,
-        snare=np.sqrt(mid * high),
         total=rises.sum(axis=0),
         backbeat=np.maximum(high - loud, 0.0),
     )
@@ -217,11 +278,15 @@ def estimate_period(
         # Judged on a precise grid: a 0.2 % error drifts a quarter beat over two minutes.
         lag = _refine_period(ac, lag)
         bpm = 60 * fps / lag
-        phase, _ = _best_phase(strike.total, lag)
+        phase = beat_phase(strike, lag)
         score = (
             _PERIODICITY_WEIGHT * np.log(max(height, 1e-3))
             + _FILL_WEIGHT * np.log(max(_fill(onset, phase, lag), 0.05))
-            + _ON_BEAT_WEIGHT * min(_kick_on_beat(kick, phase, lag), _on_beat(snare, phase, lag))
+            + _ON_BEAT_WEIGHT
+            * max(
+                min(_kick_on_beat(kick, phase, lag), _on_beat(snare, phase, lag)),
+                _kick_pulse(kick, phase, lag),
+            )
             + _BACKBEAT_SCORES.get(_snare_beats(snare_ac, lag), 0.0)
             + _prior(bpm, preferred)
         )
@@ -278,12 +343,9 @@ def _on_beat(envelope: np.ndarray, phase: float, period: float) -> float:
     At the true tempo both kick and snare sit on beats; read at half tempo, one of them falls
     on the off-beats (drum and bass: the snare on every "and").
     """
-    on = [envelope[max(0, p - 2) : p + 3].max() for p in _points(envelope, phase, period)]
-    off = [
-        envelope[max(0, p - 2) : p + 3].max() for p in _points(envelope, phase + period / 2, period)
-    ]
-    total = np.sum(on) + np.sum(off)
-    return float(np.sum(on) / total) if total > 0 else 0.0
+    on = _point_peaks(envelope, phase, period).sum()
+    total = on + _point_peaks(envelope, phase + period / 2, period).sum()
+    return float(on / total) if total > 0 else 0.0
 
 
 def _points(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
@@ -363,14 +425,22 @@ def track(
     period, confidence = estimate_period([low, mid, high], strike, fps, preferred)
     if period <= 0:
         return NO_RHYTHM
-    # The grid goes where the loudest hits fall, each band weighing the same.
-    phase, _ = _best_phase(strike.total, period)
+    phase = beat_phase(strike, period)
     phase, consistency = fit_phase(strike.total, period, phase)
+    positions = _grid_positions(frames, period, phase)
+    followed = follow_drift(strike.total, positions, period)
+    drift_fit = _consistency(strike.total, followed, period)
+    if drift_fit >= _consistency(strike.total, positions, period) + _DRIFT_GAIN:
+        # The tempo wanders (a band playing live): the beats follow the drummer, and the tempo
+        # is their average.
+        positions, consistency = followed, drift_fit
+        period = (positions[-1] - positions[0]) / (positions.size - 1)
     if confidence * consistency < NO_BEAT_CONFIDENCE:
         # A beatless track (pads, ambient): no tempo rather than a wrong one.
         return NO_RHYTHM
     bpm = 60 * fps / period
-    beats = _grid_times(frames, period, phase)
+    beats = frames.offset + positions / fps
+    beats = beats[beats >= 0]
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
     return Rhythm(
         bpm=round(bpm, 2),
@@ -381,15 +451,63 @@ def track(
     )
 
 
-def _grid_times(frames: Frames, period: float, phase: float) -> np.ndarray:
-    """Grid times from the first to the last audible frame."""
+def _grid_positions(frames: Frames, period: float, phase: float) -> np.ndarray:
+    """Grid positions (frames) from the first to the last audible frame."""
     level = frames.amplitude.sum(axis=0)
     audible = np.flatnonzero(level > 0.01 * level.max())
     first, last = audible[0], audible[-1]
     start = int(np.ceil((first - phase) / period - 0.25))
     stop = int(np.floor((last - phase) / period))
-    times = frames.offset + (phase + np.arange(start, stop + 1) * period) / frames.rate
-    return times[times >= 0]
+    return phase + np.arange(start, stop + 1) * period
+
+
+def follow_drift(envelope: np.ndarray, positions: np.ndarray, period: float) -> np.ndarray:
+    """The grid's positions moved onto the beat of a tempo that wanders.
+
+    Over each stretch of ``_DRIFT_WINDOW`` beats the grid is shifted to where it collects the
+    most envelope (within half a beat either way); the shifts are unwrapped from stretch to
+    stretch, stretches without drums (a breakdown, a beatless intro) take their neighbours'
+    shift, and a running median keeps a single misread stretch from moving its beats. A second
+    pass from the shifted beats sharpens the stretches the constant grid smeared. On a constant
+    tempo every shift is about zero and the grid stays where it was.
+    """
+    if positions.size < 2 * _DRIFT_WINDOW:
+        return positions
+    reach = int(period / 2)
+    offsets = np.arange(-reach, reach + 1)
+    starts = np.arange(0, positions.size - _DRIFT_WINDOW + 1, _DRIFT_WINDOW // 2)
+    centres = starts + _DRIFT_WINDOW / 2
+    for _ in range(2):
+        index = np.clip(np.round(positions).astype(int)[:, None] + offsets, 0, envelope.size - 1)
+        summed = np.cumsum(np.vstack([np.zeros(offsets.size), envelope[index]]), axis=0)
+        windows = summed[starts + _DRIFT_WINDOW] - summed[starts]  # (stretches, offsets)
+        # Drums by the strikes a stretch holds, wherever they fall: a grid off the beat does
+        # not make a stretch drumless.
+        total = windows.sum(axis=1)
+        drums = total >= 0.5 * np.percentile(total, 75)
+        if drums.sum() < 3:
+            return positions
+        found = offsets[windows.argmax(axis=1)][drums].astype(float)
+        shifts = _running_median(np.unwrap(found, period=period), 5)
+        positions = positions + np.interp(np.arange(positions.size) + 0.5, centres[drums], shifts)
+    return positions
+
+
+def _running_median(values: np.ndarray, width: int) -> np.ndarray:
+    half = width // 2
+    padded = np.pad(values, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
+def _consistency(envelope: np.ndarray, positions: np.ndarray, period: float) -> float:
+    """Share of beats with a strong onset peak within two frames, as ``fit_phase`` counts."""
+    inside = positions[(positions >= 1) & (positions < envelope.size - 2)]
+    if inside.size == 0:
+        return 0.0
+    found = [_onset_peak(envelope, p, period / 6) for p in inside]
+    heights = np.array([h for _, h in found])
+    distance = np.abs(np.array([q for q, _ in found]) - inside)
+    return float(((distance < 2.0) & (heights > 0.25 * np.percentile(heights, 90))).mean())
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:
@@ -408,8 +526,10 @@ def _downbeats(
         return beats[:1]
     at = np.clip(((beats - frames.offset) * frames.rate).astype(int), 0, frames.count - 1)
     kick = np.array([strike.kick[max(0, i - 2) : i + 3].max() for i in at])
-    # Chords change on the downbeat too, in the mid band only: a snare strikes mid and high.
-    snare = np.array([strike.snare[max(0, i - 2) : i + 3].max() for i in at])
+    # The snares and claps themselves, not mid and high striking together: a chord changing on
+    # the downbeat under a hat does that too (and in a dembow, where no snare falls on a beat,
+    # outweighs everything).
+    snare = np.array([strike.backbeat[max(0, i - 2) : i + 3].max() for i in at])
     level = frames.amplitude.sum(axis=0)
     spacing = max(1, int(np.median(np.diff(at))))
     before = np.array([level[max(0, i - spacing) : max(1, i)].mean() for i in at])

@@ -6,8 +6,8 @@
 
 Three labelled sets, built by generators that share no code for rhythm, harmony or timbre:
 
-- ``tuning``: ``beetcrate/synth/grooves.py`` (seed 7), the only set the engine's constants are
-  chosen on;
+- ``tuning``: ``beetcrate/synth/grooves.py`` (seed 7; ``--tuning-seed`` for draws 23, 11 and
+  41), the only set the engine's constants are chosen on;
 - ``demo``: the 30 tracks of ``beetcrate demo``, rendered by ``beetcrate/synth/songs.py`` in the
   demo's formats and bit rates, labelled by the demo's own ground truth (tempo, key, intro and
   breakdown bars);
@@ -229,12 +229,12 @@ SYSTEMS: dict[str, Callable[[Path], Estimate]] = {
 # --- the labelled sets --------------------------------------------------------------------------
 
 
-def tuning_set(count: int, seconds: float, stressed: bool) -> LabelledSet:
+def tuning_set(count: int, seconds: float, stressed: bool, seed: int = TUNING_SEED) -> LabelledSet:
     directory = WORK / "tuning"
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
-    for spec in grooves.labelled_set(count, seconds, seed=TUNING_SEED, stressed=stressed):
-        path = directory / f"{spec.name}_{int(seconds)}s_seed{TUNING_SEED}.{spec.suffix}"
+    for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed):
+        path = directory / f"{spec.name}_{int(seconds)}s_seed{seed}.{spec.suffix}"
         samples, labels = grooves.render(spec)
         if not path.exists():
             media.write_audio(path, samples, grooves.RATE)
@@ -256,7 +256,7 @@ def tuning_set(count: int, seconds: float, stressed: bool) -> LabelledSet:
     stress = ", humanised and noisy" if stressed else ""
     return LabelledSet(
         "tuning",
-        f"beetcrate/synth/grooves.py seed {TUNING_SEED}, {count} x {seconds:.0f} s{stress}",
+        f"beetcrate/synth/grooves.py seed {seed}, {count} x {seconds:.0f} s{stress}",
         tracks,
     )
 
@@ -525,6 +525,12 @@ def main() -> None:
         "--midi-seed", type=int, default=MIDI_SEED, help="midi set: another draw of songs"
     )
     parser.add_argument(
+        "--tuning-seed",
+        type=int,
+        default=TUNING_SEED,
+        help="tuning set: another draw (constants are chosen on draws 7, 23, 11 and 41)",
+    )
+    parser.add_argument(
         "--stressed", action="store_true", help="tuning set: humanized drums (6 ms) and noise"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per track")
@@ -534,8 +540,8 @@ def main() -> None:
     sets: list[LabelledSet] = []
     for name in wanted:
         if name == "tuning":
-            count = args.tracks or (12 if args.quick else 36)
-            sets.append(tuning_set(count, seconds, args.stressed))
+            count = args.tracks or (18 if args.quick else 54)
+            sets.append(tuning_set(count, seconds, args.stressed, args.tuning_seed))
         elif name == "demo":
             sets.append(demo_set(12 if args.quick else None))
         elif name == "midi":

@@ -17,7 +17,16 @@ Drum patterns are written on a 16-step bar:
 - ``half_time_trap``: kick on 1 and syncopations, a single snare on 3, rolling 16th hats
   (labelled at full tempo, felt at half);
 - ``swing``: backbeat with hats on swung eighths (the off-beat delayed to the last triplet);
-- ``syncopated``: kicks off the beat, 16th hats with accents.
+- ``syncopated``: kicks off the beat, 16th hats with accents;
+- ``dembow``: reggaeton's kick on every beat under a louder snare off the beat, 3+3+2 (the
+  "a" of 1, the "and" of 2, and again in the second half), at 85-100 BPM (read at double tempo
+  by trackers that follow the loudest hits);
+- ``two_step``: UK garage, kick on 1 and the "and" of 3, clap on 2 and 4, skippy shuffled 16th
+  hats (every other 16th a twelfth of a beat late);
+- ``electro``: syncopated kicks, claps on 2 and 4 and a loud 808-style cowbell on every
+  off-beat.
+
+In the last three the loudest hits of the groove, or most of them, fall off the beat.
 
 Every other track is tuned away from A = 440 Hz by 15 to 45 cents either way, as records are:
 a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by how much.
@@ -29,6 +38,7 @@ every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +54,18 @@ PATTERNS: dict[str, dict[str, list[int]]] = {
     "half_time_trap": {"kick": [0, 3, 11], "snare": [8], "hat": list(range(16))},
     "swing": {"kick": [0, 8], "snare": [4, 12], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
     "syncopated": {"kick": [0, 3, 6, 10], "snare": [4, 12], "hat": list(range(16))},
+    "dembow": {"kick": [0, 4, 8, 12], "snare": [3, 6, 11, 14], "hat": [0, 4, 8, 12]},
+    "two_step": {"kick": [0, 10], "snare": [4, 12], "hat": [2, 3, 6, 7, 10, 13, 14]},
+    "electro": {
+        "kick": [0, 6, 10],
+        "snare": [4, 12],
+        "hat": [0, 4, 8, 12],
+        "cowbell": [2, 6, 10, 14],
+    },
 }
+# Drums a pattern plays louder than the rest of the kit: dembow's snare tops its kick.
+_SNARE_GAIN = {"dembow": 1.0}
+_SHUFFLED = ("two_step",)
 TEMPO_RANGES = {
     "four_on_floor": (118.0, 132.0),
     "breakbeat": (125.0, 140.0),
@@ -52,6 +73,9 @@ TEMPO_RANGES = {
     "half_time_trap": (130.0, 150.0),
     "swing": (70.0, 105.0),
     "syncopated": (95.0, 125.0),
+    "dembow": (85.0, 100.0),
+    "two_step": (128.0, 136.0),
+    "electro": (110.0, 130.0),
 }
 MAJOR_PROGRESSION = [(0, "major"), (5, "major"), (7, "major"), (0, "major")]
 MINOR_PROGRESSION = [(0, "minor"), (5, "minor"), (7, "major"), (0, "minor")]
@@ -71,6 +95,9 @@ class Spec:
     seed: int = 0
     detune: int = 0  # cents from A = 440 Hz
     stressed: bool = False  # humanized drums and background noise
+    # Tempo swinging this fraction either way over the track (0.02: +-2 %), as a band playing
+    # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
+    drift: float = 0.0
 
     @property
     def key_name(self) -> str:
@@ -138,6 +165,13 @@ def _hat(rng: np.random.Generator) -> np.ndarray:
     return noise * np.exp(-t / 0.012)
 
 
+def _cowbell(rng: np.random.Generator) -> np.ndarray:
+    """Two detuned square-ish tones at 540 and 800 Hz, as the TR-808 cowbell."""
+    t = np.arange(int(0.25 * RATE)) / RATE
+    wave = sum(np.sin(2 * np.pi * freq * h * t) / h for freq in (540.0, 800.0) for h in (1, 3, 5))
+    return 0.5 * wave * (0.6 * np.exp(-t / 0.015) + 0.4 * np.exp(-t / 0.12))
+
+
 def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
     freq = 440.0 * 2 ** ((midi - 69) / 12)
@@ -155,20 +189,44 @@ def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
     track[start:end] += gain * sound[: end - start]
 
 
+def beat_clock(spec: Spec) -> Callable[[np.ndarray | float], np.ndarray]:
+    """Seconds at which the score reaches a (fractional) beat number.
+
+    Constant tempo unless the spec drifts; then the tempo at beat ``b`` of ``B`` (the track's
+    length in beats at its central tempo) is ``bpm * (1 + drift * sin(2 pi b / B))``, and the
+    time is its integral, taken numerically on a fine grid.
+    """
+    beat = 60.0 / spec.bpm
+    if not spec.drift:
+        return lambda beats: np.asarray(beats) * beat
+    length = spec.seconds / beat
+    fine = np.linspace(0.0, 1.1 * length, int(96 * 1.1 * length) + 1)
+    seconds_per_beat = beat / (1 + spec.drift * np.sin(2 * np.pi * fine / length))
+    elapsed = np.concatenate(
+        [[0.0], np.cumsum((seconds_per_beat[1:] + seconds_per_beat[:-1]) / 2 * np.diff(fine))]
+    )
+    return lambda beats: np.interp(beats, fine, elapsed)
+
+
 def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     """Stereo float32 samples (2, n) and the exact labels of one spec."""
     rng = np.random.default_rng(spec.seed)
-    beat = 60.0 / spec.bpm
-    bar = 4 * beat
+    clock = beat_clock(spec)
     total = int(spec.seconds * RATE)
     drums = np.zeros(total)
     music = np.zeros(total)
     pattern = PATTERNS[spec.pattern]
     kick, snare, hat = _kick(rng), _snare(rng), _hat(rng)
+    cowbell = _cowbell(rng)
+    snare_gain = _SNARE_GAIN.get(spec.pattern, 0.7)
     progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
-    bars = int(np.ceil(spec.seconds / bar))
+    enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
+    beat_count = int(np.searchsorted(clock(enough), spec.seconds))
+    bars = int(np.ceil(beat_count / 4))
     for number in range(bars):
-        start = number * bar
+        start = float(clock(4 * number))
+        bar = float(clock(4 * number + 4)) - start
+        beat = bar / 4
         degree, quality = progression[number % len(progression)]
         root = spec.tonic + degree
         third = 3 if quality == "minor" else 4
@@ -177,22 +235,24 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         swing = spec.pattern == "swing"
         # Eighth-note bass; a swing groove has a walking bass on the beats instead.
         for step in range(0, 16, 4 if swing else 2):
-            at = start + step * beat / 4
+            at = float(clock(4 * number + step / 4))
             bass = 36 + root % 12 + spec.detune / 100
             _add(music, _tone(bass, beat / 2, 3, beat / 3), at, 0.3)
         if number < spec.intro_bars:
             continue
         for step in range(16):
-            at = start + _step_time(step, beat, swing)
+            at = float(clock(4 * number + _step_beats(step, spec.pattern)))
             hits = []
             if step in pattern["kick"]:
                 hits.append((kick, 0.9))
             if step in pattern["snare"]:
-                hits.append((snare, 0.35 if step == 15 else 0.7))
+                hits.append((snare, 0.35 if step == 15 else snare_gain))
             if step in pattern["hat"]:
                 # Open hats accent the off-beats; a swing ride accents the beats.
                 accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
                 hits.append((hat, 0.3 * accent))
+            if step in pattern.get("cowbell", ()):
+                hits.append((cowbell, 0.45))
             for sound, gain in hits:
                 if spec.stressed:
                     _add(
@@ -210,14 +270,17 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         mix += 10 ** (-30 / 20) * noise / np.abs(noise).max()
     mix *= 0.8 / max(1e-9, np.abs(mix).max())
     stereo = np.stack([mix, mix]).astype(np.float32)
-    beats = np.arange(0.0, spec.seconds - 1e-6, beat)
+    beats = clock(np.arange(beat_count))
     return stereo, Labels(beats=beats, downbeats=beats[::4])
 
 
-def _step_time(step: int, beat: float, swing: bool) -> float:
-    if swing and step % 4 == 2:
-        return (step // 4 + 2 / 3) * beat
-    return step * beat / 4
+def _step_beats(step: int, pattern: str) -> float:
+    """Beats from the bar's start to a 16-step pattern's step."""
+    if pattern == "swing" and step % 4 == 2:
+        return step // 4 + 2 / 3
+    if pattern in _SHUFFLED and step % 2:
+        return step / 4 + 1 / 12
+    return step / 4
 
 
 def write(spec: Spec, directory: Path) -> tuple[Path, Labels]:

@@ -52,6 +52,28 @@ def test_downbeats_start_the_bars(clips: dict[str, Clip], name: str) -> None:
     assert evaluation.f_measure(clip.analysis.rhythm.downbeats, clip.labels.downbeats) >= 0.9
 
 
+OFF_BEAT_GROOVES = [
+    # Reggaeton: kick on every beat, the louder snare 3+3+2 off it (read double, or half a beat
+    # off, when the loudest hits set the grid).
+    grooves.Spec("dembow", "dembow", 93.4, 7, True, 24.0, 0, "flac", seed=21),
+    # UK garage: kick on 1 and the "and" of 3, shuffled 16th hats.
+    grooves.Spec("two-step", "two_step", 131.8, 10, False, 20.0, 0, "mp3", seed=22),
+    # Electro: syncopated kicks and a cowbell on every off-beat.
+    grooves.Spec("electro", "electro", 118.2, 4, True, 20.0, 0, "ogg", seed=23),
+]
+
+
+@pytest.mark.parametrize("spec", OFF_BEAT_GROOVES, ids=[spec.name for spec in OFF_BEAT_GROOVES])
+def test_grooves_whose_loudest_hits_are_off_the_beat_get_their_grid_on_the_beat(
+    spec: grooves.Spec, tmp_path: Path
+) -> None:
+    path, labels = grooves.write(spec, tmp_path)
+    rhythm = analyze(path).rhythm
+    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
+    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    assert evaluation.f_measure(rhythm.downbeats, labels.downbeats) >= 0.9
+
+
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -> None:
     clip = clips[name]

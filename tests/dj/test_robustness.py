@@ -1,0 +1,173 @@
+"""Recordings as they come (issue 14, item 6): a band drifting in tempo, a long ambient intro,
+mono, 8-bit and 96 kHz files, clips of a few seconds, tracks with no beat at all.
+
+Each file is synthesized with its labels (``beetcrate.synth``), written in the format under test
+and analysed through the real decoder; the readings are compared with the labels or with the
+same music in a plain 44.1 kHz stereo FLAC.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis import evaluation
+from analysis.engine import Analysis, analyze
+from beetcrate import media
+from beetcrate.synth import grooves, songs, tones
+
+# A minor at 124.6 BPM, with a beatless 4-bar intro: the plain reference the formats are read
+# against.
+REFERENCE = grooves.Spec("reference", "four_on_floor", 124.6, 9, True, 30.0, 4, seed=11)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, Analysis]:
+    samples, _ = grooves.render(REFERENCE)
+    path = tmp_path_factory.mktemp("reference") / "reference.flac"
+    media.write_audio(path, samples, grooves.RATE)
+    analysis = analyze(path)
+    assert analysis.rhythm.bpm == pytest.approx(REFERENCE.bpm, abs=0.1)
+    assert analysis.key is not None and analysis.key.name == REFERENCE.key_name
+    return samples, analysis
+
+
+def _same_reading(analysis: Analysis, reference: Analysis) -> None:
+    assert analysis.rhythm.bpm == pytest.approx(reference.rhythm.bpm, rel=0.002)
+    assert analysis.key is not None and reference.key is not None
+    assert analysis.key.name == reference.key.name
+    assert evaluation.f_measure(analysis.rhythm.beats, reference.rhythm.beats) >= 0.95
+
+
+@pytest.mark.parametrize("pattern", ["four_on_floor", "breakbeat", "swing"])
+def test_a_band_drifting_two_percent_either_way_reads_its_central_tempo_and_beats_follow(
+    pattern: str, tmp_path: Path
+) -> None:
+    """A live band's tempo wanders: here +2 % a quarter of the way in, -2 % at three quarters.
+    A grid of one constant tempo would be a third of a beat off at the extremes; the beats must
+    follow the drummer."""
+    bpm = {"four_on_floor": 122.0, "breakbeat": 131.0, "swing": 92.0}[pattern]
+    spec = grooves.Spec(f"live-{pattern}", pattern, bpm, 2, False, 90.0, 0, seed=5, drift=0.02)
+    path, labels = grooves.write(spec, tmp_path)
+    analysis = analyze(path)
+    assert analysis.rhythm.bpm == pytest.approx(spec.bpm, rel=0.04)
+    assert evaluation.f_measure(analysis.rhythm.beats, labels.beats) >= 0.9
+
+
+def test_a_minute_of_ambient_pads_before_the_beat_keeps_the_tempo_and_marks_the_intro_end(
+    tmp_path: Path,
+) -> None:
+    """32 bars of pads alone (a minute at 128 BPM), then drums and bass for 24 bars."""
+    bpm, intro_bars = 128.0, 32
+    samples = songs.render_track(
+        bpm, "D", "minor", seconds=56 * 240 / bpm, seed=3, intro_bars=intro_bars
+    )
+    path = tmp_path / "ambient-intro.flac"
+    media.write_audio(path, samples, songs.SAMPLE_RATE)
+    analysis = analyze(path)
+    assert analysis.rhythm.bpm == pytest.approx(bpm, abs=0.1)
+    beat_starts = intro_bars * 240 / bpm
+    intro_ends = [cue.time for cue in analysis.cues if cue.kind == "intro_end"]
+    assert intro_ends == [pytest.approx(beat_starts, abs=240 / bpm)]
+
+
+def test_a_mono_file_reads_as_its_stereo_original(
+    reference: tuple[np.ndarray, Analysis], tmp_path: Path
+) -> None:
+    samples, stereo = reference
+    path = tmp_path / "mono.flac"
+    media.write_audio(path, samples[:1], grooves.RATE)
+    assert media.probe(path).channels == 1
+    _same_reading(analyze(path), stereo)
+
+
+def test_an_8_bit_wav_reads_as_its_16_bit_original(
+    reference: tuple[np.ndarray, Analysis], tmp_path: Path
+) -> None:
+    """Unsigned 8-bit PCM: 48 dB of dynamic range, quantisation noise under everything."""
+    samples, original = reference
+    path = tmp_path / "eight-bit.wav"
+    interleaved = np.round(samples.T * 127 + 128).clip(0, 255).astype(np.uint8)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(1)
+        out.setframerate(grooves.RATE)
+        out.writeframes(interleaved.tobytes())
+    _same_reading(analyze(path), original)
+
+
+def test_a_96_khz_24_bit_flac_reads_as_its_44_1_khz_original(
+    reference: tuple[np.ndarray, Analysis], tmp_path: Path
+) -> None:
+    samples, original = reference
+    source = tmp_path / "original.flac"
+    media.write_audio(source, samples, grooves.RATE)
+    high, rate = media.decode(source, sample_rate=96000)
+    path = tmp_path / "hi-res.flac"
+    media.write_audio(path, high, rate, bit_depth=24)
+    info = media.probe(path)
+    assert (info.sample_rate, info.duration) == (96000, pytest.approx(REFERENCE.seconds, 0.01))
+    _same_reading(analyze(path), original)
+
+
+def _excerpt(samples: np.ndarray, seconds: float, directory: Path) -> Path:
+    """``seconds`` of the reference from 10 s in (past its intro, in the groove), as FLAC."""
+    start = round(10 * grooves.RATE)
+    path = directory / f"excerpt-{seconds}.flac"
+    media.write_audio(path, samples[:, start : start + round(seconds * grooves.RATE)], grooves.RATE)
+    return path
+
+
+@pytest.mark.parametrize("seconds", [2.0, 3.0, 4.0])
+def test_a_clip_of_a_few_seconds_gets_a_key_and_loudness_but_no_tempo(
+    reference: tuple[np.ndarray, Analysis], seconds: float, tmp_path: Path
+) -> None:
+    """Two bars are not enough to tell a tempo from its double or half: none is reported."""
+    analysis = analyze(_excerpt(reference[0], seconds, tmp_path))
+    assert analysis.rhythm.bpm == 0
+    assert analysis.rhythm.beats.size == 0
+    assert analysis.key is not None
+    assert -30 < analysis.loudness.integrated < -3
+
+
+@pytest.mark.parametrize("seconds", [4.5, 6.0, 8.0])
+def test_a_clip_just_over_the_tempo_minimum_reads_the_right_tempo_or_none(
+    reference: tuple[np.ndarray, Analysis], seconds: float, tmp_path: Path
+) -> None:
+    """A few bars: a tempo if it can be told, never a wrong one."""
+    bpm = analyze(_excerpt(reference[0], seconds, tmp_path)).rhythm.bpm
+    assert bpm == 0 or bpm == pytest.approx(REFERENCE.bpm, rel=0.04)
+
+
+def _ambient_pads() -> np.ndarray:
+    return songs.normalize(songs.chord_pads(96.0, "E", "major", bars=24, seed=9))
+
+
+def _white_noise() -> np.ndarray:
+    return tones.white_noise(40.0, level=0.3, seed=1)
+
+
+def _drone() -> np.ndarray:
+    t = np.arange(40 * grooves.RATE) / grooves.RATE
+    # A low drone whose level breathes slowly (every 7 s): no beat, only a swell.
+    drone = sum(np.sin(2 * np.pi * 55.0 * h * t) / h for h in (1, 2, 3))
+    mono = drone * (0.6 + 0.4 * np.sin(2 * np.pi * t / 7.0))
+    return songs.normalize(np.stack([mono, mono]))
+
+
+@pytest.mark.parametrize(
+    "render", [_ambient_pads, _white_noise, _drone], ids=["pads", "noise", "drone"]
+)
+def test_a_track_with_no_beat_at_all_reports_no_tempo(
+    render: Callable[[], np.ndarray], tmp_path: Path
+) -> None:
+    path = tmp_path / "beatless.flac"
+    media.write_audio(path, render(), grooves.RATE)
+    analysis = analyze(path)
+    assert analysis.rhythm.bpm == 0
+    assert analysis.rhythm.beats.size == 0
+    assert analysis.rhythm.downbeats.size == 0
