@@ -21,8 +21,6 @@ actions). beets loads this package for every command, so the commands load on fi
 from __future__ import annotations
 
 import atexit
-import sys
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from beets import config, ui
@@ -32,7 +30,7 @@ from beets.plugins import BeetsPlugin
 
 from beetcrate.attribution import Attribution
 from beetcrate.settings import sidecar_path
-from beetsplug.provenance.sources import source_of_store
+from beetsplug.provenance.sources import SourceFinder
 from beetsplug.provenance.store import Kind, ProvenanceStore, Snapshot
 from beetsplug.provenance.values import Value, stored_values
 
@@ -53,6 +51,7 @@ class ProvenancePlugin(BeetsPlugin):
     def __init__(self) -> None:
         super().__init__("provenance")
         self._store: ProvenanceStore | None = None
+        self._sources = SourceFinder()
         # id(item) → (item, its values as read from the file), from the import's choice to the
         # item's first store (the item is kept so that its id is not reused meanwhile).
         self._file_values: dict[int, tuple[Item, dict[str, Value]]] = {}
@@ -103,14 +102,18 @@ class ProvenancePlugin(BeetsPlugin):
                 self._file_values[id(item)] = (item, stored_values(item))
 
     def on_database_change(self, lib: Library, model: Model) -> None:
-        if model.id is None or _being_removed():
+        if model.id is None:
             return
-        store = self.store()
+        source = self._sources.source_of_store()
+        if source is None:  # beets removing the model: ``item_removed`` follows
+            return
+        store = self._store or self.store()
         kind = Kind.ALBUM if isinstance(model, Album) else Kind.ITEM
-        from_file = self._file_values.pop(id(model), None)
-        if from_file is not None and from_file[0] is model:
-            store.record(kind, model.id, from_file[1], FROM_FILE)
-        store.record(kind, model.id, stored_values(model), source_of_store())
+        if self._file_values:
+            from_file = self._file_values.pop(id(model), None)
+            if from_file is not None and from_file[0] is model:
+                store.record(kind, model.id, from_file[1], FROM_FILE)
+        store.record(kind, model.id, stored_values(model), source)
 
     def on_item_removed(self, item: Item) -> None:
         if item.id is not None:
@@ -123,19 +126,6 @@ class ProvenancePlugin(BeetsPlugin):
     def on_cli_exit(self, lib: Library) -> None:
         self.close()
         self._file_values.clear()
-
-
-def _being_removed() -> bool:
-    """Whether the ``database_change`` being handled is beets removing the model (whose values
-    did not change): ``LibModel._remove`` sends it too."""
-    frame: FrameType | None = sys._getframe(2)
-    for _ in range(6):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "_remove":
-            return True
-        frame = frame.f_back
-    return False
 
 
 def _snapshots(lib: Library, kind: Kind, beets_ids: set[int]) -> Iterator[Snapshot]:

@@ -28,12 +28,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from beetcrate import sidecar
 from beetcrate.attribution import Attribution
-from beetsplug.provenance.values import Value, differences
+from beetsplug.provenance.values import Value, changes_between
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class Kind(enum.Enum):
@@ -150,9 +152,7 @@ class ProvenanceStore:
     """The provenance tables of one sidecar. Safe to share between the importer's threads."""
 
     def __init__(self, path: str | Path) -> None:
-        self.db = sidecar.connect(path)
-        sidecar.migrate(self.db, "provenance", MIGRATIONS)
-        self.conn = self.db.conn
+        self.conn = sidecar.connect_migrated(path, "provenance", MIGRATIONS)
         self.conn.isolation_level = None  # transactions are ``sidecar.immediate``'s
         self._lock = threading.RLock()
         self._pending: list[_Pending] = []
@@ -244,15 +244,14 @@ class ProvenanceStore:
                     (pending.kind.value, pending.beets_id, text),
                 ).lastrowid
                 assert entity is not None  # an INSERT's row id
-                changed = differences({}, pending.values)
+                changes = changes_between({}, pending.values)
             else:
                 entity = before.entity
-                changed = differences(before.values(), pending.values)
+                changes = changes_between(before.values(), pending.values)
                 moved[entity] = text
             known[(pending.kind, pending.beets_id)] = _Known(entity, text, pending.values)
-            if changed:
+            if changes:
                 who = pending.attribution
-                changes = {field: [old, new] for field, (old, new) in changed.items()}
                 stores.append(
                     (
                         entity,
