@@ -25,10 +25,12 @@ import enum
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import orjson
 
 from beetcrate import sidecar
 from beetcrate.attribution import Attribution
@@ -234,7 +236,7 @@ class ProvenanceStore:
         stores = []
         moved: dict[int, str] = {}
         for pending in pendings:
-            text = _snapshot_text(pending.values)
+            text = _json_text(pending.values)
             before = known.get((pending.kind, pending.beets_id))
             if before is not None and before.snapshot == text:
                 continue  # a store that changed nothing
@@ -261,7 +263,7 @@ class ProvenanceStore:
                         who.candidate_kind,
                         who.distance,
                         who.score,
-                        _JSON.encode(changes),
+                        _json_text(changes),
                     )
                 )
         self.conn.executemany(
@@ -390,10 +392,15 @@ class _Known:
         return self.parsed
 
 
-def _snapshot_text(values: dict[str, Value]) -> str:
-    return _JSON.encode(values)
+def _json_text(values: Mapping[str, object]) -> str:
+    """Snapshots and changes as JSON text, fields in order. orjson writes them in a fifth of
+    the time ``json`` takes (read back by ``json``, which reads an integer beyond 64 bits
+    exactly); what orjson refuses (such an integer, text that is not UTF-8: a path beets
+    could not decode) ``json`` writes, escaped so that SQLite takes it."""
+    try:
+        return orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _JSON.encode(values)
 
 
-# Snapshots and changes as JSON, fields in order (one encoder: ``json.dumps`` with options makes
-# one per call, a tenth of the cost of writing a store).
-_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_JSON = json.JSONEncoder(sort_keys=True)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from beets.library import Item
 
+from beetcrate.attribution import Attribution
+from beetsplug.provenance.store import Kind, ProvenanceStore
+from beetsplug.provenance.values import Value
 from tests.helper import BeetsHome
 from tests.provenance.conftest import changes_of, log, show
 
@@ -36,3 +40,16 @@ def test_modify_records_old_value_new_value_and_source(
         "before that 'karma police' from the library as provenance first found it"
         in (shown["explanation"])
     )
+
+
+def test_values_json_cannot_hold_natively_are_recorded_exactly_and_once(tmp_path: Path) -> None:
+    store = ProvenanceStore(tmp_path / "beetcrate.db")
+    # an integer beyond 64 bits (a plugin's hash), a path that is not UTF-8 (as beets decodes it)
+    values: dict[str, Value] = {"title": "Björk", "hash": 2**70 + 1, "path": "bad \udcff.flac"}
+    store.record(Kind.ITEM, 1, values, Attribution("modify"))
+    store.record(Kind.ITEM, 1, dict(values), Attribution("update"))  # the same values again
+    store.flush()
+    changes = {change.field: change for change in store.history()}
+    assert {field: change.new for field, change in changes.items()} == values
+    assert {change.source for change in changes.values()} == {"modify"}
+    store.close()
