@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+from beets import plugins
 from beets.library import Item
 
+import beetsplug.provenance as provenance_plugin
 from beetcrate.attribution import Attribution
 from beetsplug.provenance.store import Kind, ProvenanceStore
 from beetsplug.provenance.values import Value
@@ -53,3 +57,37 @@ def test_values_json_cannot_hold_natively_are_recorded_exactly_and_once(tmp_path
     assert {field: change.new for field, change in changes.items()} == values
     assert {change.source for change in changes.values()} == {"modify"}
     store.close()
+
+
+def listens_to_stores_unwrapped() -> bool:
+    """Whether the plugin's ``database_change`` listener is beets' registry as it is, not in the
+    wrapper ``register_listener`` makes (which keeps the listener as ``__wrapped__``)."""
+    return any(
+        getattr(listener, "__name__", "") == "on_database_change"
+        and not hasattr(listener, "__wrapped__")
+        for listener in plugins.BeetsPlugin.listeners["database_change"]
+    )
+
+
+def test_stores_are_recorded_without_beets_wrapper_and_with_it_if_beets_dispatches_otherwise(
+    home: BeetsHome, make_item: Callable[..., Item], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = make_item(title="karma police")
+    home("modify", "-y", f"id:{item.id}", "title=Karma Police")
+    assert listens_to_stores_unwrapped()
+    # a beets release whose ``send`` no longer calls what is put in the registry (here: it
+    # ignores the plugin's probe)
+    send = plugins.send
+
+    def send_ignoring_the_probe(event: str, **arguments: Any) -> list[Any]:
+        if event == provenance_plugin._PROBE:
+            return []
+        return send(event, **arguments)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(plugins, "send", send_ignoring_the_probe)
+    home("modify", "-y", f"id:{item.id}", "title=Karma Police (live)")
+    assert not listens_to_stores_unwrapped()
+    assert changes_of(log(home), "title")[-2:] == [
+        ("karma police", "Karma Police", "modify"),
+        ("Karma Police", "Karma Police (live)", "modify"),
+    ]
