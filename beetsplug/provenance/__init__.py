@@ -116,7 +116,9 @@ class ProvenancePlugin(BeetsPlugin):
                 self._file_values[id(item)] = (item, stored_values(item))
 
     def on_database_change(self, lib: Library, model: Model) -> None:
-        if model.id is None:
+        # (The id read as stored: ``model.id`` merges every plugin's template fields first.)
+        beets_id = model._values_fixed.get("id")
+        if beets_id is None:
             return
         source = self._sources.source_of_store()
         if source is None:  # beets removing the model: ``item_removed`` follows
@@ -126,8 +128,8 @@ class ProvenancePlugin(BeetsPlugin):
         if self._file_values:
             from_file = self._file_values.pop(id(model), None)
             if from_file is not None and from_file[0] is model:
-                store.record(kind, model.id, from_file[1], FROM_FILE)
-        store.record(kind, model.id, stored_values(model), source)
+                store.record(kind, beets_id, from_file[1], FROM_FILE)
+        store.record(kind, beets_id, stored_values(model), source)
 
     def on_item_removed(self, item: Item) -> None:
         if item.id is not None:

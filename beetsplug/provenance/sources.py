@@ -29,7 +29,7 @@ UNKNOWN = Attribution("unknown")
 ASIS = Attribution("import:asis")
 
 # How far above the listener beets' ``LibModel._remove`` is, when it sends ``database_change``
-# (through ``plugins.send`` and the wrapper beets puts around every listener).
+# (through ``plugins.send``, and the wrapper ``register_listener`` makes, if it made one).
 _REMOVAL_DEPTH = 8
 # Distinct call stacks remembered; more are found again each time (a guard, never reached by
 # beets' commands, which store from a handful of places).
@@ -43,7 +43,10 @@ class SourceFinder:
     that a frame holds."""
 
     def __init__(self) -> None:
-        self._by_stack: dict[tuple[CodeType, ...], Attribution | None] = {}
+        # The ids of the stack's code → its code (which stays alive while remembered, so no
+        # other code gets its id) and the source. (A code object's hash is computed anew on
+        # every use, from its name, bytecode and constants; an id's is not.)
+        self._by_stack: dict[tuple[int, ...], tuple[tuple[CodeType, ...], Attribution | None]] = {}
 
     def source_of_store(self, frame: FrameType | None = None) -> Attribution | None:
         """The attribution of the store whose ``database_change`` is being handled, seen from
@@ -54,16 +57,24 @@ class SourceFinder:
         stack = []
         below: FrameType | None = frame
         while below is not None:
-            stack.append(below.f_code)
+            stack.append(id(below.f_code))
             below = below.f_back
         key = tuple(stack)
         if key in self._by_stack:
-            found = self._by_stack[key]
+            found = self._by_stack[key][1]
         else:
             found, same_for_the_stack = _source_from_stack(frame)
             if same_for_the_stack and len(self._by_stack) < _REMEMBERED:
-                self._by_stack[key] = found
+                self._by_stack[key] = (_codes(frame), found)
         return explicit if explicit is not None and found is not None else found
+
+
+def _codes(frame: FrameType | None) -> tuple[CodeType, ...]:
+    codes = []
+    while frame is not None:
+        codes.append(frame.f_code)
+        frame = frame.f_back
+    return tuple(codes)
 
 
 def _source_from_stack(frame: FrameType) -> tuple[Attribution | None, bool]:
