@@ -220,7 +220,7 @@ class ProvenanceStore:
             self._pending.clear()
 
     def _write(self, pendings: Sequence[_Pending]) -> None:
-        known: dict[tuple[Kind, int], _Known] = {}
+        known: dict[Kind, dict[int, _Known]] = {kind: {} for kind in Kind}
         for kind in Kind:
             ids = {p.beets_id for p in pendings if p.kind is kind}
             if not ids:
@@ -232,12 +232,13 @@ class ProvenanceStore:
                 (kind.value, json.dumps(sorted(ids))),
             )
             for beets_id, entity, snapshot in rows:
-                known[(kind, beets_id)] = _Known(entity, snapshot)
+                known[kind][beets_id] = _Known(entity, snapshot)
         stores = []
         moved: dict[int, str] = {}
         for pending in pendings:
             text = _json_text(pending.values)
-            before = known.get((pending.kind, pending.beets_id))
+            known_of_kind = known[pending.kind]
+            before = known_of_kind.get(pending.beets_id)
             if before is not None and before.snapshot == text:
                 continue  # a store that changed nothing
             if before is None:
@@ -251,7 +252,7 @@ class ProvenanceStore:
                 entity = before.entity
                 changes = changes_between(before.values(), pending.values)
                 moved[entity] = text
-            known[(pending.kind, pending.beets_id)] = _Known(entity, text, pending.values)
+            known_of_kind[pending.beets_id] = _Known(entity, text, pending.values)
             if changes:
                 who = pending.attribution
                 stores.append(
@@ -377,7 +378,7 @@ class _Pending:
     time: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _Known:
     """An item's or album's entity and snapshot (JSON) while a batch is written, and the
     snapshot's values once they were needed."""
