@@ -14,8 +14,8 @@ import beetsplug.provenance as provenance_plugin
 from beetcrate.attribution import Attribution
 from beetsplug.provenance.store import Kind, ProvenanceStore
 from beetsplug.provenance.values import Value
-from tests.helper import BeetsHome
-from tests.provenance.conftest import changes_of, log, show
+from tests.helper import BeetsHome, run_process
+from tests.provenance.conftest import PLUGINS, changes_of, log, show
 
 
 def test_library_found_before_the_plugin_is_recorded_as_found(
@@ -91,3 +91,26 @@ def test_stores_are_recorded_without_beets_wrapper_and_with_it_if_beets_dispatch
         ("karma police", "Karma Police", "modify"),
         ("Karma Police", "Karma Police (live)", "modify"),
     ]
+
+
+@pytest.mark.parametrize("interruption", ["RuntimeError", "KeyboardInterrupt"])
+def test_a_command_ended_by_an_error_or_ctrl_c_has_every_store_beets_kept_recorded(
+    home: BeetsHome, make_item: Callable[..., Item], interruption: str
+) -> None:
+    """Pending records are written when the process ends (``atexit``), not only when the
+    command ends normally (``cli_exit``): what beets kept of an interrupted command is recorded,
+    and nothing else."""
+    for n in range(5):
+        make_item(title=f"song {n}")
+    home("provenance", "log")  # the library as provenance found it
+    home.configure(
+        pluginpath=[str(PLUGINS)],
+        plugins=["provenance", "interrupting"],
+        interrupting={"raise": interruption, "after": 2},
+    )
+    done = run_process("beet", "modify", "-y", "comments=changed", check=False)
+    assert "interrupted by the test" in done.stderr or interruption == "KeyboardInterrupt"
+    kept_by_beets = {item.id for item in home.lib.items() if item.comments == "changed"}
+    assert 0 < len(kept_by_beets) < 5  # stopped in the middle
+    recorded = {e["id"] for e in log(home) if e["field"] == "comments"}
+    assert recorded == kept_by_beets
