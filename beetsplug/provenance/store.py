@@ -13,10 +13,10 @@ Tables (component ``provenance`` of ``beetcrate.sidecar``):
 that differ written in batches (``BATCH`` stores, or what a second brought), each in one
 transaction that reads the batch's snapshots in one query, finds the changes in order, and
 writes them and the new snapshots; a store that changes nothing writes nothing. ``flush``
-writes what is pending, and the plugin flushes when a command ends. A transaction per store
-would cost more than beets' own store (a commit each), and beets itself keeps a command's
-changes in one transaction (``beet modify``), so a command killed mid-way loses its pending
-records as beets loses its changes.
+writes what is pending; the plugin flushes when a command ends and when the process exits
+(a command that failed, Ctrl-C). A transaction per store would cost more than beets' own store
+(a commit each); a process killed mid-way loses its pending records (docs/provenance.md says
+what is kept when).
 """
 
 from __future__ import annotations
