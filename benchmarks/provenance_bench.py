@@ -3,7 +3,7 @@
 Run from the repository root (about 25 minutes on two cores with the defaults):
 
     .venv/bin/python benchmarks/provenance_bench.py [--quick] [--modify-items N] [--import-tracks N]
-        [--repeats N] [--earlier-code CHECKOUT]
+        [--repeats N] [--earlier-code CHECKOUT] [--instructions]
 
 Each workload runs as the ``beet`` command a user types, in a process of its own, on the same
 library copied afresh for every run, in three configurations taking turns: beets alone; beets
@@ -13,7 +13,11 @@ every loaded plugin's template fields on every field it reads, so loading any pl
 ``--repeats`` runs, of the wall-clock time and of the CPU time the command used (steadier on a
 shared machine), and the least CPU time. ``--earlier-code`` adds a fourth configuration:
 provenance as an earlier checkout has it (``git archive main | tar -x -C /tmp/before``), so that a
-change is measured beside the code it replaces, in the same run. The workloads:
+change is measured beside the code it replaces, in the same run. On a busy machine the times
+of one configuration vary by several per cent from run to run; ``--instructions`` counts
+instead the machine instructions of each configuration's ``beet modify`` under valgrind
+(``apt-get install valgrind``), one run each: a figure that other work does not move. The
+workloads:
 
 - ``beet modify -y --nowrite --nomove comments=…`` on every item of a library of
   ``--modify-items`` tracks (10,000: the issue's bound is 10 % at that size), and of 1,000;
@@ -29,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,20 +137,40 @@ class Home:
 
     def beet(self, *args: str) -> Timing:
         """Run ``beet ARGS`` in a new process; its wall-clock and CPU seconds."""
-        env = dict(os.environ, BEETSDIR=str(self.dir), PYTHONPATH=str(self.code))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "beets", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            check=True,
-        )
+        self._run([sys.executable, "-m", "beets", *args])
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return Timing(wall, cpu)
+
+    def instructions(self, *args: str) -> int:
+        """Run ``beet ARGS`` under valgrind (cachegrind, without simulating caches): how many
+        machine instructions the command ran. Unlike its time, the count does not depend on
+        what else the machine runs (the hash seed is fixed, so that dicts and sets are the
+        same from run to run); the command runs about 20 times slower."""
+        done = self._run([*VALGRIND, sys.executable, "-m", "beets", *args], PYTHONHASHSEED="0")
+        counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if counted is None:
+            raise SystemExit(f"valgrind counted nothing: {done.stderr[-500:]}")
+        return int(counted.group(1).replace(",", ""))
+
+    def _run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+        environment = dict(os.environ, BEETSDIR=str(self.dir), PYTHONPATH=str(self.code), **env)
+        return subprocess.run(
+            argv,
+            # (in the checkout: ``python -m`` looks for modules in the current folder first)
+            cwd=self.code,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+
+
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +211,42 @@ def modify_runs(
                 home.beet("modify", "-y", "--nowrite", "--nomove", f"comments=run {run}")
             )
     return times
+
+
+def modify_instructions(template: Path, configurations: list[Configuration]) -> dict[str, int]:
+    """``beet modify`` of every item under valgrind, once per configuration (two at a time)."""
+
+    def count(index: int, configuration: Configuration) -> int:
+        home = Home(WORK / f"instructions-{index}", configuration)
+        shutil.copyfile(template, home.dir / "library.db")
+        if "provenance" in configuration.plugins:
+            home.beet("provenance", "purge")
+        return home.instructions("modify", "-y", "--nowrite", "--nomove", "comments=counted")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = pool.map(count, range(len(configurations)), configurations)
+        return {c.name: n for c, n in zip(configurations, counts, strict=True)}
+
+
+def report_instructions(title: str, units: int, counts: dict[str, int]) -> None:
+    print(f"\n{title}")
+    print(
+        "| run | instructions (millions) | per item (thousands) | over beets alone "
+        "| over beets + an idle plugin |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, count in counts.items():
+        compared = ["", ""]
+        if name != BEETS.name:
+            compared[0] = f"{count / counts[BEETS.name] - 1:+.1%}"
+        if name.startswith(PROVENANCE.name):
+            compared[1] = f"{count / counts[IDLE.name] - 1:+.1%}"
+        print(
+            f"| {name} | {count / 1e6:,.0f} | {count / units / 1e3:,.0f} | "
+            + " | ".join(compared)
+            + " |"
+        )
+    print("(machine instructions counted by valgrind, one run each, hash seed 0)")
 
 
 def import_runs(
@@ -241,6 +303,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="1,000 items, 50 tracks, 1 run")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the machine instructions of beet modify under valgrind (one run of each "
+        "configuration, about 20 times slower) instead of timing the workloads",
+    )
+    parser.add_argument(
         "--earlier-code",
         type=Path,
         help="a checkout of beetcrate (a git worktree of an earlier commit) whose provenance runs "
@@ -262,8 +330,14 @@ def main() -> None:
     for size in sizes:
         template = WORK / f"library-{size}.db"
         build_tagged_library(template, WORK / "modify" / "music", size)
+        title = f"beet modify of {size} items (--nowrite --nomove)"
+        if args.instructions:
+            report_instructions(title, size, modify_instructions(template, configurations))
+            continue
         times = modify_runs(template, size, args.repeats, configurations)
-        report(f"beet modify of {size} items (--nowrite --nomove)", size, "item", times)
+        report(title, size, "item", times)
+    if args.instructions:
+        return
     sources = WORK / "sources"
     make_sources(sources, args.import_tracks)
     times = import_runs(sources, args.repeats, configurations)
