@@ -3,6 +3,7 @@
 Run from the repository root (about 25 minutes on two cores with the defaults):
 
     .venv/bin/python benchmarks/provenance_bench.py [--quick] [--modify-items N] [--import-tracks N]
+        [--repeats N] [--earlier-code CHECKOUT] [--instructions]
 
 Each workload runs as the ``beet`` command a user types, in a process of its own, on the same
 library copied afresh for every run, in three configurations taking turns: beets alone; beets
@@ -10,7 +11,13 @@ with one plugin that does nothing (``idle``, written into the work folder: beets
 every loaded plugin's template fields on every field it reads, so loading any plugin costs
 ``beet modify`` time); and beets with ``plugins: provenance``. The tables give the medians of
 ``--repeats`` runs, of the wall-clock time and of the CPU time the command used (steadier on a
-shared machine), and the least CPU time. The workloads:
+shared machine), and the least CPU time. ``--earlier-code`` adds a fourth configuration:
+provenance as an earlier checkout has it (``git archive main | tar -x -C /tmp/before``), so that a
+change is measured beside the code it replaces, in the same run. On a busy machine the times
+of one configuration vary by several per cent from run to run; ``--instructions`` counts
+instead the machine instructions of each configuration's ``beet modify`` under valgrind
+(``apt-get install valgrind``), one run each: a figure that other work does not move. The
+workloads:
 
 - ``beet modify -y --nowrite --nomove comments=…`` on every item of a library of
   ``--modify-items`` tracks (10,000: the issue's bound is 10 % at that size), and of 1,000;
@@ -26,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,12 +103,23 @@ def make_sources(folder: Path, count: int) -> None:
         item.write()
 
 
+@dataclass(frozen=True)
+class Configuration:
+    """What a run loads: beets' plugins, and the checkout whose beetcrate code they are."""
+
+    name: str
+    plugins: list[str]
+    code: Path = ROOT
+
+
 class Home:
     """A beets home for one run: config, library (a fresh copy of a template), sidecar."""
 
-    def __init__(self, root: Path, plugins: list[str]) -> None:
+    def __init__(self, root: Path, configuration: Configuration) -> None:
         # (``idle`` is found on the plugin path: ``IDLE_PLUGIN``, written by ``main``.)
         shutil.rmtree(root, ignore_errors=True)
+        plugins = configuration.plugins
+        self.code = configuration.code
         self.root = root
         self.dir = root / "beets"
         self.music = root / "music"
@@ -117,20 +137,40 @@ class Home:
 
     def beet(self, *args: str) -> Timing:
         """Run ``beet ARGS`` in a new process; its wall-clock and CPU seconds."""
-        env = dict(os.environ, BEETSDIR=str(self.dir), PYTHONPATH=str(ROOT))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "beets", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            check=True,
-        )
+        self._run([sys.executable, "-m", "beets", *args])
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return Timing(wall, cpu)
+
+    def instructions(self, *args: str) -> int:
+        """Run ``beet ARGS`` under valgrind (cachegrind, without simulating caches): how many
+        machine instructions the command ran. Unlike its time, the count does not depend on
+        what else the machine runs (the hash seed is fixed, so that dicts and sets are the
+        same from run to run); the command runs about 20 times slower."""
+        done = self._run([*VALGRIND, sys.executable, "-m", "beets", *args], PYTHONHASHSEED="0")
+        counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if counted is None:
+            raise SystemExit(f"valgrind counted nothing: {done.stderr[-500:]}")
+        return int(counted.group(1).replace(",", ""))
+
+    def _run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+        environment = dict(os.environ, BEETSDIR=str(self.dir), PYTHONPATH=str(self.code), **env)
+        return subprocess.run(
+            argv,
+            # (in the checkout: ``python -m`` looks for modules in the current folder first)
+            cwd=self.code,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+
+
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 
 
 @dataclass(frozen=True)
@@ -142,11 +182,10 @@ class Timing:
     cpu: float
 
 
-CONFIGURATIONS = {
-    "beets": [],
-    "beets + an idle plugin": ["idle"],
-    "beets + provenance": ["provenance"],
-}
+BEETS = Configuration("beets", [])
+IDLE = Configuration("beets + an idle plugin", ["idle"])
+PROVENANCE = Configuration("beets + provenance", ["provenance"])
+CONFIGURATIONS = [BEETS, IDLE, PROVENANCE]
 IDLE_PLUGIN = """from beets.plugins import BeetsPlugin
 
 
@@ -155,27 +194,69 @@ class Idle(BeetsPlugin):
 """
 
 
-def modify_runs(template: Path, count: int, repeats: int) -> dict[str, list[Timing]]:
-    times: dict[str, list[Timing]] = {name: [] for name in CONFIGURATIONS}
+def modify_runs(
+    template: Path, count: int, repeats: int, configurations: list[Configuration]
+) -> dict[str, list[Timing]]:
+    times: dict[str, list[Timing]] = {c.name: [] for c in configurations}
     times["catch-up"] = []
     for run in range(repeats):
-        for name, plugins in CONFIGURATIONS.items():
-            home = Home(WORK / "modify", plugins)
+        for configuration in configurations:
+            home = Home(WORK / "modify", configuration)
             shutil.copyfile(template, home.dir / "library.db")
-            if "provenance" in plugins:
-                times["catch-up"].append(home.beet("provenance", "purge"))
-            times[name].append(
+            if "provenance" in configuration.plugins:
+                catch_up = home.beet("provenance", "purge")
+                if configuration is PROVENANCE:
+                    times["catch-up"].append(catch_up)
+            times[configuration.name].append(
                 home.beet("modify", "-y", "--nowrite", "--nomove", f"comments=run {run}")
             )
     return times
 
 
-def import_runs(sources: Path, repeats: int) -> dict[str, list[Timing]]:
-    times: dict[str, list[Timing]] = {name: [] for name in CONFIGURATIONS}
+def modify_instructions(template: Path, configurations: list[Configuration]) -> dict[str, int]:
+    """``beet modify`` of every item under valgrind, once per configuration (two at a time)."""
+
+    def count(index: int, configuration: Configuration) -> int:
+        home = Home(WORK / f"instructions-{index}", configuration)
+        shutil.copyfile(template, home.dir / "library.db")
+        if "provenance" in configuration.plugins:
+            home.beet("provenance", "purge")
+        return home.instructions("modify", "-y", "--nowrite", "--nomove", "comments=counted")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = pool.map(count, range(len(configurations)), configurations)
+        return {c.name: n for c, n in zip(configurations, counts, strict=True)}
+
+
+def report_instructions(title: str, units: int, counts: dict[str, int]) -> None:
+    print(f"\n{title}")
+    print(
+        "| run | instructions (millions) | per item (thousands) | over beets alone "
+        "| over beets + an idle plugin |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, count in counts.items():
+        compared = ["", ""]
+        if name != BEETS.name:
+            compared[0] = f"{count / counts[BEETS.name] - 1:+.1%}"
+        if name.startswith(PROVENANCE.name):
+            compared[1] = f"{count / counts[IDLE.name] - 1:+.1%}"
+        print(
+            f"| {name} | {count / 1e6:,.0f} | {count / units / 1e3:,.0f} | "
+            + " | ".join(compared)
+            + " |"
+        )
+    print("(machine instructions counted by valgrind, one run each, hash seed 0)")
+
+
+def import_runs(
+    sources: Path, repeats: int, configurations: list[Configuration]
+) -> dict[str, list[Timing]]:
+    times: dict[str, list[Timing]] = {c.name: [] for c in configurations}
     for _ in range(repeats):
-        for name, plugins in CONFIGURATIONS.items():
-            home = Home(WORK / "import", plugins)
-            times[name].append(home.beet("import", "-A", "-q", str(sources)))
+        for configuration in configurations:
+            home = Home(WORK / "import", configuration)
+            times[configuration.name].append(home.beet("import", "-A", "-q", str(sources)))
     return times
 
 
@@ -200,10 +281,10 @@ def report(title: str, units: int, unit: str, times: dict[str, list[Timing]]) ->
     for name in times:
         wall, cpu = median(name, "wall"), median(name, "cpu")
         compared = ["", ""]
-        if name in CONFIGURATIONS and name != "beets":
+        if name not in ("beets", "catch-up"):
             compared[0] = over(name, "beets")
-        if name == "beets + provenance":
-            compared[1] = over(name, "beets + an idle plugin")
+        if name.startswith(PROVENANCE.name):
+            compared[1] = over(name, IDLE.name)
         print(
             f"| {name} | {wall:.2f} | {cpu:.2f} | {least(name):.2f} | {cpu / units * 1000:.2f} | "
             + " | ".join(compared)
@@ -221,9 +302,27 @@ def main() -> None:
     parser.add_argument("--import-tracks", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="1,000 items, 50 tracks, 1 run")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the machine instructions of beet modify under valgrind (one run of each "
+        "configuration, about 20 times slower) instead of timing the workloads",
+    )
+    parser.add_argument(
+        "--earlier-code",
+        type=Path,
+        help="a checkout of beetcrate (a git worktree of an earlier commit) whose provenance runs "
+        "as a fourth configuration, taking turns with the others",
+    )
     args = parser.parse_args()
     if args.quick:
         args.modify_items, args.import_tracks, args.repeats = 1000, 50, 1
+    configurations = list(CONFIGURATIONS)
+    if args.earlier_code:
+        earlier = args.earlier_code.resolve()
+        configurations.append(
+            Configuration(f"{PROVENANCE.name} (code of {earlier.name})", ["provenance"], earlier)
+        )
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "plugins").mkdir(parents=True)
     (WORK / "plugins" / "idle.py").write_text(IDLE_PLUGIN)
@@ -231,11 +330,17 @@ def main() -> None:
     for size in sizes:
         template = WORK / f"library-{size}.db"
         build_tagged_library(template, WORK / "modify" / "music", size)
-        times = modify_runs(template, size, args.repeats)
-        report(f"beet modify of {size} items (--nowrite --nomove)", size, "item", times)
+        title = f"beet modify of {size} items (--nowrite --nomove)"
+        if args.instructions:
+            report_instructions(title, size, modify_instructions(template, configurations))
+            continue
+        times = modify_runs(template, size, args.repeats, configurations)
+        report(title, size, "item", times)
+    if args.instructions:
+        return
     sources = WORK / "sources"
     make_sources(sources, args.import_tracks)
-    times = import_runs(sources, args.repeats)
+    times = import_runs(sources, args.repeats, configurations)
     report(f"beet import -A -q of {args.import_tracks} tracks", args.import_tracks, "track", times)
 
 

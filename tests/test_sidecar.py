@@ -60,3 +60,27 @@ def test_a_script_migration_that_fails_half_way_leaves_nothing_behind(tmp_path: 
     with pytest.raises(sqlite3.OperationalError):
         sidecar.migrate(db, "demo", [two_tables_then_a_mistake])
     assert not {"first", "second"} & set(db.table_names())
+
+
+def test_a_plain_connection_gets_the_pending_migrations_and_sees_the_others_tables(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "side.db"
+    sidecar.migrate(sidecar.connect(path), "other", [create_things])
+    conn = sidecar.connect_migrated(path, "demo", [create_things_elsewhere])
+    assert conn.execute("SELECT count(*) FROM elsewhere").fetchone() == (0,)
+    conn.close()
+    conn = sidecar.connect_migrated(path, "demo", [create_things_elsewhere, add_colour_elsewhere])
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(elsewhere)")}
+    assert columns == {"id", "name", "colour"}
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("SELECT count(*) FROM _migrations").fetchone() == (3,)
+    conn.close()
+
+
+def create_things_elsewhere(db: sqlite_utils.Database) -> None:
+    db["elsewhere"].create({"id": int, "name": str}, pk="id")
+
+
+def add_colour_elsewhere(db: sqlite_utils.Database) -> None:
+    db["elsewhere"].add_column("colour", str)

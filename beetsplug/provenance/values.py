@@ -11,6 +11,7 @@ to a reader.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 from typing import Any
 
@@ -54,17 +55,28 @@ def stored_values(model: Model) -> dict[str, Value]:
                 continue
             kind = fixed_types.get(key) or model._type(key)
             _keep(values, key, _to_sql(kind, kind.from_sql(raw)))
-        for key, value in converted.items():
+        for key, value in _non_empty(converted).items():
             if value.__class__ in _AS_STORED:
-                if value:
-                    # beets' types store text and numbers as they are
-                    values[key] = value
-            elif value is not None and not (value.__class__ in _PLAIN and not value):
+                # beets' types store text and numbers as they are
+                values[key] = value
+            else:
                 kind = fixed_types.get(key) or model._type(key)
                 _keep(values, key, _to_sql(kind, value))
     for key in UNRECORDED:
         values.pop(key, None)
     return values
+
+
+def _non_empty(converted: dict[str, Value]) -> dict[str, Value]:
+    """The values that are not beets' nulls (nothing, no text, zero, no list), each tested for
+    truth in C: most of a model's fields are empty, and testing them one by one in Python costs
+    more than the rest of reading its values. (A value that refuses to be tested, a numpy
+    array, never gets here: beets tests every value it is given against the one it replaces.)"""
+    present: dict[str, Value] = dict(filter(_VALUE, converted.items()))
+    return present
+
+
+_VALUE = operator.itemgetter(1)
 
 
 # Model values that beets' types (``Type.to_sql``) store unchanged: only lists (delimited
@@ -127,11 +139,11 @@ def _plain(sql: Any) -> Value:
     return str(sql)
 
 
-def differences(old: dict[str, Value], new: dict[str, Value]) -> dict[str, tuple[Value, Value]]:
-    """Field → (old, new) for every field whose value differs between two snapshots."""
+def changes_between(old: dict[str, Value], new: dict[str, Value]) -> dict[str, list[Value]]:
+    """Field → [old, new] (a pair as JSON keeps it) for every field whose value differs
+    between two snapshots."""
     # (Values are text and numbers, so the items' sets give the fields that differ.)
-    changed = {field for field, _ in old.items() ^ new.items()}
-    return {field: (old.get(field), new.get(field)) for field in sorted(changed)}
+    return {field: [old.get(field), new.get(field)] for field, _ in old.items() ^ new.items()}
 
 
 def set_value(model: Model, field: str, value: Value) -> None:

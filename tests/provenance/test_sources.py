@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from beets.library import Item
 
+from beetcrate.attribution import Attribution, attributed
+from beetsplug.provenance.sources import UNKNOWN, SourceFinder
 from tests.helper import BeetsHome
 from tests.provenance.conftest import PLUGINS, changes_of, log
 
@@ -92,3 +94,24 @@ def test_a_removed_items_history_is_kept_until_purged(
     assert all(e["removed"] for e in entries)
     assert "forgot the history of 1 removed" in home("provenance", "purge")
     assert {e["id"] for e in log(home)} == {kept.id}
+
+
+def store_from_here(finder: SourceFinder) -> Attribution | None:
+    """A store's listener, always called from the same place: the same call stack."""
+    return finder.source_of_store()
+
+
+def _remove(finder: SourceFinder) -> Attribution | None:
+    """As beets' ``LibModel._remove`` sends ``database_change``."""
+    return store_from_here(finder)
+
+
+def test_a_remembered_call_stack_still_yields_to_an_attributed_block_and_to_a_removal() -> None:
+    finder = SourceFinder()
+    assert store_from_here(finder) == UNKNOWN  # no command, no plugin, no import on the stack
+    with attributed("identify", candidate_id="rec-1"):
+        assert store_from_here(finder) == Attribution("identify", candidate_id="rec-1")
+    assert store_from_here(finder) == UNKNOWN
+    assert _remove(finder) is None
+    with attributed("identify"):
+        assert _remove(finder) is None
