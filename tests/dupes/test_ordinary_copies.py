@@ -178,6 +178,25 @@ def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) 
     db.conn.close()
 
 
+def test_a_sidecar_matched_before_the_hits_were_timed_is_matched_again(tmp_path: Path) -> None:
+    """A live take merged under the fingerprint rules alone is an edge the hits' timing would
+    refuse: the migration drops it, and the next regroup times the hits of every pair."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:-1])
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration, matched)"
+            " VALUES ('x', X'00000000', 1.0, 1)"
+        )
+        old.execute("INSERT INTO dupes_edges VALUES ('x', 'take', 'same', 0.9)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
+    assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
+
+
 def test_a_sidecar_that_kept_encoded_fingerprints_twice_keeps_them_once_in_the_core(
     tmp_path: Path,
 ) -> None:
