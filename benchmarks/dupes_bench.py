@@ -45,13 +45,16 @@ from beetcrate.fingerprints import (  # noqa: E402
     RATE,
     decode_fingerprint,
     essentia_algorithms,
+    fingerprint,
 )
 from beetcrate.synth import tunes  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
+from beetsplug.dupes.fingerprint import compare  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
 from beetsplug.dupes.model import GroupKind  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402
 from beetsplug.dupes.scan import Scanner  # noqa: E402
+from beetsplug.dupes.timing import HitTimer  # noqa: E402
 from benchmarks.dupes import corpus, edits, heldout, labels, synthetic  # noqa: E402
 from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative  # noqa: E402
 
@@ -372,6 +375,22 @@ def import_matching(count: int, runs: int = 5) -> float:
     return sorted(times)[runs // 2]
 
 
+def hit_timing(files: list[File]) -> tuple[float, int]:
+    """What timing the hits of one pair costs (``timing.HitTimer``, both files decoded afresh,
+    as the import hook does for a new track and each copy of it): the median over one song's
+    master against each of its copies, in seconds, and the pairs timed."""
+    master = next(f for f in files if f.kind == MASTER)
+    copies = [f for f in files if f.recording == master.recording and f.kind != MASTER]
+    times = []
+    for copy in copies:
+        a, b = fingerprint(copy.path), fingerprint(master.path)
+        offset = compare(a.values, b.values).offset
+        started = time.perf_counter()
+        HitTimer({"a": str(copy.path), "b": str(master.path)}).gap("a", "b", offset)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2], len(times)
+
+
 def print_hashing(minutes: float) -> None:
     long_files = corpus.throughput_files(WORK / "long", minutes)
     size = sum(p.stat().st_size for p in long_files)
@@ -456,6 +475,11 @@ def main() -> None:
     print(
         f"\nThe import hook's matching of one new track into {library:,} fingerprints:"
         f" {import_matching(library):.2f} s (median of 5)"
+    )
+    seconds, pairs = hit_timing(corpora["tuning"].files)
+    print(
+        f"\nTiming the hits of one pair the fingerprints call the same recording (two excerpts"
+        f" decoded): {seconds * 1000:.0f} ms (median of {pairs} pairs)"
     )
     print(f"\nTotal benchmark time {time.perf_counter() - started:.0f} s")
 
