@@ -2,9 +2,9 @@
 
 For one item, every other scanned item is weighed by the grouping's own rules (``judge``, the
 hits' timing ``timing.confirm`` and the index's ``candidate_pairs``, the very functions
-``group.match_new`` decides with), so the
-explanation cannot drift from the decision. The nearest ones come first, each with its score and
-the rule that kept it apart, or the group that holds both.
+``group.match_new`` decides with), so the explanation cannot drift from the decision. The
+nearest ones come first, each with its score and the rule that kept it apart, or the group that
+holds both.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ MIN_HITS = 8  # fewer clear hits (a drone, a pad) cannot tell a copy from a take
 # apart, its live takes 22 ms or more, and the same notes played again at the very same tempo,
 # each note off by 8 ms (standard deviation, the least the issue names), 5.0 ms or more.
 MAX_HIT_GAP_MS = 3.0
+CACHED_ENVELOPES = 512  # envelopes a grouping run keeps at once, 24 KB each
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,6 @@ class HitGap:
     milliseconds: float | None  # mean distance between partnered hits; None when not measured
     hits: int  # hits partnered, over both directions
     unmeasured: str = ""  # why not measured, in words for ``show --near``
-
-
-CACHED_ENVELOPES = 512  # 24 KB each
 
 
 def confirm(verdict: Verdict, gap: HitGap) -> Verdict:
