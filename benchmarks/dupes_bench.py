@@ -87,7 +87,9 @@ def score(predicted: Pairs, truth: Pairs) -> tuple[float, float]:
 # The corpora, built once and reused ----------------------------------------------------------
 
 
-def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], list[HardNegative]]:
+def load_or_build(
+    name: str, songs: int, seconds: float, seed: int = heldout.SEED
+) -> tuple[list[File], list[HardNegative]]:
     root = WORK / name
     manifest = root / "manifest.json"
     # A corpus is rebuilt when its size or the code that makes it changed (its own code only:
@@ -99,7 +101,7 @@ def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], li
         makers.append(Path(heldout.__file__ or ""))
         makers += sorted((ROOT / "benchmarks" / "soundfont").glob("*.py"))
     code = hashlib.sha256(b"".join(path.read_bytes() for path in makers))
-    wanted = {"songs": songs, "seconds": seconds, "code": code.hexdigest()}
+    wanted = {"songs": songs, "seconds": seconds, "seed": seed, "code": code.hexdigest()}
     if manifest.exists():
         saved = json.loads(manifest.read_text())
         if saved["params"] == wanted:
@@ -108,8 +110,10 @@ def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], li
             ]
             return files, [HardNegative(**n) for n in saved["negatives"]]
     started = time.perf_counter()
-    build = corpus.build if name == "tuning" else heldout.build
-    files, negatives = build(root, songs, seconds)
+    if name == "tuning":
+        files, negatives = corpus.build(root, songs, seconds)
+    else:
+        files, negatives = heldout.build(root, songs, seconds, seed)
     manifest.write_text(
         json.dumps(
             {
@@ -247,8 +251,8 @@ class Corpus:
         return len(crossing & self.found[method].same), len(crossing)
 
 
-def evaluate(name: str, songs: int, seconds: float) -> Corpus:
-    files, negatives = load_or_build(name, songs, seconds)
+def evaluate(name: str, songs: int, seconds: float, seed: int = heldout.SEED) -> Corpus:
+    files, negatives = load_or_build(name, songs, seconds, seed)
     prints = raw_fingerprints([str(f.path) for f in files])
     found = {
         "beetcrate": beetcrate(name, files),
@@ -432,6 +436,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="length of each song")
     parser.add_argument("--index", type=int, help="fingerprints in the synthetic index")
     parser.add_argument("--hashing", action="store_true", help="also the hashing throughput")
+    parser.add_argument(
+        "--heldout-seeds",
+        default=str(heldout.SEED),
+        help="draws of the held-out generator, comma-separated, each its own corpus"
+        " (default: %(default)s)",
+    )
     args = parser.parse_args()
     songs, seconds, index_size = (3, 30.0, 20_000) if args.quick else (8, 40.0, 100_000)
     songs, seconds = args.songs or songs, args.seconds or seconds
@@ -439,7 +449,10 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
-    corpora = {name: evaluate(name, songs, seconds) for name in ("tuning", "held-out")}
+    corpora = {"tuning": evaluate("tuning", songs, seconds)}
+    for seed in (int(s) for s in args.heldout_seeds.split(",")):
+        name = "held-out" if seed == heldout.SEED else f"held-out-{seed}"
+        corpora[name] = evaluate(name, songs, seconds, seed)
     for name, c in corpora.items():
         exact, same = c.truth()
         retagged = sum(f.kind == RETAGGED for f in c.files)

@@ -288,7 +288,7 @@ def test_show_near_json_gives_scores_groups_and_rules_for_scripts(beet: BeetsHom
     }
     assert 0 <= first["drift"] < MATCH_DRIFT
     assert 0 <= first["hit_gap"] <= MAX_HIT_GAP_MS
-    assert first["rule"].endswith(f"the hits {first['hit_gap']:.1f} ms apart on average")
+    assert first["rule"].endswith(f"the hits {first['hit_gap']:.1f} ms apart (median)")
 
 
 def test_show_json_without_near_is_a_one_line_error(beet: BeetsHome) -> None:
