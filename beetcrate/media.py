@@ -8,7 +8,7 @@ library and the tests' fixtures) goes through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -102,7 +102,7 @@ def iter_decode(
     mono: bool = False,
     block_frames: int = 1 << 16,
     start: float = 0.0,
-) -> Iterator[np.ndarray]:
+) -> Generator[np.ndarray, None, None]:
     """Yield float32 blocks of shape (channels, n) holding at most ``block_frames`` frames each.
 
     Memory stays bounded whatever the file's length, so a two-hour mix decodes as easily as a

@@ -45,13 +45,16 @@ from beetcrate.fingerprints import (  # noqa: E402
     RATE,
     decode_fingerprint,
     essentia_algorithms,
+    fingerprint,
 )
 from beetcrate.synth import tunes  # noqa: E402
 from beetsplug.dupes import store  # noqa: E402
+from beetsplug.dupes.fingerprint import compare  # noqa: E402
 from beetsplug.dupes.group import _components, match_new, regroup  # noqa: E402
 from beetsplug.dupes.model import GroupKind  # noqa: E402
 from beetsplug.dupes.rank import DEFAULT_RANKING, Ranking  # noqa: E402
 from beetsplug.dupes.scan import Scanner  # noqa: E402
+from beetsplug.dupes.timing import HitTimer  # noqa: E402
 from benchmarks.dupes import corpus, edits, heldout, labels, synthetic  # noqa: E402
 from benchmarks.dupes.labels import MASTER, RETAGGED, File, HardNegative  # noqa: E402
 
@@ -84,7 +87,9 @@ def score(predicted: Pairs, truth: Pairs) -> tuple[float, float]:
 # The corpora, built once and reused ----------------------------------------------------------
 
 
-def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], list[HardNegative]]:
+def load_or_build(
+    name: str, songs: int, seconds: float, seed: int = heldout.SEED
+) -> tuple[list[File], list[HardNegative]]:
     root = WORK / name
     manifest = root / "manifest.json"
     # A corpus is rebuilt when its size or the code that makes it changed (its own code only:
@@ -96,7 +101,7 @@ def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], li
         makers.append(Path(heldout.__file__ or ""))
         makers += sorted((ROOT / "benchmarks" / "soundfont").glob("*.py"))
     code = hashlib.sha256(b"".join(path.read_bytes() for path in makers))
-    wanted = {"songs": songs, "seconds": seconds, "code": code.hexdigest()}
+    wanted = {"songs": songs, "seconds": seconds, "seed": seed, "code": code.hexdigest()}
     if manifest.exists():
         saved = json.loads(manifest.read_text())
         if saved["params"] == wanted:
@@ -105,8 +110,10 @@ def load_or_build(name: str, songs: int, seconds: float) -> tuple[list[File], li
             ]
             return files, [HardNegative(**n) for n in saved["negatives"]]
     started = time.perf_counter()
-    build = corpus.build if name == "tuning" else heldout.build
-    files, negatives = build(root, songs, seconds)
+    if name == "tuning":
+        files, negatives = corpus.build(root, songs, seconds)
+    else:
+        files, negatives = heldout.build(root, songs, seconds, seed)
     manifest.write_text(
         json.dumps(
             {
@@ -244,8 +251,8 @@ class Corpus:
         return len(crossing & self.found[method].same), len(crossing)
 
 
-def evaluate(name: str, songs: int, seconds: float) -> Corpus:
-    files, negatives = load_or_build(name, songs, seconds)
+def evaluate(name: str, songs: int, seconds: float, seed: int = heldout.SEED) -> Corpus:
+    files, negatives = load_or_build(name, songs, seconds, seed)
     prints = raw_fingerprints([str(f.path) for f in files])
     found = {
         "beetcrate": beetcrate(name, files),
@@ -325,7 +332,7 @@ def grouping(count: int) -> dict[str, float]:
         )
     generated = time.perf_counter() - generated
     started = time.perf_counter()
-    match_new(db, set(hashes))
+    match_new(db, set(hashes), {})  # no files: the hits are not timed (see timing.py)
     edges = store.edges(db)
     components = _components(set(hashes), edges)
     elapsed = time.perf_counter() - started
@@ -365,11 +372,27 @@ def import_matching(count: int, runs: int = 5) -> float:
             )
         store.mark_matched(db, hashes[: count + run])  # the library, matched before
         started = time.perf_counter()
-        match_new(db, set(hashes[: count + run + 1]))
+        match_new(db, set(hashes[: count + run + 1]), {})
         times.append(time.perf_counter() - started)
         db.conn.close()
     db_path.unlink()
     return sorted(times)[runs // 2]
+
+
+def hit_timing(files: list[File]) -> tuple[float, int]:
+    """What timing the hits of one pair costs (``timing.HitTimer``, both files decoded afresh,
+    as the import hook does for a new track and each copy of it): the median over one song's
+    master against each of its copies, in seconds, and the pairs timed."""
+    master = next(f for f in files if f.kind == MASTER)
+    copies = [f for f in files if f.recording == master.recording and f.kind != MASTER]
+    times = []
+    for copy in copies:
+        a, b = fingerprint(copy.path), fingerprint(master.path)
+        offset = compare(a.values, b.values).offset
+        started = time.perf_counter()
+        HitTimer({"a": str(copy.path), "b": str(master.path)}).gap("a", "b", offset)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2], len(times)
 
 
 def print_hashing(minutes: float) -> None:
@@ -413,6 +436,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="length of each song")
     parser.add_argument("--index", type=int, help="fingerprints in the synthetic index")
     parser.add_argument("--hashing", action="store_true", help="also the hashing throughput")
+    parser.add_argument(
+        "--heldout-seeds",
+        default=str(heldout.SEED),
+        help="draws of the held-out generator, comma-separated, each its own corpus"
+        " (default: %(default)s)",
+    )
     args = parser.parse_args()
     songs, seconds, index_size = (3, 30.0, 20_000) if args.quick else (8, 40.0, 100_000)
     songs, seconds = args.songs or songs, args.seconds or seconds
@@ -420,7 +449,10 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
-    corpora = {name: evaluate(name, songs, seconds) for name in ("tuning", "held-out")}
+    corpora = {"tuning": evaluate("tuning", songs, seconds)}
+    for seed in (int(s) for s in args.heldout_seeds.split(",")):
+        name = "held-out" if seed == heldout.SEED else f"held-out-{seed}"
+        corpora[name] = evaluate(name, songs, seconds, seed)
     for name, c in corpora.items():
         exact, same = c.truth()
         retagged = sum(f.kind == RETAGGED for f in c.files)
@@ -456,6 +488,11 @@ def main() -> None:
     print(
         f"\nThe import hook's matching of one new track into {library:,} fingerprints:"
         f" {import_matching(library):.2f} s (median of 5)"
+    )
+    seconds, pairs = hit_timing(corpora["tuning"].files)
+    print(
+        f"\nTiming the hits of one pair the fingerprints call the same recording (two excerpts"
+        f" decoded): {seconds * 1000:.0f} ms (median of {pairs} pairs)"
     )
     print(f"\nTotal benchmark time {time.perf_counter() - started:.0f} s")
 

@@ -190,6 +190,7 @@ def near_json(item: Item, neighbours: Sequence[Neighbour]) -> dict[str, object]:
                 "similarity": n.similarity,
                 "coverage": n.coverage,
                 "drift": n.drift,
+                "hit_gap": n.hit_gap,
                 "groups": [{"id": g.id, "kind": g.kind.value} for g in n.groups],
                 "rule": n.rule,
             }
@@ -218,7 +219,8 @@ def show_near(ctx: Context, query: list[str], count: int, as_json: bool = False)
         measures = f"score {n.score:.3f}"
         if n.similarity is not None and n.coverage is not None:
             measures += f" (similarity {n.similarity:.3f}, coverage {n.coverage:.0%}"
-            measures += f", drift {n.drift:.2f} frames)" if n.drift is not None else ")"
+            measures += f", drift {n.drift:.2f} frames" if n.drift is not None else ""
+            measures += f", hits {n.hit_gap:.1f} ms apart)" if n.hit_gap is not None else ")"
         ui.print_(f"  {measures}: {n.path}")
         ui.print_(f"    {n.rule}")
     if not neighbours:

@@ -222,8 +222,3 @@ def judge(match: Match, duration_a: float, duration_b: float) -> Verdict:
             f" (needs {MATCH_COVERAGE:.0%})"
         )
     return Verdict(None, match, rule)
-
-
-def classify(match: Match, duration_a: float, duration_b: float) -> Relation | None:
-    """``judge``'s relation alone: what the grouping keeps as an edge."""
-    return judge(match, duration_a, duration_b).relation

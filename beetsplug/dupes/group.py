@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlite_utils
 from beets.library import Item, Library
 
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import classify, compare
+from beetsplug.dupes.fingerprint import compare, judge
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Edge, Group, GroupKind, Member, Relation
 from beetsplug.dupes.rank import Ranking
+from beetsplug.dupes.timing import HitTimer, confirm
 
 
-def match_new(db: sqlite_utils.Database, present: set[str]) -> int:
-    """Match the unmatched fingerprints among ``present`` against all present; returns pairs."""
+def match_new(db: sqlite_utils.Database, present: set[str], files: Mapping[str, str]) -> int:
+    """Match the unmatched fingerprints among ``present`` against all present; returns pairs.
+    ``files`` names a file holding each audio hash, to time the hits of pairs the fingerprints
+    call the same recording (``timing``)."""
     loaded = store.load_fingerprints(db, present)
     hashes = sorted(loaded)
     new = [i for i, h in enumerate(hashes) if not loaded[h].matched]
@@ -30,12 +33,15 @@ def match_new(db: sqlite_utils.Database, present: set[str]) -> int:
         return 0
     values = [loaded[h].values for h in hashes]
     durations = [loaded[h].duration for h in hashes]
+    timer = HitTimer(files)
     found = []
     for i, j in candidate_pairs(values, durations, new=new):
         match = compare(values[i], values[j])
-        relation = classify(match, loaded[hashes[i]].duration, loaded[hashes[j]].duration)
-        if relation:
-            found.append(Edge(hashes[i], hashes[j], relation, round(match.similarity, 4)))
+        verdict = judge(match, durations[i], durations[j])
+        if verdict.relation is Relation.SAME:
+            verdict = confirm(verdict, timer.gap(hashes[i], hashes[j], match.offset))
+        if verdict.relation:
+            found.append(Edge(hashes[i], hashes[j], verdict.relation, round(match.similarity, 4)))
     store.save_edges(db, found)
     store.mark_matched(db, [hashes[i] for i in new])
     return len(found)
@@ -107,7 +113,8 @@ def build_groups(items: Sequence[Item], edges: Sequence[Edge], ranking: Ranking)
 def regroup(lib: Library, db: sqlite_utils.Database, ranking: Ranking) -> list[Group]:
     """Match what is new, recompute the groups and store them; returns the groups."""
     items = [item for item in lib.items() if item.get("audio_hash")]
-    match_new(db, {item["audio_hash"] for item in items})
+    files = {item["audio_hash"]: os.fsdecode(item.path) for item in items}
+    match_new(db, set(files), files)
     groups = build_groups(items, store.edges(db), ranking)
     store.replace_groups(db, groups)
     return groups

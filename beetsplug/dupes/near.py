@@ -1,9 +1,10 @@
 """Why two items are, or are not, duplicates: ``beet dupes show ITEM --near``.
 
-For one item, every other scanned item is weighed by the grouping's own rules (``judge`` and the
-index's ``candidate_pairs``, the very functions ``group.match_new`` decides with), so the
-explanation cannot drift from the decision. The nearest ones come first, each with its score and
-the rule that kept it apart, or the group that holds both.
+For one item, every other scanned item is weighed by the grouping's own rules (``judge``, the
+hits' timing ``timing.confirm`` and the index's ``candidate_pairs``, the very functions
+``group.match_new`` decides with), so the explanation cannot drift from the decision. The
+nearest ones come first, each with its score and the rule that kept it apart, or the group that
+holds both.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import Verdict, compare, judge
 from beetsplug.dupes.index import MIN_VOTES, STABLE_MIN_VOTES, candidate_pairs
 from beetsplug.dupes.model import GroupKind, Relation, StoredGroup
+from beetsplug.dupes.timing import HitTimer, confirm
 
 EXACT = "exact-audio"
 
@@ -35,6 +37,7 @@ class Neighbour:
     similarity: float | None  # None when either has no fingerprint
     coverage: float | None  # the lower of the two tracks' matching shares
     drift: float | None  # frames the alignment moves along the match (0 when not measured)
+    hit_gap: float | None  # ms between partnered hits, when the fingerprints call it the same
     groups: tuple[StoredGroup, ...]  # stored groups holding both items
     rule: str  # why they are grouped, or the rule that kept them apart
 
@@ -56,9 +59,13 @@ def nearest(
     for group in store.load_groups(db):
         for item_id in group.item_ids:
             groups_of[item_id].append(group)
+    timer = HitTimer(
+        {own: os.fsdecode(item.path)} | {h: os.fsdecode(i[0].path) for h, i in by_hash.items()}
+    )
     found = []
     for audio_hash, items in by_hash.items():
         score, relation, similarity, coverage, drift, rule = 0.0, "none", None, None, None, ""
+        hit_gap = None
         judged = ""  # the rules' verdict on the pair alone, told when a group holds both
         if audio_hash == own:
             score, relation, rule = 1.0, EXACT, "the same audio hash: byte-identical audio"
@@ -69,12 +76,12 @@ def nearest(
                 " fingerprint: no); only exact-audio copies can be found"
             )
         else:
-            verdict = judge(
-                compare(prints[own].values, prints[audio_hash].values),
-                prints[own].duration,
-                prints[audio_hash].duration,
-            )
-            match = verdict.match
+            match = compare(prints[own].values, prints[audio_hash].values)
+            verdict = judge(match, prints[own].duration, prints[audio_hash].duration)
+            if verdict.relation is Relation.SAME:
+                gap = timer.gap(own, audio_hash, match.offset)
+                hit_gap = None if gap.milliseconds is None else round(gap.milliseconds, 1)
+                verdict = confirm(verdict, gap)
             similarity = round(match.similarity, 4)
             coverage = round(min(match.coverage_a, match.coverage_b), 4)
             drift = round(match.drift, 2)
@@ -93,6 +100,7 @@ def nearest(
                     similarity=similarity,
                     coverage=coverage,
                     drift=drift,
+                    hit_gap=hit_gap,
                     groups=shared,
                     rule=_grouped(shared, relation, audio_hash in edges, judged or rule)
                     if shared

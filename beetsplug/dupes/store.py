@@ -101,8 +101,8 @@ def _batches(db: sqlite_utils.Database) -> None:
 
 def _rematch_all(db: sqlite_utils.Database) -> None:
     """What matches changed (issue 15: the stable-half index, the thresholds, the steadiness
-    rule; then the drift rule in its place): every fingerprint is matched again at the next
-    regroup, so stored edges agree with the rules ``show --near`` explains."""
+    rule; then the drift rule in its place; then the hits' timing): every fingerprint is matched
+    again at the next regroup, so stored edges agree with the rules ``show --near`` explains."""
     sidecar.run_script(
         db,
         """
@@ -136,7 +136,15 @@ def _encoded_once(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE dupes_fingerprints DROP COLUMN encoded")
 
 
-MIGRATIONS = [_initial, _batches, _rematch_all, _owed_regroups, _rematch_all, _encoded_once]
+MIGRATIONS = [
+    _initial,
+    _batches,
+    _rematch_all,
+    _owed_regroups,
+    _rematch_all,
+    _encoded_once,
+    _rematch_all,
+]
 
 
 def open_store(path: str | Path) -> sqlite_utils.Database:

@@ -46,6 +46,9 @@ LOSSY = [
 ]
 
 
+SEED = 15  # the draw the benchmark reports by default
+
+
 def copies(rng: random.Random) -> list[Edit]:
     """One song's copies beyond the issue's encodings, amounts drawn from the issue's ranges."""
 
@@ -78,7 +81,7 @@ def _audio(song: Song) -> np.ndarray:
 
 
 def build(
-    root: Path, songs: int, seconds: float, seed: int = 15
+    root: Path, songs: int, seconds: float, seed: int = SEED
 ) -> tuple[list[File], list[HardNegative]]:
     """Write the held-out corpus under ``root`` (emptied first)."""
     shutil.rmtree(root, ignore_errors=True)

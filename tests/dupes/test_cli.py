@@ -16,6 +16,7 @@ from beets.ui import UserError
 from beetcrate.synth.tunes import RATE, tune
 from beetsplug.dupes import store
 from beetsplug.dupes.fingerprint import MATCH_DRIFT, MATCH_SIMILARITY
+from beetsplug.dupes.timing import MAX_HIT_GAP_MS
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
 
@@ -281,10 +282,13 @@ def test_show_near_json_gives_scores_groups_and_rules_for_scripts(beet: BeetsHom
         "similarity",
         "coverage",
         "drift",
+        "hit_gap",
         "groups",
         "rule",
     }
     assert 0 <= first["drift"] < MATCH_DRIFT
+    assert 0 <= first["hit_gap"] <= MAX_HIT_GAP_MS
+    assert first["rule"].endswith(f"the hits {first['hit_gap']:.1f} ms apart (median)")
 
 
 def test_show_json_without_near_is_a_one_line_error(beet: BeetsHome) -> None:

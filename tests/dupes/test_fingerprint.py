@@ -11,7 +11,7 @@ from beetcrate import media
 from beetcrate.fingerprints import TooShort, decode_fingerprint, fingerprint
 from beetcrate.media import MediaError
 from beetcrate.synth.tunes import RATE, tune
-from beetsplug.dupes.fingerprint import classify, compare
+from beetsplug.dupes.fingerprint import compare, judge
 from beetsplug.dupes.index import candidate_pairs
 from beetsplug.dupes.model import Relation
 
@@ -23,7 +23,7 @@ def _relation(tmp_path: Path, a: np.ndarray, b: np.ndarray, **encode: object) ->
     suffix = encode.pop("suffix", "flac")
     media.write_audio(tmp_path / f"b.{suffix}", b, encode.pop("rate", RATE), **encode)
     fa, fb = fingerprint(tmp_path / "a.flac"), fingerprint(tmp_path / f"b.{suffix}")
-    return classify(compare(fa.values, fb.values), fa.duration, fb.duration)
+    return judge(compare(fa.values, fb.values), fa.duration, fb.duration).relation
 
 
 @pytest.mark.parametrize(

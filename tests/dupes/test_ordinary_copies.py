@@ -12,8 +12,10 @@ import scipy.signal
 from beetcrate import fingerprints, sidecar
 from beetcrate.synth.tunes import RATE, Take, tune
 from beetsplug.dupes import store
-from beetsplug.dupes.fingerprint import compare, judge
+from beetsplug.dupes.fingerprint import MATCH_DRIFT, Match, Verdict, compare, judge
 from beetsplug.dupes.index import STABLE_PARTNERS, candidate_pairs
+from beetsplug.dupes.model import Relation
+from beetsplug.dupes.timing import MAX_HIT_GAP_MS, HitTimer, confirm
 from tests.dupes.conftest import list_groups
 from tests.helper import BeetsHome
 
@@ -79,6 +81,53 @@ def test_a_live_take_of_the_same_notes_is_apart_while_a_worse_copy_is_grouped(
     assert studio["drift"] > 1.0
 
 
+def test_the_same_notes_played_again_at_the_same_tempo_are_apart_by_the_timing_of_their_hits(
+    beet: BeetsHome,
+) -> None:
+    """A take at the studio's own tempo, each note 12 ms early or late (standard deviation),
+    passes every fingerprint rule; its hits do not line up with the studio's, while an Opus, an
+    MP3 128k, a trimmed and a 6 dB quieter copy keep the studio's timing and stay grouped."""
+    song = tune(4, SECONDS)
+    beet.add("studio.flac", song)
+    beet.add("opus-96.opus", song, bit_rate=96_000)
+    beet.add("mp3-128.mp3", song, bit_rate=128_000)
+    beet.add("trimmed.flac", song[:, 2 * RATE : -RATE].copy())
+    beet.add("quieter.flac", song * 10 ** (-6 / 20))
+    take = Take(11, tempo=1.0, drift=0.0, jitter=0.012, dynamics=3.0)
+    beet.add("live.flac", tune(4, SECONDS, take=take), title="live")
+    beet("dupes", "scan")
+    groups = list_groups(beet)
+    assert [sorted(Path(m).name for m in g["members"]) for g in groups] == [
+        ["mp3-128.mp3", "opus-96.opus", "quieter.flac", "studio.flac", "trimmed.flac"]
+    ]
+    near = json.loads(beet("dupes", "show", "title:live", "--near", "--json"))["nearest"]
+    studio = next(n for n in near if n["path"].endswith("studio.flac"))
+    assert studio["relation"] == "none"
+    assert studio["drift"] < MATCH_DRIFT  # the fingerprints alone would group it
+    assert studio["hit_gap"] > MAX_HIT_GAP_MS
+    assert studio["rule"] == (
+        f"the hits are {studio['hit_gap']:.1f} ms apart (median; limit {MAX_HIT_GAP_MS:.1f}"
+        " ms): another performance"
+    )
+    copies = json.loads(beet("dupes", "show", "title:studio", "--near", "--json"))["nearest"]
+    assert len(copies) == 5
+    assert all(n["hit_gap"] <= MAX_HIT_GAP_MS for n in copies if n["relation"] == "same")
+    assert "the hits are" in next(n for n in copies if n["path"].endswith("live.flac"))["rule"]
+
+
+def test_a_pair_whose_file_cannot_be_read_keeps_the_fingerprints_verdict_and_says_so(
+    tmp_path: Path,
+) -> None:
+    verdict = Verdict(Relation.SAME, Match(0.98, 0, 1.0, 1.0), "the same recording")
+    missing = str(tmp_path / "gone.flac")
+    gap = HitTimer({"a": missing}).gap("a", "b", 0)
+    assert gap.milliseconds is None
+    kept = confirm(verdict, gap)
+    assert kept.relation is Relation.SAME
+    assert kept.rule.startswith("the same recording (the hits were not timed: cannot open ")
+    assert missing in kept.rule
+
+
 def test_a_copy_that_keeps_no_whole_value_is_found_by_the_stable_halves() -> None:
     rng = np.random.default_rng(8)
     originals = [rng.integers(0, 2**32, 900, dtype=np.uint64).astype(np.uint32) for _ in range(40)]
@@ -122,6 +171,25 @@ def test_a_sidecar_matched_under_the_old_rules_is_matched_again(tmp_path: Path) 
             " VALUES ('x', '', X'00000000', 1.0, 1)"
         )
         old.execute("INSERT INTO dupes_edges VALUES ('x', 'y', 'related', 0.9)")
+    old.conn.close()
+    db = store.open_store(db_path)
+    assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
+    assert db.execute("SELECT matched FROM dupes_fingerprints").fetchall() == [(0,)]
+    db.conn.close()
+
+
+def test_a_sidecar_matched_before_the_hits_were_timed_is_matched_again(tmp_path: Path) -> None:
+    """A live take merged under the fingerprint rules alone is an edge the hits' timing would
+    refuse: the migration drops it, and the next regroup times the hits of every pair."""
+    db_path = tmp_path / "old.db"
+    old = sidecar.connect(db_path)
+    sidecar.migrate(old, "dupes", store.MIGRATIONS[:-1])
+    with old.conn:
+        old.execute(
+            "INSERT INTO dupes_fingerprints (audio_hash, fingerprint, duration, matched)"
+            " VALUES ('x', X'00000000', 1.0, 1)"
+        )
+        old.execute("INSERT INTO dupes_edges VALUES ('x', 'take', 'same', 0.9)")
     old.conn.close()
     db = store.open_store(db_path)
     assert db.execute("SELECT count(*) FROM dupes_edges").fetchone()[0] == 0
