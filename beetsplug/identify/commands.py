@@ -160,9 +160,10 @@ class Identifier:
                 if album is not None
                 else {item.id or 0: self.artists.fill(item, apply) for item in group}
             )
+            asked = self.artists.available
             for item in group:
                 mine = fills.get(item.id or 0, [])
-                reports.append(_artist_id_report(item, mine, apply))
+                reports.append(_artist_id_report(item, mine, apply, asked))
                 if apply and mine and self.write:
                     item.load()
                     item.try_write()
@@ -250,13 +251,16 @@ class Identifier:
                 album.move()  # its art; the items have moved already
 
 
-def _artist_id_report(item: Item, fills: Sequence[IdFill], applied: bool) -> ArtistIdReport:
+def _artist_id_report(
+    item: Item, fills: Sequence[IdFill], applied: bool, asked: bool
+) -> ArtistIdReport:
     return ArtistIdReport(
         item_id=item.id or 0,
         path=str(item.filepath),
         current=_current(item),
         changes=tuple(FieldChange(fill.field, "", fill.mbid) for fill in fills),
         applied=applied and bool(fills),
+        asked=asked,
     )
 
 

@@ -86,6 +86,11 @@ class LastfmArtists:
         self._artists: dict[str, ArtistInfo | None] = {}  # by cache key
         self._conn: sqlite3.Connection | None = None
 
+    @property
+    def available(self) -> bool:
+        """Whether Last.fm is still asked in this command (on, and not failed yet)."""
+        return not self._off
+
     def fill(self, obj: Album | Item, apply: bool = True) -> list[IdFill]:
         """Ask about ``obj``'s artists and, with ``apply``, store the ids Last.fm gives where
         ``obj`` has none, attributed ``lastfm``. Returns the ids filled (or, without ``apply``,

@@ -106,6 +106,7 @@ class ArtistIdReport:
     current: str
     changes: tuple[FieldChange, ...]
     applied: bool
+    asked: bool = True  # False: Last.fm could not be asked (no account, down), so nothing is known
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +115,7 @@ class ArtistIdReport:
             "current": self.current,
             "changes": {c.field: {"old": c.old, "new": c.new} for c in self.changes},
             "applied": self.applied,
+            "asked": self.asked,
         }
 
 
@@ -125,15 +127,19 @@ def render_artist_ids_text(reports: Sequence[ArtistIdReport]) -> str:
     lines = []
     for report in reports:
         lines.append(f"{report.current}  ({report.path})")
-        if not report.changes:
+        if not report.asked:
+            lines.append("  not asked: Last.fm could not be reached (above)")
+        elif not report.changes:
             lines.append("  no artist id to fill")
         for change in report.changes:
             verb = "changed" if report.applied else "would change"
             lines.append(f"  {change.field} {verb}: {change.old!r} -> {change.new!r}")
     with_ids = sum(bool(report.changes) for report in reports)
     applied = sum(report.applied for report in reports)
+    unasked = sum(not report.asked for report in reports)
     lines.append(
         f"{len(reports)} item(s): {with_ids} with artist ids from Last.fm"
         + (f", {applied} filled" if applied else "")
+        + (f", {unasked} not asked" if unasked else "")
     )
     return "\n".join(lines)

@@ -206,3 +206,20 @@ def test_identify_apply_asks_about_the_artist_it_applied_by_its_musicbrainz_id(
         page is not None
         and page.value["biography"] == f"{ARTISTS[2]} play quiet songs about the sea."
     )
+
+
+def test_identify_artist_info_with_lastfm_down_says_no_item_was_asked(
+    artists_home: BeetsHome,
+    incoming: Incoming,
+    lastfm: FakeLastfm,  # noqa: F811
+) -> None:
+    artists_home.configure(identify={"artist_info": "no"})
+    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    lastfm.down()
+
+    report = json.loads(artists_home("identify", "--artist-info", "--json"))
+    assert len(report) == 3 and not any(entry["asked"] or entry["changes"] for entry in report)
+    printed = artists_home("identify", "--artist-info")
+    assert "no artist id to fill" not in printed
+    assert printed.count("not asked: Last.fm could not be reached") == 3
+    assert "3 item(s): 0 with artist ids from Last.fm, 3 not asked" in printed
