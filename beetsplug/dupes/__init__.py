@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 # The typed flexible attributes the scan writes on items (``scan.record``).
 ITEM_TYPES: dict[str, types.Type[Any, Any]] = {
     "audio_hash": types.STRING,
-    "audio_hash_mtime": types.FLOAT,
+    # The file's modification time when it was hashed: a date, so `beet ls` and provenance show
+    # it as one (stored as the same float seconds).
+    "audio_hash_mtime": types.DATE,
     "audio_hash_size": types.INTEGER,
     "audio_prescreen": types.STRING,
     "dupes_art": types.BOOLEAN,
