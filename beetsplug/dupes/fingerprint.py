@@ -156,9 +156,17 @@ def _alignments(a: np.ndarray, b: np.ndarray, offset: int) -> np.ndarray:
     centre = per_segment[best, columns]
     left = per_segment[np.maximum(best - 1, 0), columns]
     right = per_segment[np.minimum(best + 1, 2 * DRIFT_SEARCH), columns]
+    # The errors' minimum is the peak of their negation.
+    return best - DRIFT_SEARCH + peak_shift(-left, -centre, -right)
+
+
+def peak_shift(left: np.ndarray, centre: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """How far from ``centre`` the peak of the parabola through three evenly spaced values lies,
+    in steps (within ±0.5 when ``centre`` is the largest); 0 where the values do not bend down."""
     curvature = left - 2 * centre + right
-    vertex = np.divide(left - right, 2 * curvature, out=np.zeros(best.size), where=curvature > 0)
-    return best - DRIFT_SEARCH + vertex
+    return np.divide(
+        0.5 * (left - right), curvature, out=np.zeros(np.shape(curvature)), where=curvature < 0
+    )
 
 
 # What makes two fingerprints the same recording (``judge``): most frames match, along most of

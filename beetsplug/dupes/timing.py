@@ -25,7 +25,7 @@ import numpy as np
 
 from beetcrate import media
 from beetcrate.fingerprints import RATE, SILENCE
-from beetsplug.dupes.fingerprint import FRAME_SECONDS, Verdict
+from beetsplug.dupes.fingerprint import FRAME_SECONDS, Verdict, peak_shift
 from beetsplug.dupes.model import Relation
 
 EXCERPT_SECONDS = 30.0  # of audible audio, from each file's first audible sample
@@ -123,10 +123,7 @@ def _lag(a: np.ndarray, b: np.ndarray, centre: float) -> float | None:
 def _vertex(values: np.ndarray, peak: int) -> float:
     """``peak`` refined to the vertex of the parabola through it and its neighbours."""
     if 0 < peak < values.size - 1:
-        left, centre, right = values[peak - 1], values[peak], values[peak + 1]
-        curvature = left - 2 * centre + right
-        if curvature < 0:
-            return peak + 0.5 * float(left - right) / float(curvature)
+        return peak + float(peak_shift(values[peak - 1], values[peak], values[peak + 1]))
     return float(peak)
 
 
@@ -150,9 +147,7 @@ def _partner_gaps(a: np.ndarray, b: np.ndarray, lag: float) -> np.ndarray:
     neighbourhoods = np.lib.stride_tricks.sliding_window_view(b, 2 * search + 1)[first]
     peak = neighbourhoods.argmax(axis=1)
     position = first + peak
-    left, centre, right = b[position - 1], b[position], b[position + 1]
-    curvature = left - 2 * centre + right
-    shift = np.divide(0.5 * (left - right), curvature, out=np.zeros(peak.size), where=curvature < 0)
+    shift = peak_shift(b[position - 1], b[position], b[position + 1])
     return np.abs(position + shift - expected)
 
 
