@@ -15,9 +15,10 @@ that the next worker queues again (``regroup_job``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,38 +91,43 @@ def scan_batch(
     task: Task,
 ) -> list[str]:
     """Analyse a batch; the last batch of a job regroups. Returns the batch's error messages."""
+    with _working_on(job, task, lease_seconds) as (settings, lib):
+        items = [item for item in map(lib.get_item, item_ids) if item is not None]
+        report = Scanner(lib, settings.db, settings.fingerprints).run(items)
+        db = store.open_store(settings.db)
+        if store.finish_batch(db, job_id, task.id):
+            _regroup(settings, lib, db, job_id)
+    return report.errors
+
+
+@huey.task(context=True)
+def regroup_job(job: dict[str, Any], job_id: int, lease_seconds: float, *, task: Task) -> None:
+    """Regroup a job whose last batch counted but whose regroup died with its worker."""
+    with _working_on(job, task, lease_seconds) as (settings, lib):
+        _regroup(settings, lib, store.open_store(settings.db), job_id)
+
+
+@contextlib.contextmanager
+def _working_on(
+    job: dict[str, Any], task: Task, lease_seconds: float
+) -> Iterator[tuple[Job, Library]]:
+    """The job's settings and library, under the task's lease; released and closed after."""
     settings = Job(**job)
     # A worker loads no beets plugins: declare the attribute types the CLI would have.
     Item._types.update(ITEM_TYPES)
     lib = Library(settings.library, settings.directory)
     try:
         with lease(task.id, lease_seconds):
-            items = [item for item in map(lib.get_item, item_ids) if item is not None]
-            report = Scanner(lib, settings.db, settings.fingerprints).run(items)
-            db = store.open_store(settings.db)
-            if store.finish_batch(db, job_id, task.id):
-                regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
-                store.end_job(db, job_id)
-        return report.errors
+            yield settings, lib
     finally:
         release(task.id)
         lib._close()
 
 
-@huey.task(context=True)
-def regroup_job(job: dict[str, Any], job_id: int, lease_seconds: float, *, task: Task) -> None:
-    """Regroup a job whose last batch counted but whose regroup died with its worker."""
-    settings = Job(**job)
-    Item._types.update(ITEM_TYPES)
-    lib = Library(settings.library, settings.directory)
-    try:
-        with lease(task.id, lease_seconds):
-            db = store.open_store(settings.db)
-            regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
-            store.end_job(db, job_id)
-    finally:
-        release(task.id)
-        lib._close()
+def _regroup(settings: Job, lib: Library, db: sqlite_utils.Database, job_id: int) -> None:
+    """Regroup the library after a job, then end the job (nothing is owed any more)."""
+    regroup(lib, db, Ranking(settings.ranking, settings.preferred_directories))
+    store.end_job(db, job_id)
 
 
 def start_worker(sidecar: Path, lease_seconds: float) -> None:
