@@ -155,14 +155,13 @@ class Identifier:
         groups = self._groups(items)
         for group in tqdm(groups, unit="group", desc="artist info", disable=not progress or None):
             album = self.lib.get_album(group[0].album_id) if group[0].album_id else None
-            fills = (
-                self.artists.fill_album(album, apply)
-                if album is not None
-                else {item.id or 0: self.artists.fill(item, apply) for item in group}
-            )
-            asked = self.artists.available
-            for item in group:
-                mine = fills.get(item.id or 0, [])
+            shared = self.artists.fill(album, apply) if album is not None else []
+            # Read again: the album's store gave its tracks the album artist's id.
+            for item in album.items() if album is not None else group:
+                mine = shared + self.artists.fill(item, apply)
+                # Last.fm failing stops the asking for good: the items asked before still
+                # have their answers, the rest were never asked.
+                asked = self.artists.available
                 reports.append(_artist_id_report(item, mine, apply, asked))
                 if apply and mine and self.write:
                     item.load()

@@ -23,7 +23,7 @@ from tests.identify.catalogue import ARTISTS, Kind, LibraryFile, mbid
 from tests.identify.conftest import lastfm_account
 from tests.provenance.conftest import log
 from tests.scrobbling.conftest import certificates, lastfm  # noqa: F401 (fixtures)
-from tests.scrobbling.fakes import FakeLastfm
+from tests.scrobbling.fakes import Call, FakeLastfm, LastfmError
 from tests.scrobbling.tls import Certificates
 from tests.subsonic.conftest import Api
 
@@ -223,3 +223,30 @@ def test_identify_artist_info_with_lastfm_down_says_no_item_was_asked(
     assert "no artist id to fill" not in printed
     assert printed.count("not asked: Last.fm could not be reached") == 3
     assert "3 item(s): 0 with artist ids from Last.fm, 3 not asked" in printed
+
+
+def test_identify_artist_info_with_lastfm_failing_partway_says_which_items_were_asked(
+    artists_home: BeetsHome,
+    incoming: Incoming,
+    lastfm: FakeLastfm,  # noqa: F811
+) -> None:
+    artists_home.configure(identify={"artist_info": "no"})
+    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    album = artists_home.lib.albums().get()
+    assert album is not None
+    guest = list(album.items())[-1]  # the last track the command asks about
+    guest.artist = "Zephyr Guest"  # sorts after the album artist: still last
+    guest.store()
+    answer = lastfm.methods["artist.getInfo"]
+
+    @lastfm.method("artist.getInfo")
+    def down_after_the_album_artist(call: Call) -> str:
+        if call.params.get("artist") == guest.artist:
+            raise LastfmError(11, "Service Offline - This service is temporarily offline")
+        return answer(call)
+
+    report = json.loads(artists_home("identify", "--artist-info", "--json"))
+    # The tracks asked about before Last.fm went down keep their answers; the guest's was
+    # never asked.
+    assert [entry["asked"] for entry in report] == [True, True, False]
+    assert report[0]["changes"] and report[1]["changes"]
