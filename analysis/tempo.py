@@ -188,9 +188,9 @@ def _loudest_hits_phase(strike: Strikes, period: float) -> float:
     well as snares), each hit a strike of at least ``_HIT_LEVEL`` of the loud ones.
 
     Whichever layer lands on it, this grid tells the period apart from its octaves: measured on
-    tuning draw 7, judging them on the beat of ``beat_phase`` instead reads four of its six
-    trap and four of its six drum and bass tracks at half tempo. ``beat_phase`` then decides
-    which of the two grids is the beat.
+    tuning draw 7, judging them on the beat of ``beat_phase`` instead reads five of its six
+    drum and bass and four of its six trap tracks at half tempo (Acc1 0.815 against 0.981).
+    ``beat_phase`` then decides which of the two grids is the beat.
     """
     phase, _ = _best_phase(strike.total, period)
     shifted = (phase + period / 2) % period
