@@ -234,7 +234,9 @@ def tuning_set(count: int, seconds: float, stressed: bool, seed: int = TUNING_SE
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
     for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed):
-        path = directory / f"{spec.name}_{int(seconds)}s_seed{seed}.{spec.suffix}"
+        path = directory / (
+            f"{spec.name}_{int(seconds)}s_seed{seed}_v{grooves.GENERATOR_VERSION}.{spec.suffix}"
+        )
         samples, labels = grooves.render(spec)
         if not path.exists():
             media.write_audio(path, samples, grooves.RATE)

@@ -28,6 +28,13 @@ Drum patterns are written on a 16-step bar:
 
 In the last three the loudest hits of the groove, or most of them, fall off the beat.
 
+Every track of a labelled set plays its own kit (``Kit``, drawn by ``draw_kit``), because records
+are not mixed politely: an 808's boomy kick or a tight one, often soft; a snare or a clap; closed
+hats, open hats or a ride, often as loud as the backbeat or louder (garage's shuffled hats always,
+electro's cowbell always tops the clap); a shaker on every 16th; ghost snares; trap hats rolling
+in triplets; a few bars where the kick drops out. Clips built from a ``Spec`` without a kit keep
+the polite default kit and render as they always did.
+
 Every other track is tuned away from A = 440 Hz by 15 to 45 cents either way, as records are:
 a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by how much.
 
@@ -47,6 +54,9 @@ import numpy as np
 from beetcrate import media
 
 RATE = 44100
+# Bumped when the same spec renders other audio (2: kits drawn per track), so that rendered sets
+# cached under a spec's name are not mistaken for the new ones.
+GENERATOR_VERSION = 2
 PATTERNS: dict[str, dict[str, list[int]]] = {
     "four_on_floor": {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]},
     "breakbeat": {"kick": [0, 2, 10], "snare": [4, 12, 15], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
@@ -83,6 +93,60 @@ FORMATS = ("flac", "mp3", "ogg")
 
 
 @dataclass(frozen=True)
+class Kit:
+    """How one track's drums sound and how loud each plays; the default is the polite kit every
+    clip had before kits were drawn (its tracks render exactly as they did).
+
+    Levels multiply the pattern's own gains (kick 0.9, snare or clap 0.7, hats 0.3, cowbell
+    0.45): real records mix an off-beat hat or cowbell as loud as the clap, a kick soft under
+    a bass line, a ride over everything.
+    """
+
+    kick: str = "tight"  # "tight", or "boomy": an 808's long low sine
+    backbeat: str = "snare"  # "snare" or "clap"
+    hat: str = "closed"  # "closed", "open" or "ride"
+    kick_level: float = 1.0
+    backbeat_level: float = 1.0
+    hat_level: float = 1.0
+    cowbell_level: float = 1.0
+    shaker_level: float = 0.0  # a shaker on every 16th, accented on the off-beats; 0: none
+    ghosts: float = 0.0  # chance of a ghost snare on each empty 16th
+    hat_rolls: bool = False  # trap: the last beat of every other bar rolls in hat triplets
+    # Bars (from, to) in which the kick drops out and the rest of the kit plays on.
+    kickless: tuple[int, int] = (0, 0)
+
+
+def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator) -> Kit:
+    """A kit as varied as records are: timbres, levels, ghosts and a stretch without kick."""
+    backbeat_level = float(rng.uniform(0.4, 1.0))
+    hat_level = float(rng.uniform(0.6, 3.0))
+    cowbell_level = float(rng.uniform(0.8, 2.5))
+    if pattern == "two_step":
+        # Garage: the shuffled hats are the loudest thing in the kit.
+        hat_level = float(rng.uniform(2.5, 3.5))
+    if pattern == "electro":
+        # Electro: the cowbell tops the clap (0.45 x level against 0.7 x level).
+        cowbell_level = float(rng.uniform(1.6, 2.5))
+    start = intro_bars + int(rng.integers(2, 6))
+    length = int(rng.integers(2, 5))
+    return Kit(
+        kick=str(rng.choice(["tight", "boomy"])),
+        backbeat=str(rng.choice(["snare", "clap"])),
+        hat=str(rng.choice(["closed", "open", "ride"], p=[0.5, 0.3, 0.2])),
+        kick_level=float(rng.uniform(0.35, 1.0)),
+        backbeat_level=backbeat_level,
+        hat_level=hat_level,
+        cowbell_level=cowbell_level,
+        shaker_level=float(rng.uniform(0.1, 0.3)) if rng.random() < 0.3 else 0.0,
+        ghosts=float(rng.uniform(0.0, 0.15)),
+        hat_rolls=pattern == "half_time_trap",
+        kickless=(start, start + length)
+        if rng.random() < 0.5 and start + length < bars
+        else (0, 0),
+    )
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     pattern: str
@@ -98,6 +162,7 @@ class Spec:
     # Tempo swinging this fraction either way over the track (0.02: +-2 %), as a band playing
     # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
     drift: float = 0.0
+    kit: Kit = Kit()
 
     @property
     def key_name(self) -> str:
@@ -116,6 +181,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
     rng = np.random.default_rng(seed)
     # A generator of its own, so that adding detuning left the tempi of each draw as they were.
     tunings = np.random.default_rng(seed + 1)
+    # And the kits another, so that drawing them left tempi, keys and detuning as they were.
+    kits = np.random.default_rng(seed + 2)
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -126,6 +193,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         key_index = (n * 7) % 24
         cents = int(tunings.uniform(15, 45)) * int(tunings.choice([-1, 1]))
         detune = cents if n % 2 else 0
+        intro_bars = (0, 4, 8)[n % 3]
+        kit = draw_kit(pattern, int(seconds * bpm / 240), intro_bars, kits)
         specs.append(
             Spec(
                 name=f"{n:03d}_{pattern}_{bpm:.2f}"
@@ -136,12 +205,13 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
                 tonic=key_index % 12,
                 minor=key_index >= 12,
                 seconds=seconds,
-                intro_bars=(0, 4, 8)[n % 3],
+                intro_bars=intro_bars,
                 # Every pattern in every format (patterns cycle faster than formats).
                 suffix=FORMATS[(n // len(patterns)) % len(FORMATS)],
                 seed=int(rng.integers(1 << 30)),
                 detune=detune,
                 stressed=stressed,
+                kit=kit,
             )
         )
     return specs
@@ -159,10 +229,15 @@ def _snare(rng: np.random.Generator) -> np.ndarray:
     return 0.6 * noise * np.exp(-t / 0.06) + 0.5 * np.sin(2 * np.pi * 185 * t) * np.exp(-t / 0.07)
 
 
-def _hat(rng: np.random.Generator) -> np.ndarray:
-    t = np.arange(int(0.05 * RATE)) / RATE
-    noise = np.diff(rng.standard_normal(t.size + 2), n=2) * 0.25
-    return noise * np.exp(-t / 0.012)
+def _hiss(rng: np.random.Generator, size: int) -> np.ndarray:
+    """High noise (white noise differenced twice): hats, shakers, a cymbal's ping."""
+    return np.diff(rng.standard_normal(size + 2), n=2) * 0.25
+
+
+def _hat(rng: np.random.Generator, seconds: float = 0.05, decay: float = 0.012) -> np.ndarray:
+    """A closed hat; longer and slower to decay (0.3 s, 90 ms), an open one."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    return _hiss(rng, t.size) * np.exp(-t / decay)
 
 
 def _cowbell(rng: np.random.Generator) -> np.ndarray:
@@ -170,6 +245,63 @@ def _cowbell(rng: np.random.Generator) -> np.ndarray:
     t = np.arange(int(0.25 * RATE)) / RATE
     wave = sum(np.sin(2 * np.pi * freq * h * t) / h for freq in (540.0, 800.0) for h in (1, 3, 5))
     return 0.5 * wave * (0.6 * np.exp(-t / 0.015) + 0.4 * np.exp(-t / 0.12))
+
+
+def _boomy_kick() -> np.ndarray:
+    """An 808's kick: a long low sine whose pitch falls slowly, more boom than click."""
+    t = np.arange(int(0.7 * RATE)) / RATE
+    freq = 45 + 70 * np.exp(-t / 0.04)
+    return np.sin(2 * np.pi * np.cumsum(freq) / RATE) * np.exp(-t / 0.3)
+
+
+def _clap(rng: np.random.Generator) -> np.ndarray:
+    """Hands that do not meet at once: three noise bursts 11 ms apart, then the room. A clap's
+    crack sits around 1-2.5 kHz (noise through a 1.6 kHz resonance), with a little hiss above."""
+    t = np.arange(int(0.25 * RATE)) / RATE
+    ring = np.arange(int(0.004 * RATE)) / RATE
+    resonance = np.sin(2 * np.pi * 1600 * ring) * np.hanning(ring.size)
+    resonance = resonance / np.abs(resonance).sum() * 4
+    crack = np.convolve(rng.standard_normal(t.size), resonance, "same")
+    noise = crack + 0.3 * np.diff(rng.standard_normal(t.size + 1))
+    bursts = sum(np.where(t >= at, np.exp(-(t - at) / 0.004), 0.0) for at in (0.0, 0.011, 0.022))
+    tail = np.where(t >= 0.022, 0.6 * np.exp(-(t - 0.022) / 0.05), 0.0)
+    return 0.8 * noise * (bursts + tail)
+
+
+def _ride(rng: np.random.Generator) -> np.ndarray:
+    """A ride cymbal: a noisy ping over inharmonic partials that ring for most of a second."""
+    t = np.arange(int(0.8 * RATE)) / RATE
+    phases = rng.uniform(0, 2 * np.pi, 5)
+    partials = (3150.0, 4720.0, 5410.0, 6900.0, 8130.0)
+    ring = sum(np.sin(2 * np.pi * f * t + phase) for f, phase in zip(partials, phases, strict=True))
+    ping = _hiss(rng, t.size) * np.exp(-t / 0.01)
+    return ping + 0.12 * ring * np.exp(-t / 0.4)
+
+
+def _shaker(rng: np.random.Generator) -> np.ndarray:
+    """A shaker: high noise that swells for 8 ms and fades, no sharp attack."""
+    t = np.arange(int(0.08 * RATE)) / RATE
+    return _hiss(rng, t.size) * np.minimum(1.0, t / 0.008) * np.exp(-t / 0.025)
+
+
+def _voices(
+    kit: Kit, rng: np.random.Generator, kit_rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Each drum's sound. The default kit's come from ``rng`` alone, in the order they always
+    did; the other timbres from ``kit_rng``."""
+    tight, snare, closed, cowbell = _kick(rng), _snare(rng), _hat(rng), _cowbell(rng)
+    hats = {
+        "closed": lambda: closed,
+        "open": lambda: _hat(kit_rng, 0.3, 0.09),
+        "ride": lambda: _ride(kit_rng),
+    }
+    return {
+        "kick": tight if kit.kick == "tight" else _boomy_kick(),
+        "snare": snare if kit.backbeat == "snare" else _clap(kit_rng),
+        "hat": hats[kit.hat](),
+        "cowbell": cowbell,
+        "shaker": _shaker(kit_rng),
+    }
 
 
 def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarray:
@@ -211,14 +343,14 @@ def beat_clock(spec: Spec) -> Callable[[np.ndarray | float], np.ndarray]:
 def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     """Stereo float32 samples (2, n) and the exact labels of one spec."""
     rng = np.random.default_rng(spec.seed)
+    # Ghost notes and the drawn kits' timbres: a generator of their own, so that the default
+    # kit's tracks render as they always did.
+    kit_rng = np.random.default_rng([spec.seed, 1])
     clock = beat_clock(spec)
     total = int(spec.seconds * RATE)
     drums = np.zeros(total)
     music = np.zeros(total)
-    pattern = PATTERNS[spec.pattern]
-    kick, snare, hat = _kick(rng), _snare(rng), _hat(rng)
-    cowbell = _cowbell(rng)
-    snare_gain = _SNARE_GAIN.get(spec.pattern, 0.7)
+    voices = _voices(spec.kit, rng, kit_rng)
     progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
     enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
     beat_count = int(np.searchsorted(clock(enough), spec.seconds))
@@ -240,29 +372,17 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
             _add(music, _tone(bass, beat / 2, 3, beat / 3), at, 0.3)
         if number < spec.intro_bars:
             continue
-        for step in range(16):
-            at = float(clock(4 * number + _step_beats(step, spec.pattern)))
-            hits = []
-            if step in pattern["kick"]:
-                hits.append((kick, 0.9))
-            if step in pattern["snare"]:
-                hits.append((snare, 0.35 if step == 15 else snare_gain))
-            if step in pattern["hat"]:
-                # Open hats accent the off-beats; a swing ride accents the beats.
-                accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
-                hits.append((hat, 0.3 * accent))
-            if step in pattern.get("cowbell", ()):
-                hits.append((cowbell, 0.45))
-            for sound, gain in hits:
-                if spec.stressed:
-                    _add(
-                        drums,
-                        sound,
-                        max(0.0, at + rng.normal(0, 0.006)),
-                        gain * rng.uniform(0.6, 1),
-                    )
-                else:
-                    _add(drums, sound, at, gain)
+        for into_bar, voice, gain in _bar_hits(spec.pattern, spec.kit, number, kit_rng):
+            at = float(clock(4 * number + into_bar))
+            if spec.stressed:
+                _add(
+                    drums,
+                    voices[voice],
+                    max(0.0, at + rng.normal(0, 0.006)),
+                    gain * rng.uniform(0.6, 1),
+                )
+            else:
+                _add(drums, voices[voice], at, gain)
     mix = drums + music
     if spec.stressed:
         noise = np.convolve(rng.standard_normal(total), np.ones(8) / 8, mode="same")
@@ -272,6 +392,39 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     stereo = np.stack([mix, mix]).astype(np.float32)
     beats = clock(np.arange(beat_count))
     return stereo, Labels(beats=beats, downbeats=beats[::4])
+
+
+def _bar_hits(
+    pattern_name: str, kit: Kit, number: int, rng: np.random.Generator
+) -> list[tuple[float, str, float]]:
+    """The drum hits of bar ``number``: (beats from the bar's start, voice, gain), step by step
+    and, within a step, kick, snare, hat, cowbell (the order the humanising draws follow)."""
+    pattern = PATTERNS[pattern_name]
+    swing = pattern_name == "swing"
+    kick_gain = 0.0 if kit.kickless[0] <= number < kit.kickless[1] else 0.9 * kit.kick_level
+    snare_gain = _SNARE_GAIN.get(pattern_name, 0.7) * kit.backbeat_level
+    # A trap roll: the hats of the bar's last beat become six triplet 16ths, rising.
+    rolling = kit.hat_rolls and number % 2 == 1
+    hits = []
+    for step in range(16):
+        beats = _step_beats(step, pattern_name)
+        if step in pattern["kick"] and kick_gain:
+            hits.append((beats, "kick", kick_gain))
+        if step in pattern["snare"]:
+            hits.append((beats, "snare", 0.35 * kit.backbeat_level if step == 15 else snare_gain))
+        elif kit.ghosts and rng.random() < kit.ghosts:
+            hits.append((beats, "snare", float(rng.uniform(0.1, 0.25)) * snare_gain))
+        if step in pattern["hat"] and not (rolling and step >= 12):
+            # Open hats accent the off-beats; a swing ride accents the beats.
+            accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
+            hits.append((beats, "hat", 0.3 * accent * kit.hat_level))
+        if step in pattern.get("cowbell", ()):
+            hits.append((beats, "cowbell", 0.45 * kit.cowbell_level))
+        if kit.shaker_level:
+            hits.append((beats, "shaker", kit.shaker_level * (1.0 if step % 4 == 2 else 0.5)))
+    if rolling:
+        hits.extend((3 + k / 6, "hat", 0.3 * kit.hat_level * (0.5 + 0.1 * k)) for k in range(6))
+    return hits
 
 
 def _step_beats(step: int, pattern: str) -> float:

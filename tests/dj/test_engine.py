@@ -74,6 +74,51 @@ def test_grooves_whose_loudest_hits_are_off_the_beat_get_their_grid_on_the_beat(
     assert evaluation.f_measure(rhythm.downbeats, labels.downbeats) >= 0.9
 
 
+LOUD_OFF_BEAT_KITS = [
+    # House whose open hats on every off-beat are four times as loud as its clap, over a soft
+    # kick: the loudest hits of the mix are all on the "and".
+    grooves.Spec(
+        "loud-open-hats",
+        "four_on_floor",
+        124.3,
+        2,
+        False,
+        20.0,
+        0,
+        "flac",
+        seed=31,
+        kit=grooves.Kit(
+            kick_level=0.5, backbeat="clap", backbeat_level=0.4, hat="open", hat_level=3.0
+        ),
+    ),
+    # Garage: shuffled hats at three and a half times their level above a soft snare.
+    grooves.Spec(
+        "loud-garage-hats",
+        "two_step",
+        132.2,
+        9,
+        True,
+        20.0,
+        0,
+        "mp3",
+        seed=32,
+        kit=grooves.Kit(kick="boomy", backbeat_level=0.5, hat_level=3.5),
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", LOUD_OFF_BEAT_KITS, ids=[spec.name for spec in LOUD_OFF_BEAT_KITS])
+def test_off_beat_hats_louder_than_the_backbeat_leave_the_grid_on_the_beat(
+    spec: grooves.Spec, tmp_path: Path
+) -> None:
+    # The off-beat hats' gain (0.3 a hit) tops the backbeat's (0.7 a hit) at these levels.
+    assert 0.3 * spec.kit.hat_level > 0.7 * spec.kit.backbeat_level
+    path, labels = grooves.write(spec, tmp_path)
+    rhythm = analyze(path).rhythm
+    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
+    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+
+
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -> None:
     clip = clips[name]
