@@ -4,14 +4,13 @@ The key is read as essentia's ``KeyExtractor`` reads it, fed block by block so m
 bounded: 4096-sample Hann frames, the 60 strongest spectral peaks between 25 and 3500 Hz,
 whitened (``SpectralWhitening``), a 12-bin harmonic pitch-class profile (``HPCP``, four
 harmonics per peak) summed over the track, bins under a fifth of the loudest dropped, and
-``Key`` with the Bgate profile, one tonic triad per key (no polyphony or three-chord models).
-A key and its relative (A minor, C major) share their notes; between the two, the tonic is the
-one whose root and fifth sound more in the first and last bars of the phrases
-(``estimate_key`` with the bar grid).
-This chain was chosen on the held-out sets among the candidates measured by
-``benchmarks/dj_bench.py`` (docs/dj.md): the engine's own 10-cent chroma with the EDMA profile
-and a bass check on the mode scored as well on the tuning set but read many minor keys with
-seventh chords and harmonic minor as their relative major on the SoundFont set.
+``Key`` with Ibrahim Sha'ath's profile (``shaath``; he wrote the KeyFinder key detector), one
+tonic triad per key (no polyphony or three-chord models). A key and its relative (A minor,
+C major) share their notes; between the two, the tonic is the one whose root and fifth sound
+more where the phrases start and end (``estimate_key`` with the bar grid). The profile and that
+check were chosen on the tuning draws, whose harmony is drawn per track
+(``beetcrate.synth.harmony``), among the candidates listed in docs/dj.md ("How the numbers were
+reached").
 
 librosa measures the tuning (``piptrack`` and ``pitch_tuning``: sub-bin peak frequencies, their
 deviation from the equal-tempered grid), stored as ``tuning_cents``; the HPCP's one-semitone
@@ -41,11 +40,11 @@ _TUNING_PEAKS_PER_BLOCK = 256  # strongest peaks kept per block for the tuning: 
 # 5 kHz it searches), with the sample rate and FFT size that keep the same bin spacing: the
 # same peaks for a quarter of the work.
 _TUNING_SHRINK = 4
-# essentia's KeyExtractor settings (its defaults), and the profile chosen on the held-out sets.
+# essentia's KeyExtractor settings (its defaults), and the profile chosen on the tuning draws.
 KEY_FRAME = 4096
 KEY_LOW_HZ, KEY_HIGH_HZ = 25.0, 3500.0
 KEY_PEAKS = 60
-KEY_PROFILE = "bgate"
+KEY_PROFILE = "shaath"
 _PCP_THRESHOLD = 0.2  # profile bins under this share of the loudest are dropped
 # Dance music is built from 8-bar phrases (as analysis.cues counts them); 4-bar ones pair up.
 PHRASE_BARS = 8
