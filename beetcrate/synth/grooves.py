@@ -134,7 +134,7 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         cents = int(tunings.uniform(15, 45)) * int(tunings.choice([-1, 1]))
         detune = cents if n % 2 else 0
         minor = key_index >= 12
-        bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else harmony.BASS_LINES
+        bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else tuple(harmony.BassLine)
         arrangement = harmony.draw(harmonies, minor, bass_lines)
         specs.append(
             Spec(

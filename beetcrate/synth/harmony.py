@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -83,11 +84,33 @@ MINOR_PROGRESSIONS = {
     "vamp": Progression(_chords((0, MINOR9)), AEOLIAN),
 }
 CHORD_BEATS = (2, 4, 8)  # a chord every half bar, bar or two bars
-VOICINGS = ("folded", "inversions", "open")
-STYLES = ("held", "pad", "stabs", "pluck")
-BASS_LINES = ("eighths", "quarters", "root_fifth", "walking", "held", "syncopated", "octaves")
+
+
+class Voicing(StrEnum):
+    FOLDED = "folded"  # every chord tone in the octave from the register up
+    INVERSIONS = "inversions"  # the inversion nearest the register, so chords move little
+    OPEN = "open"  # root and fifth, the rest an octave up: over two octaves
+
+
+class Style(StrEnum):
+    HELD = "held"  # the chord sounds as long as it lasts
+    PAD = "pad"  # slow attack, long decay
+    STABS = "stabs"  # short hits on the off-beats
+    PLUCK = "pluck"  # short hits on the beats
+
+
+class BassLine(StrEnum):
+    EIGHTHS = "eighths"  # the root on every eighth
+    QUARTERS = "quarters"  # the root on every beat
+    ROOT_FIFTH = "root_fifth"  # root and the fifth below, beat about
+    WALKING = "walking"  # root, third, fifth, a semitone into the next root
+    HELD = "held"  # the root held
+    SYNCOPATED = "syncopated"  # 3+3+2 eighths, as dembow and trap basses
+    OCTAVES = "octaves"  # eighths between the root and its octave
+
+
 # A swing groove's bass plays on the beats (eighths would fight the swung hats).
-SWING_BASS_LINES = ("quarters", "root_fifth", "walking", "held")
+SWING_BASS_LINES = (BassLine.QUARTERS, BassLine.ROOT_FIFTH, BassLine.WALKING, BassLine.HELD)
 
 
 @dataclass(frozen=True)
@@ -96,13 +119,10 @@ class Arrangement:
 
     progression: str  # a name in MAJOR_PROGRESSIONS or MINOR_PROGRESSIONS
     chord_beats: int = 4
-    # folded: every chord tone in the octave above middle C (root position at most by chance);
-    # inversions: the voicing nearest a register, so chords move little; open: root, fifth and
-    # the rest an octave up, over two octaves.
-    voicing: str = "folded"
+    voicing: Voicing = Voicing.FOLDED
     register: int = 60  # MIDI note around which chords are voiced
-    style: str = "held"  # held, pad (slow attack, long), stabs (off-beat hits), pluck (on beats)
-    bass_line: str = "eighths"
+    style: Style = Style.HELD
+    bass_line: BassLine = BassLine.EIGHTHS
     bass_floor: int = 36  # the bass plays its notes in the octave from here up
     melody: bool = False
     chord_level: float = 1.0  # multiples of the plain arrangement's chord and bass gains
@@ -111,7 +131,7 @@ class Arrangement:
 
 
 CADENCE = Arrangement("cadence")
-SWING_CADENCE = Arrangement("cadence", bass_line="quarters")
+SWING_CADENCE = Arrangement("cadence", bass_line=BassLine.QUARTERS)
 
 
 @dataclass(frozen=True)
@@ -135,7 +155,7 @@ def progression(arrangement: Arrangement, minor: bool) -> Progression:
 
 
 def draw(
-    rng: np.random.Generator, minor: bool, bass_lines: tuple[str, ...] = BASS_LINES
+    rng: np.random.Generator, minor: bool, bass_lines: tuple[BassLine, ...] = tuple(BassLine)
 ) -> Arrangement:
     """A random arrangement in the given mode."""
     names = list(MINOR_PROGRESSIONS if minor else MAJOR_PROGRESSIONS)
@@ -143,10 +163,10 @@ def draw(
     return Arrangement(
         progression=str(rng.choice(names)),
         chord_beats=int(rng.choice(CHORD_BEATS)),
-        voicing=str(rng.choice(VOICINGS)),
+        voicing=Voicing(rng.choice(list(Voicing))),
         register=int(rng.integers(52, 72)),
-        style=str(rng.choice(STYLES)),
-        bass_line=str(rng.choice(bass_lines)),
+        style=Style(rng.choice(list(Style))),
+        bass_line=BassLine(rng.choice(list(bass_lines))),
         bass_floor=int(rng.integers(31, 41)),
         melody=bool(rng.random() < 0.6),
         chord_level=float(rng.uniform(0.15, 0.4) if sparse else rng.uniform(0.6, 1.5)),
@@ -193,11 +213,11 @@ def _segments(
 
 
 def _voicing(arrangement: Arrangement, root: int, quality: tuple[int, ...]) -> list[int]:
-    if arrangement.voicing == "folded":
+    if arrangement.voicing is Voicing.FOLDED:
         return [
             arrangement.register + (root + step - arrangement.register) % 12 for step in quality
         ]
-    if arrangement.voicing == "open":
+    if arrangement.voicing is Voicing.OPEN:
         low = arrangement.register - 12 + (root - arrangement.register) % 12
         return [low, low + 7] + [low + 12 + step for step in quality if step not in (0, 7)]
     # Inversions: of every inversion in every octave, the one whose middle is nearest the
@@ -221,11 +241,11 @@ def _chord_notes(
     pitches = _voicing(arrangement, root, quality)
     gain = 0.12 * arrangement.chord_level
     hits: list[tuple[float, float, Timbre]]
-    if arrangement.style == "held":
+    if arrangement.style is Style.HELD:
         hits = [(start, length, Timbre(4, length))]
-    elif arrangement.style == "pad":
+    elif arrangement.style is Style.PAD:
         hits = [(start, length, Timbre(3, 4 * length, attack=0.15))]
-    elif arrangement.style == "stabs":
+    elif arrangement.style is Style.STABS:
         hits = [(start + b + 0.5, 0.25, Timbre(5, 0.15)) for b in range(int(length))]
     else:  # pluck
         hits = [(start + b, 0.5, Timbre(6, 0.3)) for b in range(int(length))]
@@ -245,20 +265,20 @@ def _bass_notes(
     gain = 0.3 * arrangement.bass_level
     short = Timbre(3, 1 / 3)
     line = arrangement.bass_line
-    if line == "eighths":
+    if line is BassLine.EIGHTHS:
         steps = [(start + e / 2, low) for e in range(int(2 * length))]
         return [Note(pitch, at, 0.5, gain, short) for at, pitch in steps]
-    if line == "quarters":
+    if line is BassLine.QUARTERS:
         steps = [(start + b, low) for b in range(int(length))]
         return [Note(pitch, at, 0.5, gain, short) for at, pitch in steps]
-    if line == "octaves":
+    if line is BassLine.OCTAVES:
         steps = [(start + e / 2, low + 12 * (e % 2)) for e in range(int(2 * length))]
         return [Note(pitch, at, 0.5, gain, short) for at, pitch in steps]
-    if line == "root_fifth":
+    if line is BassLine.ROOT_FIFTH:
         # Root on the beat, the fifth (below, as bass players sit on it) on the next.
         steps = [(start + b, low if b % 2 == 0 else low - 5) for b in range(int(length))]
         return [Note(pitch, at, 1.0, gain, Timbre(3, 0.6)) for at, pitch in steps]
-    if line == "walking":
+    if line is BassLine.WALKING:
         # Quarter notes: root, third, fifth, then a semitone into the next chord's root.
         target = floor + (following - floor) % 12
         walk = [low, low + quality[1], low + 7, target + (1 if target < low + 7 else -1)]
@@ -266,7 +286,7 @@ def _bass_notes(
             (start + b, walk[b % 4] if b < length - 1 else walk[3]) for b in range(int(length))
         ]
         return [Note(pitch, at, 1.0, gain, Timbre(3, 0.7)) for at, pitch in steps]
-    if line == "syncopated":
+    if line is BassLine.SYNCOPATED:
         # 3+3+2 eighths on the root, as dembow and trap basses.
         onsets = [e for e in (0, 3, 6) if e < 2 * length]
         return [Note(low, start + e / 2, 1.0, gain, Timbre(3, 0.8)) for e in onsets]
