@@ -146,7 +146,7 @@ def _analyze(path: str | Path, preferred_tempo: tuple[float, float]) -> Analysis
     clock = _lap(timings, "chroma", clock)
     rhythm = tempo.track(frames, harmony.frames, harmony.rate, preferred_tempo)
     clock = _lap(timings, "tempo", clock)
-    musical_key = key.estimate_key(harmony)
+    musical_key = key.estimate_key(harmony, rhythm.downbeats)
     clock = _lap(timings, "key", clock)
     levels = waveform.zoom_levels(frames.amplitude, frames.rate)
     clock = _lap(timings, "waveform", clock)

@@ -4,11 +4,13 @@ The key is read as essentia's ``KeyExtractor`` reads it, fed block by block so m
 bounded: 4096-sample Hann frames, the 60 strongest spectral peaks between 25 and 3500 Hz,
 whitened (``SpectralWhitening``), a 12-bin harmonic pitch-class profile (``HPCP``, four
 harmonics per peak) summed over the track, bins under a fifth of the loudest dropped, and
-``Key`` with the Bgate profile, one tonic triad per key (no polyphony or three-chord models).
-This chain was chosen on the held-out sets among the candidates measured by
-``benchmarks/dj_bench.py`` (docs/dj.md): the engine's own 10-cent chroma with the EDMA profile
-and a bass check on the mode scored as well on the tuning set but read many minor keys with
-seventh chords and harmonic minor as their relative major on the SoundFont set.
+``Key`` with Ibrahim Sha'ath's profile (``shaath``; he wrote the KeyFinder key detector), one
+tonic triad per key (no polyphony or three-chord models). A key and its relative (A minor,
+C major) share their notes; between the two, the tonic is the one whose root and fifth sound
+more where the phrases start and end (``estimate_key`` with the bar grid). The profile and that
+check were chosen on the tuning draws, whose harmony is drawn per track
+(``beetcrate.synth.harmony``), among the candidates listed in docs/dj.md ("How the numbers were
+reached").
 
 librosa measures the tuning (``piptrack`` and ``pitch_tuning``: sub-bin peak frequencies, their
 deviation from the equal-tempered grid), stored as ``tuning_cents``; the HPCP's one-semitone
@@ -38,12 +40,14 @@ _TUNING_PEAKS_PER_BLOCK = 256  # strongest peaks kept per block for the tuning: 
 # 5 kHz it searches), with the sample rate and FFT size that keep the same bin spacing: the
 # same peaks for a quarter of the work.
 _TUNING_SHRINK = 4
-# essentia's KeyExtractor settings (its defaults), and the profile chosen on the held-out sets.
+# essentia's KeyExtractor settings (its defaults), and the profile chosen on the tuning draws.
 KEY_FRAME = 4096
 KEY_LOW_HZ, KEY_HIGH_HZ = 25.0, 3500.0
 KEY_PEAKS = 60
-KEY_PROFILE = "bgate"
+KEY_PROFILE = "shaath"
 _PCP_THRESHOLD = 0.2  # profile bins under this share of the loudest are dropped
+# Dance music is built from 8-bar phrases (as analysis.cues counts them); 4-bar ones pair up.
+PHRASE_BARS = 8
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,14 @@ def _pitch_weights(freqs: np.ndarray, low: float, high: float) -> np.ndarray:
 class Chroma:
     frames: np.ndarray  # (n, 12) per-frame chroma at A = 440 Hz, C = 0
     rate: float  # frames per second
-    profile: np.ndarray  # (12,) the HPCP summed over the track, C = 0
+    key_frames: np.ndarray  # (m, 12) the key chain's HPCP of each KEY_FRAME, C = 0
+    key_rate: float  # key frames per second
     tuning: float  # semitones from A = 440 Hz, -0.5..0.5
+
+    @property
+    def profile(self) -> np.ndarray:
+        """(12,) the HPCP summed over the track, C = 0."""
+        return self.key_frames.sum(axis=0, dtype=np.float64)
 
 
 class ChromaCollector:
@@ -141,7 +151,7 @@ class ChromaCollector:
             nonLinear=False,
             maxShifted=False,
         )
-        self._profile = np.zeros(12)  # essentia's order: A = 0
+        self._hpcp_frames: list[np.ndarray] = []  # essentia's order: A = 0
 
     def feed(self, mono: np.ndarray) -> None:
         self._feed_key(mono)
@@ -164,7 +174,9 @@ class ChromaCollector:
             freqs, magnitudes = self._key_peaks(spectrum)
             if freqs.size:
                 whitened = self._whitening(spectrum, freqs, magnitudes)
-                self._profile += self._hpcp(freqs, whitened)
+                self._hpcp_frames.append(self._hpcp(freqs, whitened))
+            else:
+                self._hpcp_frames.append(np.zeros(12, dtype=np.float32))
 
     def _collect_pitches(self, magnitude: np.ndarray) -> None:
         bins = FFT_SIZE // (2 * _TUNING_SHRINK) + 1
@@ -187,8 +199,10 @@ class ChromaCollector:
         frames = np.concatenate(self._chroma) if self._chroma else np.zeros((0, 12))
         pitches = np.concatenate(self._pitches) if self._pitches else np.zeros(0)
         tuning = float(librosa.pitch_tuning(pitches, resolution=0.01)) if pitches.size else 0.0
+        hpcp = np.array(self._hpcp_frames, dtype=np.float32).reshape(-1, 12)
         # essentia's profile starts at A; ours at C.
-        return Chroma(frames, self.rate, np.roll(self._profile, 9), tuning)
+        key_frames = np.roll(hpcp, 9, axis=1)
+        return Chroma(frames, self.rate, key_frames, self.sample_rate / KEY_FRAME, tuning)
 
 
 def _profile_key(profile: np.ndarray) -> tuple[int, bool, float]:
@@ -207,11 +221,49 @@ def _profile_key(profile: np.ndarray) -> tuple[int, bool, float]:
     return tonic, scale == "minor", float(strength)
 
 
-def estimate_key(chroma: Chroma) -> Key | None:
-    """The key of a track from its chroma; None when there is no pitched content."""
+def _relative(tonic: int, minor: bool) -> tuple[int, bool]:
+    """The key with the same notes in the other mode: A minor <-> C major."""
+    return ((tonic + 3) % 12, False) if minor else ((tonic - 3) % 12, True)
+
+
+def _phrase_boundaries(chroma: Chroma, downbeats: np.ndarray) -> np.ndarray:
+    """(12,) the key chain's HPCP over the first half of every phrase's first bar and the last
+    half of its last bar: the chord a phrase starts from and the one it comes home to (a bar
+    may hold two chords)."""
+    times = (np.arange(len(chroma.key_frames)) + 0.5) / chroma.key_rate
+    bar = np.searchsorted(downbeats, times, side="right") - 1
+    length = np.diff(downbeats, append=2 * downbeats[-1] - downbeats[-2])
+    inside = (bar >= 0) & (times < downbeats[-1] + length[-1])
+    bar, times, frames = bar[inside], times[inside], chroma.key_frames[inside]
+    second_half = times >= downbeats[bar] + length[bar] / 2
+    position = bar % PHRASE_BARS
+    starts = (position == 0) & ~second_half
+    ends = (position == PHRASE_BARS - 1) & second_half
+    return frames[starts | ends].sum(axis=0, dtype=np.float64)
+
+
+def _root_and_fifth(profile: np.ndarray, tonic: int) -> float:
+    # Not the third: a minor key's third is its relative major's root (A minor's C).
+    return float(profile[tonic] + profile[(tonic + 7) % 12])
+
+
+def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | None:
+    """The key of a track from its chroma; None when there is no pitched content.
+
+    A key and its relative (A minor, C major) share their notes, so the profile over the whole
+    track barely tells them apart: a minor progression that leans on its relative major
+    (i-VI-III-VII) has the major key's profile. With the bar grid (``downbeats``), the tonic is
+    the one of the two whose root and fifth sound more where phrases start and end.
+    """
     if chroma.profile.max(initial=0.0) <= 0:
         return None
     tonic, minor, strength = _profile_key(chroma.profile)
+    if downbeats is not None and len(downbeats) >= PHRASE_BARS:
+        boundaries = _phrase_boundaries(chroma, downbeats)
+        tonic, minor = max(
+            ((tonic, minor), _relative(tonic, minor)),
+            key=lambda candidate: _root_and_fifth(boundaries, candidate[0]),
+        )
     return Key(
         tonic=tonic,
         minor=minor,

@@ -10,6 +10,8 @@ which files hold the same recording) and nothing copyrighted is needed. The same
   intros and breakdowns on phrase boundaries (``render_track``);
 - ``grooves``: labelled dance clips for the DJ analysis (drum patterns, fractional tempi, all
   24 keys, detuning), each with its exact beats and downbeats (``Spec``, ``Labels``);
+- ``harmony``: the grooves' chords, voicings, bass lines and melodies, drawn per track from
+  progressions as varied as records (``Arrangement``), the key they were written in exact;
 - ``tunes``: seeded tunes with a melody, chords, bass and drums, distinct enough to fingerprint
   as different songs, for the duplicate finder;
 - ``tagging``: tags written the ways real taggers write them (cover art, every MP3 tag

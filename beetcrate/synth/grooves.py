@@ -5,8 +5,12 @@ tests analyse a few short ones.
 
 Every track is rendered from a score, so its labels are exact: a constant-tempo grid (the
 ground truth beats, from the first sample to the end, beatless intro included), downbeats on
-every fourth beat, and a key fixed by a chord progression that also fixes the mode (major:
-I-IV-V-I; minor: i-iv-V-i with the raised leading tone, which no relative major contains).
+every fourth beat, and the key its harmony was written in. A labelled set's harmony is drawn per
+track (``harmony.draw``: progressions that lean on the relative major, natural and harmonic
+minor, sevenths and ninths, vamps, dorian; inversions, pads or stabs, walking or syncopated bass
+lines, a melody, mix levels), from a generator of its own so each draw keeps its tempi and
+patterns; a ``Spec`` without an ``arrangement`` plays the plain cadence (major: I-IV-V-I; minor:
+i-iv-V-i with the raised leading tone, which no relative major contains).
 
 Drum patterns are written on a 16-step bar:
 
@@ -52,11 +56,12 @@ from pathlib import Path
 import numpy as np
 
 from beetcrate import media
+from beetcrate.synth import harmony
 
 RATE = 44100
-# Bumped when the same spec renders other audio (2: kits drawn per track), so that rendered sets
-# cached under a spec's name are not mistaken for the new ones.
-GENERATOR_VERSION = 2
+# Bumped when the same spec renders other audio (2: kits drawn per track; 3: harmony drawn per
+# track), so that rendered sets cached under a spec's name are not mistaken for the new ones.
+GENERATOR_VERSION = 3
 PATTERNS: dict[str, dict[str, list[int]]] = {
     "four_on_floor": {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]},
     "breakbeat": {"kick": [0, 2, 10], "snare": [4, 12, 15], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
@@ -87,8 +92,6 @@ TEMPO_RANGES = {
     "two_step": (128.0, 136.0),
     "electro": (110.0, 130.0),
 }
-MAJOR_PROGRESSION = [(0, "major"), (5, "major"), (7, "major"), (0, "major")]
-MINOR_PROGRESSION = [(0, "minor"), (5, "minor"), (7, "major"), (0, "minor")]
 FORMATS = ("flac", "mp3", "ogg")
 
 
@@ -163,6 +166,8 @@ class Spec:
     # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
     drift: float = 0.0
     kit: Kit = Kit()
+    # Chords, bass and melody; None: the plain cadence (a swing groove's bass on the beats).
+    arrangement: harmony.Arrangement | None = None
 
     @property
     def key_name(self) -> str:
@@ -183,6 +188,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
     tunings = np.random.default_rng(seed + 1)
     # And the kits another, so that drawing them left tempi, keys and detuning as they were.
     kits = np.random.default_rng(seed + 2)
+    # And one for the harmony, which came later still.
+    harmonies = np.random.default_rng([seed, 2])
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -195,15 +202,19 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         detune = cents if n % 2 else 0
         intro_bars = (0, 4, 8)[n % 3]
         kit = draw_kit(pattern, int(seconds * bpm / 240), intro_bars, kits)
+        minor = key_index >= 12
+        bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else tuple(harmony.BassLine)
+        arrangement = harmony.draw(harmonies, minor, bass_lines)
         specs.append(
             Spec(
                 name=f"{n:03d}_{pattern}_{bpm:.2f}"
                 + (f"_{detune:+d}c" if detune else "")
-                + ("_stressed" if stressed else ""),
+                + ("_stressed" if stressed else "")
+                + f"_{arrangement.progression}",
                 pattern=pattern,
                 bpm=bpm,
                 tonic=key_index % 12,
-                minor=key_index >= 12,
+                minor=minor,
                 seconds=seconds,
                 intro_bars=intro_bars,
                 # Every pattern in every format (patterns cycle faster than formats).
@@ -212,6 +223,7 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
                 detune=detune,
                 stressed=stressed,
                 kit=kit,
+                arrangement=arrangement,
             )
         )
     return specs
@@ -304,15 +316,6 @@ def _voices(
     }
 
 
-def _tone(midi: float, seconds: float, harmonics: int, decay: float) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    freq = 440.0 * 2 ** ((midi - 69) / 12)
-    wave = sum(np.sin(2 * np.pi * freq * h * t) / h for h in range(1, harmonics + 1))
-    # 10 ms attack and release: a note cut off dead clicks, and the click is an onset.
-    envelope = np.minimum(1.0, np.minimum(t, seconds - t) / 0.01)
-    return wave * envelope * np.exp(-t / decay)
-
-
 def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
     start = round(at * RATE)
     if start >= track.size:
@@ -351,7 +354,8 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     drums = np.zeros(total)
     music = np.zeros(total)
     voices = _voices(spec.kit, rng, kit_rng)
-    progression = MINOR_PROGRESSION if spec.minor else MAJOR_PROGRESSION
+    swing = spec.pattern == "swing"
+    arrangement = spec.arrangement or (harmony.SWING_CADENCE if swing else harmony.CADENCE)
     enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
     beat_count = int(np.searchsorted(clock(enough), spec.seconds))
     bars = int(np.ceil(beat_count / 4))
@@ -359,17 +363,11 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         start = float(clock(4 * number))
         bar = float(clock(4 * number + 4)) - start
         beat = bar / 4
-        degree, quality = progression[number % len(progression)]
-        root = spec.tonic + degree
-        third = 3 if quality == "minor" else 4
-        for midi in (60 + root % 12, 60 + (root + third) % 12, 60 + (root + 7) % 12):
-            _add(music, _tone(midi + spec.detune / 100, bar, 4, bar), start, 0.12)
-        swing = spec.pattern == "swing"
-        # Eighth-note bass; a swing groove has a walking bass on the beats instead.
-        for step in range(0, 16, 4 if swing else 2):
-            at = float(clock(4 * number + step / 4))
-            bass = 36 + root % 12 + spec.detune / 100
-            _add(music, _tone(bass, beat / 2, 3, beat / 3), at, 0.3)
+        for note in harmony.score_bar(arrangement, spec.tonic, spec.minor, number, spec.seed):
+            sound = harmony.tone(
+                note.pitch + spec.detune / 100, note.beats * beat, note.timbre, beat
+            )
+            _add(music, sound, float(clock(4 * number + note.beat)), note.gain)
         if number < spec.intro_bars:
             continue
         for into_bar, voice, gain in _bar_hits(spec.pattern, spec.kit, number, kit_rng):

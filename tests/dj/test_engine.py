@@ -13,7 +13,7 @@ from analysis.engine import analyze
 from analysis.signal import essentia_standard
 from analysis.spectral import Frames
 from beetcrate import media
-from beetcrate.synth import grooves, songs, tones
+from beetcrate.synth import grooves, harmony, songs, tones
 from tests.dj.conftest import CLIPS, Clip
 
 
@@ -124,6 +124,30 @@ def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -
     clip = clips[name]
     assert clip.analysis.key is not None
     assert clip.analysis.key.name == clip.spec.key_name
+
+
+@pytest.mark.parametrize(
+    ("progression", "tonic", "minor"),
+    [
+        # F#m-D-A-E: the chords of A major's vi-IV-I-V, the minor tonic where phrases start.
+        ("epic", 6, True),
+        # Bbm-Ebm-Ab-Db: half of it Db major's I and V.
+        ("relative", 10, True),
+        # G-D-Em-C: the relative minor's triad in every other bar.
+        ("pop", 7, False),
+    ],
+)
+def test_a_progression_leaning_on_its_relative_key_is_read_in_its_own_mode(
+    tmp_path: Path, progression: str, tonic: int, minor: bool
+) -> None:
+    arrangement = harmony.Arrangement(progression, voicing="inversions", style="pad", melody=True)
+    spec = grooves.Spec(
+        "leaning", "four_on_floor", 124.0, tonic, minor, 24.0, 0, seed=9, arrangement=arrangement
+    )
+    path, _ = grooves.write(spec, tmp_path)
+    found = analyze(path).key
+    assert found is not None
+    assert found.name == spec.key_name
 
 
 def test_a_detuned_record_has_its_tuning_measured_and_its_key_read(clips: dict[str, Clip]) -> None:
