@@ -38,6 +38,39 @@ def test_a_track_without_a_beat_reports_no_tempo_rather_than_a_wrong_one(tmp_pat
     assert analysis.key is not None and analysis.key.name == "A minor"
 
 
+def test_a_groove_whose_double_tempo_fits_nearly_as_well_still_reports_its_tempo(
+    tmp_path: Path,
+) -> None:
+    # Dembow played by hand under a soft boomy kick: its double tempo fits the same hits almost
+    # as well, which says which octave is in doubt, not whether there is a beat.
+    kit = grooves.Kit(
+        kick="boomy",
+        hat="open",
+        kick_level=0.52,
+        backbeat_level=0.44,
+        hat_level=1.3,
+        ghosts=0.01,
+        kickless=(3, 5),
+    )
+    spec = grooves.Spec(
+        "dembow-soft-kick",
+        "dembow",
+        87.26,
+        6,
+        False,
+        24.0,
+        0,
+        "mp3",
+        seed=603050997,
+        stressed=True,
+        kit=kit,
+    )
+    path, labels = grooves.write(spec, tmp_path)
+    rhythm = analyze(path).rhythm
+    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
+    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+
+
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_beats_land_on_the_labelled_beats_not_between_them(
     clips: dict[str, Clip], name: str
