@@ -12,11 +12,10 @@
    rather than half-way (drum and bass read at half tempo has its snare on every "and"; a
    breakbeat's kicks are half on the "and" at its true tempo, so only kicks mostly half-way
    count against a reading) or else the kick alone hits every beat (a dembow's snares are
-   all off the beat, its kick on every one), by how many beats the backbeat takes to repeat
-   (two for a backbeat, four for a half-time feel; one is drum and bass at half tempo; the
-   backbeat is what the mid and high strikes have above themselves a beat either side, so
-   hats, a ride or a cowbell on every off-beat are no backbeat however loud), and by a prior:
-   steep outside the preferred range, gentle away from its centre.
+   all off the beat, its kick on every one), by how many beats the snare takes to repeat
+   (two for a backbeat, four for a half-time feel; one is drum and bass at half tempo, eight
+   a hip-hop groove read doubled), and by a prior: steep outside the preferred range, gentle
+   away from its centre.
    Kick and snare are told apart by *strikes*: the rise of each band's linear amplitude. The
    spectral flux is logarithmic, so a soft hat or bass note after a quiet moment rises as much
    as a kick; strikes keep the loudness that marks the kick (low band) and the snare (the
@@ -72,13 +71,11 @@ _FILL_WEIGHT = 4.0  # a pulse whose beats carry no onset is no pulse
 _ON_BEAT_WEIGHT = 4.0
 _RANGE_SOFTNESS = 0.1  # octaves: how fast the prior falls outside the preferred range
 _CENTRE_WIDTH = 0.5  # octaves: how gently it falls away from the range's centre
-# Log-score of the backbeat's period in beats (``_backbeat``): on 2 and 4 is the norm, on 3
-# alone (half-time feel) common; on every beat is drum and bass read at half tempo. The penalty
-# is set by that reasoning, not measured; the bonus was measured on draws 7, 23, 11, 41. A
-# penalty for every eighth beat (a doubled read) was dropped when kits were drawn per track:
-# a trap's hats rolling every other bar make its backbeat repeat in eight beats at its true
-# tempo (draw 7 read all six at half tempo with it).
-_BACKBEAT_SCORES = {1: -4.0, 2: 0.25}
+# Log-score of the snare's period in beats: on 2 and 4 is the norm, on 3 alone (half-time feel)
+# common; on every beat is drum and bass read at half tempo, every eighth beat a doubled read.
+# The two penalties never act on the tuning draws (no track there has such a snare at its true
+# tempo): set by that reasoning, not measured. The bonus was measured on draws 7, 23, 11, 41.
+_BACKBEAT_SCORES = {1: -4.0, 2: 0.25, 8: -4.0}
 # A groove whose kicks land on the beat this often is on the pulse: breakbeats and hip-hop put
 # half their kicks on the "and" at their true tempo. Measured on the tuning draws.
 _KICK_ON_BEAT = 0.5
@@ -364,7 +361,7 @@ def estimate_period(
     bar, _ = _peak_near(drums_ac, _bar_period(drums_ac, shortest, longest), 2)
     onset = low + mid + high
     kick, snare = strike.kick, strike.backbeat
-    drums = strike.mid + strike.high
+    snare_ac = autocorrelation(snare) if snare.any() else ac
     scored: dict[float, float] = {}
     for beats_per_bar in (1, 2, 3, 4, 6, 8, 12, 16):
         lag, height = _peak_near(ac, bar / beats_per_bar, 0.02 * bar / beats_per_bar)
@@ -382,7 +379,7 @@ def estimate_period(
                 min(_kick_on_beat(kick, phase, lag), _on_beat(snare, phase, lag)),
                 _kick_pulse(kick, phase, lag),
             )
-            + _BACKBEAT_SCORES.get(_snare_beats(autocorrelation(_backbeat(drums, lag)), lag), 0.0)
+            + _BACKBEAT_SCORES.get(_snare_beats(snare_ac, lag), 0.0)
             + _prior(bpm, preferred)
         )
         scored[lag] = score
@@ -405,20 +402,6 @@ def _octave_apart(lag: float, other: float) -> bool:
     return abs(octaves - round(octaves)) < 0.03
 
 
-def _backbeat(drums: np.ndarray, beat: float) -> np.ndarray:
-    """What the strikes have above themselves a beat before and a beat after (within two
-    frames): a snare on 2 and 4 (1 and 3 have none), a trap's snare on 3, dembow's on the "and"
-    of 2 and 4; not hats, a ride, a shaker or a cowbell striking every off-beat alike, which the
-    loudest hits of a band would take for the backbeat."""
-    lag = round(beat)
-    if lag < 1 or drums.size <= 2 * lag:
-        return np.zeros_like(drums)
-    near = np.lib.stride_tricks.sliding_window_view(np.pad(drums, 2, mode="edge"), 5).max(1)
-    before = np.concatenate([np.zeros(lag, drums.dtype), near[:-lag]])
-    after = np.concatenate([near[lag:], np.zeros(lag, drums.dtype)])
-    return np.maximum(drums - np.maximum(before, after), 0.0)
-
-
 def _bar_period(ac: np.ndarray, shortest: int, longest: int) -> int:
     """The bar: the autocorrelation peak between ``shortest`` and ``longest`` that is strong
     at its half and quarter too.
@@ -437,8 +420,8 @@ def _bar_period(ac: np.ndarray, shortest: int, longest: int) -> int:
 
 
 def _snare_beats(snare_ac: np.ndarray, period: float) -> int:
-    """How many beats of ``period`` the snare (its autocorrelation) takes to repeat: 2 for a
-    backbeat, 4 for a half-time feel; 0 when there is no snare to tell."""
+    """How many beats of ``period`` the snare takes to repeat: 2 for a backbeat, 4 for a
+    half-time feel; 0 when there is no snare to tell."""
     heights = {}
     for beats in (1, 2, 4, 8):
         if beats * period + 2 >= snare_ac.size:
