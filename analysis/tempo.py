@@ -187,10 +187,11 @@ def _loudest_hits_phase(strike: Strikes, period: float) -> float:
     half a beat from there when that grid carries more kicks and loud high-band hits (hats as
     well as snares), each hit a strike of at least ``_HIT_LEVEL`` of the loud ones.
 
-    Whichever layer lands on it, this grid tells the period apart from its octaves: measured on
-    tuning draw 7, judging them on the beat of ``beat_phase`` instead reads five of its six
-    drum and bass and four of its six trap tracks at half tempo (Acc1 0.815 against 0.981).
-    ``beat_phase`` then decides which of the two grids is the beat.
+    Whichever layer lands on it, this grid tells the period apart from its octaves: on tuning
+    draw 7 with kits drawn per track, judging them on the beat of ``beat_phase`` instead read
+    five of its six drum and bass and four of its six trap tracks at half tempo (Acc1 0.815
+    against 0.981, measured with a backbeat period since reverted). ``beat_phase`` then decides
+    which of the two grids is the beat.
     """
     phase, _ = _best_phase(strike.total, period)
     shifted = (phase + period / 2) % period
