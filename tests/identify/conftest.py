@@ -17,6 +17,9 @@ from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
 from tests.scrobbling.fakes import FakeLastfm
 from tests.scrobbling.tls import Certificates
 
+# The ``incoming`` fixture: the folder, and what each file in it really is, by path.
+Incoming = tuple[Path, dict[str, LibraryFile]]
+
 
 @pytest.fixture(scope="session")
 def messy() -> tuple[Catalogue, list[LibraryFile]]:
@@ -44,7 +47,7 @@ def incoming_source(
 @pytest.fixture
 def incoming(
     incoming_source: Path, messy: tuple[Catalogue, list[LibraryFile]], tmp_path: Path
-) -> tuple[Path, dict[str, LibraryFile]]:
+) -> Incoming:
     """A fresh copy of the messy library's files and what each one really is, by path."""
     folder = tmp_path / "incoming"
     shutil.copytree(incoming_source, folder)

@@ -19,15 +19,13 @@ from subsonic import ids
 from subsonic.app import create_app
 from subsonic.store import Users
 from tests.helper import BeetsHome
-from tests.identify.catalogue import ARTISTS, Kind, LibraryFile, mbid
-from tests.identify.conftest import lastfm_account
+from tests.identify.catalogue import ARTISTS, Kind, mbid
+from tests.identify.conftest import Incoming, lastfm_account
 from tests.provenance.conftest import log
 from tests.scrobbling.conftest import certificates, lastfm  # noqa: F401 (fixtures)
 from tests.scrobbling.fakes import Call, FakeLastfm, LastfmError
 from tests.scrobbling.tls import Certificates
 from tests.subsonic.conftest import Api
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
 
 WELL_ARTIST = ARTISTS[0]  # the artist of the first set's well-tagged album
 SINGLES_ARTIST = ARTISTS[3]  # … and of its singles
@@ -59,6 +57,15 @@ def folder_of(incoming: Incoming, kind: Kind) -> Path:
         for path, spec in incoming[1].items()
         if spec.kind is kind and not spec.singleton
     )
+
+
+@pytest.fixture
+def well_tagged_as_is(artists_home: BeetsHome, incoming: Incoming) -> BeetsHome:
+    """The well-tagged album imported as-is with Last.fm's artist info off: no artist ids yet,
+    for ``beet identify --artist-info`` to find."""
+    artists_home.configure(identify={"artist_info": "no"})
+    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    return artists_home
 
 
 def test_an_album_imported_as_is_gets_its_artist_ids_from_lastfm_recorded_and_revertible(
@@ -161,10 +168,9 @@ def test_lastfm_down_is_one_line_and_the_import_goes_on(
 
 
 def test_identify_artist_info_reports_the_ids_it_would_fill_and_fills_them_with_apply(
-    artists_home: BeetsHome, incoming: Incoming
+    well_tagged_as_is: BeetsHome,
 ) -> None:
-    artists_home.configure(identify={"artist_info": "no"})
-    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    artists_home = well_tagged_as_is
     assert not any(item.mb_artistid for item in artists_home.lib.items())
     expected = mbid("artist", WELL_ARTIST)
 
@@ -209,12 +215,10 @@ def test_identify_apply_asks_about_the_artist_it_applied_by_its_musicbrainz_id(
 
 
 def test_identify_artist_info_with_lastfm_down_says_no_item_was_asked(
-    artists_home: BeetsHome,
-    incoming: Incoming,
+    well_tagged_as_is: BeetsHome,
     lastfm: FakeLastfm,  # noqa: F811
 ) -> None:
-    artists_home.configure(identify={"artist_info": "no"})
-    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    artists_home = well_tagged_as_is
     lastfm.down()
 
     report = json.loads(artists_home("identify", "--artist-info", "--json"))
@@ -226,12 +230,10 @@ def test_identify_artist_info_with_lastfm_down_says_no_item_was_asked(
 
 
 def test_identify_artist_info_with_lastfm_failing_partway_says_which_items_were_asked(
-    artists_home: BeetsHome,
-    incoming: Incoming,
+    well_tagged_as_is: BeetsHome,
     lastfm: FakeLastfm,  # noqa: F811
 ) -> None:
-    artists_home.configure(identify={"artist_info": "no"})
-    artists_home("import", "-q", "-A", str(folder_of(incoming, Kind.WELL_TAGGED)))
+    artists_home = well_tagged_as_is
     album = artists_home.lib.albums().get()
     assert album is not None
     guest = list(album.items())[-1]  # the last track the command asks about

@@ -13,9 +13,8 @@ from mediafile import MediaFile
 
 from beetcrate import attribution
 from tests.helper import BeetsHome
-from tests.identify.catalogue import Kind, LibraryFile, Outcome, outcome
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
+from tests.identify.catalogue import Kind, Outcome, outcome
+from tests.identify.conftest import Incoming
 
 
 def import_as_is(home: BeetsHome, folder: Path) -> None:

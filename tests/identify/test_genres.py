@@ -10,12 +10,10 @@ from mediafile import MediaFile
 
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Catalogue, Kind, LibraryFile
-from tests.identify.conftest import lastfm_account
+from tests.identify.conftest import Incoming, lastfm_account
 from tests.scrobbling.conftest import certificates, lastfm  # noqa: F401 (fixtures)
 from tests.scrobbling.fakes import FakeLastfm
 from tests.scrobbling.tls import Certificates
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from beetcrate import fingerprints
 from beetcrate.attribution import CANDIDATE_SOURCE
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile, Outcome, outcome
+from tests.identify.conftest import Incoming
 from tests.identify.fakes import FakeAcoustid, FakeMusicBrainz
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
 
 
 def import_all(home: BeetsHome, folder: Path, *flags: str) -> str:

@@ -9,9 +9,8 @@ from pathlib import Path
 import pexpect
 
 from tests.helper import REPO, BeetsHome, process_env
-from tests.identify.catalogue import Kind, LibraryFile
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
+from tests.identify.catalogue import Kind
+from tests.identify.conftest import Incoming
 
 
 def beet(home: BeetsHome, *args: str) -> pexpect.spawn:

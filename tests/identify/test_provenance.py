@@ -10,9 +10,8 @@ from beets.library import Item
 
 from tests.helper import BeetsHome
 from tests.identify.catalogue import Kind, LibraryFile
+from tests.identify.conftest import Incoming
 from tests.provenance.conftest import log
-
-Incoming = tuple[Path, dict[str, LibraryFile]]
 
 
 def _with_provenance(home: BeetsHome) -> BeetsHome:
