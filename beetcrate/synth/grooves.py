@@ -51,14 +51,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 from beetcrate import media
 from beetcrate.synth import harmony
+from beetcrate.synth.tones import RATE
 
-RATE = 44100
 # Bumped when the same spec renders other audio (2: kits drawn per track; 3: harmony drawn per
 # track), so that rendered sets cached under a spec's name are not mistaken for the new ones.
 GENERATOR_VERSION = 3
@@ -95,6 +96,22 @@ TEMPO_RANGES = {
 FORMATS = ("flac", "mp3", "ogg")
 
 
+class KickSound(StrEnum):
+    TIGHT = "tight"
+    BOOMY = "boomy"  # an 808's long low sine
+
+
+class BackbeatSound(StrEnum):
+    SNARE = "snare"
+    CLAP = "clap"
+
+
+class HatSound(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    RIDE = "ride"
+
+
 @dataclass(frozen=True)
 class Kit:
     """How one track's drums sound and how loud each plays; the default is the polite kit every
@@ -105,9 +122,9 @@ class Kit:
     a bass line, a ride over everything.
     """
 
-    kick: str = "tight"  # "tight", or "boomy": an 808's long low sine
-    backbeat: str = "snare"  # "snare" or "clap"
-    hat: str = "closed"  # "closed", "open" or "ride"
+    kick: KickSound = KickSound.TIGHT
+    backbeat: BackbeatSound = BackbeatSound.SNARE
+    hat: HatSound = HatSound.CLOSED
     kick_level: float = 1.0
     backbeat_level: float = 1.0
     hat_level: float = 1.0
@@ -133,9 +150,9 @@ def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator)
     start = intro_bars + int(rng.integers(2, 6))
     length = int(rng.integers(2, 5))
     return Kit(
-        kick=str(rng.choice(["tight", "boomy"])),
-        backbeat=str(rng.choice(["snare", "clap"])),
-        hat=str(rng.choice(["closed", "open", "ride"], p=[0.5, 0.3, 0.2])),
+        kick=KickSound(rng.choice(list(KickSound))),
+        backbeat=BackbeatSound(rng.choice(list(BackbeatSound))),
+        hat=HatSound(rng.choice(list(HatSound), p=[0.5, 0.3, 0.2])),
         kick_level=float(rng.uniform(0.35, 1.0)),
         backbeat_level=backbeat_level,
         hat_level=hat_level,
@@ -303,13 +320,13 @@ def _voices(
     did; the other timbres from ``kit_rng``."""
     tight, snare, closed, cowbell = _kick(rng), _snare(rng), _hat(rng), _cowbell(rng)
     hats = {
-        "closed": lambda: closed,
-        "open": lambda: _hat(kit_rng, 0.3, 0.09),
-        "ride": lambda: _ride(kit_rng),
+        HatSound.CLOSED: lambda: closed,
+        HatSound.OPEN: lambda: _hat(kit_rng, 0.3, 0.09),
+        HatSound.RIDE: lambda: _ride(kit_rng),
     }
     return {
-        "kick": tight if kit.kick == "tight" else _boomy_kick(),
-        "snare": snare if kit.backbeat == "snare" else _clap(kit_rng),
+        "kick": tight if kit.kick is KickSound.TIGHT else _boomy_kick(),
+        "snare": snare if kit.backbeat is BackbeatSound.SNARE else _clap(kit_rng),
         "hat": hats[kit.hat](),
         "cowbell": cowbell,
         "shaker": _shaker(kit_rng),

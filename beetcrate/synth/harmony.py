@@ -21,7 +21,7 @@ from enum import StrEnum
 
 import numpy as np
 
-RATE = 44100
+from beetcrate.synth.tones import RATE
 
 # Chord qualities: semitones above the root.
 MAJOR = (0, 4, 7)

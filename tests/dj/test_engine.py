@@ -44,8 +44,8 @@ def test_a_groove_whose_double_tempo_fits_nearly_as_well_still_reports_its_tempo
     # Dembow played by hand under a soft boomy kick: its double tempo fits the same hits almost
     # as well, which says which octave is in doubt, not whether there is a beat.
     kit = grooves.Kit(
-        kick="boomy",
-        hat="open",
+        kick=grooves.KickSound.BOOMY,
+        hat=grooves.HatSound.OPEN,
         kick_level=0.52,
         backbeat_level=0.44,
         hat_level=1.3,
@@ -121,7 +121,11 @@ LOUD_OFF_BEAT_KITS = [
         "flac",
         seed=31,
         kit=grooves.Kit(
-            kick_level=0.5, backbeat="clap", backbeat_level=0.4, hat="open", hat_level=3.0
+            kick_level=0.5,
+            backbeat=grooves.BackbeatSound.CLAP,
+            backbeat_level=0.4,
+            hat=grooves.HatSound.OPEN,
+            hat_level=3.0,
         ),
     ),
     # Garage: shuffled hats at three and a half times their level above a soft snare.
@@ -135,7 +139,7 @@ LOUD_OFF_BEAT_KITS = [
         0,
         "mp3",
         seed=32,
-        kit=grooves.Kit(kick="boomy", backbeat_level=0.5, hat_level=3.5),
+        kit=grooves.Kit(kick=grooves.KickSound.BOOMY, backbeat_level=0.5, hat_level=3.5),
     ),
 ]
 
