@@ -255,9 +255,10 @@ def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | N
     (i-VI-III-VII) has the major key's profile. With the bar grid (``downbeats``), the tonic is
     the one of the two whose root and fifth sound more where phrases start and end.
     """
-    if chroma.profile.max(initial=0.0) <= 0:
+    profile = chroma.profile  # summed over every frame: once
+    if profile.max(initial=0.0) <= 0:
         return None
-    tonic, minor, strength = _profile_key(chroma.profile)
+    tonic, minor, strength = _profile_key(profile)
     if downbeats is not None and len(downbeats) >= PHRASE_BARS:
         boundaries = _phrase_boundaries(chroma, downbeats)
         tonic, minor = max(
