@@ -36,8 +36,11 @@ Every track of a labelled set plays its own kit (``Kit``, drawn by ``draw_kit``)
 are not mixed politely: an 808's boomy kick or a tight one, often soft; a snare or a clap; closed
 hats, open hats or a ride, often as loud as the backbeat or louder (garage's shuffled hats always,
 electro's cowbell always tops the clap); a shaker on every 16th; ghost snares; trap hats rolling
-in triplets; a few bars where the kick drops out. Clips built from a ``Spec`` without a kit keep
-the polite default kit and render as they always did.
+in triplets; a few bars where the kick drops out; a fill at the end of every 8-bar phrase (a
+snare roll climbing to the next downbeat, or a run down the toms, often far louder than the
+groove) and a crash cymbal on the phrase's first beat, the loudest high hits of a record and
+the rarest. Clips built from a ``Spec`` without a kit keep the polite default kit and render as
+they always did.
 
 Every other track is tuned away from A = 440 Hz by 15 to 45 cents either way, as records are:
 a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by how much.
@@ -50,7 +53,7 @@ every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,8 +64,10 @@ from beetcrate.synth import harmony
 from beetcrate.synth.tones import RATE
 
 # Bumped when the same spec renders other audio (2: kits drawn per track; 3: harmony drawn per
-# track), so that rendered sets cached under a spec's name are not mistaken for the new ones.
-GENERATOR_VERSION = 3
+# track; 4: fills and crashes at phrase boundaries), so that rendered sets cached under a spec's
+# name are not mistaken for the new ones.
+GENERATOR_VERSION = 4
+PHRASE_BARS = 8
 PATTERNS: dict[str, dict[str, list[int]]] = {
     "four_on_floor": {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]},
     "breakbeat": {"kick": [0, 2, 10], "snare": [4, 12, 15], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
@@ -106,6 +111,12 @@ class BackbeatSound(StrEnum):
     CLAP = "clap"
 
 
+class FillSound(StrEnum):
+    NONE = "none"
+    SNARE_ROLL = "snare_roll"  # the last beat in 16ths, each louder than the one before
+    TOMS = "toms"  # the last two beats in 16ths, from the high tom down to the floor tom
+
+
 class HatSound(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
@@ -134,10 +145,15 @@ class Kit:
     hat_rolls: bool = False  # trap: the last beat of every other bar rolls in hat triplets
     # Bars (from, to) in which the kick drops out and the rest of the kit plays on.
     kickless: tuple[int, int] = (0, 0)
+    # The last bar of each phrase ends in a fill, this many times the backbeat's level.
+    fill: FillSound = FillSound.NONE
+    fill_level: float = 1.0
+    crash_level: float = 0.0  # a crash on each phrase's first beat (and the drums' first); 0: none
 
 
 def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator) -> Kit:
-    """A kit as varied as records are: timbres, levels, ghosts and a stretch without kick."""
+    """A kit as varied as records are: timbres, levels, ghosts and a stretch without kick.
+    (Fills and crashes came later and are drawn by ``draw_phrase_marks``.)"""
     backbeat_level = float(rng.uniform(0.4, 1.0))
     hat_level = float(rng.uniform(0.6, 3.0))
     cowbell_level = float(rng.uniform(0.8, 2.5))
@@ -163,6 +179,18 @@ def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator)
         kickless=(start, start + length)
         if rng.random() < 0.5 and start + length < bars
         else (0, 0),
+    )
+
+
+def draw_phrase_marks(kit: Kit, rng: np.random.Generator) -> Kit:
+    """The kit with the fills and crashes that mark its phrases: most records have both, and
+    they are the loudest, rarest drum hits in them."""
+    fill = FillSound(rng.choice(list(FillSound), p=[0.2, 0.4, 0.4]))
+    return replace(
+        kit,
+        fill=fill,
+        fill_level=float(rng.uniform(1.0, 2.5)),
+        crash_level=float(rng.uniform(0.5, 2.0)) if rng.random() < 0.7 else 0.0,
     )
 
 
@@ -205,8 +233,9 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
     tunings = np.random.default_rng(seed + 1)
     # And the kits another, so that drawing them left tempi, keys and detuning as they were.
     kits = np.random.default_rng(seed + 2)
-    # And one for the harmony, which came later still.
+    # And one for the harmony, which came later still, and one for the fills and crashes.
     harmonies = np.random.default_rng([seed, 2])
+    phrase_marks = np.random.default_rng([seed, 3])
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -219,6 +248,7 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         detune = cents if n % 2 else 0
         intro_bars = (0, 4, 8)[n % 3]
         kit = draw_kit(pattern, int(seconds * bpm / 240), intro_bars, kits)
+        kit = draw_phrase_marks(kit, phrase_marks)
         minor = key_index >= 12
         bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else tuple(harmony.BassLine)
         arrangement = harmony.draw(harmonies, minor, bass_lines)
@@ -313,6 +343,25 @@ def _shaker(rng: np.random.Generator) -> np.ndarray:
     return _hiss(rng, t.size) * np.minimum(1.0, t / 0.008) * np.exp(-t / 0.025)
 
 
+def _crash(rng: np.random.Generator) -> np.ndarray:
+    """A crash cymbal: a burst of high noise that washes on for a second and a half."""
+    t = np.arange(int(1.5 * RATE)) / RATE
+    return 1.5 * _hiss(rng, t.size) * (0.5 * np.exp(-t / 0.02) + 0.5 * np.exp(-t / 0.5))
+
+
+# Tom pitches (Hz) from the high tom down to the floor tom.
+_TOM_PITCHES = (220.0, 180.0, 145.0, 110.0)
+
+
+def _tom(pitch: float) -> np.ndarray:
+    """A tom: a pitched drum whose note sags a little as it rings, with a stick's click."""
+    t = np.arange(int(0.35 * RATE)) / RATE
+    freq = pitch * (1 + 0.3 * np.exp(-t / 0.02))
+    body = np.sin(2 * np.pi * np.cumsum(freq) / RATE) * np.exp(-t / 0.15)
+    click = np.sin(2 * np.pi * 3 * pitch * t) * np.exp(-t / 0.005)
+    return body + 0.3 * click
+
+
 def _voices(
     kit: Kit, rng: np.random.Generator, kit_rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -330,6 +379,8 @@ def _voices(
         "hat": hats[kit.hat](),
         "cowbell": cowbell,
         "shaker": _shaker(kit_rng),
+        "crash": _crash(kit_rng),
+        **{f"tom{n}": _tom(pitch) for n, pitch in enumerate(_TOM_PITCHES)},
     }
 
 
@@ -387,7 +438,8 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
             _add(music, sound, float(clock(4 * number + note.beat)), note.gain)
         if number < spec.intro_bars:
             continue
-        for into_bar, voice, gain in _bar_hits(spec.pattern, spec.kit, number, kit_rng):
+        hits = _bar_hits(spec.pattern, spec.kit, number, kit_rng)
+        for into_bar, voice, gain in hits + _phrase_marks(spec.kit, number, spec.intro_bars):
             at = float(clock(4 * number + into_bar))
             if spec.stressed:
                 _add(
@@ -439,6 +491,22 @@ def _bar_hits(
             hits.append((beats, "shaker", kit.shaker_level * (1.0 if step % 4 == 2 else 0.5)))
     if rolling:
         hits.extend((3 + k / 6, "hat", 0.3 * kit.hat_level * (0.5 + 0.1 * k)) for k in range(6))
+    return hits
+
+
+def _phrase_marks(kit: Kit, number: int, intro_bars: int) -> list[tuple[float, str, float]]:
+    """The crash on a phrase's first beat and the fill of its last bar, as ``_bar_hits``'s
+    hits. The fill plays over the groove: drummers keep the kick and hats going under it."""
+    hits: list[tuple[float, str, float]] = []
+    if kit.crash_level and (number == intro_bars or number % PHRASE_BARS == 0):
+        hits.append((0.0, "crash", 0.5 * kit.crash_level))
+    if number % PHRASE_BARS != PHRASE_BARS - 1:
+        return hits
+    level = 0.7 * kit.backbeat_level * kit.fill_level
+    if kit.fill is FillSound.SNARE_ROLL:
+        hits.extend((3 + k / 4, "snare", level * (0.55 + 0.15 * k)) for k in range(4))
+    elif kit.fill is FillSound.TOMS:
+        hits.extend((2 + k / 4, f"tom{k * len(_TOM_PITCHES) // 8}", level) for k in range(8))
     return hits
 
 
