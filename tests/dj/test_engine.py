@@ -109,47 +109,55 @@ def test_grooves_whose_loudest_hits_are_off_the_beat_get_their_grid_on_the_beat(
 
 LOUD_OFF_BEAT_KITS = [
     # House whose open hats on every off-beat are four times as loud as its clap, over a soft
-    # kick: the loudest hits of the mix are all on the "and".
-    grooves.Spec(
-        "loud-open-hats",
-        "four_on_floor",
-        124.3,
-        2,
-        False,
-        20.0,
-        0,
-        "flac",
-        seed=31,
-        kit=grooves.Kit(
-            kick_level=0.5,
-            backbeat=grooves.BackbeatSound.CLAP,
-            backbeat_level=0.4,
-            hat=grooves.HatSound.OPEN,
-            hat_level=3.0,
+    # kick: the loudest hits of the mix are all on the "and"; the kick on every beat moves the
+    # grid back.
+    pytest.param(
+        grooves.Spec(
+            "loud-open-hats",
+            "four_on_floor",
+            124.3,
+            2,
+            False,
+            20.0,
+            0,
+            "flac",
+            seed=31,
+            kit=grooves.Kit(
+                kick_level=0.5,
+                backbeat=grooves.BackbeatSound.CLAP,
+                backbeat_level=0.4,
+                hat=grooves.HatSound.OPEN,
+                hat_level=3.0,
+            ),
         ),
+        id="loud-open-hats",
     ),
     # Garage: shuffled hats at three and a half times their level above a soft snare.
-    grooves.Spec(
-        "loud-garage-hats",
-        "two_step",
-        132.2,
-        9,
-        True,
-        20.0,
-        0,
-        "mp3",
-        seed=32,
-        kit=grooves.Kit(kick=grooves.KickSound.BOOMY, backbeat_level=0.5, hat_level=3.5),
+    pytest.param(
+        grooves.Spec(
+            "loud-garage-hats",
+            "two_step",
+            132.2,
+            9,
+            True,
+            20.0,
+            0,
+            "mp3",
+            seed=32,
+            kit=grooves.Kit(kick=grooves.KickSound.BOOMY, backbeat_level=0.5, hat_level=3.5),
+        ),
+        id="loud-garage-hats",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known limit (docs/dj.md, sixth round): the garage kick is syncopated and "
+            "the soft snare is not heard under the hats, so nothing moves the grid off the "
+            "loudest hits, which are on the 'and'",
+        ),
     ),
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (docs/dj.md, fifth round): the grid goes where the loudest hits line up; "
-    "placing it by kicks and backbeat hits fixed this but put held-out grids off the beat",
-)
-@pytest.mark.parametrize("spec", LOUD_OFF_BEAT_KITS, ids=[spec.name for spec in LOUD_OFF_BEAT_KITS])
+@pytest.mark.parametrize("spec", LOUD_OFF_BEAT_KITS)
 def test_off_beat_hats_louder_than_the_backbeat_leave_the_grid_on_the_beat(
     spec: grooves.Spec, tmp_path: Path
 ) -> None:
