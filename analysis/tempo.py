@@ -401,14 +401,20 @@ def _points(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
 
 
 def _refine_period(ac: np.ndarray, lag: float) -> float:
-    """Period from autocorrelation peaks many beats away: their error divides by the count."""
+    """Period from autocorrelation peaks many beats away: their error divides by the count.
+
+    The walk stops where it would leave the 2 % around ``lag`` that ``_peak_near`` searched: a
+    candidate that is no tempo of the track (a third of a two-bar loop) would otherwise follow
+    other peaks, step by step, to a tempo that is not a division of the bar at all (garage at
+    132 BPM read as 105.6, whose grid fits nothing, and reported as no tempo).
+    """
     estimates = [(lag, 1)]
     period = lag
     for beats in (4, 8, 16, 32, 64):
         if beats * period + period / 4 >= ac.size:
             break
         found, height = _peak_near(ac, beats * period, period / 8)
-        if height <= 0.1:
+        if height <= 0.1 or abs(found / beats / lag - 1) > 0.02:
             break
         period = found / beats
         estimates.append((found, beats))
