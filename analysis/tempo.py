@@ -37,9 +37,11 @@
    (``follow_drift``), kept only when clearly more of its beats land on onsets, and the tempo
    reported is the beats' average. ``consistency`` tells how well the beats fit.
 
-A track whose best grid is this weak (``NO_BEAT_CONFIDENCE``) has no beat: no tempo is reported.
-The confidence is the margin of the best tempo over the best one that is not its octave: a
-double that fits the same hits nearly as well leaves the octave in doubt, not the beat.
+A track whose best tempo hardly repeats, or whose grid fits few onsets (``NO_BEAT_CONFIDENCE``),
+has no beat: no tempo is reported. The confidence reported is that periodicity times the margin
+of the best tempo over the best one that is not its octave: a double that fits the same hits
+nearly as well leaves the octave in doubt, not the beat, and a close rival that is no octave
+leaves the tempo in doubt, not whether there is one.
 Weights were set by measuring on the benchmark's tuning set (``benchmarks/dj_bench.py``, grooves
 draws 7, 23, 11, 41, dembow, two-step and electro grooves included) and are checked on its
 held-out sets (the demo's, the SoundFont set's).
@@ -84,9 +86,9 @@ _HIT_LEVEL = 0.5  # share of a drum's loud strikes (98th percentile) that counts
 # syncopated kicks lean 0.25 to the "and" at their true phase.
 _KICK_MARGIN = 0.3
 _PHASE_MARGIN = 0.15
-# Below this confidence there is no beat: set between beatless pads (beetcrate/synth; at most
-# 0.013) and the tuning draws' tracks with the plain kit (at least 0.18, a drumless bass line
-# included). Taking the margin over a tempo that is not an octave of the best only raises it.
+# Below this periodicity times consistency there is no beat. Set between beatless pads
+# (beetcrate/synth; at most 0.013 with the margin, which only lowers it) and the tuning draws'
+# tracks with the plain kit (at least 0.18 with the margin, a drumless bass line included).
 NO_BEAT_CONFIDENCE = 0.05
 # Beat following: the grid is shifted stretch by stretch of this many beats, and the shifted
 # beats replace the constant grid when this much larger a share of them lands on an onset. Set
@@ -94,6 +96,18 @@ NO_BEAT_CONFIDENCE = 0.05
 # has its grid replaced.
 _DRIFT_WINDOW = 8
 _DRIFT_GAIN = 0.1
+
+
+@dataclass(frozen=True)
+class Period:
+    """The beat period ``estimate_period`` found."""
+
+    frames: float  # sub-frame; 0 when none
+    periodicity: float  # the onsets' autocorrelation at the period, 0..1
+    confidence: float  # 0..1: the periodicity times the margin over the best non-octave rival
+
+
+NO_PERIOD = Period(0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -291,8 +305,8 @@ def strikes(amplitude: np.ndarray) -> Strikes:
 
 def estimate_period(
     bands: list[np.ndarray], strike: Strikes, fps: float, preferred: tuple[float, float]
-) -> tuple[float, float]:
-    """Beat period in frames (sub-frame) and a confidence in 0..1; (0, 0) when none.
+) -> Period:
+    """The beat period, how strongly the onsets repeat at it and a confidence.
 
     Steps 1 to 3 of the module's description: per-band periodicity, the bar, the beat among
     the bar's divisions, each judged on its refined period.
@@ -303,7 +317,7 @@ def estimate_period(
     size = low.size
     shortest, longest = int(1.2 * fps), int(min(4.0 * fps, size / 2))
     if longest <= shortest + 2:
-        return 0.0, 0.0
+        return NO_PERIOD
     bar, _ = _peak_near(drums_ac, _bar_period(drums_ac, shortest, longest), 2)
     onset = low + mid + high
     kick, snare = strike.kick, strike.backbeat
@@ -330,7 +344,7 @@ def estimate_period(
         )
         scored[lag] = score
     if not scored:
-        return 0.0, 0.0
+        return NO_PERIOD
     ranked = sorted(scored.items(), key=lambda pair: -pair[1])
     lag = ranked[0][0]
     # The margin over a genuinely different tempo: an octave of the best (its double or half)
@@ -338,8 +352,8 @@ def estimate_period(
     # a beat (hand-played dembow's double came within 0.1 and lost its tempo).
     rivals = [score for other, score in ranked[1:] if not _octave_apart(other, lag)]
     margin = ranked[0][1] - rivals[0] if rivals else 2.0
-    confidence = float(np.clip(ac[round(lag)], 0, 1) * (1 - np.exp(-margin)))
-    return lag, confidence
+    periodicity = float(np.clip(ac[round(lag)], 0, 1))
+    return Period(lag, periodicity, periodicity * (1 - np.exp(-margin)))
 
 
 def _octave_apart(lag: float, other: float) -> bool:
@@ -476,9 +490,10 @@ def track(
     if onset.max(initial=0.0) <= 1e-6:
         return NO_RHYTHM
     strike = strikes(frames.amplitude)
-    period, confidence = estimate_period([low, mid, high], strike, fps, preferred)
-    if period <= 0:
+    found = estimate_period([low, mid, high], strike, fps, preferred)
+    if found.frames <= 0:
         return NO_RHYTHM
+    period = found.frames
     phase = beat_phase(strike, period)
     phase, consistency = fit_phase(strike.total, period, phase)
     positions = _grid_positions(frames, period, phase)
@@ -489,7 +504,7 @@ def track(
         # is their average.
         positions, consistency = followed, drift_fit
         period = (positions[-1] - positions[0]) / (positions.size - 1)
-    if confidence * consistency < NO_BEAT_CONFIDENCE:
+    if found.periodicity * consistency < NO_BEAT_CONFIDENCE:
         # A beatless track (pads, ambient): no tempo rather than a wrong one.
         return NO_RHYTHM
     bpm = 60 * fps / period
@@ -498,7 +513,7 @@ def track(
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
     return Rhythm(
         bpm=round(bpm, 2),
-        confidence=round(confidence * consistency, 3),
+        confidence=round(found.confidence * consistency, 3),
         beats=beats,
         downbeats=downbeats,
         consistency=round(consistency, 3),
