@@ -237,9 +237,10 @@ def tuning_set(count: int, seconds: float, stressed: bool, seed: int = TUNING_SE
         path = directory / (
             f"{spec.name}_{int(seconds)}s_seed{seed}_v{grooves.GENERATOR_VERSION}.{spec.suffix}"
         )
-        samples, labels = grooves.render(spec)
         if not path.exists():
+            samples, _ = grooves.render(spec)
             media.write_audio(path, samples, grooves.RATE)
+        labels = grooves.labels(spec)
         tracks.append(
             Labelled(
                 spec.pattern,

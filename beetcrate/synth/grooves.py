@@ -424,9 +424,8 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     voices = _voices(spec.kit, rng, kit_rng)
     swing = spec.pattern == "swing"
     arrangement = spec.arrangement or (harmony.SWING_CADENCE if swing else harmony.CADENCE)
-    enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
-    beat_count = int(np.searchsorted(clock(enough), spec.seconds))
-    bars = int(np.ceil(beat_count / 4))
+    truth = labels(spec)
+    bars = int(np.ceil(truth.beats.size / 4))
     for number in range(bars):
         start = float(clock(4 * number))
         bar = float(clock(4 * number + 4)) - start
@@ -457,8 +456,16 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
         mix += 10 ** (-30 / 20) * noise / np.abs(noise).max()
     mix *= 0.8 / max(1e-9, np.abs(mix).max())
     stereo = np.stack([mix, mix]).astype(np.float32)
-    beats = clock(np.arange(beat_count))
-    return stereo, Labels(beats=beats, downbeats=beats[::4])
+    return stereo, truth
+
+
+def labels(spec: Spec) -> Labels:
+    """The exact beats and downbeats of one spec, without rendering it: every beat the score
+    reaches within the track."""
+    clock = beat_clock(spec)
+    enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
+    beats = clock(np.arange(int(np.searchsorted(clock(enough), spec.seconds))))
+    return Labels(beats=beats, downbeats=beats[::4])
 
 
 def _bar_hits(
