@@ -7,8 +7,9 @@ harmonics per peak) summed over the track, bins under a fifth of the loudest dro
 ``Key`` with Ibrahim Sha'ath's profile (``shaath``; he wrote the KeyFinder key detector), one
 tonic triad per key (no polyphony or three-chord models). A key and its relative (A minor,
 C major) share their notes; between the two, the tonic is the one whose root and fifth sound
-more where the phrases start and end (``estimate_key`` with the bar grid). The profile and that
-check were chosen on the tuning draws, whose harmony is drawn per track
+more where the phrases start and end (``estimate_key`` with the bar grid), and the mode is the
+one the tonic's third says (minor when its minor third sounds more than its major third). The
+profile and the relative check were chosen on the tuning draws, whose harmony is drawn per track
 (``beetcrate.synth.harmony``), among the candidates listed in docs/dj.md ("How the numbers were
 reached").
 
@@ -247,13 +248,21 @@ def _root_and_fifth(profile: np.ndarray, tonic: int) -> float:
     return float(profile[tonic] + profile[(tonic + 7) % 12])
 
 
+def _minor_third(profile: np.ndarray, tonic: int) -> bool:
+    """Whether the tonic's minor third sounds more than its major third: what makes a key
+    minor. A profile correlation can miss it when the rest of the scale leans the other way
+    (a harmonic-minor tune's raised seventh and major dominant are the major key's too)."""
+    return bool(profile[(tonic + 3) % 12] > profile[(tonic + 4) % 12])
+
+
 def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | None:
     """The key of a track from its chroma; None when there is no pitched content.
 
     A key and its relative (A minor, C major) share their notes, so the profile over the whole
     track barely tells them apart: a minor progression that leans on its relative major
     (i-VI-III-VII) has the major key's profile. With the bar grid (``downbeats``), the tonic is
-    the one of the two whose root and fifth sound more where phrases start and end.
+    the one of the two whose root and fifth sound more where phrases start and end. The mode
+    is then the tonic's third: minor when its minor third sounds more than its major third.
     """
     profile = chroma.profile  # summed over every frame: once
     if profile.max(initial=0.0) <= 0:
@@ -265,6 +274,7 @@ def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | N
             ((tonic, minor), _relative(tonic, minor)),
             key=lambda candidate: _root_and_fifth(boundaries, candidate[0]),
         )
+    minor = _minor_third(profile, tonic)
     return Key(
         tonic=tonic,
         minor=minor,
