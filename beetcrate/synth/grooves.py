@@ -7,10 +7,11 @@ Every track is rendered from a score, so its labels are exact: a constant-tempo 
 ground truth beats, from the first sample to the end, beatless intro included), downbeats on
 every fourth beat, and the key its harmony was written in. A labelled set's harmony is drawn per
 track (``harmony.draw``: progressions that lean on the relative major, natural and harmonic
-minor, sevenths and ninths, vamps, dorian; inversions, pads or stabs, walking or syncopated bass
-lines, a melody, mix levels), from a generator of its own so each draw keeps its tempi and
-patterns; a ``Spec`` without an ``arrangement`` plays the plain cadence (major: I-IV-V-I; minor:
-i-iv-V-i with the raised leading tone, which no relative major contains).
+minor, sevenths and ninths, vamps, dorian; on half the tracks every chord a seventh; inversions,
+pads or stabs, walking or syncopated bass lines, a melody, mix levels), from a generator of its
+own so each draw keeps its tempi and patterns; a ``Spec`` without an ``arrangement`` plays the
+plain cadence (major: I-IV-V-I; minor: i-iv-V-i with the raised leading tone, which no relative
+major contains).
 
 Drum patterns are written on a 16-step bar:
 
@@ -64,10 +65,11 @@ from beetcrate.synth import harmony
 from beetcrate.synth.tones import RATE
 
 # Bumped when the same spec renders other audio (2: kits drawn per track; 3: harmony drawn per
-# track; 4: fills and crashes at phrase boundaries), so that rendered sets cached under a spec's
-# name are not mistaken for the new ones.
-GENERATOR_VERSION = 4
+# track; 4: fills and crashes at phrase boundaries; 5: all chords sevenths on half the tracks),
+# so that rendered sets cached under a spec's name are not mistaken for the new ones.
+GENERATOR_VERSION = 5
 PHRASE_BARS = 8
+SEVENTHS_SHARE = 0.5  # of tracks whose chords are all sevenths
 PATTERNS: dict[str, dict[str, list[int]]] = {
     "four_on_floor": {"kick": [0, 4, 8, 12], "snare": [4, 12], "hat": [2, 6, 10, 14]},
     "breakbeat": {"kick": [0, 2, 10], "snare": [4, 12, 15], "hat": [0, 2, 4, 6, 8, 10, 12, 14]},
@@ -236,6 +238,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
     # And one for the harmony, which came later still, and one for the fills and crashes.
     harmonies = np.random.default_rng([seed, 2])
     phrase_marks = np.random.default_rng([seed, 3])
+    # And one for whether the chords are sevenths (generator version 5).
+    sevenths = np.random.default_rng([seed, 4])
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -252,12 +256,15 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         minor = key_index >= 12
         bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else tuple(harmony.BassLine)
         arrangement = harmony.draw(harmonies, minor, bass_lines)
+        if sevenths.random() < SEVENTHS_SHARE:
+            arrangement = replace(arrangement, sevenths=True)
         specs.append(
             Spec(
                 name=f"{n:03d}_{pattern}_{bpm:.2f}"
                 + (f"_{detune:+d}c" if detune else "")
                 + ("_stressed" if stressed else "")
-                + f"_{arrangement.progression}",
+                + f"_{arrangement.progression}"
+                + ("7" if arrangement.sevenths else ""),
                 pattern=pattern,
                 bpm=bpm,
                 tonic=key_index % 12,

@@ -125,6 +125,10 @@ class Arrangement:
     bass_line: BassLine = BassLine.EIGHTHS
     bass_floor: int = 36  # the bass plays its notes in the octave from here up
     melody: bool = False
+    # Every triad played as its key's seventh chord (I and IV major sevenths, V and a minor
+    # key's VII dominant sevenths, minor chords minor sevenths), as house, garage and drum and
+    # bass voice them: a minor key's i7 then holds its relative major's tonic triad.
+    sevenths: bool = False
     chord_level: float = 1.0  # multiples of the plain arrangement's chord and bass gains
     bass_level: float = 1.0
     melody_level: float = 1.0
@@ -151,7 +155,21 @@ class Note:
 
 
 def progression(arrangement: Arrangement, minor: bool) -> Progression:
-    return (MINOR_PROGRESSIONS if minor else MAJOR_PROGRESSIONS)[arrangement.progression]
+    written = (MINOR_PROGRESSIONS if minor else MAJOR_PROGRESSIONS)[arrangement.progression]
+    if not arrangement.sevenths:
+        return written
+    chords = tuple(Chord(c.degree, _seventh(c, minor)) for c in written.chords)
+    return Progression(chords, written.scale)
+
+
+def _seventh(chord: Chord, minor: bool) -> tuple[int, ...]:
+    """The chord's quality with the key's seventh added; sevenths and ninths stay as written."""
+    if chord.quality == MINOR:
+        return MINOR7
+    if chord.quality != MAJOR:
+        return chord.quality
+    dominant = chord.degree == 7 or (minor and chord.degree == 10)
+    return DOMINANT7 if dominant else MAJOR7
 
 
 def draw(
