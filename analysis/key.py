@@ -7,11 +7,11 @@ harmonics per peak) summed over the track, bins under a fifth of the loudest dro
 ``Key`` with Ibrahim Sha'ath's profile (``shaath``; he wrote the KeyFinder key detector), one
 tonic triad per key (no polyphony or three-chord models). A key and its relative (A minor,
 C major) share their notes; between the two, the tonic is the one whose root and fifth sound
-more where the phrases start and end (``estimate_key`` with the bar grid), and the mode is the
-one the tonic's third says (minor when its minor third sounds more than its major third). The
-profile and the relative check were chosen on the tuning draws, whose harmony is drawn per track
-(``beetcrate.synth.harmony``), among the candidates listed in docs/dj.md ("How the numbers were
-reached").
+more where the phrases start and end, in the chords and in the bass (``estimate_key`` with the
+bar grid), and the mode is the one the tonic's third says (minor when its minor third sounds
+more than its major third). The profile and the relative check were chosen on the tuning draws,
+whose harmony is drawn per track (``beetcrate.synth.harmony``), among the candidates listed in
+docs/dj.md ("How the numbers were reached").
 
 librosa measures the tuning (``piptrack`` and ``pitch_tuning``: sub-bin peak frequencies, their
 deviation from the equal-tempered grid), stored as ``tuning_cents``; the HPCP's one-semitone
@@ -23,6 +23,7 @@ changes, tuning does not matter).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import librosa
@@ -49,6 +50,13 @@ KEY_PROFILE = "shaath"
 _PCP_THRESHOLD = 0.2  # profile bins under this share of the loudest are dropped
 # Dance music is built from 8-bar phrases (as analysis.cues counts them); 4-bar ones pair up.
 PHRASE_BARS = 8
+# The bass: the pitch classes of the spectral peaks from a low B to a high B (MIDI 23-59).
+BASS_LOW_HZ, BASS_HIGH_HZ = 30.0, 250.0
+# How much the bass's lean towards a tonic at phrase boundaries counts against the phrase
+# boundaries' chords (both as shares of their totals), and its fifth within it; chosen on tuning
+# draws 7 and 23 (generator versions 4 and 5), docs/dj.md, seventh round.
+BASS_WEIGHT = 0.5
+BASS_FIFTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class Chroma:
     key_frames: np.ndarray  # (m, 12) the key chain's HPCP of each KEY_FRAME, C = 0
     key_rate: float  # key frames per second
     tuning: float  # semitones from A = 440 Hz, -0.5..0.5
+    bass: np.ndarray  # (n, 12) the bass's chroma, frame by frame with ``frames``, C = 0
 
     @property
     def profile(self) -> np.ndarray:
@@ -124,6 +133,9 @@ class ChromaCollector:
         freqs[0] = 1.0
         self._chroma_weights = _pitch_weights(freqs, 80.0, 5000.0)
         self._chroma: list[np.ndarray] = []
+        self._bass_bins = int(np.searchsorted(freqs, BASS_HIGH_HZ, side="right"))
+        self._bass_weights = _pitch_weights(freqs[: self._bass_bins], BASS_LOW_HZ, BASS_HIGH_HZ)
+        self._bass: list[np.ndarray] = []
         self._pitches: list[np.ndarray] = []
         self._key_frames = Framer(KEY_FRAME, KEY_FRAME)
         es = essentia_standard()
@@ -165,6 +177,7 @@ class ChromaCollector:
         peaks = np.zeros_like(magnitude)
         peaks[:, 1:-1] = np.where(is_peak, middle, 0.0)
         self._chroma.append(peaks @ self._chroma_weights)
+        self._bass.append(peaks[:, : self._bass_bins] @ self._bass_weights)
         self._collect_pitches(magnitude)
 
     def _feed_key(self, mono: np.ndarray) -> None:
@@ -198,12 +211,13 @@ class ChromaCollector:
 
     def result(self) -> Chroma:
         frames = np.concatenate(self._chroma) if self._chroma else np.zeros((0, 12))
+        bass = np.concatenate(self._bass) if self._bass else np.zeros((0, 12))
         pitches = np.concatenate(self._pitches) if self._pitches else np.zeros(0)
         tuning = float(librosa.pitch_tuning(pitches, resolution=0.01)) if pitches.size else 0.0
         hpcp = np.array(self._hpcp_frames, dtype=np.float32).reshape(-1, 12)
         # essentia's profile starts at A; ours at C.
         key_frames = np.roll(hpcp, 9, axis=1)
-        return Chroma(frames, self.rate, key_frames, self.sample_rate / KEY_FRAME, tuning)
+        return Chroma(frames, self.rate, key_frames, self.sample_rate / KEY_FRAME, tuning, bass)
 
 
 def _profile_key(profile: np.ndarray) -> tuple[int, bool, float]:
@@ -227,15 +241,14 @@ def _relative(tonic: int, minor: bool) -> tuple[int, bool]:
     return ((tonic + 3) % 12, False) if minor else ((tonic - 3) % 12, True)
 
 
-def _phrase_boundaries(chroma: Chroma, downbeats: np.ndarray) -> np.ndarray:
-    """(12,) the key chain's HPCP over the first half of every phrase's first bar and the last
-    half of its last bar: the chord a phrase starts from and the one it comes home to (a bar
-    may hold two chords)."""
-    times = (np.arange(len(chroma.key_frames)) + 0.5) / chroma.key_rate
+def _phrase_boundaries(frames: np.ndarray, times: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
+    """(12,) the profile ``frames`` (centred at ``times``) summed over the first half of every
+    phrase's first bar and the last half of its last bar: the chord a phrase starts from and the
+    one it comes home to (a bar may hold two chords)."""
     bar = np.searchsorted(downbeats, times, side="right") - 1
     length = np.diff(downbeats, append=2 * downbeats[-1] - downbeats[-2])
     inside = (bar >= 0) & (times < downbeats[-1] + length[-1])
-    bar, times, frames = bar[inside], times[inside], chroma.key_frames[inside]
+    bar, times, frames = bar[inside], times[inside], frames[inside]
     second_half = times >= downbeats[bar] + length[bar] / 2
     position = bar % PHRASE_BARS
     starts = (position == 0) & ~second_half
@@ -243,9 +256,32 @@ def _phrase_boundaries(chroma: Chroma, downbeats: np.ndarray) -> np.ndarray:
     return frames[starts | ends].sum(axis=0, dtype=np.float64)
 
 
-def _root_and_fifth(profile: np.ndarray, tonic: int) -> float:
+def _shares(profile: np.ndarray) -> np.ndarray:
+    total = profile.sum()
+    return profile / total if total > 0 else profile
+
+
+def _root_and_fifth(profile: np.ndarray, tonic: int, fifth: float = 1.0) -> float:
     # Not the third: a minor key's third is its relative major's root (A minor's C).
-    return float(profile[tonic] + profile[(tonic + 7) % 12])
+    return float(profile[tonic] + fifth * profile[(tonic + 7) % 12])
+
+
+def _tonic_evidence(chroma: Chroma, downbeats: np.ndarray) -> Callable[[int], float]:
+    """How much a tonic sounds where phrases start and end: the root and fifth of the chords
+    there, plus how much more the bass plays the root (and its fifth) there than over the whole
+    track. The bass tells a minor seventh chord (A C E G) from its relative major's sixth (C E G
+    A), whose notes are the same; and a kick or snare drum's fixed pitch, which a bass chroma
+    also picks up, is there all along, so only the excess counts."""
+    key_times = (np.arange(len(chroma.key_frames)) + 0.5) / chroma.key_rate
+    chords = _shares(_phrase_boundaries(chroma.key_frames, key_times, downbeats))
+    # A spectrum frame is centred one hop after its start.
+    times = (np.arange(len(chroma.bass)) + 1.0) / chroma.rate
+    bass = _shares(_phrase_boundaries(chroma.bass, times, downbeats)) - _shares(
+        chroma.bass.sum(axis=0, dtype=np.float64)
+    )
+    return lambda tonic: (
+        _root_and_fifth(chords, tonic) + BASS_WEIGHT * _root_and_fifth(bass, tonic, BASS_FIFTH)
+    )
 
 
 def _minor_third(profile: np.ndarray, tonic: int) -> bool:
@@ -261,18 +297,18 @@ def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | N
     A key and its relative (A minor, C major) share their notes, so the profile over the whole
     track barely tells them apart: a minor progression that leans on its relative major
     (i-VI-III-VII) has the major key's profile. With the bar grid (``downbeats``), the tonic is
-    the one of the two whose root and fifth sound more where phrases start and end. The mode
-    is then the tonic's third: minor when its minor third sounds more than its major third.
+    the one of the two whose root and fifth sound more where phrases start and end, in the
+    chords and in the bass (``_tonic_evidence``). The mode is then the tonic's third: minor when
+    its minor third sounds more than its major third.
     """
     profile = chroma.profile  # summed over every frame: once
     if profile.max(initial=0.0) <= 0:
         return None
     tonic, minor, strength = _profile_key(profile)
     if downbeats is not None and len(downbeats) >= PHRASE_BARS:
-        boundaries = _phrase_boundaries(chroma, downbeats)
+        evidence = _tonic_evidence(chroma, downbeats)
         tonic, minor = max(
-            ((tonic, minor), _relative(tonic, minor)),
-            key=lambda candidate: _root_and_fifth(boundaries, candidate[0]),
+            ((tonic, minor), _relative(tonic, minor)), key=lambda candidate: evidence(candidate[0])
         )
     minor = _minor_third(profile, tonic)
     return Key(

@@ -200,6 +200,23 @@ def test_a_progression_leaning_on_its_relative_key_is_read_in_its_own_mode(
     assert found.name == spec.key_name
 
 
+def test_a_minor_seventh_tonic_is_told_from_its_relative_majors_sixth_by_the_bass(
+    tmp_path: Path,
+) -> None:
+    # C#m7-Amaj7-Emaj7-B7: C#m7 (C# E G# B) holds E major's sixth chord (E G# B C#) and the
+    # whole tune E major's notes; the bass plays C# where phrases start and end.
+    arrangement = harmony.Arrangement(
+        "epic", voicing="inversions", style="pad", melody=True, sevenths=True
+    )
+    spec = grooves.Spec(
+        "sevenths", "four_on_floor", 124.0, 1, True, 24.0, 0, seed=9, arrangement=arrangement
+    )
+    path, _ = grooves.write(spec, tmp_path)
+    found = analyze(path).key
+    assert found is not None
+    assert found.name == spec.key_name == "C# minor"
+
+
 def test_a_detuned_record_has_its_tuning_measured_and_its_key_read(clips: dict[str, Clip]) -> None:
     clip = clips["trap"]
     samples, rate = media.decode(clip.path, sample_rate=44100, mono=True)

@@ -17,7 +17,7 @@ MAJOR = np.array([1.00, 0.20, 0.60, 0.25, 0.80, 0.60, 0.20, 0.90, 0.20, 0.60, 0.
 
 def _chroma(profile: np.ndarray) -> key.Chroma:
     frames = np.tile(profile.astype(np.float32), (16, 1))
-    return key.Chroma(frames, 5.0, frames, 10.0, 0.0)
+    return key.Chroma(frames, 5.0, frames, 10.0, 0.0, bass=np.zeros_like(frames))
 
 
 def test_a_minor_third_louder_than_the_major_makes_the_key_minor_whatever_the_correlation() -> None:
