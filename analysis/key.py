@@ -13,9 +13,12 @@ more than its major third). The profile and the relative check were chosen on th
 whose harmony is drawn per track (``beetcrate.synth.harmony``), among the candidates listed in
 docs/dj.md ("How the numbers were reached").
 
-librosa measures the tuning (``piptrack`` and ``pitch_tuning``: sub-bin peak frequencies, their
-deviation from the equal-tempered grid), stored as ``tuning_cents``; the HPCP's one-semitone
-cosine window tolerates the usual detuning (up to about 45 cents on the tuning set).
+The tuning is measured as librosa's ``piptrack`` and ``pitch_tuning`` measure it, in numpy
+(``spectral_peaks``, ``pitch_tuning``: sub-bin peak frequencies, their commonest deviation from
+the equal-tempered grid), stored as ``tuning_cents``; the HPCP's one-semitone cosine window
+tolerates the usual detuning (up to about 45 cents on the tuning set). The analysis runs no
+numba code: librosa's kernels keep an on-disk cache that two analysis processes, writing it at
+once on a fresh install, once left corrupt, and every later analysis crashed loading it.
 
 A 12-note chroma per frame at A = 440 Hz is kept too, for the downbeats (where the harmony
 changes, tuning does not matter).
@@ -26,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 from scipy import fft
 
@@ -103,6 +105,45 @@ def _pitch_weights(freqs: np.ndarray, low: float, high: float) -> np.ndarray:
     closeness = np.cos(np.pi * (semitones - nearest)) ** 2
     weights[np.flatnonzero(inside), nearest.astype(int) % 12] = closeness
     return weights
+
+
+def spectral_peaks(
+    magnitude: np.ndarray, bin_hz: float, low: float = 80.0, high: float = 5000.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies and magnitudes of the spectral peaks between ``low`` and ``high`` Hz that
+    reach a tenth of their frame's loudest bin, placed between bins by a parabola through the
+    peak and its neighbours: what librosa's ``piptrack`` finds (the module's description says why
+    not ``piptrack`` itself)."""
+    x = magnitude.astype(np.float64)
+    centre, below, above = x[:, 1:-1], x[:, :-2], x[:, 2:]
+    curve = above + below - 2 * centre
+    slope = (above - below) / 2
+    # A vertex more than a bin away is no peak of this parabola: no shift (as piptrack).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(np.abs(slope) < np.abs(curve), -slope / curve, 0.0)
+    index = np.arange(1, x.shape[1] - 1)
+    inside = (index * bin_hz >= low) & (index * bin_hz < high)
+    loud = centre > 0.1 * x.max(axis=1, keepdims=True)
+    peak = loud & (centre > below) & (centre >= above) & inside
+    frames, bins = np.nonzero(peak)
+    frequencies = (bins + 1 + shift[frames, bins]) * bin_hz
+    strengths = centre[frames, bins] + 0.5 * slope[frames, bins] * shift[frames, bins]
+    return frequencies, strengths
+
+
+def pitch_tuning(frequencies: np.ndarray, resolution: float = 0.01) -> float:
+    """Semitones (-0.5..0.5) from the equal-tempered grid at A = 440 Hz where most of the
+    frequencies fall: the commonest deviation, in steps of ``resolution`` (librosa's
+    ``pitch_tuning``)."""
+    frequencies = frequencies[frequencies > 0]
+    if not frequencies.size:
+        return 0.0
+    deviation = np.mod(12 * np.log2(frequencies / 440.0), 1.0)
+    deviation[deviation >= 0.5] -= 1.0
+    counts, edges = np.histogram(
+        deviation, np.linspace(-0.5, 0.5, int(np.ceil(1 / resolution)) + 1)
+    )
+    return float(edges[np.argmax(counts)])
 
 
 @dataclass(frozen=True)
@@ -194,18 +235,11 @@ class ChromaCollector:
 
     def _collect_pitches(self, magnitude: np.ndarray) -> None:
         bins = FFT_SIZE // (2 * _TUNING_SHRINK) + 1
-        pitches, strengths = librosa.piptrack(
-            S=magnitude[:, :bins].T,
-            sr=self.sample_rate / _TUNING_SHRINK,
-            n_fft=FFT_SIZE // _TUNING_SHRINK,
-            fmin=80.0,
-            fmax=5000.0,
-        )
-        found = pitches > 0
-        if not found.any():
+        pitches, strengths = spectral_peaks(magnitude[:, :bins], self.sample_rate / FFT_SIZE)
+        if not pitches.size:
             return
         # librosa.estimate_tuning's rule: peaks at least as strong as the median peak.
-        strong = found & (strengths >= np.median(strengths[found]))
+        strong = strengths >= np.median(strengths)
         order = np.argsort(strengths[strong])[::-1][:_TUNING_PEAKS_PER_BLOCK]
         self._pitches.append(pitches[strong][order])
 
@@ -213,7 +247,7 @@ class ChromaCollector:
         frames = np.concatenate(self._chroma) if self._chroma else np.zeros((0, 12))
         bass = np.concatenate(self._bass) if self._bass else np.zeros((0, 12))
         pitches = np.concatenate(self._pitches) if self._pitches else np.zeros(0)
-        tuning = float(librosa.pitch_tuning(pitches, resolution=0.01)) if pitches.size else 0.0
+        tuning = pitch_tuning(pitches)
         hpcp = np.array(self._hpcp_frames, dtype=np.float32).reshape(-1, 12)
         # essentia's profile starts at A; ours at C.
         key_frames = np.roll(hpcp, 9, axis=1)

@@ -28,7 +28,6 @@ FLAC or MP3 gets the same timbre.
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 from scipy import fft
 
@@ -41,16 +40,51 @@ DECIMATION = 4  # one spectral frame in four: a 23 ms hop
 FLOOR = 1e-6  # 60 dB under a frame's loudest band
 _QUIET = 1e-3  # frames quieter than this share of the loudest so far are left out
 DECIMALS = 2
+# Slaney's mel scale: 3 mel per 200 Hz below the knee, then a 6.4x frequency every 27 mel.
+_MEL_LINEAR_HZ = 200.0 / 3
+_MEL_KNEE_HZ = 1000.0
+_MEL_LOG_STEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    # Slaney's mel scale (the Auditory Toolbox's, librosa's default): linear to 1 kHz, then log.
+    linear = hz / _MEL_LINEAR_HZ
+    log = (
+        _MEL_KNEE_HZ / _MEL_LINEAR_HZ
+        + np.log(np.maximum(hz, _MEL_KNEE_HZ) / _MEL_KNEE_HZ) / _MEL_LOG_STEP
+    )
+    return np.where(hz >= _MEL_KNEE_HZ, log, linear)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    knee = _MEL_KNEE_HZ / _MEL_LINEAR_HZ
+    log = _MEL_KNEE_HZ * np.exp(_MEL_LOG_STEP * (np.maximum(mel, knee) - knee))
+    return np.where(mel >= knee, log, mel * _MEL_LINEAR_HZ)
+
+
+def mel_filterbank(
+    sample_rate: int, fft_size: int, bands: int, low: float, high: float
+) -> np.ndarray:
+    """(bands, bins) triangular filters evenly spaced on the mel scale, each of unit area
+    (Slaney's normalisation): the filterbank ``librosa.filters.mel`` builds, in numpy, so that the
+    analysis runs no numba code (``analysis.key`` says why)."""
+    freqs = np.linspace(0.0, sample_rate / 2, 1 + fft_size // 2)
+    edges = _mel_to_hz(
+        np.linspace(_hz_to_mel(np.array(low)), _hz_to_mel(np.array(high)), bands + 2)
+    )
+    widths = np.diff(edges)
+    ramps = edges[:, None] - freqs[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]
 
 
 class TimbreCollector:
     """Streams power spectra (from ``SpectralCollector.feed``) into running MFCC statistics."""
 
     def __init__(self, sample_rate: int) -> None:
-        low, high = MEL_RANGE
-        mel = librosa.filters.mel(
-            sr=sample_rate, n_fft=FFT_SIZE, n_mels=MEL_BANDS, fmin=low, fmax=high
-        )
+        mel = mel_filterbank(sample_rate, FFT_SIZE, MEL_BANDS, *MEL_RANGE)
         self._mel = np.ascontiguousarray(mel.T, dtype=np.float32)  # (bins, bands)
         self._phase = 0  # index of the next frame to keep in the next block
         self._loudest = 0.0

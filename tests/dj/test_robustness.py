@@ -8,6 +8,8 @@ same music in a plain 44.1 kHz stereo FLAC.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ from analysis import evaluation
 from analysis.engine import Analysis, analyze
 from beetcrate import media
 from beetcrate.synth import grooves, songs, tones
+from tests.dj.conftest import Clip
 
 # A minor at 124.6 BPM, with a beatless 4-bar intro: the plain reference the formats are read
 # against.
@@ -171,3 +174,21 @@ def test_a_track_with_no_beat_at_all_reports_no_tempo(
     assert analysis.rhythm.bpm == 0
     assert analysis.rhythm.beats.size == 0
     assert analysis.rhythm.downbeats.size == 0
+
+
+def test_analysing_a_track_runs_no_numba_code(clips: dict[str, Clip]) -> None:
+    # librosa's numba kernels keep an on-disk cache; two analysis processes writing it at once
+    # on a fresh install once left it corrupt, and every later analysis crashed on loading it.
+    probe = (
+        "import sys\n"
+        "from analysis.engine import analyze\n"
+        "analyze(sys.argv[1])\n"
+        "print(sorted(name for name in ('librosa', 'numba') if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(clips["house"].path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
