@@ -15,7 +15,7 @@ from huey.exceptions import TaskException
 from analysis import ANALYSIS_VERSION
 from beetcrate.queue import huey, release
 from beetsplug.dj import ledger, store
-from beetsplug.dj.fields import item_fields
+from beetsplug.dj.fields import corrected_fields, item_fields
 from beetsplug.dj.ledger import Job, JobState
 from beetsplug.dj.messages import AnalysisFailure, AnalysisPayload, AnalysisResult, as_result
 
@@ -34,11 +34,19 @@ class Applier:
 
     def apply(self, item: Item, payload: AnalysisPayload) -> None:
         """Store the arrays (once per hash) and set the item's fields; tags if ``write``.
+        A tempo or key the user corrected since the last analysis stays (``corrected_fields``).
         Raises ``WriteFailed`` when the tags cannot be written (the fields are stored)."""
+        # What the last analysis wrote, read before this one replaces it in the sidecar.
+        last = item.get("dj_audio_hash")
+        corrected = corrected_fields(
+            {"bpm": item.get("bpm"), "initial_key": item.get("initial_key")},
+            store.load_features(self.db, last) if last else None,
+        )
         if store.stored_version(self.db, payload.audio_hash) != payload.analysis_version:
             store.save(self.db, payload)
         features = payload.features
-        item.update(item_fields(features, payload.audio_hash))
+        fields = item_fields(features, payload.audio_hash)
+        item.update({name: value for name, value in fields.items() if name not in corrected})
         # ReplayGain from the R128 measurement, unless a replaygain plugin already set it.
         if item.get("rg_track_gain") is None:
             item.rg_track_gain = features["replaygain_track_gain"]

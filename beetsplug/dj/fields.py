@@ -51,6 +51,19 @@ def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
     return fields
 
 
+def corrected_fields(current: dict[str, Any], analysed: dict[str, Any] | None) -> set[str]:
+    """Which of beets' ``bpm`` and ``initial_key`` hold a value the last analysis (its stored
+    features, ``analysed``) did not write: the user's correction (``beet modify bpm=140``), which
+    a new analysis must not overwrite. None before any analysis: the first one sets both."""
+    if analysed is None:
+        return set()
+    written = {
+        "bpm": round(analysed["bpm"]) if analysed.get("bpm") else None,
+        "initial_key": analysed.get("initial_key") or None,
+    }
+    return {name for name, value in written.items() if current.get(name) and current[name] != value}
+
+
 def encode_timbre(values: list[float]) -> str:
     """``[1.25, -0.5]`` as ``"1.25 -0.5"``: the shortest text that reads back to each number."""
     return " ".join(repr(float(value)) for value in values)

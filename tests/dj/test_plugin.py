@@ -81,6 +81,43 @@ def test_queued_analysis_is_applied_only_by_the_writer(
     assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
+def test_a_tempo_and_key_the_user_corrected_survive_a_new_analysis(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("dnb")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    item = library.get_item(item.id)
+    # The DJ hears it at half tempo and in the relative minor (beet modify bpm=86 ...).
+    item.update({"bpm": 86, "initial_key": "D#m"})
+    item.store()
+    dj.analyze([item], now=True, jobs=1, force=True, wait=False)
+    item = library.get_item(item.id)
+    assert (item.bpm, item.initial_key) == (86, "D#m")
+    # The analysis' own reading is stored beside it, as measured.
+    assert item.bpm_precise == pytest.approx(171.7, abs=0.1)
+    assert item.camelot == "2B"
+
+
+def test_a_tempo_and_key_an_older_analysis_wrote_are_replaced_by_the_new_one(
+    dj: DjLibrary, add_clip: Callable[..., Item], library: Library
+) -> None:
+    item = add_clip("dnb")
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    item = library.get_item(item.id)
+    # An older engine had read half the tempo and the relative minor, and written both.
+    dj.db.execute(
+        "UPDATE dj_analysis SET features = json_set(features, '$.bpm', 85.85, "
+        "'$.initial_key', 'D#m') WHERE audio_hash = ?",
+        (item.dj_audio_hash,),
+    )
+    dj.db.conn.commit()
+    item.update({"bpm": 86, "initial_key": "D#m"})
+    item.store()
+    dj.analyze([item], now=True, jobs=1, force=True, wait=False)
+    item = library.get_item(item.id)
+    assert (item.bpm, item.initial_key) == (172, "F#")
+
+
 def test_already_analysed_items_are_skipped_unless_forced(
     dj: DjLibrary, add_clip: Callable[..., Item], library: Library
 ) -> None:
