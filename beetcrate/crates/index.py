@@ -33,11 +33,12 @@ _META = "crate_meta"
 # beets' fields most rules read, stored right after the DJ ones (see ``_rebuild``).
 _EARLY = ("year", "genres", "added", "title", "artist", "albumartist", "album", "length")
 # The table's layout: a new version rebuilds it even where beets did not change.
-_VERSION = 5
+_VERSION = 6
 
 
-def _key_code(camelot: str | None, openkey: str | None, initial_key: str | None) -> int | None:
-    for text in (camelot, openkey, initial_key):
+def _key_code(*texts: str | None) -> int | None:
+    """The code of the first of ``texts`` that names a key."""
+    for text in texts:
         if (key := maybe_key(text)) is not None:
             return key.code
     return None
@@ -113,8 +114,12 @@ class CrateIndex:
         # runs 3-4 times faster than over the same columns at the end of the row.
         selects = [
             "i.id AS id",
-            "coalesce(f.bpm_precise, nullif(i.bpm, 0)) AS tempo",
-            "bc_key_code(f.camelot, f.openkey, i.initial_key) AS key_code",
+            # beets' bpm and initial_key where the user corrected what the analysis wrote (its
+            # bpm is the precise tempo rounded, its initial_key names the Camelot key), else
+            # the analysis' reading; the tags where there is none.
+            "CASE WHEN i.bpm > 0 AND (f.bpm_precise IS NULL OR abs(i.bpm - f.bpm_precise) > 0.5)"
+            " THEN i.bpm ELSE f.bpm_precise END AS tempo",
+            "bc_key_code(i.initial_key, f.camelot, f.openkey) AS key_code",
             *(f"f.{name}" for name in DJ_NUMBERS),
         ]
         ordered = sorted(columns, key=lambda column: column[0] not in _EARLY)

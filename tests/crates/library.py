@@ -38,6 +38,10 @@ CAMELOT = [f"{n}{mode}" for n in range(1, 13) for mode in "AB"]
 MOODS = ["dark", "Euphoric", "deep"]
 
 
+# The tag's key names, on the wheel (written independently of beetcrate.crates.keys).
+NAMED_KEYS = {"Am": "8A", "F#m": "11A", "Bb": "6B", "C major": "8B"}
+
+
 @dataclass
 class Annotation:
     starred: float | None = None
@@ -86,8 +90,25 @@ class Song:
 
     @property
     def tempo(self) -> float | None:
-        """The precise tempo where the analysis measured it, else the tag (0 is unknown)."""
-        return self.bpm_precise if self.bpm_precise is not None else (self.bpm or None)
+        """The tag where it is not the analysis' tempo rounded (the user corrected it), else the
+        precise tempo the analysis measured; None when neither is known (a tag of 0)."""
+        if self.bpm and (self.bpm_precise is None or abs(self.bpm - self.bpm_precise) > 0.5):
+            return self.bpm
+        return self.bpm_precise
+
+    @property
+    def wheel_key(self) -> str | None:
+        """The key on the Camelot wheel: the tag where it names one (the analysis writes the key
+        it read there too, and the user may have corrected it), else the analysis' Camelot or
+        Open Key."""
+        if self.initial_key in NAMED_KEYS:
+            return NAMED_KEYS[self.initial_key]
+        if self.camelot:
+            return self.camelot
+        if self.openkey:
+            number, mode = int(self.openkey[:-1]), self.openkey[-1]
+            return f"{(number + 6) % 12 + 1}{'A' if mode == 'm' else 'B'}"
+        return None
 
 
 def _ago(rng: random.Random, days: int) -> float:
@@ -125,7 +146,7 @@ def make_songs(count: int, seed: int = 12) -> list[Song]:
                 comp=rng.random() < 0.2,
                 added=_ago(rng, 400),
                 comments=rng.choice(["", "", "promo copy", "Vinyl rip", "PROMO"]),
-                initial_key=rng.choice(["", "Am", "F#m", "Bb", "C major"]),
+                initial_key=rng.choice(["", *NAMED_KEYS]),
                 bpm_precise=_maybe(rng, 0.85, round(rng.uniform(60, 190), 2)),
                 # The key in one notation or another, as different analysers write it.
                 camelot=key if notation < 0.6 else None,

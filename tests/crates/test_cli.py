@@ -45,15 +45,6 @@ def peak(songs: list[Song]) -> list[Song]:
     return sorted(kept, key=lambda s: (-(s.energy or 0), s.id))
 
 
-def camelot(song: Song) -> str | None:
-    if song.camelot:
-        return song.camelot
-    if song.openkey:
-        number, mode = int(song.openkey[:-1]), song.openkey[-1]
-        return f"{(number + 6) % 12 + 1}{'A' if mode == 'm' else 'B'}"
-    return {"Am": "8A", "F#m": "11A", "Bb": "6B", "C major": "8B"}.get(song.initial_key)
-
-
 def test_list_json(home: BeetsHome, songs: list[Song]) -> None:
     path = write_crate(home, "peak.yaml", GOOD)
     write_crate(home, "loved.nsp", '{"all": [{"is": {"loved": true}}], "public": true}')
@@ -91,7 +82,7 @@ def test_show_json_lists_the_items_in_playlist_order(home: BeetsHome, songs: lis
             "title": s.title,
             "artist": s.artist,
             "bpm": round(s.tempo, 2) if s.tempo else None,
-            "camelot": camelot(s),
+            "camelot": s.wheel_key,
             "energy": s.energy,
         }
         for s in peak(songs)

@@ -321,20 +321,6 @@ def test_half_and_double_time_count_as_the_same_tempo(lib: CrateLibrary) -> None
     assert half and half <= both and not half & plain
 
 
-# The keys of the wheel, written independently of beetcrate.crates.keys.
-NAMED = {"Am": "8A", "F#m": "11A", "Bb": "6B", "C major": "8B"}
-
-
-def song_key(song: Song) -> str | None:
-    """The song's key on the Camelot wheel: the analysis' Camelot or Open Key, else the tag."""
-    if song.camelot:
-        return song.camelot
-    if song.openkey:
-        number, mode = int(song.openkey[:-1]), song.openkey[-1]
-        return f"{(number + 6) % 12 + 1}{'A' if mode == 'm' else 'B'}"
-    return NAMED.get(song.initial_key)
-
-
 def wheel(number: int) -> int:
     return (number - 1) % 12 + 1
 
@@ -361,7 +347,7 @@ def test_harmonic(
     flags = f"boost: {str(boost).lower()}, diagonal: {str(diagonal).lower()}"
     rule = f"harmonic: {{key: '{written}', {flags}}}"
     wanted = compatible(camelot, boost, diagonal)
-    assert set(lib.evaluate(f"all:\n  - {rule}\n")) == lib.matching(lambda s: song_key(s) in wanted)
+    assert set(lib.evaluate(f"all:\n  - {rule}\n")) == lib.matching(lambda s: s.wheel_key in wanted)
 
 
 def test_a_harmonic_and_tempo_crate_with_an_energy_range(lib: CrateLibrary) -> None:
@@ -376,7 +362,7 @@ sort: -energy
     songs = [
         s
         for s in lib.songs
-        if song_key(s) in wanted
+        if s.wheel_key in wanted
         and in_window(s.tempo, 124, 6, True)
         and s.energy is not None
         and 0.2 <= s.energy <= 0.9
