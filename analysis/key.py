@@ -340,14 +340,11 @@ def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | N
         return None
     tonic, minor, strength = _profile_key(profile)
     if downbeats is not None and len(downbeats) >= PHRASE_BARS:
-        evidence = _tonic_evidence(chroma, downbeats)
-        tonic, minor = max(
-            ((tonic, minor), _relative(tonic, minor)), key=lambda candidate: evidence(candidate[0])
-        )
-    minor = _minor_third(profile, tonic)
+        relative, _ = _relative(tonic, minor)
+        tonic = max((tonic, relative), key=_tonic_evidence(chroma, downbeats))
     return Key(
         tonic=tonic,
-        minor=minor,
+        minor=_minor_third(profile, tonic),
         strength=round(strength, 3),
         tuning_cents=round(100 * chroma.tuning),
     )
