@@ -54,7 +54,8 @@ def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
 def corrected_fields(current: dict[str, Any], analysed: dict[str, Any] | None) -> set[str]:
     """Which of beets' ``bpm`` and ``initial_key`` hold a value the last analysis (its stored
     features, ``analysed``) did not write: the user's correction (``beet modify bpm=140``), which
-    a new analysis must not overwrite. None before any analysis: the first one sets both."""
+    a new analysis must not overwrite. Before any analysis (``analysed`` None) there is none: the
+    first analysis sets both."""
     if analysed is None:
         return set()
     written = {
