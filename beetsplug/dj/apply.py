@@ -36,12 +36,7 @@ class Applier:
         """Store the arrays (once per hash) and set the item's fields; tags if ``write``.
         A tempo or key the user corrected since the last analysis stays (``corrected_fields``).
         Raises ``WriteFailed`` when the tags cannot be written (the fields are stored)."""
-        # What the last analysis wrote, read before this one replaces it in the sidecar.
-        last = item.get("dj_audio_hash")
-        corrected = corrected_fields(
-            {"bpm": item.get("bpm"), "initial_key": item.get("initial_key")},
-            store.load_features(self.db, last) if last else None,
-        )
+        corrected = corrected_fields(item)
         if store.stored_version(self.db, payload.audio_hash) != payload.analysis_version:
             store.save(self.db, payload)
         features = payload.features

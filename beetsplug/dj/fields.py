@@ -7,11 +7,15 @@ Kept free of heavy imports: beets loads the plugin for every command.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beets.dbcore import types
 
 from analysis import ANALYSIS_VERSION
+from beetcrate import corrections
+
+if TYPE_CHECKING:
+    from beets.library import Item
 
 # Scalar features stored as typed flexible attributes: name on the item -> key in the payload.
 FLEX_FIELDS = {
@@ -51,18 +55,18 @@ def item_fields(features: dict[str, Any], audio_hash: str) -> dict[str, Any]:
     return fields
 
 
-def corrected_fields(current: dict[str, Any], analysed: dict[str, Any] | None) -> set[str]:
-    """Which of beets' ``bpm`` and ``initial_key`` hold a value the last analysis (its stored
-    features, ``analysed``) did not write: the user's correction (``beet modify bpm=140``), which
-    a new analysis must not overwrite. Before any analysis (``analysed`` None) there is none: the
-    first analysis sets both."""
-    if analysed is None:
+def corrected_fields(item: Item) -> set[str]:
+    """Which of beets' ``bpm`` and ``initial_key`` an analysed item holds the user's correction
+    in (``beetcrate.corrections``), which a new analysis must not overwrite. Before any analysis
+    there is none: the first one sets both, whatever the file's tags said."""
+    if item.get("dj_analysis_version") is None:
         return set()
-    written = {
-        "bpm": round(analysed["bpm"]) if analysed.get("bpm") else None,
-        "initial_key": analysed.get("initial_key") or None,
-    }
-    return {name for name, value in written.items() if current.get(name) and current[name] != value}
+    corrected = set()
+    if corrections.tempo_corrected(item.get("bpm"), item.get("bpm_precise")):
+        corrected.add("bpm")
+    if corrections.key_corrected(item.get("initial_key"), item.get("camelot")):
+        corrected.add("initial_key")
+    return corrected
 
 
 def encode_timbre(values: list[float]) -> str:

@@ -81,17 +81,23 @@ def test_queued_analysis_is_applied_only_by_the_writer(
     assert ledger.counts(dj.db)[JobState.DONE] == 1
 
 
+def _analysed_then_again(
+    dj: DjLibrary, library: Library, item: Item, fields: dict[str, object]
+) -> Item:
+    """The item after an analysis, ``fields`` set on it, and a forced analysis again."""
+    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
+    item = library.get_item(item.id)
+    item.update(fields)
+    item.store()
+    dj.analyze([item], now=True, jobs=1, force=True, wait=False)
+    return library.get_item(item.id)
+
+
 def test_a_tempo_and_key_the_user_corrected_survive_a_new_analysis(
     dj: DjLibrary, add_clip: Callable[..., Item], library: Library
 ) -> None:
-    item = add_clip("dnb")
-    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
-    item = library.get_item(item.id)
     # The DJ hears it at half tempo and in the relative minor (beet modify bpm=86 ...).
-    item.update({"bpm": 86, "initial_key": "D#m"})
-    item.store()
-    dj.analyze([item], now=True, jobs=1, force=True, wait=False)
-    item = library.get_item(item.id)
+    item = _analysed_then_again(dj, library, add_clip("dnb"), {"bpm": 86, "initial_key": "D#m"})
     assert (item.bpm, item.initial_key) == (86, "D#m")
     # The analysis' own reading is stored beside it, as measured.
     assert item.bpm_precise == pytest.approx(171.7, abs=0.1)
@@ -101,20 +107,9 @@ def test_a_tempo_and_key_the_user_corrected_survive_a_new_analysis(
 def test_a_tempo_and_key_an_older_analysis_wrote_are_replaced_by_the_new_one(
     dj: DjLibrary, add_clip: Callable[..., Item], library: Library
 ) -> None:
-    item = add_clip("dnb")
-    dj.analyze([item], now=True, jobs=1, force=False, wait=False)
-    item = library.get_item(item.id)
     # An older engine had read half the tempo and the relative minor, and written both.
-    dj.db.execute(
-        "UPDATE dj_analysis SET features = json_set(features, '$.bpm', 85.85, "
-        "'$.initial_key', 'D#m') WHERE audio_hash = ?",
-        (item.dj_audio_hash,),
-    )
-    dj.db.conn.commit()
-    item.update({"bpm": 86, "initial_key": "D#m"})
-    item.store()
-    dj.analyze([item], now=True, jobs=1, force=True, wait=False)
-    item = library.get_item(item.id)
+    older = {"bpm": 86, "bpm_precise": 85.85, "initial_key": "D#m", "camelot": "2A"}
+    item = _analysed_then_again(dj, library, add_clip("dnb"), older)
     assert (item.bpm, item.initial_key) == (172, "F#")
 
 
