@@ -327,6 +327,25 @@ def test_cues_mark_intro_end_drop_breakdown_and_outro_on_phrase_boundaries() -> 
     }
 
 
+def test_cues_find_sections_off_the_eight_bar_grid_and_one_per_breakdown() -> None:
+    # 30 bars: a 5-bar beatless intro (a pickup bar, then four), the groove, a 3-bar breakdown
+    # from bar 13 whose bass notes come in half-way (the low band stirs, no kick), the groove
+    # again from bar 16. Nothing falls on a multiple of eight bars.
+    rate = 100.0
+    bar_frames = 200
+    amplitude = np.full((3, 30 * bar_frames), 0.2)
+    for bar in [*range(5, 13), *range(16, 30)]:
+        for beat in range(4):
+            start = bar * bar_frames + beat * bar_frames // 4
+            amplitude[0, start : start + 5] += 0.4
+    for note in range(14 * bar_frames, 16 * bar_frames, bar_frames // 2):
+        amplitude[0, note : note + 40] += 0.01
+    frames = Frames(rate, 0.0, np.zeros_like(amplitude), amplitude)
+    downbeats = np.arange(30) * bar_frames / rate
+    found = {(cue.kind, cue.bar) for cue in cues.find_cues(downbeats, frames)}
+    assert found == {("first_downbeat", 0), ("intro_end", 5), ("breakdown", 13), ("drop", 16)}
+
+
 def test_analysis_records_its_engine_version(clips: dict[str, Clip]) -> None:
     from analysis.engine import ANALYSIS_VERSION
 
