@@ -5,16 +5,19 @@ Every 256 samples (5.8 ms at 44.1 kHz) a 1024-sample spectrum yields, for three 
 
 - ``flux``: the rise of log energy across 24 log-spaced sub-bands (spectral flux), which peaks
   on note and drum onsets and drives tempo, beats and downbeats;
-- ``amplitude``: the band's RMS amplitude, which the waveforms and cue points show.
+- ``amplitude``: the band's RMS amplitude, which the waveforms and cue points show;
+- ``snare``: the amplitude of each of the eight sub-bands between 1 and 8 kHz, where a snare's
+  wires and a clap sound all at once and a hat, most of whose energy is higher, hardly does
+  (half precision: only their rises are read).
 
-Only these six numbers per frame are kept, never the spectra (each block's spectra are handed
-on to the timbre, which keeps running sums), so memory grows by 24 bytes per
-frame (about 15 MB for a two-hour mix).
+Only these numbers per frame are kept, never the spectra (each block's spectra are handed on
+to the timbre, which keeps running sums), so memory grows by 40 bytes per frame (about 25 MB
+for a two-hour mix).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import fft
@@ -25,6 +28,9 @@ FFT_SIZE = 1024
 HOP = 256
 BAND_EDGES = (200.0, 3000.0)  # low | mid | high
 _FLUX_EDGES = list(np.geomspace(30.0, 16000.0, 25))
+# The flux sub-bands (by their centres) where snares and claps are told from hats: the best of
+# five ranges on the tuning draws (docs/dj.md, "How the numbers were reached").
+SNARE_RANGE = (1000.0, 8000.0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class Frames:
     offset: float  # time of frame 0 (its window's centre), seconds
     flux: np.ndarray  # (3, n): low, mid, high onset strength
     amplitude: np.ndarray  # (3, n): low, mid, high RMS amplitude, full scale = 1
+    # (8, n) float16: amplitude of each flux sub-band in SNARE_RANGE; no rows when not measured
+    snare: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
     @property
     def count(self) -> int:
@@ -54,9 +62,12 @@ class SpectralCollector:
         self._flux_bands = band_matrix(freqs, _FLUX_EDGES)
         centres = np.sqrt(np.array(_FLUX_EDGES[:-1]) * np.array(_FLUX_EDGES[1:]))
         self._flux_groups = band_matrix(centres, [0.0, low, high, 1e9])
+        in_range = (centres >= SNARE_RANGE[0]) & (centres < SNARE_RANGE[1])
+        self._snare_bands = np.ascontiguousarray(self._flux_bands[:, in_range])
         self._previous: np.ndarray | None = None
         self._flux: list[np.ndarray] = []
         self._amplitude: list[np.ndarray] = []
+        self._snare: list[np.ndarray] = []
 
     def feed(self, mono: np.ndarray) -> np.ndarray:
         """Take one block; return its frames' power spectra (frames, bins) for the timbre."""
@@ -67,6 +78,7 @@ class SpectralCollector:
         spectrum = fft.rfft(frames * self._window, axis=1)
         power = spectrum.real**2 + spectrum.imag**2
         self._amplitude.append(np.sqrt(power @ self._amp_bands * self._amp_scale).T)
+        self._snare.append(np.sqrt(power @ self._snare_bands).T.astype(np.float16))
         # Log compression makes the flux respond to relative, not absolute, changes.
         level = np.log1p(1e3 * (power @ self._flux_bands))
         previous = level[:1] if self._previous is None else self._previous[None]
@@ -76,14 +88,16 @@ class SpectralCollector:
         return power
 
     def result(self) -> Frames:
-        empty = np.zeros((3, 0), dtype=np.float32)
         return Frames(
             rate=self.sample_rate / HOP,
             offset=FFT_SIZE / 2 / self.sample_rate,
-            flux=np.concatenate(self._flux, axis=1).astype(np.float32) if self._flux else empty,
-            amplitude=(
-                np.concatenate(self._amplitude, axis=1).astype(np.float32)
-                if self._amplitude
-                else empty
-            ),
+            flux=_joined(self._flux, 3, np.float32),
+            amplitude=_joined(self._amplitude, 3, np.float32),
+            snare=_joined(self._snare, self._snare_bands.shape[1], np.float16),
         )
+
+
+def _joined(blocks: list[np.ndarray], rows: int, dtype: type[np.floating]) -> np.ndarray:
+    if not blocks:
+        return np.zeros((rows, 0), dtype=dtype)
+    return np.concatenate(blocks, axis=1).astype(dtype, copy=False)
