@@ -28,7 +28,8 @@
 4. **Phase.** The grid is placed where the strikes line up (hats, bass notes and syncopated
    kicks fall on and off the beat alike, the loudest hits mostly on it), or half a beat from
    there when the kick clearly hits that grid more, or else kick, backbeat (by how much more it
-   alternates there) and harmony (by how much more the chords change on its points) lean to it
+   alternates there), harmony (by how much more the chords change on its points) and the hits
+   across 1-8 kHz (by how many more land on its points) lean to it
    (loud off-beat hats, reggaeton's, garage's and electro's loudest hits fall on the "and"),
    then moved onto the weighted median of the strong strike peaks.
 5. **Downbeats.** Bars start where the harmony changes, where the bass drum (rather than the
@@ -93,6 +94,9 @@ _PHASE_MARGIN = 0.15
 # two grids. Measured on tuning draws 7 and 23 with the phase scored at the true period (8: 52
 # and 51 grids on the beat of 54; 12, 16 and 32: 53 and 51; the middle of that range taken).
 _HARMONY_WEIGHT = 16.0
+# Weight of how much more of the 1-8 kHz hits the other grid carries. Measured on tuning draws 7
+# and 23 (0.125 to 1: 0.25 put two more grids on the beat, 0.125 to 0.75 one, 1 none).
+_SNARE_PHASE_WEIGHT = 0.25
 # Below this periodicity times consistency there is no beat. Set between beatless pads
 # (beetcrate/synth; at most 0.013 with the margin, which only lowers it) and the tuning draws'
 # tracks with the plain kit (at least 0.18 with the margin, a drumless bass line included).
@@ -197,8 +201,10 @@ def beat_phase(strike: Strikes, period: float, chord_change: Callable[[float], f
     the harmony together: the backbeat by how much more it alternates on the other grid (a
     snare on 2 and 4 hits every other beat, where off-beat hats, taken for snares when louder,
     hit every "and"), the harmony by how much more the chords change on its points
-    (``chord_change`` of a grid's phase: chords change on the beat). On a near tie the loudest
-    hits' grid stays: syncopated kicks and fills fall on and off the beat alike.
+    (``chord_change`` of a grid's phase: chords change on the beat), and the hits across 1-8 kHz
+    by how many more of them land on its points (a two-step's snare on 2 and 4, where its
+    syncopated kick leaves the loudest hits' two grids tied). On a near tie the loudest hits'
+    grid stays: syncopated kicks and fills fall on and off the beat alike.
     """
     phase, _ = _best_phase(strike.total, period)
     shifted = (phase + period / 2) % period
@@ -215,6 +221,10 @@ def beat_phase(strike: Strikes, period: float, chord_change: Callable[[float], f
         - _alternation(backbeat_here)
         + (_HARMONY_WEIGHT * (chords_there - chords_here) / chords if chords > 0 else 0.0)
     )
+    if strike.snare.any():
+        # Hits across 1-8 kHz (snares, claps, a kick's click) fall on the beat, hats rarely.
+        snare_here = _on_beat(strike.snare, phase, period)
+        lean += _SNARE_PHASE_WEIGHT * ((1 - snare_here) - snare_here)
     return shifted if lean >= _PHASE_MARGIN else phase
 
 

@@ -169,6 +169,52 @@ def test_off_beat_hats_louder_than_the_backbeat_leave_the_grid_on_the_beat(
     assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
 
 
+def test_a_breakbeat_whose_loudest_hits_tie_between_grids_gets_its_snare_on_the_beat(
+    tmp_path: Path,
+) -> None:
+    # Stabbed chords changing every two beats, a soft clap, a shaker and a cowbell twice the
+    # clap's level: the loudest hits fill the beat's grid and the "and"s' alike, and the high
+    # band's alternation says nothing. The clap across 1-8 kHz lands on 2 and 4.
+    spec = grooves.Spec(
+        "tied-breakbeat",
+        "breakbeat",
+        133.91,
+        7,
+        True,
+        20.0,
+        0,
+        "mp3",
+        seed=178629087,
+        detune=-40,
+        kit=grooves.Kit(
+            backbeat=grooves.BackbeatSound.CLAP,
+            kick_level=0.79,
+            backbeat_level=0.5,
+            hat_level=1.1,
+            cowbell_level=2.06,
+            shaker_level=0.23,
+            ghosts=0.014,
+            kickless=(6, 9),
+            fill=grooves.FillSound.SNARE_ROLL,
+            fill_level=1.53,
+        ),
+        arrangement=harmony.Arrangement(
+            "ii_v_i",
+            chord_beats=2,
+            voicing=harmony.Voicing.INVERSIONS,
+            style=harmony.Style.STABS,
+            bass_floor=34,
+            chord_level=1.06,
+            bass_level=0.87,
+            melody_level=0.65,
+        ),
+    )
+    path, labels = grooves.write(spec, tmp_path)
+    rhythm = analyze(path).rhythm
+    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
+    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+
+
 LOUD_HAT_DEMBOWS = [
     # Reggaeton whose hats (open, or closed on every 8th) play two and a half times their level
     # over the clap: the high band's loudest hits are the hats, whose repeat on every beat
