@@ -221,10 +221,13 @@ def beat_phase(strike: Strikes, period: float, chord_change: Callable[[float], f
         - _alternation(backbeat_here)
         + (_HARMONY_WEIGHT * (chords_there - chords_here) / chords if chords > 0 else 0.0)
     )
+    # Hits across 1-8 kHz (snares, claps, a kick's click) fall on the beat, hats rarely; none
+    # near either grid's points says nothing.
     if strike.snare.any():
-        # Hits across 1-8 kHz (snares, claps, a kick's click) fall on the beat, hats rarely.
-        snare_here = _on_beat(strike.snare, phase, period)
-        lean += _SNARE_PHASE_WEIGHT * ((1 - snare_here) - snare_here)
+        snare_here = _point_peaks(strike.snare, phase, period).sum()
+        snare_there = _point_peaks(strike.snare, phase + period / 2, period).sum()
+        if snare_here + snare_there > 0:
+            lean += _SNARE_PHASE_WEIGHT * (snare_there - snare_here) / (snare_here + snare_there)
     return shifted if lean >= _PHASE_MARGIN else phase
 
 
@@ -353,7 +356,7 @@ def strikes(amplitude: np.ndarray, snare_bands: np.ndarray | None = None) -> Str
     # there, and sounds little lower down: hits that rise across all of 1-8 kHz at once (the
     # geometric mean of the sub-bands' rises) are a snare's wires, a clap, or a kick's click.
     snare = np.zeros(0, dtype=amplitude.dtype)
-    if snare_bands is not None and snare_bands.shape[0] and snare_bands.shape[1] == low.size:
+    if snare_bands is not None and snare_bands.size:
         logs = np.zeros(low.size, dtype=amplitude.dtype)
         for values in snare_bands:
             logs += np.log(_rise(values.astype(amplitude.dtype)) + 1e-3)
