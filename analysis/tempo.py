@@ -37,8 +37,9 @@
    highest wins.
 6. **Drift.** The grid is constant-tempo, as DJ software assumes, unless the tempo wanders (a
    band playing live): the grid is then shifted stretch by stretch of 8 beats onto the beat
-   (``follow_drift``), kept only when clearly more of its beats land on onsets, and the tempo
-   reported is the beats' average. ``consistency`` tells how well the beats fit.
+   (``follow_drift``), kept only when clearly more of its eighths land on onsets (a grid moved
+   whole onto the loudest hits, off the beat, gains nothing there), and the tempo reported is
+   the beats' average. ``consistency`` tells how well the beats fit.
 
 A track whose best tempo hardly repeats, or whose grid fits few onsets (``NO_BEAT_CONFIDENCE``),
 has no beat: no tempo is reported. The confidence reported is that periodicity times the margin
@@ -102,9 +103,9 @@ _SNARE_PHASE_WEIGHT = 0.25
 # tracks with the plain kit (at least 0.18 with the margin, a drumless bass line included).
 NO_BEAT_CONFIDENCE = 0.05
 # Beat following: the grid is shifted stretch by stretch of this many beats, and the shifted
-# beats replace the constant grid when this much larger a share of them lands on an onset. Set
-# by reasoning (two bars; a tenth of the beats), not measured: no tuning draw drifts, and none
-# has its grid replaced.
+# beats replace the constant grid when this much larger a share of their eighths lands on an
+# onset. Set by reasoning (two bars; a tenth of the eighths), not measured: no tuning draw
+# drifts.
 _DRIFT_WINDOW = 8
 _DRIFT_GAIN = 0.1
 
@@ -579,11 +580,15 @@ def track(
     phase, consistency = fit_phase(strike.total, period, phase)
     positions = _grid_positions(frames, period, phase)
     followed = follow_drift(strike.total, positions, period)
-    drift_fit = _consistency(strike.total, followed, period)
-    if drift_fit >= _consistency(strike.total, positions, period) + _DRIFT_GAIN:
+    # Judged by the eighths: a grid that only moved onto the loudest hits, half a beat or a
+    # sixteenth away (``beat_phase``'s choice undone), fits them no better than the constant
+    # one, where a tempo that wanders leaves the constant grid's eighths off the onsets too.
+    if _consistency(strike.total, _eighths(followed), period / 2) >= (
+        _consistency(strike.total, _eighths(positions), period / 2) + _DRIFT_GAIN
+    ):
         # The tempo wanders (a band playing live): the beats follow the drummer, and the tempo
         # is their average.
-        positions, consistency = followed, drift_fit
+        positions, consistency = followed, _consistency(strike.total, followed, period)
         period = (positions[-1] - positions[0]) / (positions.size - 1)
     if found.periodicity * consistency < NO_BEAT_CONFIDENCE:
         # A beatless track (pads, ambient): no tempo rather than a wrong one.
@@ -641,6 +646,12 @@ def follow_drift(envelope: np.ndarray, positions: np.ndarray, period: float) -> 
         shifts = _running_median(np.unwrap(found, period=period), 5)
         positions = positions + np.interp(np.arange(positions.size) + 0.5, centres[drums], shifts)
     return positions
+
+
+def _eighths(positions: np.ndarray) -> np.ndarray:
+    """The beats and the points half-way between them."""
+    middles = (positions[1:] + positions[:-1]) / 2
+    return np.sort(np.concatenate([positions, middles]))
 
 
 def _running_median(values: np.ndarray, width: int) -> np.ndarray:
