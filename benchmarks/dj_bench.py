@@ -314,23 +314,28 @@ def demo_set(limit: int | None) -> LabelledSet:
     )
 
 
-def midi_set(per_family: int, seconds: float, seed: int = MIDI_SEED) -> LabelledSet:
-    """The SoundFont set (``benchmarks/soundfont``), rendered once per seed, count and length."""
+def midi_set(
+    per_family: int, seconds: float, seed: int = MIDI_SEED, live: bool = False
+) -> LabelledSet:
+    """The SoundFont set (``benchmarks/soundfont``), rendered once per seed, count and length;
+    with ``live``, every song played as a live take, its tempo drifting."""
     from benchmarks import soundfont
     from benchmarks.soundfont.corpus import GENERATOR_VERSION
 
     # Another version of the generator renders other audio: a set of its own.
-    directory = WORK / f"midi_v{GENERATOR_VERSION}_seed{seed}_{per_family}x{seconds:.0f}s"
+    kind = "live" if live else "midi"
+    directory = WORK / f"{kind}_v{GENERATOR_VERSION}_seed{seed}_{per_family}x{seconds:.0f}s"
     labels_file = directory / "labels.json"
     if not labels_file.exists():
-        soundfont.build_set(directory, seed, per_family, seconds, progress=True)
+        soundfont.build_set(directory, seed, per_family, seconds, live=live, progress=True)
     document = json.loads(labels_file.read_text())
     tracks = [_midi_track(directory, entry) for entry in document["tracks"]]
     return LabelledSet(
-        "midi",
+        kind,
         f"benchmarks/soundfont v{GENERATOR_VERSION} seed {seed}, {per_family} per family x "
-        f"{seconds:.0f} s "
-        f"({document['soundfont']}; FLAC, WAV, Vorbis, MP3)",
+        f"{seconds:.0f} s"
+        + (", live takes (tempo drifting 1.5-3 %, timing +-10-25 ms)" if live else "")
+        + f" ({document['soundfont']}; FLAC, WAV, Vorbis, MP3)",
         tracks,
     )
 
@@ -518,14 +523,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter tracks per set")
     parser.add_argument(
-        "--sets", default="tuning,demo,midi", help="comma-separated: tuning, demo, midi"
+        "--sets",
+        default="tuning,demo,midi,live",
+        help="comma-separated: tuning, demo, midi, live (the midi set's songs as live takes)",
     )
     parser.add_argument("--only", choices=sorted(SYSTEMS), action="append", help="systems to run")
     parser.add_argument("--tracks", type=int, help="tuning set: number of tracks")
-    parser.add_argument("--seconds", type=float, help="tuning and midi sets: track length")
-    parser.add_argument("--per-family", type=int, help="midi set: tracks per family")
+    parser.add_argument("--seconds", type=float, help="tuning, midi and live sets: track length")
+    parser.add_argument("--per-family", type=int, help="midi and live sets: tracks per family")
     parser.add_argument(
-        "--midi-seed", type=int, default=MIDI_SEED, help="midi set: another draw of songs"
+        "--midi-seed", type=int, default=MIDI_SEED, help="midi and live sets: another draw of songs"
     )
     parser.add_argument(
         "--tuning-seed",
@@ -547,9 +554,9 @@ def main() -> None:
             sets.append(tuning_set(count, seconds, args.stressed, args.tuning_seed))
         elif name == "demo":
             sets.append(demo_set(12 if args.quick else None))
-        elif name == "midi":
+        elif name in ("midi", "live"):
             per_family = args.per_family or (2 if args.quick else 5)
-            sets.append(midi_set(per_family, seconds, args.midi_seed))
+            sets.append(midi_set(per_family, seconds, args.midi_seed, live=name == "live"))
         else:
             parser.error(f"unknown set {name!r}")
     systems = args.only or list(SYSTEMS)

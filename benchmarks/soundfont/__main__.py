@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--midi", action="store_true", help="also write each song's MIDI file (NAME.mid)"
     )
+    parser.add_argument(
+        "--live", action="store_true", help="every song as a live take, its tempo drifting"
+    )
     args = parser.parse_args(argv)
     try:
         formats = [FORMATS[name] for name in args.formats.split(",")]
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             families,
             sample_rate=args.sample_rate,
             midi=args.midi,
+            live=args.live,
             progress=True,
         )
     except (OSError, MediaError) as error:

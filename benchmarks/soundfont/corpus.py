@@ -7,6 +7,7 @@
       "seed": 7, "per_family": 2,
       "seconds": 180.0, "sample_rate": 44100, "soundfont": "TimGM6mb.sf2",
       "formats": ["flac16", "wav16", "vorbis_160k", "mp3_192k"],  # drawn from, per track
+      "live": false,                         # every song a live take (``variants.live_take``)
       "tracks": [
         {
           "file": "house-00.flac",           # beside labels.json
@@ -55,6 +56,7 @@ from benchmarks.soundfont.compose import Composition, Labels, compose
 from benchmarks.soundfont.model import Family, Song
 from benchmarks.soundfont.render import FORMATS, SOUNDFONT, AudioFormat, render, write
 from benchmarks.soundfont.styles import random_song
+from benchmarks.soundfont.variants import live_take
 
 LABELS_SCHEMA = 1
 # Raised whenever the same seed would give other music (cached sets should be rebuilt).
@@ -164,10 +166,12 @@ def build_set(
     families: Sequence[Family] = tuple(Family),
     sample_rate: int = SAMPLE_RATE,
     midi: bool = False,
+    live: bool = False,
     progress: bool = False,
 ) -> list[LabelledTrack]:
     """Render ``per_family`` songs of each family to ``dest`` and write ``labels.json``
-    (and each song's MIDI file beside its audio, ``NAME.mid``, if ``midi``).
+    (and each song's MIDI file beside its audio, ``NAME.mid``, if ``midi``); with ``live``,
+    each song as a live take (``variants.live_take``: its tempo drifting 1.5-3 %, looser).
 
     Deterministic for a seed: the same seed gives the same songs, labels and PCM audio,
     whatever ``formats`` and ``families`` are; each track's format is drawn from ``formats``.
@@ -182,13 +186,17 @@ def build_set(
         "seconds": seconds,
         "sample_rate": sample_rate,
         "formats": [fmt.name for fmt in formats],
+        "live": live,
     }
     resuming = _resuming(dest, parameters)
     jobs = [(family, index) for family in families for index in range(per_family)]
     tracks = []
     for family, index in tqdm(jobs, disable=not progress, unit="track"):
         name = f"{seed}:{family.value}:{index}"
-        composition = compose(random_song(family, random.Random(name), seconds=seconds))
+        song = random_song(family, random.Random(name), seconds=seconds)
+        if live:
+            song = live_take(song, random.Random(f"{name}:live"))
+        composition = compose(song)
         # Drawn apart from the song, so that a format list does not change the music, and at
         # random, so that no family is always in one format.
         fmt = random.Random(f"{name}:format").choice(formats)

@@ -213,6 +213,20 @@ def test_a_seed_gives_the_same_midi_labels_and_audio() -> None:
     assert other.midi != first.midi
 
 
+def test_a_live_set_plays_the_same_songs_as_live_takes(tmp_path: Path) -> None:
+    families = (Family.HOUSE,)
+    build_set(tmp_path / "studio", seed=9, per_family=1, seconds=8, families=families)
+    build_set(tmp_path / "live", seed=9, per_family=1, seconds=8, families=families, live=True)
+    studio, live = (
+        json.loads((tmp_path / kind / "labels.json").read_text()) for kind in ("studio", "live")
+    )
+    assert (studio["live"], live["live"]) == (False, True)
+    steady, drifting = studio["tracks"][0], live["tracks"][0]
+    assert drifting["key"] == steady["key"] and drifting["family"] == steady["family"]
+    assert steady["tempo_drift"] is None and drifting["tempo_drift"] > 0
+    assert np.ptp(np.diff(drifting["beats"])) > 10 * np.ptp(np.diff(steady["beats"]))
+
+
 def test_build_set_writes_decodable_files_and_the_same_labels_for_a_seed(tmp_path: Path) -> None:
     formats = (FORMATS["flac24"], FORMATS["mp3_192k"], FORMATS["wav16"], FORMATS["opus_128k"])
     families = (Family.DRUM_AND_BASS, Family.TRAP, Family.BOOM_BAP, Family.ELECTRO)
