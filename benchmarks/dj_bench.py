@@ -229,11 +229,13 @@ SYSTEMS: dict[str, Callable[[Path], Estimate]] = {
 # --- the labelled sets --------------------------------------------------------------------------
 
 
-def tuning_set(count: int, seconds: float, stressed: bool, seed: int = TUNING_SEED) -> LabelledSet:
+def tuning_set(
+    count: int, seconds: float, stressed: bool, seed: int = TUNING_SEED, live: bool = False
+) -> LabelledSet:
     directory = WORK / "tuning"
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
-    for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed):
+    for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed, live=live):
         path = directory / (
             f"{spec.name}_{int(seconds)}s_seed{seed}_v{grooves.GENERATOR_VERSION}.{spec.suffix}"
         )
@@ -256,9 +258,15 @@ def tuning_set(count: int, seconds: float, stressed: bool, seed: int = TUNING_SE
                 else (),
             )
         )
-    stress = ", humanised and noisy" if stressed else ""
+    stress = (
+        ", live takes (drifting 1.5-3 %, drums off by 4-12 ms, noisy)"
+        if live
+        else ", humanised and noisy"
+        if stressed
+        else ""
+    )
     return LabelledSet(
-        "tuning",
+        "tuning-live" if live else "tuning",
         f"beetcrate/synth/grooves.py seed {seed}, {count} x {seconds:.0f} s{stress}",
         tracks,
     )
@@ -525,7 +533,8 @@ def main() -> None:
     parser.add_argument(
         "--sets",
         default="tuning,demo,midi,live",
-        help="comma-separated: tuning, demo, midi, live (the midi set's songs as live takes)",
+        help="comma-separated: tuning, demo, midi, live (the midi set's songs as live takes), "
+        "tuning-live (the tuning set's grooves as live takes)",
     )
     parser.add_argument("--only", choices=sorted(SYSTEMS), action="append", help="systems to run")
     parser.add_argument("--tracks", type=int, help="tuning set: number of tracks")
@@ -549,9 +558,10 @@ def main() -> None:
     wanted = [name.strip() for name in args.sets.split(",") if name.strip()]
     sets: list[LabelledSet] = []
     for name in wanted:
-        if name == "tuning":
+        if name in ("tuning", "tuning-live"):
             count = args.tracks or (18 if args.quick else 54)
-            sets.append(tuning_set(count, seconds, args.stressed, args.tuning_seed))
+            live = name == "tuning-live"
+            sets.append(tuning_set(count, seconds, args.stressed, args.tuning_seed, live))
         elif name == "demo":
             sets.append(demo_set(12 if args.quick else None))
         elif name in ("midi", "live"):

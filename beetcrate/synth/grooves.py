@@ -49,6 +49,9 @@ a deck a little fast, an old master, A = 432 Hz (-32 cents). Its name says by ho
 A *stressed* set (``labelled_set(..., stressed=True)``) plays like a person and a worn copy:
 every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and at a velocity of
 60-100 %, with noise 30 dB below full scale. The labels stay the grid the drummer aimed at.
+A *live* set (``live=True``) is stressed too, looser (each track's drums off the grid by a
+standard deviation of 4 to 12 ms) and drifting: its tempo swings 1.5 to 3 % either way over the
+track (``Spec.drift``), and the labels follow the drift.
 """
 
 from __future__ import annotations
@@ -209,6 +212,7 @@ class Spec:
     seed: int = 0
     detune: int = 0  # cents from A = 440 Hz
     stressed: bool = False  # humanized drums and background noise
+    jitter: float = 0.006  # seconds: the standard deviation of a stressed drum hit's timing
     # Tempo swinging this fraction either way over the track (0.02: +-2 %), as a band playing
     # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
     drift: float = 0.0
@@ -228,8 +232,11 @@ class Labels:
     downbeats: np.ndarray
 
 
-def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = False) -> list[Spec]:
-    """``count`` specs cycling through patterns, all 24 keys and the three formats."""
+def labelled_set(
+    count: int, seconds: float, seed: int = 7, stressed: bool = False, live: bool = False
+) -> list[Spec]:
+    """``count`` specs cycling through patterns, all 24 keys and the three formats; ``live``:
+    played like a band (stressed, looser, the tempo drifting)."""
     rng = np.random.default_rng(seed)
     # A generator of its own, so that adding detuning left the tempi of each draw as they were.
     tunings = np.random.default_rng(seed + 1)
@@ -240,6 +247,8 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
     phrase_marks = np.random.default_rng([seed, 3])
     # And one for whether the chords are sevenths (generator version 5).
     sevenths = np.random.default_rng([seed, 4])
+    # And one for how a live take drifts and how loose it plays.
+    takes = np.random.default_rng([seed, 5])
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -258,11 +267,14 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
         arrangement = harmony.draw(harmonies, minor, bass_lines)
         if sevenths.random() < SEVENTHS_SHARE:
             arrangement = replace(arrangement, sevenths=True)
+        drift = float(takes.uniform(0.015, 0.03) * takes.choice([-1, 1]))
+        jitter = float(takes.uniform(0.004, 0.012))
         specs.append(
             Spec(
                 name=f"{n:03d}_{pattern}_{bpm:.2f}"
                 + (f"_{detune:+d}c" if detune else "")
-                + ("_stressed" if stressed else "")
+                + ("_stressed" if stressed and not live else "")
+                + (f"_live{100 * drift:+.1f}pc{1000 * jitter:.0f}ms" if live else "")
                 + f"_{arrangement.progression}"
                 + ("7" if arrangement.sevenths else ""),
                 pattern=pattern,
@@ -275,7 +287,9 @@ def labelled_set(count: int, seconds: float, seed: int = 7, stressed: bool = Fal
                 suffix=FORMATS[(n // len(patterns)) % len(FORMATS)],
                 seed=int(rng.integers(1 << 30)),
                 detune=detune,
-                stressed=stressed,
+                stressed=stressed or live,
+                jitter=jitter if live else Spec.jitter,
+                drift=drift if live else 0.0,
                 kit=kit,
                 arrangement=arrangement,
             )
@@ -451,7 +465,7 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
                 _add(
                     drums,
                     voices[voice],
-                    max(0.0, at + rng.normal(0, 0.006)),
+                    max(0.0, at + rng.normal(0, spec.jitter)),
                     gain * rng.uniform(0.6, 1),
                 )
             else:

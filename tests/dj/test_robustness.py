@@ -192,3 +192,20 @@ def test_analysing_a_track_runs_no_numba_code(clips: dict[str, Clip]) -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_live_draw_of_the_tuning_grooves_drifts_and_plays_looser_than_the_studio_draw() -> None:
+    """The benchmark's tuning-live set: the same grooves, tempi and keys, each drifting 1.5-3 %
+    and its drums off the grid by 4-12 ms; its labels follow the drift."""
+    studio, live = (grooves.labelled_set(9, 20.0, seed=7, live=take) for take in (False, True))
+    for steady, take in zip(studio, live, strict=True):
+        assert (take.pattern, take.bpm, take.tonic, take.kit) == (
+            steady.pattern,
+            steady.bpm,
+            steady.tonic,
+            steady.kit,
+        )
+        assert take.stressed and 0.015 <= abs(take.drift) <= 0.03
+        assert 0.004 <= take.jitter <= 0.012 and steady.drift == 0.0
+        intervals = np.diff(grooves.labels(take).beats)
+        assert np.ptp(intervals) > 0.02 * np.mean(intervals)
