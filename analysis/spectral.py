@@ -46,6 +46,19 @@ class Frames:
     def count(self) -> int:
         return self.flux.shape[1]
 
+    def resampled(self, at: np.ndarray) -> Frames:
+        """The frames read at fractional frame positions ``at`` (linear interpolation): a
+        track's frames on another clock."""
+        index = np.arange(self.count)
+
+        def rows(values: np.ndarray) -> np.ndarray:
+            read = [np.interp(at, index, row.astype(np.float32)) for row in values]
+            return np.array(read, dtype=values.dtype).reshape(values.shape[0], at.size)
+
+        return Frames(
+            self.rate, self.offset, rows(self.flux), rows(self.amplitude), rows(self.snare)
+        )
+
 
 class SpectralCollector:
     """Streams mono blocks into per-frame band flux and amplitude."""

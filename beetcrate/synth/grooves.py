@@ -50,8 +50,8 @@ A *stressed* set (``labelled_set(..., stressed=True)``) plays like a person and 
 every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and at a velocity of
 60-100 %, with noise 30 dB below full scale. The labels stay the grid the drummer aimed at.
 A *live* set (``live=True``) is stressed too, looser (each track's drums off the grid by a
-standard deviation of 4 to 12 ms) and drifting: its tempo swings 1.5 to 3 % either way over the
-track (``Spec.drift``), and the labels follow the drift.
+standard deviation of 4 to 12 ms) and drifting: its tempo swings 1.5 to 3 % either way and back
+over 8 to 32 bars (``Spec.drift``, ``Spec.drift_beats``), and the labels follow the drift.
 """
 
 from __future__ import annotations
@@ -216,6 +216,8 @@ class Spec:
     # Tempo swinging this fraction either way over the track (0.02: +-2 %), as a band playing
     # live drifts: up to +drift a quarter of the way in, down to -drift at three quarters.
     drift: float = 0.0
+    # Beats of one swing of the drift, up and down again; 0: the whole track.
+    drift_beats: float = 0.0
     kit: Kit = Kit()
     # Chords, bass and melody; None: the plain cadence (a swing groove's bass on the beats).
     arrangement: harmony.Arrangement | None = None
@@ -269,12 +271,17 @@ def labelled_set(
             arrangement = replace(arrangement, sevenths=True)
         drift = float(takes.uniform(0.015, 0.03) * takes.choice([-1, 1]))
         jitter = float(takes.uniform(0.004, 0.012))
+        drift_beats = float(takes.uniform(32, 128))
         specs.append(
             Spec(
                 name=f"{n:03d}_{pattern}_{bpm:.2f}"
                 + (f"_{detune:+d}c" if detune else "")
                 + ("_stressed" if stressed and not live else "")
-                + (f"_live{100 * drift:+.1f}pc{1000 * jitter:.0f}ms" if live else "")
+                + (
+                    f"_live{100 * drift:+.1f}pc{drift_beats / 4:.0f}bars{1000 * jitter:.0f}ms"
+                    if live
+                    else ""
+                )
                 + f"_{arrangement.progression}"
                 + ("7" if arrangement.sevenths else ""),
                 pattern=pattern,
@@ -290,6 +297,7 @@ def labelled_set(
                 stressed=stressed or live,
                 jitter=jitter if live else Spec.jitter,
                 drift=drift if live else 0.0,
+                drift_beats=drift_beats if live else 0.0,
                 kit=kit,
                 arrangement=arrangement,
             )
@@ -416,16 +424,18 @@ def _add(track: np.ndarray, sound: np.ndarray, at: float, gain: float) -> None:
 def beat_clock(spec: Spec) -> Callable[[np.ndarray | float], np.ndarray]:
     """Seconds at which the score reaches a (fractional) beat number.
 
-    Constant tempo unless the spec drifts; then the tempo at beat ``b`` of ``B`` (the track's
-    length in beats at its central tempo) is ``bpm * (1 + drift * sin(2 pi b / B))``, and the
-    time is its integral, taken numerically on a fine grid.
+    Constant tempo unless the spec drifts; then the tempo at beat ``b`` is
+    ``bpm * (1 + drift * sin(2 pi b / B))``, ``B`` being ``drift_beats`` (or the track's length
+    in beats at its central tempo), and the time is its integral, taken numerically on a fine
+    grid.
     """
     beat = 60.0 / spec.bpm
     if not spec.drift:
         return lambda beats: np.asarray(beats) * beat
     length = spec.seconds / beat
+    cycle = spec.drift_beats or length
     fine = np.linspace(0.0, 1.1 * length, int(96 * 1.1 * length) + 1)
-    seconds_per_beat = beat / (1 + spec.drift * np.sin(2 * np.pi * fine / length))
+    seconds_per_beat = beat / (1 + spec.drift * np.sin(2 * np.pi * fine / cycle))
     elapsed = np.concatenate(
         [[0.0], np.cumsum((seconds_per_beat[1:] + seconds_per_beat[:-1]) / 2 * np.diff(fine))]
     )

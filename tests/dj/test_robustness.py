@@ -61,6 +61,36 @@ def test_a_band_drifting_two_percent_either_way_reads_its_central_tempo_and_beat
     assert evaluation.f_measure(analysis.rhythm.beats, labels.beats) >= 0.9
 
 
+@pytest.mark.parametrize("pattern", ["four_on_floor", "breakbeat", "two_step"])
+def test_a_loose_band_wandering_every_eight_bars_gets_a_tempo_and_beats_that_follow(
+    pattern: str, tmp_path: Path
+) -> None:
+    """Faster wandering, looser playing: the tempo 2.5 % up and back down over every 8 bars,
+    each drum hit off the grid by 10 ms (standard deviation), at 60-100 % velocity, with
+    noise. Read at one constant tempo, the onsets hardly repeat at the bar and the beats
+    hardly land on them: each of these read as beatless. Read on a steady clock, they score
+    beat F 1.00, 0.86 and 0.95."""
+    bpm = {"four_on_floor": 124.0, "breakbeat": 131.0, "two_step": 130.0}[pattern]
+    spec = grooves.Spec(
+        f"loose-{pattern}",
+        pattern,
+        bpm,
+        5,
+        True,
+        60.0,
+        0,
+        seed=8,
+        stressed=True,
+        jitter=0.01,
+        drift=0.025,
+        drift_beats=32,
+    )
+    path, labels = grooves.write(spec, tmp_path)
+    analysis = analyze(path)
+    assert analysis.rhythm.bpm == pytest.approx(spec.bpm, rel=0.04)
+    assert evaluation.f_measure(analysis.rhythm.beats, labels.beats) >= 0.8
+
+
 def test_a_minute_of_ambient_pads_before_the_beat_keeps_the_tempo_and_marks_the_intro_end(
     tmp_path: Path,
 ) -> None:
@@ -196,8 +226,8 @@ def test_analysing_a_track_runs_no_numba_code(clips: dict[str, Clip]) -> None:
 
 def test_a_live_draw_of_the_tuning_grooves_drifts_and_plays_looser_than_the_studio_draw() -> None:
     """The benchmark's tuning-live set: the same grooves, tempi and keys, each drifting 1.5-3 %
-    and its drums off the grid by 4-12 ms; its labels follow the drift."""
-    studio, live = (grooves.labelled_set(9, 20.0, seed=7, live=take) for take in (False, True))
+    over 8-32 bars and its drums off the grid by 4-12 ms; its labels follow the drift."""
+    studio, live = (grooves.labelled_set(9, 45.0, seed=7, live=take) for take in (False, True))
     for steady, take in zip(studio, live, strict=True):
         assert (take.pattern, take.bpm, take.tonic, take.kit) == (
             steady.pattern,
@@ -206,6 +236,7 @@ def test_a_live_draw_of_the_tuning_grooves_drifts_and_plays_looser_than_the_stud
             steady.kit,
         )
         assert take.stressed and 0.015 <= abs(take.drift) <= 0.03
-        assert 0.004 <= take.jitter <= 0.012 and steady.drift == 0.0
+        assert 0.004 <= take.jitter <= 0.012 and 32 <= take.drift_beats <= 128
+        assert steady.drift == 0.0
         intervals = np.diff(grooves.labels(take).beats)
-        assert np.ptp(intervals) > 0.02 * np.mean(intervals)
+        assert np.ptp(intervals) > 0.015 * np.mean(intervals)
