@@ -623,7 +623,7 @@ def track(
     beats = frames.offset + positions / fps
     beats = beats[beats >= 0]
     downbeats = _downbeats(beats, frames, strike, chroma, chroma_rate)
-    if clock is not None:
+    if clock is not None and beats.size > 1:
         beats, downbeats = (_on_track_clock(times, frames, clock) for times in (beats, downbeats))
         period = fps * (beats[-1] - beats[0]) / (beats.size - 1)
     bpm = 60 * fps / period
@@ -645,7 +645,8 @@ def steady_clock(onset: np.ndarray, fps: float) -> np.ndarray | None:
     ``_CLOCK_REACH`` of the whole track's; a stretch where it hardly repeats (a breakdown)
     takes its neighbours' reading, and a running median keeps one misread stretch from
     bending the clock. When the readings wander by ``_CLOCK_WANDER`` or more, the clock
-    runs each stretch at the speed that makes its pulse the track's.
+    runs each stretch at the speed that makes its pulse the track's, and is kept when the
+    onsets read on it repeat at least ``_CLOCK_GAIN`` more strongly than as they are.
     """
     window = int(_CLOCK_WINDOW * fps)
     hop = window // 2
@@ -709,7 +710,7 @@ def _chroma_on(
     """The chroma rows (per ``chroma_rate``) read on the steady clock of ``steady_clock``."""
     if chroma.shape[0] < 2:
         return chroma
-    steady = np.arange(int(chroma.shape[0] * clock.size / max(1, frames.count)) + 1)
+    steady = np.arange(int((frames.offset + clock.size / frames.rate) * chroma_rate) + 1)
     at_frames = (steady / chroma_rate - frames.offset) * frames.rate
     track_time = frames.offset + np.interp(at_frames, np.arange(clock.size), clock) / frames.rate
     rows = np.arange(chroma.shape[0])
