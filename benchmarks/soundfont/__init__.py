@@ -19,8 +19,8 @@ parts playing in each) are read back from the MIDI file itself.
     build_set(Path("out"), seed=7, per_family=2)  # files + labels.json (schema: ``corpus``)
 
 or ``python -m benchmarks.soundfont DEST --seed N --per-family K [--seconds S] [--formats ...]
-[--families ...] [--sample-rate R] [--midi]``; ``python -m benchmarks.soundfont.speed`` times
-composing and rendering (about 80 times real time on one core at 44.1 kHz).
+[--families ...] [--sample-rate R] [--midi] [--live]``; ``python -m benchmarks.soundfont.speed``
+times composing and rendering (about 80 times real time on one core at 44.1 kHz).
 
 Related tracks are ``dataclasses.replace(song, ...)`` (see ``model``); ``variants`` makes the
 usual ones (radio edit, extended mix, album sibling, shared intro, cover, remix, live take).
