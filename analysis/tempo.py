@@ -711,10 +711,8 @@ def _chroma_on(
     if chroma.shape[0] < 2:
         return chroma
     steady = np.arange(int((frames.offset + clock.size / frames.rate) * chroma_rate) + 1)
-    at_frames = (steady / chroma_rate - frames.offset) * frames.rate
-    track_time = frames.offset + np.interp(at_frames, np.arange(clock.size), clock) / frames.rate
+    at = _on_track_clock(steady / chroma_rate, frames, clock) * chroma_rate
     rows = np.arange(chroma.shape[0])
-    at = track_time * chroma_rate
     return np.stack([np.interp(at, rows, chroma[:, pitch]) for pitch in range(chroma.shape[1])], 1)
 
 
