@@ -235,7 +235,9 @@ def tuning_set(
     directory = WORK / "tuning"
     directory.mkdir(parents=True, exist_ok=True)
     tracks = []
-    for spec in grooves.labelled_set(count, seconds, seed=seed, stressed=stressed, live=live):
+    # One beatless ambient track per pattern's worth of grooves: what must read as no tempo.
+    beatless = count // len(grooves.PATTERNS)
+    for spec in grooves.labelled_set(count, seconds, seed, stressed, live, beatless):
         path = directory / (
             f"{spec.name}_{int(seconds)}s_seed{seed}_v{grooves.GENERATOR_VERSION}.{spec.suffix}"
         )
@@ -248,7 +250,7 @@ def tuning_set(
                 spec.pattern,
                 path,
                 spec.seconds,
-                spec.bpm,
+                0.0 if spec.pattern == grooves.AMBIENT else spec.bpm,
                 labels.beats,
                 labels.downbeats,
                 spec.tonic,
@@ -259,7 +261,7 @@ def tuning_set(
             )
         )
     stress = (
-        ", live takes (drifting 1.5-3 %, drums off by 4-12 ms, noisy)"
+        ", live takes (drifting 1.5-3 %, drums off by 6-16 ms, noisy)"
         if live
         else ", humanised and noisy"
         if stressed
@@ -267,7 +269,8 @@ def tuning_set(
     )
     return LabelledSet(
         "tuning-live" if live else "tuning",
-        f"beetcrate/synth/grooves.py seed {seed}, {count} x {seconds:.0f} s{stress}",
+        f"beetcrate/synth/grooves.py seed {seed}, {count} + {beatless} ambient x {seconds:.0f} s"
+        + stress,
         tracks,
     )
 

@@ -33,6 +33,10 @@ Drum patterns are written on a 16-step bar:
 
 In the last three the loudest hits of the groove, or most of them, fall off the beat.
 
+A set can end with beatless tracks (``ambient_specs``): no drums, slow pads, a held bass and a
+bell tune of one to three long notes a bar on eighths drawn anew each bar. They are labelled
+with no beat, as a DJ would read them.
+
 Every track of a labelled set plays its own kit (``Kit``, drawn by ``draw_kit``), because records
 are not mixed politely: an 808's boomy kick or a tight one, often soft; a snare or a clap; closed
 hats, open hats or a ride, often as loud as the backbeat or louder (garage's shuffled hats always,
@@ -50,7 +54,7 @@ A *stressed* set (``labelled_set(..., stressed=True)``) plays like a person and 
 every drum hit off the grid by a few milliseconds (standard deviation 6 ms) and at a velocity of
 60-100 %, with noise 30 dB below full scale. The labels stay the grid the drummer aimed at.
 A *live* set (``live=True``) is stressed too, looser (each track's drums off the grid by a
-standard deviation of 4 to 12 ms) and drifting: its tempo swings 1.5 to 3 % either way and back
+standard deviation of 6 to 16 ms) and drifting: its tempo swings 1.5 to 3 % either way and back
 over 8 to 32 bars (``Spec.drift``, ``Spec.drift_beats``), and the labels follow the drift.
 """
 
@@ -104,6 +108,10 @@ TEMPO_RANGES = {
     "electro": (110.0, 130.0),
 }
 FORMATS = ("flac", "mp3", "ogg")
+# A beatless track (``labelled_set(..., beatless=n)``): no drums at all, pads, a held bass and a
+# sparse bell tune; its score keeps a tempo (between these), its labels have no beat.
+AMBIENT = "ambient"
+AMBIENT_TEMPO = (60.0, 90.0)
 
 
 class KickSound(StrEnum):
@@ -235,10 +243,16 @@ class Labels:
 
 
 def labelled_set(
-    count: int, seconds: float, seed: int = 7, stressed: bool = False, live: bool = False
+    count: int,
+    seconds: float,
+    seed: int = 7,
+    stressed: bool = False,
+    live: bool = False,
+    beatless: int = 0,
 ) -> list[Spec]:
     """``count`` specs cycling through patterns, all 24 keys and the three formats; ``live``:
-    played like a band (stressed, looser, the tempo drifting)."""
+    played like a band (stressed, looser, the tempo drifting); then ``beatless`` ambient specs
+    (``ambient_specs``), the same in a live draw."""
     rng = np.random.default_rng(seed)
     # A generator of its own, so that adding detuning left the tempi of each draw as they were.
     tunings = np.random.default_rng(seed + 1)
@@ -270,7 +284,7 @@ def labelled_set(
         if sevenths.random() < SEVENTHS_SHARE:
             arrangement = replace(arrangement, sevenths=True)
         drift = float(takes.uniform(0.015, 0.03) * takes.choice([-1, 1]))
-        jitter = float(takes.uniform(0.004, 0.012))
+        jitter = float(takes.uniform(0.006, 0.016))
         drift_beats = float(takes.uniform(32, 128))
         specs.append(
             Spec(
@@ -299,6 +313,48 @@ def labelled_set(
                 drift=drift if live else 0.0,
                 drift_beats=drift_beats if live else 0.0,
                 kit=kit,
+                arrangement=arrangement,
+            )
+        )
+    return specs + ambient_specs(beatless, seconds, seed)
+
+
+def ambient_specs(count: int, seconds: float, seed: int = 7) -> list[Spec]:
+    """``count`` beatless specs (``AMBIENT``): pads, a held bass and a bell tune of one to three
+    notes a bar, each from its own generator, so a draw's grooves stay as they were."""
+    rng = np.random.default_rng([seed, 6])
+    specs = []
+    for n in range(count):
+        minor = bool(n % 2)
+        tonic = int(rng.integers(12))
+        bpm = round(float(rng.uniform(*AMBIENT_TEMPO)), 2)
+        names = harmony.MINOR_PROGRESSIONS if minor else harmony.MAJOR_PROGRESSIONS
+        arrangement = harmony.Arrangement(
+            progression=str(rng.choice(list(names))),
+            chord_beats=int(rng.choice([4, 8])),
+            voicing=harmony.Voicing(rng.choice(list(harmony.Voicing))),
+            register=int(rng.integers(52, 72)),
+            style=harmony.Style.PAD,
+            bass_line=harmony.BassLine.HELD,
+            bass_floor=int(rng.integers(31, 41)),
+            melody=True,
+            melody_notes=int(rng.integers(1, 4)),
+            sevenths=bool(rng.random() < SEVENTHS_SHARE),
+            melody_level=float(rng.uniform(0.6, 1.5)),
+        )
+        specs.append(
+            Spec(
+                name=f"{n:03d}_{AMBIENT}_{arrangement.progression}"
+                + ("7" if arrangement.sevenths else "")
+                + f"_{arrangement.melody_notes}notes",
+                pattern=AMBIENT,
+                bpm=bpm,
+                tonic=tonic,
+                minor=minor,
+                seconds=seconds,
+                intro_bars=0,
+                suffix=FORMATS[n % len(FORMATS)],
+                seed=int(rng.integers(1 << 30)),
                 arrangement=arrangement,
             )
         )
@@ -456,7 +512,7 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
     swing = spec.pattern == "swing"
     arrangement = spec.arrangement or (harmony.SWING_CADENCE if swing else harmony.CADENCE)
     truth = labels(spec)
-    bars = int(np.ceil(truth.beats.size / 4))
+    bars = int(np.ceil(_score_beats(spec).size / 4))
     for number in range(bars):
         start = float(clock(4 * number))
         bar = float(clock(4 * number + 4)) - start
@@ -466,7 +522,7 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
                 note.pitch + spec.detune / 100, note.beats * beat, note.timbre, beat
             )
             _add(music, sound, float(clock(4 * number + note.beat)), note.gain)
-        if number < spec.intro_bars:
+        if number < spec.intro_bars or spec.pattern == AMBIENT:
             continue
         hits = _bar_hits(spec.pattern, spec.kit, number, kit_rng)
         for into_bar, voice, gain in hits + _phrase_marks(spec.kit, number, spec.intro_bars):
@@ -492,11 +548,18 @@ def render(spec: Spec) -> tuple[np.ndarray, Labels]:
 
 def labels(spec: Spec) -> Labels:
     """The exact beats and downbeats of one spec, without rendering it: every beat the score
-    reaches within the track."""
+    reaches within the track; none on an ambient track."""
+    if spec.pattern == AMBIENT:
+        return Labels(beats=np.zeros(0), downbeats=np.zeros(0))
+    beats = _score_beats(spec)
+    return Labels(beats=beats, downbeats=beats[::4])
+
+
+def _score_beats(spec: Spec) -> np.ndarray:
+    """The times of every beat the score reaches within the track."""
     clock = beat_clock(spec)
     enough = np.arange(0.0, 1.1 * spec.seconds * spec.bpm / 60 + 2)
-    beats = clock(np.arange(int(np.searchsorted(clock(enough), spec.seconds))))
-    return Labels(beats=beats, downbeats=beats[::4])
+    return clock(np.arange(int(np.searchsorted(clock(enough), spec.seconds))))
 
 
 def _bar_hits(

@@ -125,6 +125,9 @@ class Arrangement:
     bass_line: BassLine = BassLine.EIGHTHS
     bass_floor: int = 36  # the bass plays its notes in the octave from here up
     melody: bool = False
+    # A sparse lead instead of the eighths one: this many long notes a bar (an ambient tune);
+    # 0: the eighths lead.
+    melody_notes: int = 0
     # Every triad played as its key's seventh chord (I and IV major sevenths, V and a minor
     # key's VII dominant sevenths, minor chords minor sevenths), as house, garage and drum and
     # bass voice them: a minor key's i7 then holds its relative major's tonic triad.
@@ -314,7 +317,8 @@ def _bass_notes(
 def _melody(
     arrangement: Arrangement, tonic: int, written: Progression, bar: int, rng: np.random.Generator
 ) -> list[Note]:
-    """A lead line on eighths: chord tones on the beats, scale steps between, with rests."""
+    """A lead line on eighths: chord tones on the beats, scale steps between, with rests; or,
+    with ``melody_notes``, that many long bell notes on eighths drawn per bar."""
     scale = written.scale
     # The scale over two octaves from the G below the lead's register.
     ladder = [67 + (tonic + step - 67) % 12 + 12 * octave for octave in (0, 1) for step in scale]
@@ -323,6 +327,8 @@ def _melody(
     position = int(rng.integers(len(ladder)))
     chords = list(_segments(arrangement, written, bar))
     gain = 0.1 * arrangement.melody_level
+    if arrangement.melody_notes:
+        return _sparse_melody(arrangement, tonic, ladder, chords, position, gain, rng)
     eighth = 0
     while eighth < 8:
         length = int(rng.choice([1, 1, 2, 3]))
@@ -339,4 +345,27 @@ def _melody(
             beats = min(length, 8 - eighth) / 2
             notes.append(Note(ladder[position], eighth / 2, beats, gain, Timbre(8, 2 * beats)))
         eighth += length
+    return notes
+
+
+def _sparse_melody(
+    arrangement: Arrangement,
+    tonic: int,
+    ladder: list[int],
+    chords: list[tuple[float, float, Chord, int]],
+    position: int,
+    gain: float,
+    rng: np.random.Generator,
+) -> list[Note]:
+    """``melody_notes`` chord tones a bar, each ringing until the next, on eighths drawn
+    anew every bar: a tune with no pulse to follow."""
+    starts = sorted(rng.choice(8, size=arrangement.melody_notes, replace=False).tolist())
+    notes = []
+    for start, end in zip(starts, [*starts[1:], 8], strict=True):
+        chord = next(c for s, n, c, _ in reversed(chords) if s <= start / 2)
+        tones = {(tonic + chord.degree + step) % 12 for step in chord.quality}
+        members = [i for i, pitch in enumerate(ladder) if pitch % 12 in tones]
+        position = int(rng.choice(members)) if members else position
+        beats = (end - start) / 2
+        notes.append(Note(ladder[position], start / 2, beats, gain, Timbre(4, 2.0, attack=0.02)))
     return notes

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import wave
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import pytest
 from analysis import evaluation
 from analysis.engine import Analysis, analyze
 from beetcrate import media
-from beetcrate.synth import grooves, songs, tones
+from beetcrate.synth import grooves, harmony, songs, tones
 from tests.dj.conftest import Clip
 
 # A minor at 124.6 BPM, with a beatless 4-bar intro: the plain reference the formats are read
@@ -226,7 +227,7 @@ def test_analysing_a_track_runs_no_numba_code(clips: dict[str, Clip]) -> None:
 
 def test_a_live_draw_of_the_tuning_grooves_drifts_and_plays_looser_than_the_studio_draw() -> None:
     """The benchmark's tuning-live set: the same grooves, tempi and keys, each drifting 1.5-3 %
-    over 8-32 bars and its drums off the grid by 4-12 ms; its labels follow the drift."""
+    over 8-32 bars and its drums off the grid by 6-16 ms; its labels follow the drift."""
     studio, live = (grooves.labelled_set(9, 45.0, seed=7, live=take) for take in (False, True))
     for steady, take in zip(studio, live, strict=True):
         assert (take.pattern, take.bpm, take.tonic, take.kit) == (
@@ -236,7 +237,28 @@ def test_a_live_draw_of_the_tuning_grooves_drifts_and_plays_looser_than_the_stud
             steady.kit,
         )
         assert take.stressed and 0.015 <= abs(take.drift) <= 0.03
-        assert 0.004 <= take.jitter <= 0.012 and 32 <= take.drift_beats <= 128
+        assert 0.006 <= take.jitter <= 0.016 and 32 <= take.drift_beats <= 128
         assert steady.drift == 0.0
         intervals = np.diff(grooves.labels(take).beats)
         assert np.ptp(intervals) > 0.015 * np.mean(intervals)
+
+
+def test_an_ambient_draw_is_labelled_beatless_and_plays_a_sparse_tune_over_pads() -> None:
+    """The tuning sets' beatless tracks: no beat in the labels, no drums, one to three bell
+    notes a bar, and the grooves before them drawn as without them."""
+    grooves_only = grooves.labelled_set(9, 45.0, seed=7)
+    with_ambient = grooves.labelled_set(9, 45.0, seed=7, beatless=3)
+    assert with_ambient[:9] == grooves_only
+    for spec in with_ambient[9:]:
+        assert spec.pattern == grooves.AMBIENT and spec.arrangement is not None
+        labels = grooves.labels(spec)
+        assert labels.beats.size == 0 and labels.downbeats.size == 0
+        tuneless = replace(spec.arrangement, melody=False)
+        notes, backing = (
+            harmony.score_bar(arrangement, spec.tonic, spec.minor, 5, spec.seed)
+            for arrangement in (spec.arrangement, tuneless)
+        )
+        bells = len(notes) - len(backing)
+        assert bells == spec.arrangement.melody_notes and 1 <= bells <= 3
+        samples, _ = grooves.render(spec)
+        assert np.abs(samples).max() > 0.1
