@@ -49,10 +49,10 @@ A track whose onsets hardly repeat at the beat, or whose grid fits few of them, 
 (``NO_BEAT_STRENGTH``): no tempo is reported. How strongly they repeat is read on the onsets
 smoothed over a loose drummer's spread, at one, two and four beats (``_beat_strength``), so a band
 whose hits land 10-20 ms either side of the beat still has one; unsmoothed, they must repeat
-at the beat at all. The confidence reported is that periodicity times the margin
-of the best tempo over the best one that is not its octave: a double that fits the same hits
-nearly as well leaves the octave in doubt, not the beat, and a close rival that is no octave
-leaves the tempo in doubt, not whether there is one.
+at the beat at all. The confidence reported is that unsmoothed repeat (the periodicity) times
+the margin of the best tempo over the best one that is not its octave, times the consistency:
+a double that fits the same hits nearly as well leaves the octave in doubt, not the beat, and a
+close rival that is no octave leaves the tempo in doubt, not whether there is one.
 Weights were set by measuring on the benchmark's tuning set (``benchmarks/dj_bench.py``, grooves
 draws 7, 23, 11, 41, dembow, two-step and electro grooves included) and are checked on its
 held-out sets (the demo's, the SoundFont set's).
