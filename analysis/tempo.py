@@ -167,6 +167,12 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(values, np.full(width, 1 / width, dtype=values.dtype), mode="same")
 
 
+def _onsets(frames: Frames) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each band's onset envelope (low, mid, high), and their sum."""
+    low, mid, high = (_novelty(band, frames.rate) for band in frames.flux)
+    return [low, mid, high], low + mid + high
+
+
 def _novelty(flux: np.ndarray, fps: float) -> np.ndarray:
     """Flux above its local mean (0.4 s), so sustained loudness does not read as onsets."""
     rising = flux - _smooth(flux, int(0.4 * fps))
@@ -197,10 +203,16 @@ def _peak_near(ac: np.ndarray, lag: float, tolerance: float) -> tuple[float, flo
     index = low + int(np.argmax(ac[low : high + 1]))
     if index <= 0 or index >= ac.size - 1:
         return float(index), float(ac[index])
-    left, centre, right = ac[index - 1], ac[index], ac[index + 1]
+    shift = _vertex(ac, index)
+    return index + shift, float(ac[index] - 0.25 * (ac[index - 1] - ac[index + 1]) * shift)
+
+
+def _vertex(values: np.ndarray, index: int) -> float:
+    """Where the parabola through ``values`` at ``index`` and its two neighbours peaks, as a
+    shift from ``index`` within half a sample either way (0 where it does not peak)."""
+    left, centre, right = values[index - 1], values[index], values[index + 1]
     curvature = left - 2 * centre + right
-    shift = float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
-    return index + shift, float(centre - 0.25 * (left - right) * shift)
+    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
 
 
 def _grid_values(envelope: np.ndarray, phase: float, period: float) -> np.ndarray:
@@ -551,10 +563,7 @@ def _onset_peak(envelope: np.ndarray, position: float, radius: float) -> tuple[f
     if high <= low:
         return position, 0.0
     index = low + int(np.argmax(envelope[low:high]))
-    left, centre, right = envelope[index - 1], envelope[index], envelope[index + 1]
-    curvature = left - 2 * centre + right
-    shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
-    return index + float(np.clip(shift, -0.5, 0.5)), float(centre)
+    return index + _vertex(envelope, index), float(envelope[index])
 
 
 def fit_phase(envelope: np.ndarray, period: float, phase: float) -> tuple[float, float]:
@@ -594,8 +603,7 @@ def track(
     fps = frames.rate
     if frames.count < int(4 * fps):
         return NO_RHYTHM
-    low, mid, high = (_novelty(band, fps) for band in frames.flux)
-    onset = low + mid + high
+    bands, onset = _onsets(frames)
     if onset.max(initial=0.0) <= 1e-6:
         return NO_RHYTHM
     clock = steady_clock(onset, fps)
@@ -604,10 +612,9 @@ def track(
         # it steady, and the beats found there are put back on the track's own.
         frames = frames.resampled(clock)
         chroma = _chroma_on(chroma, chroma_rate, frames, clock)
-        low, mid, high = (_novelty(band, fps) for band in frames.flux)
-        onset = low + mid + high
+        bands, onset = _onsets(frames)
     strike = strikes(frames.amplitude, frames.snare)
-    found = estimate_period([low, mid, high], strike, fps, preferred)
+    found = estimate_period(bands, strike, fps, preferred)
     if found.frames <= 0:
         return NO_RHYTHM
     period = found.frames
@@ -682,10 +689,7 @@ def steady_clock(onset: np.ndarray, fps: float) -> np.ndarray | None:
         heights = np.array([head @ stretch[lag : lag + window] for lag in lags]) / energy
         best = int(np.argmax(heights))
         if 0 < best < lags.size - 1 and heights[best] >= _CLOCK_PULSE:
-            left, centre, right = heights[best - 1 : best + 2]
-            curvature = left - 2 * centre + right
-            shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
-            readings[number] = (lags[best] + shift) / pulse
+            readings[number] = (lags[best] + _vertex(heights, best)) / pulse
     heard = np.flatnonzero(~np.isnan(readings))
     if heard.size < 4:
         return None
