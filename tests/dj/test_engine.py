@@ -12,9 +12,22 @@ from analysis import cues, evaluation, key, loudness, waveform
 from analysis.engine import analyze
 from analysis.signal import essentia_standard
 from analysis.spectral import Frames
+from analysis.tempo import Rhythm
 from beetcrate import media
 from beetcrate.synth import grooves, harmony, songs, tones
 from tests.dj.conftest import CLIPS, Clip
+
+
+def _assert_reads_its_tempo_and_beats(
+    spec: grooves.Spec, tmp_path: Path
+) -> tuple[Rhythm, grooves.Labels]:
+    """The spec, rendered and analysed, reads within 0.1 BPM and beat F >= 0.95; returns the
+    reading and the labels for further checks."""
+    path, labels = grooves.write(spec, tmp_path)
+    rhythm = analyze(path).rhythm
+    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
+    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    return rhythm, labels
 
 
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
@@ -65,10 +78,7 @@ def test_a_groove_whose_double_tempo_fits_nearly_as_well_still_reports_its_tempo
         stressed=True,
         kit=kit,
     )
-    path, labels = grooves.write(spec, tmp_path)
-    rhythm = analyze(path).rhythm
-    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
-    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
@@ -100,10 +110,7 @@ OFF_BEAT_GROOVES = [
 def test_grooves_whose_loudest_hits_are_off_the_beat_get_their_grid_on_the_beat(
     spec: grooves.Spec, tmp_path: Path
 ) -> None:
-    path, labels = grooves.write(spec, tmp_path)
-    rhythm = analyze(path).rhythm
-    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
-    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    rhythm, labels = _assert_reads_its_tempo_and_beats(spec, tmp_path)
     assert evaluation.f_measure(rhythm.downbeats, labels.downbeats) >= 0.9
 
 
@@ -159,10 +166,7 @@ def test_off_beat_hats_louder_than_the_backbeat_leave_the_grid_on_the_beat(
 ) -> None:
     # The off-beat hats' gain (0.3 a hit) tops the backbeat's (0.7 a hit) at these levels.
     assert 0.3 * spec.kit.hat_level > 0.7 * spec.kit.backbeat_level
-    path, labels = grooves.write(spec, tmp_path)
-    rhythm = analyze(path).rhythm
-    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
-    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
 def test_a_breakbeat_whose_loudest_hits_tie_between_grids_gets_its_snare_on_the_beat(
@@ -205,10 +209,7 @@ def test_a_breakbeat_whose_loudest_hits_tie_between_grids_gets_its_snare_on_the_
             melody_level=0.65,
         ),
     )
-    path, labels = grooves.write(spec, tmp_path)
-    rhythm = analyze(path).rhythm
-    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
-    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
 def test_a_two_step_whose_beat_is_off_its_loudest_hits_is_not_moved_onto_them_as_drift(
@@ -249,10 +250,7 @@ def test_a_two_step_whose_beat_is_off_its_loudest_hits_is_not_moved_onto_them_as
             melody_level=1.07,
         ),
     )
-    path, labels = grooves.write(spec, tmp_path)
-    rhythm = analyze(path).rhythm
-    assert rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
-    assert evaluation.f_measure(rhythm.beats, labels.beats) >= 0.95
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
 LOUD_HAT_DEMBOWS = [
