@@ -307,6 +307,36 @@ LOUD_HAT_DEMBOWS = [
         ),
         id="closed-hats-over-clap",
     ),
+    # The kick on every beat under open hats nearly three times their level: both backbeat
+    # readings repeat every beat, as drum and bass's snare does read at half tempo; but here
+    # the hits land on the beats, with the kick.
+    pytest.param(
+        grooves.Spec(
+            "open-hats-with-the-kick",
+            "dembow",
+            87.4,
+            0,
+            False,
+            20.0,
+            0,
+            "ogg",
+            seed=598300330,
+            kit=grooves.Kit(
+                backbeat=grooves.BackbeatSound.CLAP,
+                hat=grooves.HatSound.OPEN,
+                kick_level=0.47,
+                backbeat_level=0.75,
+                hat_level=2.87,
+                cowbell_level=2.0,
+                shaker_level=0.19,
+                ghosts=0.03,
+                fill=grooves.FillSound.SNARE_ROLL,
+                fill_level=2.26,
+                crash_level=0.84,
+            ),
+        ),
+        id="open-hats-with-the-kick",
+    ),
 ]
 
 
