@@ -92,6 +92,16 @@ _BACKBEAT_SCORES = {1: -4.0, 2: 0.25, 8: -4.0}
 # lost two dembows; on the beat from 0.3 to 0.7 measured alike, the top taken.
 _FLOOR_KICK = 0.8
 _FLOOR_BACKBEAT = 0.7
+# A snare every four beats whose points half-way between the beats carry onsets less than
+# half as often as the beats (``_fill``) is a boom bap's or a swing's backbeat read at double
+# tempo: its eighths are empty between them (a swing's fall at two thirds of the beat). Chosen
+# on tuning draws 7 and 23, studio and live: at their true tempo such grooves have a share of
+# 0.64 or more (a live two-step, its grid drifting off the hits; a trap 0.68), except one swing
+# (0.09, which this reads double); read at double tempo, as low as 0.09. 0.6 and 0.7 scored
+# higher there (0.7 doubled the live two-step), 0.5 keeps a margin. The penalty: -2 fixed 3
+# tracks there, -4 5, -8 9 (one swing doubled), -16 as -8.
+_EMPTY_HALVES = 0.5
+_EIGHTHS_AS_BEATS = -8.0
 # A groove whose kicks land on the beat this often is on the pulse: breakbeats and hip-hop put
 # half their kicks on the "and" at their true tempo. Measured on the tuning draws.
 _KICK_ON_BEAT = 0.5
@@ -474,17 +484,23 @@ def _pulse_score(
     one), and the backbeat repeats every two beats."""
     kick = strike.kick
     phase = _drum_phase(strike.total, kick, backbeat, lag)
+    fill = _fill(onset, phase, lag)
     kick_pulse = _kick_pulse(kick, phase, lag)
     backbeat_on_beat = _on_beat(backbeat, phase, lag)
     snare_beats = _snare_beats(backbeat_ac, lag)
+    backbeat_score = _BACKBEAT_SCORES.get(snare_beats, 0.0)
     if snare_beats == 1 and kick_pulse >= _FLOOR_KICK and backbeat_on_beat >= _FLOOR_BACKBEAT:
         # Hats or claps with a kick on every beat (a dembow's), not drum and bass's snare read
         # at half tempo: that one falls half-way between the beats.
-        snare_beats = 0
+        backbeat_score = 0.0
+    if snare_beats == 4 and _fill(onset, phase + lag / 2, lag) < _EMPTY_HALVES * fill:
+        # A half-time feel with nothing half-way between the beats: the eighths of a backbeat
+        # on 2 and 4 read at double tempo. A real half-time groove's hats fill its eighths.
+        backbeat_score = _EIGHTHS_AS_BEATS
     return (
-        _FILL_WEIGHT * np.log(max(_fill(onset, phase, lag), 0.05))
+        _FILL_WEIGHT * np.log(max(fill, 0.05))
         + _ON_BEAT_WEIGHT * max(min(_kick_on_beat(kick, phase, lag), backbeat_on_beat), kick_pulse)
-        + _BACKBEAT_SCORES.get(snare_beats, 0.0)
+        + backbeat_score
     )
 
 

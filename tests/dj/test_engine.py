@@ -348,6 +348,24 @@ def test_a_dembow_whose_hats_drown_the_clap_is_not_read_at_double_tempo(
     assert analyze(path).rhythm.bpm == pytest.approx(spec.bpm, abs=0.1)
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        pytest.param(4, id="swing-77"),
+        pytest.param(33, id="dembow-90"),
+        pytest.param(49, id="swing-96"),
+    ],
+)
+def test_a_slow_groove_with_nothing_between_its_eighths_is_not_read_at_double_tempo(
+    index: int, tmp_path: Path
+) -> None:
+    # Tuning draw 23's grooves, 20 s each. Read at double tempo their eighths are the beats,
+    # the backbeat falls every fourth of them, and nothing sounds half-way between: no
+    # half-time groove's hats leave its eighths that empty.
+    spec = grooves.labelled_set(54, 20.0, seed=23)[index]
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
+
+
 @pytest.mark.parametrize("name", ["house", "dnb", "breaks", "trap"])
 def test_key_and_mode_match_the_progression(clips: dict[str, Clip], name: str) -> None:
     clip = clips[name]
