@@ -217,8 +217,8 @@ def test_a_two_step_whose_beat_is_off_its_loudest_hits_is_not_moved_onto_them_as
 ) -> None:
     # Shuffled hats two and a half times their level, a boomy kick on 1 and the "and" of 3:
     # the loudest hits' grid is half a beat off, and the beat's phase is chosen against it.
-    # Following drift stretch by stretch would find the loudest hits and move the whole grid
-    # there, a tempo that never wandered.
+    # A drift follower tracks the loudest hits; taken as they are, it would move the whole
+    # grid there, on a tempo that never wandered.
     spec = grooves.Spec(
         "shuffled-two-step",
         "two_step",
