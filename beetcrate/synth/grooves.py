@@ -29,7 +29,9 @@ Drum patterns are written on a 16-step bar:
 - ``two_step``: UK garage, kick on 1 and the "and" of 3, clap on 2 and 4, skippy shuffled 16th
   hats (every other 16th a twelfth of a beat late);
 - ``electro``: syncopated kicks, claps on 2 and 4 and a loud 808-style cowbell on every
-  off-beat.
+  off-beat; or (generator version 6, two tracks in three) its sixteenth figures: kicks on the
+  "a" or the "e" of a beat, 16th hats, and claves on the "a"s, often the loudest hits of the
+  bar, so that the grid a sixteenth early carries more than the beat does.
 
 In the last three the loudest hits of the groove, or most of them, fall off the beat.
 
@@ -72,9 +74,10 @@ from beetcrate.synth import harmony
 from beetcrate.synth.tones import RATE
 
 # Bumped when the same spec renders other audio (2: kits drawn per track; 3: harmony drawn per
-# track; 4: fills and crashes at phrase boundaries; 5: all chords sevenths on half the tracks),
-# so that rendered sets cached under a spec's name are not mistaken for the new ones.
-GENERATOR_VERSION = 5
+# track; 4: fills and crashes at phrase boundaries; 5: all chords sevenths on half the tracks;
+# 6: electro's sixteenth figures), so that rendered sets cached under a spec's name are not
+# mistaken for the new ones.
+GENERATOR_VERSION = 6
 PHRASE_BARS = 8
 SEVENTHS_SHARE = 0.5  # of tracks whose chords are all sevenths
 PATTERNS: dict[str, dict[str, list[int]]] = {
@@ -93,6 +96,16 @@ PATTERNS: dict[str, dict[str, list[int]]] = {
         "cowbell": [2, 6, 10, 14],
     },
 }
+# Electro's sixteenth figures (``Kit.figure``): 808 kicks that land on the "a" (the last 16th
+# of a beat) or the "e" (its second) as well as on 1, under claves on some of the "a"s; the
+# hats play every 16th.
+ELECTRO_FIGURES: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
+    ((0, 3, 7, 10), (7, 15)),
+    ((0, 7, 10), (3, 7, 11, 15)),
+    ((0, 3, 10, 15), (7, 11)),
+    ((0, 6, 11, 13), (3, 11, 15)),
+)
+SIXTEENTH_FIGURE_SHARE = 2 / 3  # of electro tracks
 # Drums a pattern plays louder than the rest of the kit: dembow's snare tops its kick.
 _SNARE_GAIN = {"dembow": 1.0}
 _SHUFFLED = ("two_step",)
@@ -162,6 +175,11 @@ class Kit:
     fill: FillSound = FillSound.NONE
     fill_level: float = 1.0
     crash_level: float = 0.0  # a crash on each phrase's first beat (and the drums' first); 0: none
+    # Electro's sixteenth figure (``ELECTRO_FIGURES``): the kick's steps, in place of the
+    # pattern's, and the claves'; () plays the pattern as written.
+    kick_steps: tuple[int, ...] = ()
+    clave_steps: tuple[int, ...] = ()
+    clave_level: float = 1.0
 
 
 def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator) -> Kit:
@@ -192,6 +210,17 @@ def draw_kit(pattern: str, bars: int, intro_bars: int, rng: np.random.Generator)
         kickless=(start, start + length)
         if rng.random() < 0.5 and start + length < bars
         else (0, 0),
+    )
+
+
+def draw_figure(kit: Kit, rng: np.random.Generator) -> Kit:
+    """An electro kit with one of the sixteenth figures, two tracks in three: 808 electro
+    puts its kicks and claves on the "a" as often as on the beat."""
+    if rng.random() >= SIXTEENTH_FIGURE_SHARE:
+        return kit
+    kicks, claves = ELECTRO_FIGURES[int(rng.integers(len(ELECTRO_FIGURES)))]
+    return replace(
+        kit, kick_steps=kicks, clave_steps=claves, clave_level=float(rng.uniform(0.5, 1.5))
     )
 
 
@@ -265,6 +294,8 @@ def labelled_set(
     sevenths = np.random.default_rng([seed, 4])
     # And one for how a live take drifts and how loose it plays.
     takes = np.random.default_rng([seed, 5])
+    # And one for electro's sixteenth figures (generator version 6).
+    figures = np.random.default_rng([seed, 7])
     patterns = list(PATTERNS)
     specs = []
     for n in range(count):
@@ -278,6 +309,8 @@ def labelled_set(
         intro_bars = (0, 4, 8)[n % 3]
         kit = draw_kit(pattern, int(seconds * bpm / 240), intro_bars, kits)
         kit = draw_phrase_marks(kit, phrase_marks)
+        if pattern == "electro":
+            kit = draw_figure(kit, figures)
         minor = key_index >= 12
         bass_lines = harmony.SWING_BASS_LINES if pattern == "swing" else tuple(harmony.BassLine)
         arrangement = harmony.draw(harmonies, minor, bass_lines)
@@ -384,6 +417,14 @@ def _hat(rng: np.random.Generator, seconds: float = 0.05, decay: float = 0.012) 
     return _hiss(rng, t.size) * np.exp(-t / decay)
 
 
+def _clave(rng: np.random.Generator) -> np.ndarray:
+    """Claves: a hard wooden click ringing at 2.5 kHz for a few tens of milliseconds."""
+    t = np.arange(int(0.08 * RATE)) / RATE
+    return np.sin(2 * np.pi * 2500 * t) * np.exp(-t / 0.015) + 0.3 * _hiss(rng, t.size) * np.exp(
+        -t / 0.003
+    )
+
+
 def _cowbell(rng: np.random.Generator) -> np.ndarray:
     """Two detuned square-ish tones at 540 and 800 Hz, as the TR-808 cowbell."""
     t = np.arange(int(0.25 * RATE)) / RATE
@@ -466,6 +507,8 @@ def _voices(
         "shaker": _shaker(kit_rng),
         "crash": _crash(kit_rng),
         **{f"tom{n}": _tom(pitch) for n, pitch in enumerate(_TOM_PITCHES)},
+        # Drawn last and only when played, so that the other kits render as they did.
+        **({"clave": _clave(kit_rng)} if kit.clave_steps else {}),
     }
 
 
@@ -568,6 +611,8 @@ def _bar_hits(
     """The drum hits of bar ``number``: (beats from the bar's start, voice, gain), step by step
     and, within a step, kick, snare, hat, cowbell (the order the humanising draws follow)."""
     pattern = PATTERNS[pattern_name]
+    kicks = kit.kick_steps or pattern["kick"]
+    hat_steps = range(16) if kit.kick_steps else pattern["hat"]
     swing = pattern_name == "swing"
     kick_gain = 0.0 if kit.kickless[0] <= number < kit.kickless[1] else 0.9 * kit.kick_level
     snare_gain = _SNARE_GAIN.get(pattern_name, 0.7) * kit.backbeat_level
@@ -576,18 +621,20 @@ def _bar_hits(
     hits = []
     for step in range(16):
         beats = _step_beats(step, pattern_name)
-        if step in pattern["kick"] and kick_gain:
+        if step in kicks and kick_gain:
             hits.append((beats, "kick", kick_gain))
         if step in pattern["snare"]:
             hits.append((beats, "snare", 0.35 * kit.backbeat_level if step == 15 else snare_gain))
         elif kit.ghosts and rng.random() < kit.ghosts:
             hits.append((beats, "snare", float(rng.uniform(0.1, 0.25)) * snare_gain))
-        if step in pattern["hat"] and not (rolling and step >= 12):
+        if step in hat_steps and not (rolling and step >= 12):
             # Open hats accent the off-beats; a swing ride accents the beats.
             accent = 1.0 if step % 4 == (0 if swing else 2) else 0.6
             hits.append((beats, "hat", 0.3 * accent * kit.hat_level))
-        if step in pattern.get("cowbell", ()):
+        if step in pattern.get("cowbell", ()) and not kit.kick_steps:
             hits.append((beats, "cowbell", 0.45 * kit.cowbell_level))
+        if step in kit.clave_steps:
+            hits.append((beats, "clave", 0.5 * kit.clave_level))
         if kit.shaker_level:
             hits.append((beats, "shaker", kit.shaker_level * (1.0 if step % 4 == 2 else 0.5)))
     if rolling:

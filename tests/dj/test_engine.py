@@ -212,6 +212,23 @@ def test_a_breakbeat_whose_loudest_hits_tie_between_grids_gets_its_snare_on_the_
     _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
+def test_electro_plays_a_sixteenth_figure_on_two_tracks_in_three_and_the_other_grooves_none() -> (
+    None
+):
+    """Generator version 6: electro's kicks land on the "a" or the "e" under claves on the
+    "a"s on most tracks, as 808 electro plays them; no other groove has a figure."""
+    specs = [spec for seed in (7, 23, 41) for spec in grooves.labelled_set(54, 45.0, seed=seed)]
+    electro = [spec.kit for spec in specs if spec.pattern == "electro"]
+    figured = [kit for kit in electro if kit.kick_steps]
+    assert 0.5 <= len(figured) / len(electro) < 0.9
+    for kit in figured:
+        assert 0 in kit.kick_steps and any(step % 2 for step in kit.kick_steps)
+        assert kit.clave_steps and all(step % 4 == 3 for step in kit.clave_steps)
+    assert not any(
+        spec.kit.kick_steps or spec.kit.clave_steps for spec in specs if spec.pattern != "electro"
+    )
+
+
 def test_a_two_step_whose_beat_is_off_its_loudest_hits_is_not_moved_onto_them_as_drift(
     tmp_path: Path,
 ) -> None:
