@@ -130,6 +130,10 @@ _HIT_LEVEL = 0.5  # share of a drum's loud strikes (98th percentile) that counts
 # syncopated kicks lean 0.25 to the "and" at their true phase.
 _KICK_MARGIN = 0.3
 _PHASE_MARGIN = 0.15
+# How much more the weaker points of the eighths a sixteenth away must carry than those of the
+# loudest hits' eighths, as a share of the loudest hits' grid, to move the beat there
+# (``_on_the_eighths``).
+_EIGHTHS_MARGIN = 0.1
 # Weight of the harmony's lean: the relative difference of how much the chords change on the
 # two grids. Measured on tuning draws 7 and 23 with the phase scored at the true period (8: 52
 # and 51 grids on the beat of 54; 12, 16 and 32: 53 and 51; the middle of that range taken).
@@ -288,9 +292,11 @@ def beat_phase(strike: Strikes, period: float, chord_change: Callable[[float], f
     (``chord_change`` of a grid's phase: chords change on the beat), and the hits across 1-8 kHz
     by how many more of them land on its points (a two-step's snare on 2 and 4, where its
     syncopated kick leaves the loudest hits' two grids tied). On a near tie the loudest hits'
-    grid stays: syncopated kicks and fills fall on and off the beat alike.
+    grid stays: syncopated kicks and fills fall on and off the beat alike. Before all that, the
+    loudest hits' grid moves a sixteenth when they fall on the "a" (``_on_the_eighths``).
     """
     phase, _ = _best_phase(strike.total, period)
+    phase = _on_the_eighths(strike.total, phase, period)
     shifted = (phase + period / 2) % period
     kick_here, kick_there = _hits(strike.kick, phase, period)
     kick_lean = _share(kick_there) - _share(kick_here)
@@ -313,6 +319,26 @@ def beat_phase(strike: Strikes, period: float, chord_change: Callable[[float], f
         if snare_here + snare_there > 0:
             lean += _SNARE_PHASE_WEIGHT * (snare_there - snare_here) / (snare_here + snare_there)
     return shifted if lean >= _PHASE_MARGIN else phase
+
+
+def _on_the_eighths(total: np.ndarray, phase: float, period: float) -> float:
+    """The loudest hits' grid, or the louder of the two a sixteenth either side when the hits
+    keep to those grids' eighths.
+
+    Electro's kicks and claves on the "a" of the beat (the last sixteenth before it) can be the
+    loudest hits of a bar, and their grid a sixteenth early collects more than the beat's. But
+    music fills its eighths: the beat and the "and" both carry hits (kick, backbeat, hats),
+    where the "a" and the "e" are syncopations, one of them mostly empty. So each grid's eighths
+    are judged by their weaker half: the grid moves when the eighths a sixteenth away carry
+    clearly more there, as a share of the loudest grid (a swing's beat dwarfs its empty "and"
+    and "e" alike). Which of the two beats on those eighths is the beat is ``beat_phase``'s
+    half-beat choice.
+    """
+    loud = [_grid_values(total, phase + k * period / 4, period).mean() for k in range(4)]
+    here, there = min(loud[0], loud[2]), min(loud[1], loud[3])
+    if loud[0] <= 0 or there - here < _EIGHTHS_MARGIN * loud[0]:
+        return phase
+    return (phase + period / 4 if loud[1] >= loud[3] else phase - period / 4) % period
 
 
 def grid_chord_change(

@@ -212,6 +212,19 @@ def test_a_breakbeat_whose_loudest_hits_tie_between_grids_gets_its_snare_on_the_
     _assert_reads_its_tempo_and_beats(spec, tmp_path)
 
 
+@pytest.mark.parametrize(("seed", "index"), [(7, 35), (23, 8), (23, 17), (23, 35)])
+def test_an_electro_whose_kicks_and_claves_fall_on_the_a_gets_its_grid_on_the_beat(
+    seed: int, index: int, tmp_path: Path
+) -> None:
+    """Tuning draws 7 and 23's studio electro with a sixteenth figure: kicks on the "a" or the
+    "e" of a beat, claves on the "a"s, 16th hats. The loudest hits' grid sat a sixteenth early
+    (or late) and the half-beat choice never looks there (beat F 0.00); the eighths a sixteenth
+    away, whose weaker half carries the "and"'s hats and the backbeat, move it onto the beat."""
+    spec = grooves.labelled_set(54, 45.0, seed=seed)[index]
+    assert spec.pattern == "electro" and any(step % 4 == 3 for step in spec.kit.clave_steps)
+    _assert_reads_its_tempo_and_beats(spec, tmp_path)
+
+
 def test_electro_plays_a_sixteenth_figure_on_two_tracks_in_three_and_the_other_grooves_none() -> (
     None
 ):
