@@ -27,11 +27,13 @@
    with parabolic interpolation; dividing by the beat count gives the period to a few
    thousandths of a frame. A frame-grid BPM (1 % off) would drift a beat in under a minute.
 4. **Phase.** The grid is placed where the strikes line up (hats, bass notes and syncopated
-   kicks fall on and off the beat alike, the loudest hits mostly on it), or half a beat from
-   there when the kick clearly hits that grid more, or else kick, backbeat (by how much more it
-   alternates there), harmony (by how much more the chords change on its points) and the hits
-   across 1-8 kHz (by how many more land on its points) lean to it
-   (loud off-beat hats, reggaeton's, garage's and electro's loudest hits fall on the "and"),
+   kicks fall on and off the beat alike, the loudest hits mostly on it), a sixteenth from
+   there when the eighths there keep their weaker half clearly fuller (electro's kicks and
+   claves on the "a"), then half a beat from there when the kick clearly hits that grid more,
+   or else kick, backbeat (by how much more it alternates there), harmony (by how much more
+   the chords change on its points) and the hits across 1-8 kHz (by how many more land on its
+   points) lean to it (loud off-beat hats, reggaeton's, garage's and electro's loudest hits
+   fall on the "and"),
    then moved onto the weighted median of the strong strike peaks.
 5. **Downbeats.** Bars start where the harmony changes, where the bass drum (rather than the
    snare or clap) hits, and where the level steps up; the one of four beat phases scoring
