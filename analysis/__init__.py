@@ -7,4 +7,4 @@ families live in ``tempo``, ``key``, ``loudness``, ``waveform``, ``cues``, ``cha
 
 # Bump when a change to the engine changes its results: stored analyses of an older version
 # are recomputed by the next ``beet dj analyze``.
-ANALYSIS_VERSION = 22
+ANALYSIS_VERSION = 23

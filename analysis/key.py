@@ -5,7 +5,9 @@ bounded: 4096-sample Hann frames, the 60 strongest spectral peaks between 25 and
 whitened (``SpectralWhitening``), a 12-bin harmonic pitch-class profile (``HPCP``, four
 harmonics per peak) summed over the track, bins under a fifth of the loudest dropped, and
 ``Key`` with Ibrahim Sha'ath's profile (``shaath``; he wrote the KeyFinder key detector), one
-tonic triad per key (no polyphony or three-chord models). A key and its relative (A minor,
+tonic triad per key (no polyphony or three-chord models). The key moves a fourth up when the
+one note that key holds and the profile's lacks sounds clearly more (a tune leaning on its
+dominant correlates best with the dominant). A key and its relative (A minor,
 C major) share their notes; between the two, the tonic is the one whose root and fifth sound
 more where the phrases start and end, in the chords and in the bass (``estimate_key`` with the
 bar grid), and the mode is the one the tonic's third says (minor when its minor third sounds
@@ -59,6 +61,11 @@ BASS_LOW_HZ, BASS_HIGH_HZ = 30.0, 250.0
 # draws 7 and 23 (generator versions 4 and 5), docs/dj.md, seventh round.
 BASS_WEIGHT = 0.5
 BASS_FIFTH = 0.5
+# How much more (a share of the profile's loudest pitch class) the one note only the key a
+# fourth up holds must sound than the one note only the profile's key holds, for the key to
+# move a fourth up; chosen on tuning draws 7 and 23 and their live takes, docs/dj.md, sixteenth
+# round.
+FOURTH_UP_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -275,6 +282,27 @@ def _relative(tonic: int, minor: bool) -> tuple[int, bool]:
     return ((tonic + 3) % 12, False) if minor else ((tonic - 3) % 12, True)
 
 
+def _fourth_up(profile: np.ndarray, tonic: int, minor: bool) -> int:
+    """The profile's tonic, or the tonic a fourth up when the track's notes are that key's.
+
+    A key and its dominant share six of their seven notes, and a tune that leans on its V
+    chord (ii-V-I, a vamp between i and v) has a profile that correlates best with the
+    dominant: D major read as A major. Each of the two keys holds one note the other lacks: a
+    major key its leading tone, the key a fourth up its flat seventh (A major's G#, D major's
+    G); a minor key its second, the key a fourth up its minor sixth (F# minor's G#, B minor's
+    G). The key moves a fourth up when that note sounds clearly more. Never a fourth down: a
+    dorian tune's raised sixth is its dominant's note too (A dorian has E minor's notes), and
+    would move a right reading off.
+    """
+    loudest = profile.max()
+    own, other = (
+        ((tonic + 2) % 12, (tonic + 1) % 12) if minor else ((tonic + 11) % 12, (tonic + 10) % 12)
+    )
+    if profile[other] - profile[own] > FOURTH_UP_MARGIN * loudest:
+        return (tonic + 5) % 12
+    return tonic
+
+
 def _phrase_boundaries(frames: np.ndarray, times: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
     """(12,) the profile ``frames`` (centred at ``times``) summed over the first half of every
     phrase's first bar and the last half of its last bar: the chord a phrase starts from and the
@@ -328,17 +356,20 @@ def _minor_third(profile: np.ndarray, tonic: int) -> bool:
 def estimate_key(chroma: Chroma, downbeats: np.ndarray | None = None) -> Key | None:
     """The key of a track from its chroma; None when there is no pitched content.
 
-    A key and its relative (A minor, C major) share their notes, so the profile over the whole
-    track barely tells them apart: a minor progression that leans on its relative major
-    (i-VI-III-VII) has the major key's profile. With the bar grid (``downbeats``), the tonic is
-    the one of the two whose root and fifth sound more where phrases start and end, in the
-    chords and in the bass (``_tonic_evidence``). The mode is then the tonic's third: minor when
-    its minor third sounds more than its major third.
+    A tune leaning on its dominant correlates best with the dominant's profile; the one note
+    of its own key the dominant lacks moves it back (``_fourth_up``). A key and its relative (A
+    minor, C major) share their notes, so the profile over the whole track barely tells them
+    apart: a minor progression that leans on its relative major (i-VI-III-VII) has the major
+    key's profile. With the bar grid (``downbeats``), the tonic is the one of the two whose root
+    and fifth sound more where phrases start and end, in the chords and in the bass
+    (``_tonic_evidence``). The mode is then the tonic's third: minor when its minor third sounds
+    more than its major third.
     """
     profile = chroma.profile  # summed over every frame: once
     if profile.max(initial=0.0) <= 0:
         return None
     tonic, minor, strength = _profile_key(profile)
+    tonic = _fourth_up(profile, tonic, minor)
     if downbeats is not None and len(downbeats) >= PHRASE_BARS:
         relative, _ = _relative(tonic, minor)
         tonic = max((tonic, relative), key=_tonic_evidence(chroma, downbeats))

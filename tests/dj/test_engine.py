@@ -444,6 +444,20 @@ def test_a_minor_seventh_tonic_is_told_from_its_relative_majors_sixth_by_the_bas
     assert found.name == spec.key_name == "C# minor"
 
 
+@pytest.mark.parametrize(("seed", "index"), [(7, 14), (7, 20), (23, 9), (23, 26)])
+def test_a_tune_leaning_on_its_dominant_is_read_in_its_own_key(
+    seed: int, index: int, tmp_path: Path
+) -> None:
+    """Tuning draws 7 and 23's ii-V-I, relative-major and epic progressions whose profile
+    correlates best with the dominant (D major read as A major, G# minor as D# minor): the one
+    note of their own key the dominant lacks sounds, the dominant's own does not."""
+    spec = grooves.labelled_set(54, 45.0, seed=seed)[index]
+    path, _ = grooves.write(spec, tmp_path)
+    found = analyze(path).key
+    assert found is not None
+    assert found.name == spec.key_name
+
+
 def test_a_detuned_record_has_its_tuning_measured_and_its_key_read(clips: dict[str, Clip]) -> None:
     clip = clips["trap"]
     samples, rate = media.decode(clip.path, sample_rate=44100, mono=True)
